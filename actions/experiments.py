@@ -1,0 +1,55 @@
+"""``analyze_experiment`` → :class:`ActionAnalyzeExperiment`."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import BeaconAction, Events
+from actions.formatting import format_experiment
+from actions.parsing import match_experiment
+from actions.services import Services
+from analytics.experiments import analyze_workspace_experiment, describe_roi, plot_lifts
+from beacon.workspace import record_audit
+
+CURRENCY = "€"
+
+
+class ActionAnalyzeExperiment(BeaconAction):
+    """Result of a workspace A/B test: lifts with intervals, warnings, ROI and a chart."""
+
+    action_name = "action_analyze_experiment"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        asked = tracker.get_slot("experiment")
+        with services.workspace.connect() as con:
+            known = [(str(e), str(n)) for e, n in con.execute(
+                "SELECT experiment_id, name FROM experiments ORDER BY name"
+            ).fetchall()]  # fmt: skip
+            experiment_id = match_experiment(asked, known)
+            if experiment_id is None:
+                names = ", ".join(name for _, name in known) or "none yet"
+                dispatcher.utter_message(
+                    text=f"I can't tell which experiment '{asked}' is. The experiments I have: {names}."
+                )
+                return [SlotSet("experiment", None)]
+            name = dict(known)[experiment_id]
+            result = analyze_workspace_experiment(con, experiment_id)
+            roi = [describe_roi(r, currency=CURRENCY) for r in result.roi]
+            text = format_experiment(result, name, roi)
+            chart_path, chart_url = services.charts.new_chart()
+            plot_lifts(result, chart_path)
+            record_audit(
+                con,
+                kind="experiment_analysis",
+                inputs={"experiment_id": experiment_id},
+                sources=["workspace:experiment_units", f"chart:{chart_path.name}"],
+                output=result.to_dict(),
+                conversation_id=tracker.sender_id,
+            )
+        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(image=chart_url)
+        return [SlotSet("experiment", experiment_id)]

@@ -1,0 +1,140 @@
+"""Plain-language replies built from analytics results (pure functions, tested alone)."""
+
+from __future__ import annotations
+
+from analytics.experiments import ExperimentResult, MetricResult
+from analytics.listening import SentimentSummary, ShareChange
+from analytics.sentiment import LABELS
+
+PLATFORM_NAMES = {
+    "twitter": "Twitter/X", "instagram": "Instagram", "facebook": "Facebook", "reddit": "Reddit",
+    "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube", "other": "other platforms",
+}  # fmt: skip
+
+
+def platform_name(platform: str | None) -> str:
+    """Display name of a platform; None means all platforms."""
+    return PLATFORM_NAMES.get(platform, platform) if platform else "all platforms"
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.0f}%"
+
+
+def _change_phrase(change: ShareChange) -> str:
+    direction = "up" if change.points > 0 else "down"
+    return (
+        f"{change.label} {direction} {abs(change.points):.1f} points "
+        f"(95% CI {change.ci_low:+.1f} to {change.ci_high:+.1f})"
+    )
+
+
+def format_sentiment_summary(summary: SentimentSummary, brand: str) -> str:
+    """The reply to "how is sentiment ...?".
+
+    Names the platform, topic and period, gives shares and counts, says which
+    changes against the previous period are more than noise (95% interval excludes
+    zero), and ends with the data and model used.
+    """
+    scope = platform_name(summary.platform)
+    if summary.topic:
+        scope += f" about “{summary.topic}”"
+    if summary.total == 0:
+        return (
+            f"I found no posts about {brand} on {scope} in {summary.period.describe()}, "
+            "so I can't say how sentiment is. Try a longer period or another platform."
+        )
+    shares = ", ".join(f"{percent(summary.share(label))} {label}" for label in reversed(LABELS))
+    lines = [
+        f"Sentiment about {brand} on {scope}, {summary.period.describe()}: {shares} "
+        f"across {summary.total:,} posts."
+    ]
+    if summary.changes:
+        real = [c for c in summary.changes if c.significant]
+        if real:
+            lines.append(
+                f"Compared with {summary.previous.describe()} ({summary.previous_total:,} posts): "
+                + "; ".join(_change_phrase(c) for c in real)
+                + ". That is more than day-to-day noise."
+            )
+        else:
+            lines.append(
+                f"That is about the same as {summary.previous.describe()} "
+                f"({summary.previous_total:,} posts): no change is bigger than noise."
+            )
+    else:
+        lines.append(f"There were no posts in {summary.previous.describe()} to compare with.")
+    if summary.platform is None and len(summary.by_platform) > 1:
+        parts = [
+            f"{platform_name(name)} {percent(stats['positive'])} positive / "
+            f"{percent(stats['negative'])} negative ({int(stats['posts']):,} posts)"
+            for name, stats in summary.by_platform.items()
+        ]
+        lines.append("By platform: " + "; ".join(parts) + ".")
+    lines.append(
+        f"Source: workspace posts mentioning {brand}, not counting its own accounts, "
+        f"scored by {summary.model_version}."
+    )
+    return "\n".join(lines)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _metric_line(metric: MetricResult, control: str) -> str:
+    base = metric.variant(control)
+    parts = []
+    for variant in metric.variants:
+        if variant.is_control or variant.abs_lift is None or variant.abs_lift_ci is None:
+            continue
+        low, high = variant.abs_lift_ci
+        if metric.kind == "binary":
+            level = f"{_pct(variant.mean)} vs {_pct(base.mean)}"
+            lift = f"{100 * variant.abs_lift:+.1f} points (95% CI {100 * low:+.1f} to {100 * high:+.1f})"
+        else:
+            level = f"{variant.mean:,.2f} vs {base.mean:,.2f} per unit"
+            lift = f"{variant.abs_lift:+,.2f} (95% CI {low:+,.2f} to {high:+,.2f})"
+        real = low > 0 or high < 0
+        verdict = "a real difference" if real else "not distinguishable from no effect"
+        p_adj = variant.p_value_adjusted
+        p_text = "p < 0.001" if p_adj is not None and p_adj < 0.001 else f"p = {p_adj:.3f}"
+        sure = (
+            f"; {100 * variant.prob_beats_control:.0f}% chance {variant.name} is better"
+            if variant.prob_beats_control is not None
+            else ""
+        )
+        parts.append(
+            f"• {metric.name}: {variant.name} {level}, {lift}, {p_text} after Holm correction"
+            f"{sure} — {verdict}."
+        )
+    return "\n".join(parts)
+
+
+def format_experiment(result: ExperimentResult, name: str, roi_sentences: list[str]) -> str:
+    """The reply to "did the X test win?": warnings first, then each metric, money, verdict."""
+    lines = [f"⚠️ {warning}" for warning in result.warnings]
+    units = sum(result.srm.observed.values())
+    cuped = any(m.cuped for m in result.metrics)
+    lines.append(
+        f"{name} ({' vs '.join(result.variants)}, {units:,} units"
+        + (", adjusted for pre-period spend with CUPED" if cuped else "")
+        + "):"
+    )
+    lines += [_metric_line(metric, result.control) for metric in result.metrics]
+    lines += roi_sentences
+    winners = sorted(
+        {
+            v.name
+            for m in result.metrics
+            for v in m.variants
+            if not v.is_control and v.abs_lift_ci is not None and v.abs_lift_ci[0] > 0
+        }
+    )
+    if result.srm.warning:
+        lines.append("Verdict: don't act on these numbers until the assignment problem is fixed.")
+    elif winners:
+        lines.append(f"Verdict: {', '.join(winners)} beat {result.control}.")
+    else:
+        lines.append(f"Verdict: no variant beat {result.control}; the test found no clear effect.")
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,54 @@
+"""``ask_sentiment`` → :class:`ActionSentimentSummary`."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import BeaconAction, Events
+from actions.formatting import format_sentiment_summary
+from actions.parsing import parse_platform
+from actions.services import Services
+from analytics.listening import sentiment_summary
+from analytics.periods import parse_period
+from beacon.workspace import get_meta, record_audit
+
+
+class ActionSentimentSummary(BeaconAction):
+    """Sentiment shares and counts for a platform/topic/period, vs the period before."""
+
+    action_name = "action_sentiment_summary"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        platform = parse_platform(tracker.get_slot("platform"))
+        period = parse_period(tracker.get_slot("period"), services.today())
+        topic = tracker.get_slot("topic") or None
+        with services.workspace.connect() as con:
+            summary = sentiment_summary(
+                con,
+                period=period,
+                model_version=services.scorer.version,
+                exclude_accounts=get_meta(con, "own_accounts", []),
+                brand_terms=get_meta(con, "brand_terms"),
+                platform=platform,
+                topic=topic,
+            )
+            text = format_sentiment_summary(summary, get_meta(con, "brand", "the brand"))
+            record_audit(
+                con,
+                kind="sentiment_summary",
+                inputs={
+                    "platform": platform,
+                    "topic": topic,
+                    "start": period.start,
+                    "end": period.end,
+                },
+                sources=["workspace:posts", f"scores:{summary.model_version}"],
+                output=text,
+                model_version=summary.model_version,
+                conversation_id=tracker.sender_id,
+            )
+        dispatcher.utter_message(text=text)
+        return []

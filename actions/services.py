@@ -1,0 +1,118 @@
+"""What the actions need from the outside world, built once per process.
+
+Tests replace the whole set with :func:`set_services` (a temporary workspace, a
+fixed "today"), so no action reaches for a global of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from analytics.embeddings import get_encoder
+from analytics.sentiment import SentimentScorer
+from beacon.scoring import current_scorer
+from beacon.settings import Settings, get_settings
+from beacon.workspace import Workspace
+from knowledge import KnowledgeBase
+
+
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+CHART_NAME = re.compile(r"^[0-9a-f]{32}\.png$")
+
+
+@dataclass(frozen=True)
+class ChartStore:
+    """Where actions put chart images, and the URL chat clients fetch them from.
+
+    Names are random 128-bit hex, so a chart's URL is its only key.
+
+    Attributes:
+        folder: Directory the PNG files are written to.
+        base_url: Public base URL of the action server.
+    """
+
+    folder: Path
+    base_url: str
+
+    def new_chart(self) -> tuple[Path, str]:
+        """A fresh ``(path to write, URL to send)`` pair."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{uuid.uuid4().hex}.png"
+        return self.folder / name, f"{self.base_url}/charts/{name}"
+
+    def path_of(self, name: str) -> Path | None:
+        """The file behind a chart name, or None for a bad or unknown name."""
+        if not CHART_NAME.match(name):
+            return None
+        path = self.folder / name
+        return path if path.is_file() else None
+
+
+@dataclass
+class Services:
+    """The adapters and models the actions use.
+
+    Attributes:
+        settings: Beacon's settings.
+        workspace: The DuckDB workspace.
+        scorer: The sentiment model.
+        charts: Chart images served by the action server.
+        knowledge_dir: The knowledge index folder (None: the default under home).
+        today: Returns "today" (UTC); injectable so tests can pin the date.
+    """
+
+    settings: Settings
+    workspace: Workspace
+    scorer: SentimentScorer
+    charts: ChartStore
+    knowledge_dir: Path | None = None
+    today: Callable[[], date] = field(default=_utc_today)
+    _knowledge: KnowledgeBase | None = field(default=None, init=False, repr=False)
+
+    def knowledge(self) -> KnowledgeBase:
+        """The document index, opened (and checksum-verified) on first use."""
+        if self._knowledge is None:
+            self._knowledge = KnowledgeBase.open(self.knowledge_dir)
+        return self._knowledge
+
+    def warm_up(self) -> None:
+        """Load models now, so the first question is not the slow one."""
+        self.scorer.predict(["warm-up"])
+        get_encoder()
+        if self.knowledge_dir is not None and self.knowledge_dir.exists():
+            self.knowledge()
+
+
+_override: Services | None = None
+
+
+@functools.cache
+def _default_services() -> Services:
+    settings = get_settings()
+    return Services(
+        settings=settings,
+        workspace=Workspace(settings.workspace_path),
+        scorer=current_scorer(),
+        charts=ChartStore(settings.home / "charts", settings.public_action_url),
+        knowledge_dir=settings.home / "knowledge",
+    )
+
+
+def get_services() -> Services:
+    """The process's services (the test override when one is set)."""
+    return _override if _override is not None else _default_services()
+
+
+def set_services(services: Services | None) -> None:
+    """Replace the services (tests); ``None`` restores the defaults."""
+    global _override
+    _override = services

@@ -1,0 +1,65 @@
+"""Engagement ensemble: how a draft will do, why, and what would help.
+
+The target is whether a post lands in the top 30% of its own account's
+trailing history (:mod:`._target`), from features known before publishing
+(:mod:`._features`: MiniLM embedding, text form, tone, timing, account
+context, media). Members (MLP, LightGBM, logistic) are stacked on
+time-ordered out-of-fold predictions and calibrated; a LightGBM head gives
+the expected engagement with an 80% interval.
+
+Public surface::
+
+    model = EngagementModel(cache_dir=Path("var/cache/engagement")).fit(posts)
+    model.predict([Draft("New trail shoe!", media_type="image")])  # -> list[Prediction]
+    model.explain(draft).text()                                    # plain language
+    model.recommend(draft, now)                                    # -> list[Recommendation]
+    model.save(folder); EngagementModel.load(folder)
+    train_on_workspace(con)                                        # the brand's own posts
+"""
+
+from __future__ import annotations
+
+from analytics.engagement._data import read_posts, time_split
+from analytics.engagement._evaluate import EvaluationReport, evaluate
+from analytics.engagement._features import FeatureBlock, FeaturePipeline, Features, default_blocks
+from analytics.engagement._metrics import (
+    Metrics,
+    classification_metrics,
+    expected_calibration_error,
+)
+from analytics.engagement._model import MODEL_VERSION, EngagementModel
+from analytics.engagement._target import add_context
+from analytics.engagement._types import (
+    Draft,
+    Explanation,
+    Prediction,
+    Reason,
+    Recommendation,
+    WordEffect,
+)
+from analytics.engagement._workspace import train_on_workspace, workspace_posts
+
+__all__ = [
+    "MODEL_VERSION",
+    "Draft",
+    "EngagementModel",
+    "EvaluationReport",
+    "Explanation",
+    "FeatureBlock",
+    "FeaturePipeline",
+    "Features",
+    "Metrics",
+    "Prediction",
+    "Reason",
+    "Recommendation",
+    "WordEffect",
+    "add_context",
+    "classification_metrics",
+    "default_blocks",
+    "evaluate",
+    "expected_calibration_error",
+    "read_posts",
+    "time_split",
+    "train_on_workspace",
+    "workspace_posts",
+]

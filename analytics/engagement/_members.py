@@ -1,0 +1,408 @@
+"""The ensemble's members: a small network, gradient-boosted trees, a logistic baseline.
+
+Every member takes :class:`~analytics.engagement._features.Features` (tabular
+columns + the 384-d embedding) and a 0/1 label, and saves itself to a folder
+without pickle (JSON + ``.npz`` with ``allow_pickle=False``, LightGBM's text
+format, safetensors for the network).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from analytics.engagement._features import Features
+
+N_COMPONENTS = 16
+
+
+class Member(Protocol):
+    """What the ensemble needs from a member."""
+
+    name: str
+
+    def fit(self, features: Features, y: np.ndarray) -> Member: ...
+
+    def predict_proba(self, features: Features) -> np.ndarray:
+        """Probability of the positive class, shape (n,)."""
+        ...
+
+    def save(self, folder: Path) -> None: ...
+
+
+class Preprocessor:
+    """Median imputation + standardisation of tabular columns, PCA of embeddings."""
+
+    def __init__(self, n_components: int = N_COMPONENTS) -> None:
+        self.n_components = n_components
+
+    def fit(self, features: Features) -> Preprocessor:
+        table = features.tabular.to_numpy(dtype=float)
+        self.columns_ = list(features.tabular.columns)
+        with warnings.catch_warnings():  # an all-missing column (no followers) has no median
+            warnings.simplefilter("ignore", RuntimeWarning)
+            medians = np.nanmedian(table, axis=0) if len(table) else np.zeros(table.shape[1])
+        self.median_ = np.nan_to_num(medians, nan=0.0)
+        filled = self._fill(table)
+        self.mean_ = filled.mean(axis=0)
+        self.scale_ = filled.std(axis=0)
+        self.scale_[self.scale_ < 1e-9] = 1.0
+        emb = features.embedding.astype(np.float64)
+        self.emb_mean_ = emb.mean(axis=0)
+        k = min(self.n_components, max(1, min(emb.shape) - 1))
+        centred = emb - self.emb_mean_
+        # Eigenvectors of the 384x384 scatter matrix: the same axes as an SVD, far cheaper.
+        values, vectors = np.linalg.eigh(centred.T @ centred)
+        self.components_ = vectors[:, np.argsort(values)[::-1][:k]].T.copy()
+        return self
+
+    def _fill(self, table: np.ndarray) -> np.ndarray:
+        return np.where(np.isnan(table), self.median_, table)
+
+    def project(self, embedding: np.ndarray) -> np.ndarray:
+        """Embedding projection, shape (n, n_components)."""
+        return (embedding.astype(np.float64) - self.emb_mean_) @ self.components_.T
+
+    def svd_columns(self) -> list[str]:
+        return [f"text_svd_{i}" for i in range(self.components_.shape[0])]
+
+    def tree_frame(self, features: Features) -> pd.DataFrame:
+        """Raw tabular columns (NaN kept) + embedding projection, for the trees."""
+        frame = features.tabular[self.columns_].reset_index(drop=True).copy()
+        projected = pd.DataFrame(self.project(features.embedding), columns=self.svd_columns())
+        return pd.concat([frame, projected], axis=1)
+
+    def dense(self, features: Features) -> np.ndarray:
+        """Standardised tabular columns, shape (n, n_tabular)."""
+        table = features.tabular[self.columns_].to_numpy(dtype=float)
+        return (self._fill(table) - self.mean_) / self.scale_
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "median": self.median_, "mean": self.mean_, "scale": self.scale_,
+            "emb_mean": self.emb_mean_, "components": self.components_,
+        }  # fmt: skip
+
+    @classmethod
+    def from_arrays(cls, columns: list[str], arrays: dict[str, np.ndarray]) -> Preprocessor:
+        pre = cls(n_components=int(arrays["components"].shape[0]))
+        pre.columns_ = columns
+        pre.median_, pre.mean_, pre.scale_ = arrays["median"], arrays["mean"], arrays["scale"]
+        pre.emb_mean_, pre.components_ = arrays["emb_mean"], arrays["components"]
+        return pre
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write named arrays to an ``.npz`` (read back with ``allow_pickle=False``)."""
+    np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+class LogisticMember:
+    """L2 logistic regression on standardised tabular columns + the embedding projection.
+
+    Args:
+        C: Inverse regularisation strength.
+    """
+
+    name = "logistic"
+
+    def __init__(self, C: float = 0.5) -> None:
+        self.C = C
+
+    def _design(self, features: Features) -> np.ndarray:
+        projected = self.pre_.project(features.embedding)
+        return np.hstack([self.pre_.dense(features), projected])
+
+    def fit(self, features: Features, y: np.ndarray) -> LogisticMember:
+        from sklearn.linear_model import LogisticRegression
+
+        self.pre_ = Preprocessor().fit(features)
+        model = LogisticRegression(C=self.C, max_iter=2000)
+        model.fit(self._design(features), y)
+        self.coef_ = model.coef_.ravel().astype(float)
+        self.intercept_ = float(model.intercept_[0])
+        return self
+
+    def predict_proba(self, features: Features) -> np.ndarray:
+        return _sigmoid(self._design(features) @ self.coef_ + self.intercept_)
+
+    def save(self, folder: Path) -> None:
+        arrays = {f"pre_{k}": v for k, v in self.pre_.arrays().items()}
+        arrays.update(coef=self.coef_, intercept=np.array([self.intercept_]))
+        save_arrays(folder / "logistic.npz", arrays)
+        (folder / "logistic.json").write_text(
+            json.dumps({"C": self.C, "columns": self.pre_.columns_})
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> LogisticMember:
+        meta = json.loads((folder / "logistic.json").read_text())
+        with np.load(folder / "logistic.npz", allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        member = cls(C=meta["C"])
+        member.pre_ = Preprocessor.from_arrays(
+            meta["columns"], {k[4:]: v for k, v in arrays.items() if k.startswith("pre_")}
+        )
+        member.coef_, member.intercept_ = arrays["coef"], float(arrays["intercept"][0])
+        return member
+
+
+LGBM_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.03,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "num_threads": 1,  # the machine is shared; threads fight more than they help
+    "verbose": -1,
+}
+
+
+class LightGBMMember:
+    """LightGBM on the tabular columns (missing values kept) + the embedding projection.
+
+    Args:
+        n_estimators: Boosting rounds.
+        random_state: Seed for bagging and feature sampling.
+    """
+
+    name = "lightgbm"
+
+    def __init__(self, n_estimators: int = 300, random_state: int = 0) -> None:
+        self.n_estimators = n_estimators
+        self.random_state = random_state
+
+    def fit(self, features: Features, y: np.ndarray) -> LightGBMMember:
+        import lightgbm as lgb
+
+        self.pre_ = Preprocessor().fit(features)
+        frame = self.pre_.tree_frame(features)
+        params = {**LGBM_PARAMS, "objective": "binary", "seed": self.random_state}
+        self.booster_ = lgb.train(params, lgb.Dataset(frame, label=y), self.n_estimators)
+        return self
+
+    def frame(self, features: Features) -> pd.DataFrame:
+        """The trees' input, shape (n, n_tabular + n_components)."""
+        return self.pre_.tree_frame(features)
+
+    def predict_proba(self, features: Features) -> np.ndarray:
+        return np.asarray(self.booster_.predict(self.frame(features)), dtype=float)
+
+    def save(self, folder: Path) -> None:
+        self.booster_.save_model(str(folder / "lightgbm.txt"))
+        save_arrays(folder / "lightgbm_pre.npz", self.pre_.arrays())
+        meta = {"n_estimators": self.n_estimators, "random_state": self.random_state,
+                "columns": self.pre_.columns_}  # fmt: skip
+        (folder / "lightgbm.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path) -> LightGBMMember:
+        import lightgbm as lgb
+
+        meta = json.loads((folder / "lightgbm.json").read_text())
+        member = cls(meta["n_estimators"], meta["random_state"])
+        with np.load(folder / "lightgbm_pre.npz", allow_pickle=False) as data:
+            member.pre_ = Preprocessor.from_arrays(
+                meta["columns"], {k: data[k] for k in data.files}
+            )
+        member.booster_ = lgb.Booster(model_file=str(folder / "lightgbm.txt"))
+        return member
+
+
+class RegressionHead:
+    """Expected log engagement: LightGBM on the lift over the account's trailing median.
+
+    The interval comes from quantiles of out-of-sample residuals (split-conformal
+    style), set by the ensemble through :attr:`residual_quantiles_`.
+    """
+
+    def __init__(self, n_estimators: int = 300, random_state: int = 0) -> None:
+        self.n_estimators = n_estimators
+        self.random_state = random_state
+
+    def fit(self, features: Features, log_engagement: np.ndarray) -> RegressionHead:
+        import lightgbm as lgb
+
+        self.pre_ = Preprocessor().fit(features)
+        base = self._base(features)
+        params = {**LGBM_PARAMS, "objective": "huber", "alpha": 1.0, "seed": self.random_state}
+        frame = self.pre_.tree_frame(features)
+        self.booster_ = lgb.train(
+            params, lgb.Dataset(frame, label=log_engagement - base), self.n_estimators
+        )
+        self.residual_quantiles_ = np.array([-1.0, 1.0])
+        return self
+
+    def _base(self, features: Features) -> np.ndarray:
+        base = features.tabular["trailing_median"].to_numpy(dtype=float)
+        fallback = float(self.pre_.median_[self.pre_.columns_.index("trailing_median")])
+        return np.where(np.isnan(base), fallback, base)
+
+    def predict(self, features: Features) -> np.ndarray:
+        """Expected ``log1p(engagement)``, shape (n,)."""
+        lift = np.asarray(self.booster_.predict(self.pre_.tree_frame(features)), dtype=float)
+        return self._base(features) + lift
+
+    def save(self, folder: Path) -> None:
+        self.booster_.save_model(str(folder / "regression.txt"))
+        save_arrays(
+            folder / "regression_pre.npz",
+            {"quantiles": self.residual_quantiles_, **self.pre_.arrays()},
+        )
+        meta = {"n_estimators": self.n_estimators, "random_state": self.random_state,
+                "columns": self.pre_.columns_}  # fmt: skip
+        (folder / "regression.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path) -> RegressionHead:
+        import lightgbm as lgb
+
+        meta = json.loads((folder / "regression.json").read_text())
+        head = cls(meta["n_estimators"], meta["random_state"])
+        with np.load(folder / "regression_pre.npz", allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        head.residual_quantiles_ = arrays.pop("quantiles")
+        head.pre_ = Preprocessor.from_arrays(meta["columns"], arrays)
+        head.booster_ = lgb.Booster(model_file=str(folder / "regression.txt"))
+        return head
+
+
+class NeuralMember:
+    """A small PyTorch MLP on the full embedding + standardised tabular columns.
+
+    Early-stopped on the latest 15% of its training rows (time order is kept by
+    the caller), keeping the best epoch's weights.
+
+    Args:
+        hidden: Width of the first hidden layer.
+        epochs: Maximum epochs.
+        random_state: Seed for initialisation and batching.
+    """
+
+    name = "neural"
+
+    def __init__(self, hidden: int = 64, epochs: int = 40, random_state: int = 0) -> None:
+        self.hidden = hidden
+        self.epochs = epochs
+        self.random_state = random_state
+
+    def _net(self, n_inputs: int) -> Any:
+        import torch
+
+        return torch.nn.Sequential(
+            torch.nn.Dropout(0.1),
+            torch.nn.Linear(n_inputs, self.hidden),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(0.3),
+            torch.nn.Linear(self.hidden, 1),
+        )
+
+    def _design(self, features: Features) -> np.ndarray:
+        return np.hstack([self.pre_.dense(features), features.embedding * 4.0]).astype(np.float32)
+
+    def fit(self, features: Features, y: np.ndarray) -> NeuralMember:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # a 64-unit MLP: extra threads only add contention
+        try:
+            return self._fit(features, y)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _fit(self, features: Features, y: np.ndarray) -> NeuralMember:
+        import torch
+
+        torch.manual_seed(self.random_state)
+        self.pre_ = Preprocessor().fit(features)
+        x = torch.from_numpy(self._design(features))
+        target = torch.from_numpy(np.asarray(y, dtype=np.float32))
+        n_valid = max(1, int(0.15 * len(x))) if len(x) >= 40 else 0
+        x_fit, y_fit = x[: len(x) - n_valid], target[: len(x) - n_valid]
+        x_val, y_val = x[len(x) - n_valid :], target[len(x) - n_valid :]
+        net = self._net(x.shape[1])
+        optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-2)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+        generator = torch.Generator().manual_seed(self.random_state)
+        best_loss, best_state, patience = float("inf"), None, 0
+        for _ in range(self.epochs):
+            net.train()
+            order = torch.randperm(len(x_fit), generator=generator)
+            for start in range(0, len(order), 128):
+                batch = order[start : start + 128]
+                optimiser.zero_grad()
+                loss = loss_fn(net(x_fit[batch]).squeeze(1), y_fit[batch])
+                loss.backward()
+                optimiser.step()
+            if n_valid == 0:
+                continue
+            net.eval()
+            with torch.no_grad():
+                val = float(loss_fn(net(x_val).squeeze(1), y_val))
+            if val < best_loss - 1e-4:
+                best_loss, patience = val, 0
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            else:
+                patience += 1
+                if patience >= 5:
+                    break
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        net.eval()
+        self.net_ = net
+        self.n_inputs_ = int(x.shape[1])
+        return self
+
+    def predict_proba(self, features: Features) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            logits = self.net_(torch.from_numpy(self._design(features))).squeeze(1)
+        return _sigmoid(logits.numpy().astype(float))
+
+    def save(self, folder: Path) -> None:
+        from safetensors.torch import save_file
+
+        save_file(
+            {k: v.contiguous() for k, v in self.net_.state_dict().items()},
+            str(folder / "neural.safetensors"),
+        )
+        save_arrays(folder / "neural_pre.npz", self.pre_.arrays())
+        meta = {"hidden": self.hidden, "epochs": self.epochs, "random_state": self.random_state,
+                "n_inputs": self.n_inputs_, "columns": self.pre_.columns_}  # fmt: skip
+        (folder / "neural.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path) -> NeuralMember:
+        from safetensors.torch import load_file
+
+        meta = json.loads((folder / "neural.json").read_text())
+        member = cls(meta["hidden"], meta["epochs"], meta["random_state"])
+        with np.load(folder / "neural_pre.npz", allow_pickle=False) as data:
+            member.pre_ = Preprocessor.from_arrays(
+                meta["columns"], {k: data[k] for k in data.files}
+            )
+        member.n_inputs_ = meta["n_inputs"]
+        net = member._net(member.n_inputs_)
+        net.load_state_dict(load_file(str(folder / "neural.safetensors")))
+        net.eval()
+        member.net_ = net
+        return member
+
+
+MEMBER_TYPES: dict[str, Any] = {
+    "neural": NeuralMember,
+    "lightgbm": LightGBMMember,
+    "logistic": LogisticMember,
+}

@@ -1,0 +1,396 @@
+"""The engagement ensemble: members, stacking, calibration, regression head, persistence."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.engagement._cache import EmbeddingCache
+from analytics.engagement._combine import BayesianCombiner, Calibrator, StackingCombiner
+from analytics.engagement._features import (
+    HASHTAG,
+    FeaturePipeline,
+    Features,
+    default_blocks,
+)
+from analytics.engagement._members import (
+    LightGBMMember,
+    LogisticMember,
+    NeuralMember,
+    RegressionHead,
+    save_arrays,
+)
+from analytics.engagement._target import AccountHistory, add_context
+from analytics.engagement._types import Draft, Explanation, Prediction, Recommendation
+from analytics.exceptions import AnalysisInputError, ModelLoadError, NotFittedError
+from analytics.sentiment import SentimentScorer, VaderScorer
+
+MODEL_VERSION = "engagement-ensemble-1"
+MIN_LABELLED = 60
+INTERVAL = (0.1, 0.9)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Every model's output on prepared rows (arrays of shape (n,))."""
+
+    members: dict[str, np.ndarray]
+    ensemble: np.ndarray
+    bmc: np.ndarray
+    log_engagement: np.ndarray
+
+
+class EngagementModel:
+    """Will a post land in the top 30% of its account's recent posts? With reasons and fixes.
+
+    Members (:mod:`._members`): a PyTorch MLP on embedding + dense features,
+    LightGBM on tabular features + an embedding projection, and a logistic
+    baseline. Their out-of-fold predictions on time-ordered folds train a
+    logistic meta-learner (stacking), which is then calibrated on its own
+    out-of-fold predictions. A LightGBM regression head gives the expected
+    engagement with an 80% interval from out-of-sample residuals.
+
+    Args:
+        n_folds: Time-ordered folds for out-of-fold predictions (>= 3).
+        calibration: ``"auto"``, ``"platt"`` or ``"isotonic"``.
+        members: Member names to use, from ``neural``, ``lightgbm``, ``logistic``.
+        cache_dir: Folder of the embedding cache (``None``: no cache).
+        scorer: Sentiment scorer for the tone features (default VADER).
+        random_state: Seed of every member.
+    """
+
+    def __init__(
+        self,
+        n_folds: int = 5,
+        calibration: str = "auto",
+        members: Sequence[str] = ("neural", "lightgbm", "logistic"),
+        cache_dir: Path | None = None,
+        scorer: SentimentScorer | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.n_folds = n_folds
+        self.calibration = calibration
+        self.members = members
+        self.cache_dir = cache_dir
+        self.scorer = scorer
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ features
+    def _pipeline(self) -> FeaturePipeline:
+        return FeaturePipeline(default_blocks(self.scorer or VaderScorer()))
+
+    def _cache(self) -> EmbeddingCache:
+        return EmbeddingCache(self.cache_dir / "embeddings.sqlite" if self.cache_dir else None)
+
+    def features(self, rows: pd.DataFrame, embedding: np.ndarray | None = None) -> Features:
+        """Features of prepared rows (from :func:`add_context`); embeds texts unless given."""
+        if embedding is None:
+            embedding = self._cache().encode([str(t) for t in rows["text"].fillna("")])
+        return self._pipeline().transform(rows, embedding)
+
+    def _new_member(self, name: str) -> Any:
+        if name == "neural":
+            return NeuralMember(random_state=self.random_state)
+        if name == "lightgbm":
+            return LightGBMMember(random_state=self.random_state)
+        if name == "logistic":
+            return LogisticMember()
+        raise ValueError(f"unknown member {name!r}; expected neural, lightgbm or logistic")
+
+    # ----------------------------------------------------------------------- fit
+    def fit(self, posts: pd.DataFrame) -> EngagementModel:
+        """Fit on canonical posts (account, text, posted_at, likes, comments, shares, ...).
+
+        Args:
+            posts: One row per published post; any order.
+
+        Returns:
+            self.
+
+        Raises:
+            AnalysisInputError: Too few posts with enough account history to learn from.
+        """
+        prepared = add_context(posts)
+        return self.fit_prepared(prepared)
+
+    def fit_prepared(
+        self, prepared: pd.DataFrame, embedding: np.ndarray | None = None
+    ) -> EngagementModel:
+        """Fit on rows from :func:`add_context` (time-sorted); ``embedding`` aligned when given."""
+        from threadpoolctl import threadpool_limits
+
+        # Small matrices: BLAS threads only contend with each other (and with torch).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit_prepared(prepared, embedding)
+
+    def _fit_prepared(
+        self, prepared: pd.DataFrame, embedding: np.ndarray | None
+    ) -> EngagementModel:
+        if self.n_folds < 3:
+            raise ValueError(f"n_folds must be at least 3 (got {self.n_folds})")
+        labelled = np.flatnonzero(prepared["label"].notna().to_numpy())
+        if len(labelled) < MIN_LABELLED:
+            raise AnalysisInputError(
+                f"need at least {MIN_LABELLED} posts with {5}+ earlier posts of the same account "
+                f"to learn from; got {len(labelled)} (of {len(prepared)} posts); add more history"
+            )
+        rows = prepared.iloc[labelled].reset_index(drop=True)
+        emb = embedding[labelled] if embedding is not None else None
+        feats = self.features(rows, emb)
+        y = rows["label"].to_numpy(dtype=float)
+        target = rows["log_engagement"].to_numpy(dtype=float)
+        if len(np.unique(y)) < 2:
+            raise AnalysisInputError("every labelled post has the same label; nothing to learn")
+
+        # Out-of-fold predictions on time-ordered folds: fit on chunks < k, predict chunk k.
+        chunks = np.array_split(np.arange(len(rows)), self.n_folds)
+        oof = np.full((len(rows), len(self.members)), np.nan)
+        oof_reg = np.full(len(rows), np.nan)
+        fold_of = np.full(len(rows), -1)
+        for k in range(1, self.n_folds):
+            fit_rows = np.concatenate(chunks[:k])
+            if len(np.unique(y[fit_rows])) < 2 or len(fit_rows) < 20:
+                continue
+            part, held = feats.rows(fit_rows), feats.rows(chunks[k])
+            for j, name in enumerate(self.members):
+                oof[chunks[k], j] = (
+                    self._new_member(name).fit(part, y[fit_rows]).predict_proba(held)
+                )
+            head = RegressionHead(random_state=self.random_state).fit(part, target[fit_rows])
+            oof_reg[chunks[k]] = head.predict(held)
+            fold_of[chunks[k]] = k
+        has_oof = ~np.isnan(oof).any(axis=1)
+        if has_oof.sum() < 30 or len(np.unique(y[has_oof])) < 2:
+            raise AnalysisInputError(
+                f"too few out-of-fold predictions to combine the members ({int(has_oof.sum())}); "
+                "add more posts or lower n_folds"
+            )
+        self.stacker_ = StackingCombiner().fit(oof[has_oof], y[has_oof])
+        self.bmc_ = BayesianCombiner(random_state=self.random_state).fit(oof[has_oof], y[has_oof])
+        # The calibrator sees the stacker's own out-of-fold output (leave one fold out).
+        meta_oof = np.full(len(rows), np.nan)
+        folds = np.unique(fold_of[has_oof])
+        for k in folds:
+            train_mask = has_oof & (fold_of != k)
+            if len(np.unique(y[train_mask])) < 2:
+                continue
+            stack = StackingCombiner().fit(oof[train_mask], y[train_mask])
+            meta_oof[fold_of == k] = stack.predict_proba(oof[fold_of == k])
+        usable = ~np.isnan(meta_oof)
+        self.calibrator_ = Calibrator(self.calibration).fit(meta_oof[usable], y[usable])
+        self.oof_ = {"members": oof[has_oof], "labels": y[has_oof]}
+
+        self.members_ = {name: self._new_member(name).fit(feats, y) for name in self.members}
+        self.head_ = RegressionHead(random_state=self.random_state).fit(feats, target)
+        residuals = target[~np.isnan(oof_reg)] - oof_reg[~np.isnan(oof_reg)]
+        self.head_.residual_quantiles_ = (
+            np.quantile(residuals, INTERVAL) if len(residuals) else np.array([-1.0, 1.0])
+        )
+        self.base_rate_ = float(y.mean())
+        self.n_train_ = len(rows)
+        self.history_ = AccountHistory.from_posts(prepared)
+        self.hashtags_ = _top_hashtags(prepared)
+        self.columns_ = list(feats.tabular.columns)
+        return self
+
+    # ------------------------------------------------------------------- scoring
+    def _check(self) -> None:
+        if not hasattr(self, "members_"):
+            raise NotFittedError(
+                "This EngagementModel instance is not fitted yet. Call 'fit' (or "
+                "train_on_workspace / load) before predicting."
+            )
+
+    def score(self, feats: Features) -> Scores:
+        """All model outputs for prepared features."""
+        self._check()
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._score(feats)
+
+    def _score(self, feats: Features) -> Scores:
+        member_p = {name: m.predict_proba(feats) for name, m in self.members_.items()}
+        stacked = np.column_stack([member_p[name] for name in self.members_])
+        ensemble = self.calibrator_.transform(self.stacker_.predict_proba(stacked))
+        return Scores(
+            member_p, ensemble, self.bmc_.predict_proba(stacked), self.head_.predict(feats)
+        )
+
+    def draft_rows(self, drafts: Sequence[Draft], now: datetime | None = None) -> pd.DataFrame:
+        """Drafts as prepared rows: account context from the stored history."""
+        self._check()
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        records = []
+        for draft in drafts:
+            account = self.resolve_account(draft.account)
+            when = pd.Timestamp(draft.posted_at or now)
+            context = self.history_.context(account, when)
+            followers = draft.followers
+            if followers is None:
+                followers = self.history_.followers.get(account, float("nan"))
+            records.append(
+                {
+                    "account": account, "text": draft.text, "posted_at": when,
+                    "media_type": draft.media_type, "followers": followers, **context,
+                }
+            )  # fmt: skip
+        return pd.DataFrame.from_records(records)
+
+    def resolve_account(self, account: str | None) -> str:
+        """The account a draft belongs to (the only known one when ``None``)."""
+        known = list(self.history_.times)
+        if account is None:
+            if len(known) == 1:
+                return known[0]
+            raise AnalysisInputError(
+                f"say which account the draft is for: the model knows {len(known)} accounts"
+            )
+        return account
+
+    def predict(self, drafts: Sequence[Draft], now: datetime | None = None) -> list[Prediction]:
+        """Calibrated predictions for drafts, in input order."""
+        rows = self.draft_rows(drafts, now)
+        return self.predictions(rows, self.score(self.features(rows)))
+
+    def predictions(self, rows: pd.DataFrame, scores: Scores) -> list[Prediction]:
+        low_q, high_q = self.head_.residual_quantiles_
+        out = []
+        for i in range(len(rows)):
+            centre = float(scores.log_engagement[i])
+            out.append(
+                Prediction(
+                    probability=float(scores.ensemble[i]),
+                    expected_engagement=float(np.expm1(max(centre, 0.0))),
+                    interval=(
+                        float(np.expm1(max(centre + low_q, 0.0))),
+                        float(np.expm1(max(centre + high_q, 0.0))),
+                    ),
+                    members={k: float(v[i]) for k, v in scores.members.items()},
+                    account_history=int(rows["history_len"].iloc[i]),
+                )
+            )
+        return out
+
+    def explain(self, draft: Draft, now: datetime | None = None) -> Explanation:
+        """Probability, three strongest reasons (grouped SHAP) and helpful/harmful words."""
+        from analytics.engagement._explain import explain
+
+        return explain(self, draft, now)
+
+    def recommend(
+        self, draft: Draft, now: datetime | None = None, top: int = 3
+    ) -> list[Recommendation]:
+        """Changes (time in the next 7 days, media, hashtags, length) that raise the probability."""
+        from analytics.engagement._explain import recommend
+
+        return recommend(self, draft, now, top)
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, folder: Path) -> None:
+        """Write the model to ``folder`` (JSON, npz, LightGBM text, safetensors; no pickle)."""
+        self._check()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for member in self.members_.values():
+            member.save(folder)
+        self.head_.save(folder)
+        history = self.history_
+        accounts = list(history.times)
+        save_arrays(
+            folder / "ensemble.npz",
+            {
+                "stack_coef": self.stacker_.coef_, "bmc_weights": self.bmc_.weights_,
+                "cal_x": self.calibrator_.x_, "cal_y": self.calibrator_.y_,
+                **{f"times_{i}": history.times[a] for i, a in enumerate(accounts)},
+                **{f"values_{i}": history.values[a] for i, a in enumerate(accounts)},
+            },
+        )  # fmt: skip
+        meta = {
+            "version": MODEL_VERSION,
+            "params": {"n_folds": self.n_folds, "calibration": self.calibration,
+                       "members": list(self.members), "random_state": self.random_state},
+            "stack_intercept": self.stacker_.intercept_,
+            "calibration_method": self.calibrator_.method_,
+            "platt": [self.calibrator_.a_, self.calibrator_.b_],
+            "base_rate": self.base_rate_, "n_train": self.n_train_,
+            "accounts": accounts,
+            "followers": [None if np.isnan(history.followers[a]) else history.followers[a] for a in accounts],
+            "hashtags": self.hashtags_, "columns": self.columns_,
+            "scorer": (self.scorer or VaderScorer()).version,
+        }  # fmt: skip
+        (folder / "model.json").write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(
+        cls, folder: Path, cache_dir: Path | None = None, scorer: SentimentScorer | None = None
+    ) -> EngagementModel:
+        """Read a model written by :meth:`save`.
+
+        Raises:
+            ModelLoadError: The folder is missing files or holds another version.
+        """
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "model.json").read_text())
+        except (OSError, ValueError) as error:
+            raise ModelLoadError(
+                f"no engagement model at {folder} ({error}); train one first"
+            ) from None
+        if meta.get("version") != MODEL_VERSION:
+            raise ModelLoadError(
+                f"{folder} holds model version {meta.get('version')!r}, expected {MODEL_VERSION!r}; retrain"
+            )
+        params = meta["params"]
+        model = cls(params["n_folds"], params["calibration"], tuple(params["members"]),
+                    cache_dir, scorer, params["random_state"])  # fmt: skip
+        loaders: dict[str, Any] = {
+            "neural": NeuralMember, "lightgbm": LightGBMMember, "logistic": LogisticMember,
+        }  # fmt: skip
+        try:
+            model.members_ = {name: loaders[name].load(folder) for name in params["members"]}
+            model.head_ = RegressionHead.load(folder)
+            with np.load(folder / "ensemble.npz", allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, KeyError, ValueError) as error:
+            raise ModelLoadError(f"engagement model at {folder} is incomplete: {error}") from None
+        model.stacker_ = StackingCombiner()
+        model.stacker_.coef_, model.stacker_.intercept_ = (
+            arrays["stack_coef"],
+            meta["stack_intercept"],
+        )
+        model.bmc_ = BayesianCombiner()
+        model.bmc_.weights_ = arrays["bmc_weights"]
+        cal = Calibrator(params["calibration"])
+        cal.method_, (cal.a_, cal.b_) = meta["calibration_method"], meta["platt"]
+        cal.x_, cal.y_ = arrays["cal_x"], arrays["cal_y"]
+        model.calibrator_ = cal
+        history = AccountHistory()
+        for i, account in enumerate(meta["accounts"]):
+            history.times[account] = arrays[f"times_{i}"]
+            history.values[account] = arrays[f"values_{i}"]
+            followers = meta["followers"][i]
+            history.followers[account] = float("nan") if followers is None else float(followers)
+        model.history_ = history
+        model.base_rate_, model.n_train_ = meta["base_rate"], meta["n_train"]
+        model.hashtags_, model.columns_ = meta["hashtags"], meta["columns"]
+        return model
+
+
+def _top_hashtags(prepared: pd.DataFrame, top: int = 10) -> dict[str, list[str]]:
+    """Each account's most used hashtags (lower-case), most frequent first."""
+    result: dict[str, list[str]] = {}
+    for account, texts in prepared.groupby("account")["text"]:
+        counts: Counter[str] = Counter()
+        for text in texts.fillna(""):
+            counts.update(tag.lower() for tag in HASHTAG.findall(str(text)))
+        result[str(account)] = [tag for tag, _ in counts.most_common(top)]
+    return result

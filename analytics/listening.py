@@ -1,0 +1,196 @@
+"""Social listening over the workspace: how people talk about the brand.
+
+"Talk about the brand" is every post that mentions the brand (any of the
+workspace's ``brand_terms``, when set) and was not written by one of its own
+accounts (``own_accounts``), scored by one sentiment model version. Changes against the previous period come with a 95% interval so a
+reply says "up 5 points" only when that is more than noise.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import duckdb
+
+from analytics.periods import Period
+from analytics.sentiment import LABELS
+
+Z_95 = 1.959964
+
+
+@dataclass(frozen=True)
+class ShareChange:
+    """Change of one label's share between two periods, in percentage points."""
+
+    label: str
+    points: float
+    ci_low: float
+    ci_high: float
+
+    @property
+    def significant(self) -> bool:
+        """True when the 95% interval excludes zero."""
+        return self.ci_low > 0 or self.ci_high < 0
+
+
+@dataclass(frozen=True)
+class SentimentSummary:
+    """Sentiment of brand talk in one period, with the previous period for comparison.
+
+    Attributes:
+        period: The period asked about.
+        previous: The same-length period just before.
+        platform: Platform filter, or None for all.
+        topic: Keyword/hashtag/campaign filter, or None.
+        model_version: The scorer whose labels were counted.
+        counts: Posts per label in ``period``.
+        previous_counts: Posts per label in ``previous``.
+        changes: Share change per label with its 95% interval (empty when either
+            period has no posts).
+        by_platform: Posts and label shares per platform in ``period``.
+    """
+
+    period: Period
+    previous: Period
+    platform: str | None
+    topic: str | None
+    model_version: str
+    counts: dict[str, int]
+    previous_counts: dict[str, int]
+    changes: list[ShareChange] = field(default_factory=list)
+    by_platform: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def previous_total(self) -> int:
+        return sum(self.previous_counts.values())
+
+    def share(self, label: str) -> float:
+        """Share of ``label`` in ``period`` (0 when there are no posts)."""
+        return self.counts.get(label, 0) / self.total if self.total else 0.0
+
+    def previous_share(self, label: str) -> float:
+        return (
+            self.previous_counts.get(label, 0) / self.previous_total if self.previous_total else 0.0
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["total"] = self.total
+        data["previous_total"] = self.previous_total
+        data["shares"] = {label: self.share(label) for label in LABELS}
+        return data
+
+
+def _filters(
+    platform: str | None, topic: str | None, brand_terms: list[str]
+) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if brand_terms:
+        clauses.append("regexp_matches(lower(p.text), ?)")
+        params.append("|".join(re.escape(term.lower()) for term in brand_terms))
+    if platform:
+        clauses.append("p.platform = ?")
+        params.append(platform)
+    if topic:
+        clauses.append(
+            "(contains(lower(p.text), lower(?)) OR lower(coalesce(p.campaign_id, '')) = lower(?))"
+        )
+        params += [topic, topic.replace(" ", "-")]
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
+def _label_counts(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    model_version: str,
+    exclude_accounts: list[str],
+    platform: str | None,
+    topic: str | None,
+    brand_terms: list[str],
+) -> dict[str, dict[str, int]]:
+    where, params = _filters(platform, topic, brand_terms)
+    rows = con.execute(
+        f"""
+        SELECT p.platform, s.sentiment_label, count(*)
+        FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
+        WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ?
+          AND NOT list_contains(?, p.account){where}
+        GROUP BY ALL
+        """,
+        [model_version, period.start, period.end, exclude_accounts, *params],
+    ).fetchall()
+    result: dict[str, dict[str, int]] = {}
+    for platform_name, label, count in rows:
+        result.setdefault(platform_name, dict.fromkeys(LABELS, 0))[label] = int(count)
+    return result
+
+
+def _total(per_platform: dict[str, dict[str, int]]) -> dict[str, int]:
+    return {label: sum(counts[label] for counts in per_platform.values()) for label in LABELS}
+
+
+def share_change(label: str, now: dict[str, int], before: dict[str, int]) -> ShareChange:
+    """Difference of two proportions with a Wald 95% interval, in points."""
+    n1, n0 = sum(now.values()), sum(before.values())
+    p1, p0 = now[label] / n1, before[label] / n0
+    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    diff = p1 - p0
+    return ShareChange(label, 100 * diff, 100 * (diff - Z_95 * se), 100 * (diff + Z_95 * se))
+
+
+def sentiment_summary(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    period: Period,
+    model_version: str,
+    exclude_accounts: list[str] | None = None,
+    brand_terms: list[str] | None = None,
+    platform: str | None = None,
+    topic: str | None = None,
+) -> SentimentSummary:
+    """Counts, shares and changes of sentiment labels in ``period`` vs the period before.
+
+    Args:
+        con: Workspace connection (read-only is enough).
+        period: The period to summarise.
+        model_version: Which scorer's labels to count (``scores.model_version``).
+        exclude_accounts: Pseudonymised accounts to leave out (the brand's own).
+        brand_terms: Only posts containing one of these (case-insensitive); None = all.
+        platform: Only this platform, when given.
+        topic: Only posts whose text contains it or whose campaign id matches it.
+    """
+    exclude = exclude_accounts or []
+    previous = period.previous()
+    terms = brand_terms or []
+    current = _label_counts(con, period, model_version, exclude, platform, topic, terms)
+    before = _label_counts(con, previous, model_version, exclude, platform, topic, terms)
+    counts, previous_counts = _total(current), _total(before)
+    changes = (
+        [share_change(label, counts, previous_counts) for label in LABELS]
+        if sum(counts.values()) and sum(previous_counts.values())
+        else []
+    )
+    by_platform = {
+        name: {"posts": float(sum(c.values()))}
+        | {label: c[label] / sum(c.values()) for label in LABELS}
+        for name, c in sorted(current.items())
+        if sum(c.values())
+    }
+    return SentimentSummary(
+        period=period,
+        previous=previous,
+        platform=platform,
+        topic=topic,
+        model_version=model_version,
+        counts=counts,
+        previous_counts=previous_counts,
+        changes=changes,
+        by_platform=by_platform,
+    )

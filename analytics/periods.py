@@ -1,0 +1,181 @@
+"""Reading periods such as "this month", "last week" or "2026-W47" into date ranges.
+
+The bot's ``period`` entity, the CLI's ``--week`` and the digest all go through
+:func:`parse_period`, so one phrase always means one range.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from analytics.exceptions import AnalysisInputError
+
+DEFAULT_PERIOD = "last 30 days"
+
+_MONTHS = (
+    {name.lower(): index for index, name in enumerate(calendar.month_name) if name}
+    | {name.lower(): index for index, name in enumerate(calendar.month_abbr) if name}
+    | {"sept": 9}
+)
+_WEEKDAYS = {name.lower(): index for index, name in enumerate(calendar.day_name)}
+_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30}
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "ten": 10, "fourteen": 14, "thirty": 30, "ninety": 90}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of days.
+
+    Attributes:
+        start: First day.
+        end: Last day (inclusive).
+        label: How to say it ("this month (1–30 Nov 2026)").
+    """
+
+    start: date
+    end: date
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length that ends the day before this one starts."""
+        end = self.start - timedelta(days=1)
+        start = end - timedelta(days=self.days - 1)
+        label = "the previous day" if self.days == 1 else f"the previous {self.days} days"
+        return Period(start, end, label)
+
+    def describe(self) -> str:
+        """``label (d Mon – d Mon yyyy)`` for replies."""
+        dates = format_range(self.start, self.end)
+        return dates if self.label == dates else f"{self.label} ({dates})"
+
+
+def format_range(start: date, end: date) -> str:
+    """``1–30 Nov 2026``, ``28 Oct – 3 Nov 2026`` or ``1 Dec 2025 – 5 Jan 2026``."""
+    if start == end:
+        return f"{end.day} {end:%b %Y}"
+    if start.year != end.year:
+        return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+    if start.month != end.month:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day}–{end.day} {end:%b %Y}"
+
+
+def _month(year: int, month: int, label: str, today: date) -> Period:
+    last = calendar.monthrange(year, month)[1]
+    return Period(date(year, month, 1), min(date(year, month, last), today), label)
+
+
+def _quarter(year: int, quarter: int, label: str, today: date) -> Period:
+    first_month = 3 * (quarter - 1) + 1
+    start = date(year, first_month, 1)
+    last_month = first_month + 2
+    end = date(year, last_month, calendar.monthrange(year, last_month)[1])
+    return Period(start, min(end, today), label)
+
+
+def _number(token: str) -> int:
+    return int(token) if token.isdigit() else _NUMBER_WORDS[token]
+
+
+def parse_period(text: str | None, today: date) -> Period:
+    """Turn a phrase into a :class:`Period` ending no later than ``today``.
+
+    Args:
+        text: "today", "yesterday", "this/last week|month|quarter|year", "last N days",
+            "past 2 weeks", a month name ("october", "in oct 2026"), "q3", "since monday",
+            an ISO week ("2026-W47"), an ISO date, or "2026-10-01 to 2026-10-31".
+            None or "" means :data:`DEFAULT_PERIOD`.
+        today: The reference day.
+
+    Raises:
+        AnalysisInputError: The phrase is not a period Beacon understands.
+    """
+    phrase = re.sub(r"\s+", " ", (text or DEFAULT_PERIOD).strip().lower())
+    phrase = re.sub(r"^(in|during|for|over|from|of) (the )?", "", phrase).strip(" ?.!")
+    if phrase in ("today", "now", "right now", "rn"):
+        return Period(today, today, "today")
+    if phrase == "yesterday":
+        day = today - timedelta(days=1)
+        return Period(day, day, "yesterday")
+    if phrase in ("this week", "the week", "week"):
+        return Period(today - timedelta(days=today.weekday()), today, "this week")
+    if phrase in ("last week", "previous week", "past week"):
+        start = today - timedelta(days=today.weekday() + 7)
+        return Period(start, start + timedelta(days=6), "last week")
+    if phrase in ("this month", "the month", "month", "mtd", "month to date"):
+        return _month(today.year, today.month, "this month", today)
+    if phrase in ("last month", "previous month", "past month"):
+        first = date(today.year, today.month, 1) - timedelta(days=1)
+        return _month(first.year, first.month, "last month", today)
+    if phrase in ("this quarter", "quarter", "qtd"):
+        return _quarter(today.year, (today.month - 1) // 3 + 1, "this quarter", today)
+    if phrase in ("last quarter", "previous quarter"):
+        quarter = (today.month - 1) // 3
+        year = today.year if quarter else today.year - 1
+        return _quarter(year, quarter or 4, "last quarter", today)
+    if phrase in ("this year", "ytd", "year to date"):
+        return Period(date(today.year, 1, 1), today, "this year")
+    if phrase in ("last year", "previous year"):
+        return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), "last year")
+
+    match = re.fullmatch(
+        r"(?:the )?(?:last|past|previous) (\d+|[a-z]+) (days?|weeks?|months?)", phrase
+    )
+    if match and (match.group(1).isdigit() or match.group(1) in _NUMBER_WORDS):
+        days = _number(match.group(1)) * _UNITS[match.group(2)]
+        if days < 1:
+            raise AnalysisInputError(f"a period must cover at least one day (got {text!r})")
+        return Period(today - timedelta(days=days - 1), today, f"the last {days} days")
+
+    match = re.fullmatch(r"q([1-4])(?: (\d{4}))?", phrase)
+    if match:
+        quarter, year = int(match.group(1)), int(match.group(2) or today.year)
+        if not match.group(2) and date(year, 3 * (quarter - 1) + 1, 1) > today:
+            year -= 1
+        return _quarter(year, quarter, f"Q{quarter} {year}", today)
+
+    match = re.fullmatch(r"([a-z]+)(?: (\d{4}))?", phrase)
+    if match and match.group(1) in _MONTHS:
+        month, year = _MONTHS[match.group(1)], int(match.group(2) or today.year)
+        if not match.group(2) and date(year, month, 1) > today:
+            year -= 1
+        return _month(year, month, f"{calendar.month_name[month]} {year}", today)
+
+    match = re.fullmatch(r"since ([a-z]+)", phrase)
+    if match and match.group(1) in _WEEKDAYS:
+        back = (today.weekday() - _WEEKDAYS[match.group(1)]) % 7 or 7
+        return Period(today - timedelta(days=back), today, f"since {match.group(1).title()}")
+
+    match = re.fullmatch(r"(\d{4})-w(\d{1,2})", phrase)
+    if match:
+        try:
+            start = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        except ValueError:
+            raise AnalysisInputError(f"{text!r} is not an ISO week (expected YYYY-Www)") from None
+        return Period(
+            start, start + timedelta(days=6), f"week {match.group(1)}-W{int(match.group(2)):02d}"
+        )
+
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?: (?:to|until|-|–) (\d{4}-\d{2}-\d{2}))?", phrase)
+    if match:
+        try:
+            start = date.fromisoformat(match.group(1))
+            end = date.fromisoformat(match.group(2)) if match.group(2) else start
+        except ValueError:
+            raise AnalysisInputError(f"{text!r} has a date that does not exist") from None
+        if end < start:
+            raise AnalysisInputError(f"the period {text!r} ends before it starts")
+        return Period(start, end, format_range(start, end))
+
+    raise AnalysisInputError(
+        f"I can't read {text!r} as a period; try 'this month', 'last week', 'last 30 days', "
+        "'october', 'q3' or '2026-10-01 to 2026-10-31'"
+    )

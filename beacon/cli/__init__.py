@@ -1,0 +1,44 @@
+"""The ``beacon`` command line.
+
+Each command group lives in its own private module and registers itself here;
+every command has ``--help``, exits non-zero with a one-line reason on bad
+input (see :func:`beacon.cli._common.run_command`) and prints JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from beacon.cli import (
+    _bot,
+    _engagement,
+    _experiment,
+    _influencers,
+    _knowledge,
+    _sentiment,
+    _workspace,
+)
+
+app = typer.Typer(
+    name="beacon",
+    help="Beacon, the conversational marketing assistant: workspace, models and bot.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_workspace.register(app)
+_bot.register(app)
+app.add_typer(_sentiment.app, name="sentiment")
+app.add_typer(_knowledge.app, name="knowledge")
+app.add_typer(_experiment.app, name="experiment")
+app.add_typer(_influencers.app, name="influencers")
+app.add_typer(_engagement.app, name="engagement")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

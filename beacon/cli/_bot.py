@@ -1,0 +1,148 @@
+"""Bot commands: ``beacon serve``, ``beacon chat`` and ``beacon bot train|validate|test``."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import signal
+import sys
+from types import FrameType
+
+import typer
+
+from beacon.cli._common import console, fail, run_command
+from beacon.settings import get_settings
+
+bot_app = typer.Typer(help="Train, validate and test the Rasa bot.", no_args_is_help=True)
+
+
+@bot_app.command("train")
+def train(
+    force: bool = typer.Option(False, "--force", help="Train even if the model is current."),
+) -> None:
+    """Train the Rasa model unless one exists for the current data and config (fingerprint)."""
+    from beacon.stack import ensure_model
+
+    def body() -> None:
+        path, trained = ensure_model(get_settings(), force=force)
+        console.print(f"{'trained' if trained else 'up to date'}: {path}")
+
+    run_command(body)
+
+
+@bot_app.command("validate")
+def validate() -> None:
+    """Run `rasa data validate` on the bot's data, failing on any warning."""
+    from beacon.stack import validate_data
+
+    code = run_command(validate_data)
+    if code:
+        raise fail("rasa data validate found problems (see above)", code)
+
+
+@bot_app.command("test")
+def test() -> None:
+    """Run the conversation tests in bot/tests against the current model."""
+    from beacon.stack import test_conversations
+
+    code = run_command(lambda: test_conversations(get_settings()))
+    if code:
+        raise fail("conversation tests failed (see above and var/rasa-results)", code)
+
+
+def _raise_keyboard_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(
+    bot_port: int = typer.Option(5005, help="Rasa server port."),
+    action_port: int = typer.Option(5055, help="Action server port."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+) -> None:
+    """Start the action server and the Rasa server; Ctrl-C stops both."""
+    from beacon.stack import Stack, StackConfig, ensure_model
+
+    settings = get_settings()
+
+    def body() -> None:
+        model, trained = ensure_model(settings)
+        config = StackConfig(
+            settings=settings, host=host, bot_port=bot_port, action_port=action_port
+        )
+        if settings.action_token:
+            config.action_token = settings.action_token
+        stack = Stack(config, model)
+        # `kill` (SIGTERM) stops everything just like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        console.print(f"model: {model.name} ({'trained now' if trained else 'reused'})")
+        console.print("starting the action server and the Rasa server (about a minute)…")
+        try:
+            stack.start()
+            console.print(
+                f"\n[bold]Beacon is up.[/bold] Rasa: {config.bot_url}  actions: {config.action_url}\n"
+                f"Chat in a terminal:  .venv/bin/beacon chat   (as staff)\n"
+                f"REST:  curl -XPOST {config.bot_url}/webhooks/rest/webhook "
+                '-d \'{"sender": "me", "message": "hi"}\'\n'
+                f"Logs: {settings.home / 'logs'}   Stop: Ctrl-C"
+            )
+            ended = stack.wait()
+            raise fail(
+                f"the {ended} server stopped unexpectedly; see {settings.home / 'logs' / ended}.log",
+                1,
+            )
+        except KeyboardInterrupt:
+            console.print("\nstopping…")
+        finally:
+            stack.stop()
+
+    run_command(body)
+
+
+def chat(
+    message: list[str] = typer.Option(
+        None, "--message", "-m", help="Send this message and exit (repeatable); else interactive."
+    ),
+    customer: bool = typer.Option(False, "--customer", help="Talk as a customer (no staff token)."),
+    sender: str = typer.Option(None, "--sender", help="Conversation id (default: a new one)."),
+) -> None:
+    """Talk to the running bot over REST (as staff unless --customer)."""
+    from beacon.chat import BotClient, render_message
+
+    settings = get_settings()
+    conversation = sender or f"cli-{getpass.getuser()}-{secrets.token_hex(3)}"
+    token = None if customer else settings.staff_token_or_local()
+
+    def say(client: BotClient, text: str) -> None:
+        for reply in client.send(conversation, text):
+            console.print(
+                f"[bold cyan]beacon>[/bold cyan] {render_message(reply)}", highlight=False
+            )
+
+    def body() -> None:
+        with BotClient(
+            settings.bot_url, staff_token=token, timeout_s=settings.action_timeout_s + 40
+        ) as client:
+            if message:
+                for text in message:
+                    say(client, text)
+                return
+            console.print(f"Talking to {settings.bot_url} as {'customer' if customer else 'staff'}; "
+                          "Ctrl-D or /quit to leave.")  # fmt: skip
+            while True:
+                try:
+                    text = input("you> ") if sys.stdin.isatty() else sys.stdin.readline()
+                except EOFError:
+                    return
+                if not text or text.strip() in ("/quit", "/exit"):
+                    return
+                if text.strip():
+                    say(client, text.strip())
+
+    run_command(body)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the bot commands to the top-level app."""
+    app.command()(serve)
+    app.command()(chat)
+    app.add_typer(bot_app, name="bot")

@@ -1,0 +1,151 @@
+"""``beacon engagement ...``: train the engagement ensemble, evaluate it on a time split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from beacon.cli._common import JSON_OPTION, console, print_json, run_command
+from beacon.exceptions import InputError
+
+app = typer.Typer(
+    help="Engagement: will a draft land in its account's top 30%? Train and evaluate the ensemble.",
+    no_args_is_help=True,
+)
+
+FORMAT_OPTION = typer.Option(
+    "--format", help="Ingest format of the files (see `beacon ingest --help`)."
+)
+
+
+def _settings_paths() -> tuple[Path, Path]:
+    from beacon.settings import get_settings
+
+    home = get_settings().home
+    return home / "cache" / "engagement", home / "models" / "engagement"
+
+
+def _load(paths: list[Path], fmt: str) -> pd.DataFrame:
+    from analytics.engagement import read_posts
+
+    frames = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"file not found: {path}; pass a posts CSV")
+        frames.append(read_posts(path, fmt))
+    return pd.concat(frames, ignore_index=True).drop_duplicates("post_id")
+
+
+@app.command()
+def evaluate(
+    train: Annotated[
+        list[Path] | None, typer.Option("--train", help="Training posts (earlier); repeatable.")
+    ] = None,
+    test: Annotated[
+        list[Path] | None, typer.Option("--test", help="Test posts (later); repeatable.")
+    ] = None,
+    input_file: Annotated[
+        list[Path] | None,
+        typer.Option("--input", help="One posts file (repeatable) split by time."),
+    ] = None,
+    test_fraction: Annotated[
+        float, typer.Option("--test-fraction", help="Latest share of --input posts held out.")
+    ] = 0.25,
+    fmt: Annotated[str, FORMAT_OPTION] = "canonical",
+    reliability: Annotated[
+        Path, typer.Option("--reliability", help="Where to write the reliability diagram PNG.")
+    ] = Path("engagement-reliability.png"),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of every member.")] = 0,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Members vs the calibrated ensemble on later posts: AUC, PR-AUC, Brier, ECE, MAE (log)."""
+
+    def body() -> None:
+        import torch
+
+        from analytics.engagement import EngagementModel, evaluate, time_split
+
+        torch.set_num_threads(2)
+        if input_file:
+            if train or test:
+                raise InputError(
+                    "give either --input (with --test-fraction) or --train and --test, not both"
+                )
+            train_posts, test_posts = time_split(_load(input_file, fmt), test_fraction)
+        elif train and test:
+            train_posts, test_posts = _load(train, fmt), _load(test, fmt)
+        else:
+            raise InputError(
+                "give --train FILE and --test FILE, or --input FILE with --test-fraction"
+            )
+        cache, _ = _settings_paths()
+        console.print(f"training on {len(train_posts)} posts, testing on {len(test_posts)} ...")
+        report, _model = evaluate(
+            train_posts, test_posts, EngagementModel(cache_dir=cache, random_state=seed),
+            reliability_path=reliability, title=fmt,
+        )  # fmt: skip
+        payload = report.to_dict()
+        if json_output:
+            print_json(payload)
+            return
+        typer.echo(
+            f"train {report.n_train} posts, test {report.n_test} posts (top-30% rate {report.base_rate:.0%})"
+        )
+        rows = {**{f"member {k}": v for k, v in report.members.items()}, "ensemble": report.ensemble,
+                **report.combiners, "naive trailing median": report.baseline}  # fmt: skip
+        typer.echo(f"{'model':32} {'AUC':>6} {'PR-AUC':>7} {'Brier':>6} {'ECE':>6}")
+        for name, m in rows.items():
+            typer.echo(f"{name:32} {m.roc_auc:6.3f} {m.pr_auc:7.3f} {m.brier:6.3f} {m.ece:6.3f}")
+        typer.echo(f"regression head MAE (log1p engagement): {report.ensemble.mae_log:.3f} "
+                   f"vs trailing median {report.baseline.mae_log:.3f}")  # fmt: skip
+        typer.echo(f"reliability diagram: {reliability}")
+
+    run_command(body)
+
+
+@app.command()
+def train(
+    input_file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--input", help="Posts files (repeatable); default: the workspace's own posts."
+        ),
+    ] = None,
+    fmt: Annotated[str, FORMAT_OPTION] = "canonical",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Model folder (default var/models/engagement).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of every member.")] = 0,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Fit the ensemble on posts files, or on the workspace's own posts, and save it (no pickle)."""
+
+    def body() -> None:
+        import torch
+
+        from analytics.engagement import EngagementModel, train_on_workspace
+
+        torch.set_num_threads(2)
+        cache, default_out = _settings_paths()
+        target = out or default_out
+        if input_file:
+            posts = _load(input_file, fmt)
+            model = EngagementModel(cache_dir=cache, random_state=seed).fit(posts)
+        else:
+            from beacon.settings import get_settings
+            from beacon.workspace import Workspace
+
+            with Workspace(get_settings().workspace_path).connect(read_only=True) as con:
+                model = train_on_workspace(con, cache_dir=cache, random_state=seed)
+        model.save(target)
+        payload = {"model": str(target), "n_train": model.n_train_, "accounts": len(model.history_.times),
+                   "base_rate": round(model.base_rate_, 4)}  # fmt: skip
+        if json_output:
+            print_json(payload)
+        else:
+            typer.echo(f"saved the engagement model to {target} ({model.n_train_} labelled posts)")
+
+    run_command(body)

@@ -1,0 +1,127 @@
+"""``beacon knowledge ...`` commands: index a folder of documents, ask a question."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
+
+app = typer.Typer(
+    help="Answer questions from the team's documents, with sources.", no_args_is_help=True
+)
+
+_STAGES = {"reading": "Reading documents", "embedding": "Embedding passages"}
+
+
+class _ProgressBars:
+    """Adapts ``build_index``'s ``progress(stage, done, total)`` to rich progress bars."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._stack = ExitStack()
+        self._stage: str | None = None
+        self._done = 0
+        self._advance: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self._stage:
+            self._stack.close()
+            self._stack = ExitStack()
+            self._advance = self._stack.enter_context(
+                progress(_STAGES.get(stage, stage), total, enabled=self.enabled)
+            )
+            self._stage, self._done = stage, 0
+        self._advance(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _index_dir(index: Path | None) -> Path:
+    from knowledge import default_index_dir
+
+    return index if index is not None else default_index_dir()
+
+
+@app.command("index")
+def index_command(
+    docs: Path = typer.Option(..., "--docs", help="Folder of .md, .txt, .html, .pdf, .csv files."),
+    index: Path | None = typer.Option(
+        None, "--index", help="Index folder (default: <BEACON_HOME>/knowledge)."
+    ),
+    collection: str | None = typer.Option(
+        None,
+        "--collection",
+        help="Put every document in this collection (default: public/ → public, "
+        "everything else → internal).",
+    ),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Index a folder; only new or changed files are embedded, deleted ones are removed."""
+
+    def body() -> None:
+        from knowledge import build_index, default_collection_rule, fixed_collection
+
+        rule = fixed_collection(collection) if collection else default_collection_rule
+        bars = _ProgressBars(enabled=True)
+        try:
+            report = build_index(docs, _index_dir(index), collection_rule=rule, progress=bars)
+        finally:
+            bars.close()
+        if json_output:
+            print_json(report.to_dict())
+            return
+        typer.echo(
+            f"indexed {report.docs_dir} into {report.index_dir}: {report.added} added, "
+            f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged; "
+            f"{report.chunks} passages ({report.index_kind} index) in {report.seconds:.1f} s"
+        )
+        for source, reason in report.failed:
+            console.print(f"skipped {source}: {reason}")
+
+    run_command(body)
+
+
+@app.command("ask")
+def ask_command(
+    question: str = typer.Argument(..., help="The question, in quotes."),
+    index: Path | None = typer.Option(
+        None, "--index", help="Index folder (default: <BEACON_HOME>/knowledge)."
+    ),
+    collection: str | None = typer.Option(
+        None, "--collection", help="Only search this collection (e.g. public)."
+    ),
+    k: int = typer.Option(5, "--k", min=1, max=50, help="Passages to return."),
+    folder: str | None = typer.Option(
+        None, "--folder", help="Only documents under this folder of the indexed one."
+    ),
+    doc_type: str | None = typer.Option(
+        None, "--type", help="Only markdown, html, pdf, text or csv documents."
+    ),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Answer a question from the indexed documents, citing file and section."""
+
+    def body() -> None:
+        from knowledge import KnowledgeBase, chat_model_from_env
+
+        kb = KnowledgeBase.open(_index_dir(index), chat_model=chat_model_from_env())
+        answer = kb.ask(question, collection=collection, k=k, folder=folder, doc_type=doc_type)
+        if json_output:
+            print_json(answer.to_dict())
+            return
+        typer.echo(answer.answer)
+        if answer.passages:
+            typer.echo("\nPassages:")
+        for passage in answer.passages:
+            typer.echo(
+                f"  {passage.rank}. {passage.source} — {passage.section_path} "
+                f"(score {passage.score:.2f}, {passage.collection})"
+            )
+
+    run_command(body)

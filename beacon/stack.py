@@ -1,0 +1,290 @@
+"""Training and running the bot: Rasa (``.venv-bot``) and the action server (``.venv``).
+
+The one place that knows the Rasa project's paths and how to start each process.
+Used by ``beacon serve`` (``make run``), ``beacon bot ...`` and the end-to-end
+test fixture, so all three run the same thing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from beacon.exceptions import ConfigError
+from beacon.settings import PROJECT_ROOT, Settings
+
+# The Rasa project lives under bot/ (not Rasa's default ./data and ./domain.yml).
+RASA_CONFIG = PROJECT_ROOT / "config.yml"
+RASA_DOMAIN = PROJECT_ROOT / "bot" / "domain"
+RASA_DATA = PROJECT_ROOT / "bot" / "data"
+RASA_TESTS = PROJECT_ROOT / "bot" / "tests"
+RASA_ENDPOINTS = PROJECT_ROOT / "endpoints.yml"
+RASA_CREDENTIALS = PROJECT_ROOT / "credentials.yml"
+BOT_PYTHON_CODE = PROJECT_ROOT / "bot" / "channels.py"
+RASA_VERSION = "3.6.21"
+
+STARTUP_TIMEOUT_S = 240.0
+
+
+def rasa_executable() -> Path:
+    """The ``rasa`` of the bot environment (``BEACON_RASA_BIN`` overrides)."""
+    path = Path(os.environ.get("BEACON_RASA_BIN") or PROJECT_ROOT / ".venv-bot" / "bin" / "rasa")
+    if not path.exists():
+        raise ConfigError(
+            f"Rasa is not installed at {path}; run `make venv` (needs Python 3.10 under pyenv)"
+        )
+    return path
+
+
+def model_fingerprint() -> str:
+    """Hash of everything a trained Rasa model depends on (config, domain, NLU, stories, rules)."""
+    digest = hashlib.sha256(RASA_VERSION.encode())
+    files = [RASA_CONFIG, *sorted(RASA_DOMAIN.rglob("*.yml")), *sorted(RASA_DATA.rglob("*.yml"))]
+    for path in files:
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(settings: Settings) -> Path:
+    """Where the model for the current training data lives (it may not exist yet)."""
+    return settings.home / "rasa-models" / f"beacon-{model_fingerprint()}.tar.gz"
+
+
+def _rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PYTHONPATH": str(PROJECT_ROOT),  # bot/channels.py
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        }
+    )
+    env.pop("VIRTUAL_ENV", None)
+    env.update(extra or {})
+    return env
+
+
+def _project_args() -> list[str]:
+    return ["--config", str(RASA_CONFIG), "--domain", str(RASA_DOMAIN)]
+
+
+def ensure_model(settings: Settings, force: bool = False) -> tuple[Path, bool]:
+    """Train the Rasa model unless one for the current fingerprint exists.
+
+    Returns:
+        The model path and whether it was trained now.
+    """
+    target = model_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one training at a time across processes
+        if target.exists() and not force:
+            return target, False
+        command = [
+            str(rasa_executable()), "train", *_project_args(), "--data", str(RASA_DATA),
+            "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+        ]  # fmt: skip
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=_rasa_env(), check=False)
+        if result.returncode != 0 or not target.exists():
+            raise ConfigError(f"rasa train failed (exit {result.returncode}); see its output above")
+        return target, True
+
+
+def validate_data() -> int:
+    """``rasa data validate`` on the project, failing on warnings. Returns the exit code."""
+    command = [str(rasa_executable()), "data", "validate", *_project_args(),
+               "--data", str(RASA_DATA), "--fail-on-warnings"]  # fmt: skip
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=_rasa_env(), check=False).returncode
+
+
+def test_conversations(settings: Settings) -> int:
+    """Run the conversation tests (bot/tests) against the current model. Returns the exit code."""
+    model, _ = ensure_model(settings)
+    out = settings.home / "rasa-results"
+    command = [str(rasa_executable()), "test", "core", "--model", str(model), "--stories",
+               str(RASA_TESTS), "--out", str(out), "--fail-on-prediction-errors", "--no-plot"]  # fmt: skip
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=_rasa_env(), check=False).returncode
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class StackConfig:
+    """Where and how to run the two servers.
+
+    Attributes:
+        settings: Beacon settings (home, workspace, timeouts, tokens).
+        host: Interface both servers bind to.
+        bot_port: Rasa's port.
+        action_port: The action server's port.
+        action_token: Shared secret between the two; random per run unless set.
+        tracker_db: SQLite file of Rasa's tracker store.
+        log_dir: Where each process's output goes.
+    """
+
+    settings: Settings
+    host: str = "127.0.0.1"
+    bot_port: int = 5005
+    action_port: int = 5055
+    action_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    tracker_db: Path | None = None
+    log_dir: Path | None = None
+
+    @property
+    def bot_url(self) -> str:
+        return f"http://{self.host}:{self.bot_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+
+class Stack:
+    """The action server and the Rasa server as child processes.
+
+    Use as a context manager, or call :meth:`start` / :meth:`stop`; each server can
+    also be stopped and started alone (tests do, to check restarts and outages).
+    """
+
+    def __init__(self, config: StackConfig, model: Path) -> None:
+        self.config = config
+        self.model = model
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    # -- process control -------------------------------------------------
+    def _log(self, name: str) -> Path:
+        log_dir = self.config.log_dir or self.config.settings.home / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        return log_dir / f"{name}.log"
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        with self._log(name).open("ab") as log:  # the child keeps its own copy of the handle
+            self.processes[name] = subprocess.Popen(
+                command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so stop() ends its children too
+            )  # fmt: skip
+
+    def start_actions(self) -> None:
+        """Start the action server and wait until it answers."""
+        settings = self.config.settings
+        env = dict(os.environ)
+        env.update(
+            {
+                "BEACON_ACTION_TOKEN": self.config.action_token,
+                "BEACON_HOME": str(settings.home),
+                "BEACON_WORKSPACE": str(settings.workspace_path),
+                "BEACON_PUBLIC_ACTION_URL": self.config.action_url,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        command = [sys.executable, "-m", "actions.server", "--host", self.config.host,
+                   "--port", str(self.config.action_port)]  # fmt: skip
+        self._spawn("actions", command, env)
+        self._wait_ready("actions", f"{self.config.action_url}/health")
+
+    def start_bot(self) -> None:
+        """Start the Rasa server and wait until its REST channel answers."""
+        settings = self.config.settings
+        tracker_db = self.config.tracker_db or settings.home / "rasa-tracker.db"
+        env = _rasa_env(
+            {
+                "BEACON_ACTION_URL": f"{self.config.action_url}/webhook",
+                "BEACON_ACTION_TOKEN": self.config.action_token,
+                "BEACON_TRACKER_DB": str(tracker_db),
+                "BEACON_STAFF_TOKEN": settings.staff_token_or_local(),
+                "BEACON_ACTION_TIMEOUT": str(settings.action_timeout_s),
+            }
+        )
+        command = [
+            str(rasa_executable()), "run", "--model", str(self.model), "--endpoints", str(RASA_ENDPOINTS),
+            "--credentials", str(RASA_CREDENTIALS), "--interface", self.config.host,
+            "--port", str(self.config.bot_port), "--cors", "*",
+        ]  # fmt: skip
+        self._spawn("bot", command, env)
+        self._wait_ready("bot", f"{self.config.bot_url}/webhooks/rest/")
+
+    def _wait_ready(self, name: str, url: str) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        process = self.processes[name]
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ConfigError(
+                    f"the {name} server exited with code {process.returncode} while starting; "
+                    f"see {self._log(name)}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=2.0).status_code == 200:
+                    return
+            time.sleep(0.5)
+        self.stop_process(name)
+        raise ConfigError(
+            f"the {name} server did not answer at {url} within {STARTUP_TIMEOUT_S:.0f} s"
+        )
+
+    def stop_process(self, name: str, timeout_s: float = 20.0) -> None:
+        """Stop one server (SIGTERM to its process group, then SIGKILL)."""
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=timeout_s)
+
+    def start(self) -> Stack:
+        self.start_actions()
+        self.start_bot()
+        return self
+
+    def stop(self) -> None:
+        for name in ("bot", "actions"):
+            self.stop_process(name)
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def wait(self) -> str:
+        """Block until one of the servers exits; returns its name."""
+        while True:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    return name
+            time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def running_stack(config: StackConfig, model: Path) -> Iterator[Stack]:
+    """Start both servers, yield the stack, and stop them however the block ends."""
+    stack = Stack(config, model)
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()

@@ -1,0 +1,58 @@
+"""The DuckDB workspace: posts, scores, experiments, influencers, audit, quarantine.
+
+Public surface:
+
+- :class:`Workspace` — open the file (``with ws.connect() as con: ...``).
+- :func:`ingest_file` — validated ingest of a posts file in a named format.
+- :func:`forget_account` — remove one account's data everywhere.
+- :func:`record_audit`, :func:`get_meta`, :func:`set_meta`.
+- :class:`Pseudonymizer` — keyed hashing of handles, e-mails and phone numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from beacon.exceptions import InputError
+from beacon.workspace._forget import forget_account
+from beacon.workspace._formats import READERS, get_reader
+from beacon.workspace._ingest import IngestReport, ingest_rows, quarantine
+from beacon.workspace._pseudonym import Pseudonymizer
+from beacon.workspace._schema import MEDIA_TYPES, PLATFORMS
+from beacon.workspace._store import Workspace, get_meta, record_audit, set_meta, utc_now
+
+
+def ingest_file(
+    workspace: Workspace, path: Path, *, fmt: str, pseudonymizer: Pseudonymizer
+) -> IngestReport:
+    """Read ``path`` with the ``fmt`` reader and ingest every row.
+
+    Raises:
+        InputError: The file is missing or is not of the named format.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no file at {path}; give the path of a CSV to ingest")
+    reader = get_reader(fmt)
+    with workspace.connect() as con:
+        return ingest_rows(
+            con, reader(path), source=f"{fmt}:{path.name}", pseudonymizer=pseudonymizer
+        )
+
+
+__all__ = [
+    "MEDIA_TYPES",
+    "PLATFORMS",
+    "READERS",
+    "IngestReport",
+    "Pseudonymizer",
+    "Workspace",
+    "forget_account",
+    "get_meta",
+    "ingest_file",
+    "ingest_rows",
+    "quarantine",
+    "record_audit",
+    "set_meta",
+    "utc_now",
+]

@@ -1,0 +1,128 @@
+"""DDL of the workspace tables (DESIGN.md, "Workspace data model").
+
+Timestamps are stored as naive ``TIMESTAMP`` values in UTC.
+"""
+
+from __future__ import annotations
+
+PLATFORMS = ("twitter", "instagram", "facebook", "reddit", "linkedin", "tiktok", "youtube", "other")
+MEDIA_TYPES = ("none", "image", "video", "link")
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS posts (
+    post_id VARCHAR PRIMARY KEY,
+    platform VARCHAR NOT NULL,
+    account VARCHAR NOT NULL,          -- pseudonymised handle
+    text VARCHAR NOT NULL,             -- handles, e-mails, phones pseudonymised
+    posted_at TIMESTAMP NOT NULL,      -- UTC
+    followers BIGINT,                  -- at posting time when known
+    likes BIGINT NOT NULL,
+    comments BIGINT NOT NULL,
+    shares BIGINT NOT NULL,
+    views BIGINT,
+    media_type VARCHAR NOT NULL,
+    media_path VARCHAR,
+    campaign_id VARCHAR,
+    source VARCHAR NOT NULL,           -- file or dataset it came from
+    ingested_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS scores (
+    post_id VARCHAR NOT NULL,
+    model_version VARCHAR NOT NULL,
+    sentiment_label VARCHAR,
+    p_negative DOUBLE,
+    p_neutral DOUBLE,
+    p_positive DOUBLE,
+    predicted_engagement DOUBLE,
+    explanation VARCHAR,
+    scored_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (post_id, model_version)
+);
+
+CREATE TABLE IF NOT EXISTS campaigns (
+    campaign_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    objective VARCHAR,
+    start_date DATE,
+    end_date DATE,
+    budget DOUBLE,
+    description VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS experiments (
+    experiment_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    description VARCHAR,
+    control_variant VARCHAR NOT NULL,
+    metrics VARCHAR NOT NULL,          -- comma-separated metric columns of experiment_units
+    started_at TIMESTAMP,
+    ended_at TIMESTAMP,
+    campaign_id VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS experiment_units (
+    experiment_id VARCHAR NOT NULL,
+    unit_id VARCHAR NOT NULL,
+    variant VARCHAR NOT NULL,
+    clicked DOUBLE,                    -- binary metric (0/1)
+    converted DOUBLE,                  -- binary metric (0/1)
+    revenue DOUBLE,                    -- continuous metric
+    pre_period DOUBLE,                 -- optional pre-period covariate (CUPED)
+    cost DOUBLE,                       -- optional cost of treating this unit
+    PRIMARY KEY (experiment_id, unit_id)
+);
+
+CREATE TABLE IF NOT EXISTS influencers (
+    influencer_id VARCHAR PRIMARY KEY,
+    handle VARCHAR NOT NULL,           -- pseudonymised
+    platform VARCHAR NOT NULL,
+    followers BIGINT,
+    posts BIGINT,
+    avg_likes DOUBLE,
+    engagement_rate DOUBLE,
+    country VARCHAR,
+    topics VARCHAR,
+    cost_per_post DOUBLE,
+    source VARCHAR NOT NULL,
+    ingested_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS feedback (
+    feedback_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    conversation_id VARCHAR,
+    audit_id VARCHAR,                  -- the audited prediction/answer this corrects
+    verdict VARCHAR NOT NULL,          -- 'up', 'down' or 'correction'
+    correction VARCHAR,
+    text VARCHAR                       -- what the user wrote
+);
+
+CREATE TABLE IF NOT EXISTS audit (
+    audit_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    kind VARCHAR NOT NULL,             -- e.g. 'sentiment_summary', 'knowledge_answer'
+    model_version VARCHAR,
+    inputs_hash VARCHAR NOT NULL,
+    inputs VARCHAR,                    -- JSON
+    sources VARCHAR,                   -- JSON list of what the answer used
+    output VARCHAR,                    -- JSON or text
+    conversation_id VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    quarantine_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    source VARCHAR NOT NULL,
+    line_no BIGINT,
+    reason VARCHAR NOT NULL,
+    raw VARCHAR                        -- JSON of the rejected row, pseudonymised
+);
+"""

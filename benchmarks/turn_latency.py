@@ -1,0 +1,81 @@
+"""How long a Beacon turn takes over REST, next to a turn that needs no custom action.
+
+    python -m benchmarks.turn_latency [--turns 50]
+
+Starts the real stack (action server + Rasa) on free loopback ports over a fresh
+demo workspace, warms up, then sends sequential turns of three kinds in the same
+run: a greeting (Rasa only: NLU + policies + a response, the baseline), help (one
+custom action, no analytics) and a sentiment question (custom action + DuckDB
+query + formatting + audit). Prints p50/p95 per kind and the ratio to the
+baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from beacon.chat import BotClient
+from beacon.demo import build_demo
+from beacon.scoring import current_scorer, score_posts
+from beacon.settings import Settings, get_settings
+from beacon.stack import Stack, StackConfig, ensure_model, free_port
+from beacon.workspace import Pseudonymizer, Workspace
+
+KINDS = {
+    "greeting (Rasa only, baseline)": "hello",
+    "help (one custom action)": "what can you do?",
+    "sentiment (action + DuckDB + audit)": "how is sentiment on twitter this month?",
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--turns", type=int, default=50, help="turns per kind (default 50)")
+    args = parser.parse_args()
+    model, _ = ensure_model(get_settings())
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        workspace = Workspace(home / "beacon.duckdb")
+        build_demo(workspace, Pseudonymizer(b"bench"), end_date=datetime.now(UTC).date())
+        score_posts(workspace, current_scorer())
+        settings = Settings(
+            home=home, workspace_path=workspace.path, data_dir=None, staff_token="bench"
+        )
+        config = StackConfig(settings=settings, bot_port=free_port(), action_port=free_port())
+        with (
+            Stack(config, model) as stack,
+            BotClient(stack.config.bot_url, staff_token="bench") as client,
+        ):
+            for text in KINDS.values():  # warm-up
+                client.send("warm-up", text)
+            results: dict[str, list[float]] = {}
+            for kind, text in KINDS.items():
+                timings = []
+                for _ in range(args.turns):
+                    start = time.perf_counter()
+                    reply = client.send(f"bench-{uuid.uuid4().hex[:8]}", text)
+                    timings.append(1000 * (time.perf_counter() - start))
+                    assert reply, f"no reply to {text!r}"
+                results[kind] = timings
+    baseline = statistics.median(next(iter(results.values())))
+    print(f"{'turn':40} {'p50 ms':>8} {'p95 ms':>8} {'p50 vs baseline':>16}")
+    for kind, timings in results.items():
+        p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
+        print(f"{kind:40} {p50:8.1f} {p95:8.1f} {p50 / baseline:15.2f}x")
+
+
+if __name__ == "__main__":
+    main()

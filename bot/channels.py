@@ -1,0 +1,166 @@
+"""Beacon's REST channel for Rasa 3.6, and the guard around calls to the action server.
+
+Loaded by Rasa from credentials.yml (``bot.channels.BeaconRestInput``). It runs in
+the bot environment (Python 3.10, Rasa 3.6), so it imports only Rasa and the
+standard library.
+
+Why a channel of our own instead of Rasa's ``rest``:
+
+- the audience (staff or customer) must come from authentication, never from the
+  request body: Rasa's ``RestInput`` copies the client's ``metadata`` into the
+  tracker, so a customer could claim to be staff;
+- a malformed request must get a 400, not a 500;
+- Rasa 3.6 waits up to 5 minutes for the action server and, when it is down,
+  logs the error and says nothing; :func:`install_action_guard` bounds the wait
+  and makes the bot say so in one friendly sentence instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+STAFF = "staff"
+CUSTOMER = "customer"
+MAX_MESSAGE_CHARS = 4000
+MAX_SENDER_CHARS = 128
+DEFAULT_ACTION_TIMEOUT_S = 20.0
+ACTION_SERVER_DOWN_MESSAGE = (
+    "Sorry, my analytics service isn't answering right now, so I can't work that out. "
+    "Please try again in a minute."
+)
+
+_GUARD_INSTALLED = False
+
+
+def install_action_guard(timeout_s: float) -> None:
+    """Bound each custom-action call to ``timeout_s`` and apologise when it fails.
+
+    Rasa 3.6 offers no setting for either, so this wraps ``RemoteAction.run``
+    once per process. Rejections (``ActionExecutionRejection``, used by forms)
+    pass through untouched.
+    """
+    global _GUARD_INSTALLED
+    if _GUARD_INSTALLED:
+        return
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.shared.core.events import BotUttered
+    from rasa.shared.exceptions import RasaException
+
+    original_run = RemoteAction.run
+
+    async def guarded_run(
+        self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any
+    ) -> list[Any]:
+        try:
+            return await asyncio.wait_for(
+                original_run(self, output_channel, nlg, tracker, domain), timeout=timeout_s
+            )
+        except ActionExecutionRejection:
+            raise
+        except (asyncio.TimeoutError, RasaException) as error:
+            logger.error("custom action %s failed: %s (%r)", self.name(), error, error.__cause__)
+            return [
+                BotUttered(text=ACTION_SERVER_DOWN_MESSAGE, metadata={"error": "action_server"})
+            ]
+
+    RemoteAction.run = guarded_run  # type: ignore[method-assign]
+    _GUARD_INSTALLED = True
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+class BeaconRestInput(InputChannel):
+    """REST channel: ``POST /webhooks/rest/webhook`` with ``{"sender": ..., "message": ...}``.
+
+    A request with ``Authorization: Bearer <BEACON_STAFF_TOKEN>`` is a staff
+    conversation; any other request is a customer conversation.
+    """
+
+    def __init__(self, staff_token: str | None = None) -> None:
+        self.staff_token = staff_token
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> BeaconRestInput:
+        credentials = credentials or {}
+        timeout = float(os.environ.get("BEACON_ACTION_TIMEOUT") or DEFAULT_ACTION_TIMEOUT_S)
+        install_action_guard(timeout)
+        return cls(
+            staff_token=credentials.get("staff_token")
+            or os.environ.get("BEACON_STAFF_TOKEN")
+            or None
+        )
+
+    def audience(self, request: Request) -> str:
+        token = _bearer(request)
+        if self.staff_token and token and hmac.compare_digest(token, self.staff_token):
+            return STAFF
+        return CUSTOMER
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        # Only what the server decides; anything the client sends is ignored.
+        return {"audience": self.audience(request)}
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("beacon_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises on unparsable JSON
+                body = None
+            if not isinstance(body, dict):
+                return response.json(
+                    {"error": "expected a JSON object with 'sender' and 'message'"}, status=400
+                )
+            sender, text = body.get("sender"), body.get("message")
+            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+                return response.json(
+                    {
+                        "error": f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
+                    },
+                    status=400,
+                )
+            if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+                return response.json(
+                    {
+                        "error": f"'message' must be a string of at most {MAX_MESSAGE_CHARS} characters"
+                    },
+                    status=400,
+                )
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=self.name(),
+                    metadata=self.get_metadata(request),
+                )
+            )
+            return response.json(collector.messages)
+
+        return webhook

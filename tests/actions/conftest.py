@@ -1,0 +1,64 @@
+"""Fixtures for action tests: saved trackers and services over a demo workspace copy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import ChartStore, Services, set_services
+from beacon.scoring import current_scorer
+from beacon.settings import Settings
+from tests.conftest import DemoWorkspace
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# rasa-sdk warns that Rasa 3.6 is older than itself; we pin and test that pairing.
+pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
+
+
+def load_tracker(name: str) -> Tracker:
+    """A saved tracker from tests/actions/fixtures."""
+    return Tracker.from_dict(json.loads((FIXTURES / name).read_text()))
+
+
+@dataclass
+class ActionRun:
+    """What an action did: its events and the messages it dispatched."""
+
+    events: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(m.get("text") or "" for m in self.messages)
+
+
+def run_action(action: Action, tracker_name: str) -> ActionRun:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, load_tracker(tracker_name), {}))
+    return ActionRun(events=list(events), messages=dispatcher.messages)
+
+
+@pytest.fixture
+def services(demo_copy: DemoWorkspace, tmp_path: Path, knowledge_index: Path) -> Iterator[Services]:
+    """Services over a private demo workspace, with "today" pinned to the demo's end date."""
+    settings = Settings(home=tmp_path, workspace_path=demo_copy.workspace.path, data_dir=None)
+    value = Services(
+        settings=settings,
+        workspace=demo_copy.workspace,
+        scorer=current_scorer(),
+        charts=ChartStore(tmp_path / "charts", "http://actions.test"),
+        knowledge_dir=knowledge_index,
+        today=lambda: demo_copy.end_date,
+    )
+    set_services(value)
+    yield value
+    set_services(None)

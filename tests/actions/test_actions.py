@@ -1,0 +1,113 @@
+"""Each action run on saved trackers: returned events and dispatched messages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from actions.base import GENERIC_FAILURE, STAFF_ONLY_REFUSAL
+from actions.core import ActionHelp, ActionRecordFeedback
+from actions.sentiment import ActionSentimentSummary
+from actions.services import Services
+from actions.unavailable import ActionAnomalies, ActionPredictEngagement
+from analytics.listening import sentiment_summary
+from analytics.periods import parse_period
+from beacon.workspace import get_meta
+from tests.actions.conftest import run_action
+
+pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
+
+
+def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
+    run = run_action(ActionSentimentSummary(), "staff_sentiment_twitter_this_month.json")
+    with services.workspace.connect() as con:
+        expected = sentiment_summary(
+            con, period=parse_period("this month", services.today()), model_version=services.scorer.version,
+            exclude_accounts=get_meta(con, "own_accounts"),
+            brand_terms=get_meta(con, "brand_terms"), platform="twitter",
+        )  # fmt: skip
+        audits = con.execute("SELECT kind, conversation_id, model_version FROM audit").fetchall()
+    assert run.events == []
+    assert len(run.messages) == 1
+    text = run.text
+    assert "Twitter/X" in text and "this month (1–30 Nov 2026)" in text
+    assert f"across {expected.total:,} posts" in text
+    assert f"{100 * expected.share('positive'):.0f}% positive" in text
+    assert "previous 30 days (2–31 Oct 2026)" in text
+    assert "scored by vader-" in text
+    assert audits == [("sentiment_summary", "staff-1", services.scorer.version)]
+
+
+@pytest.mark.parametrize("fixture", ["customer_sentiment.json", "no_audience_sentiment.json"])
+def test_staff_only_action_refuses_customers_and_records_it(
+    services: Services, fixture: str
+) -> None:
+    run = run_action(ActionSentimentSummary(), fixture)
+    assert run.text == STAFF_ONLY_REFUSAL
+    assert not re.search(r"\d+%", run.text)
+    with services.workspace.connect() as con:
+        kinds = [r[0] for r in con.execute("SELECT kind FROM audit").fetchall()]
+    assert kinds == ["refused_staff_only"]
+
+
+def test_bad_slot_values_get_a_readable_reply(services: Services) -> None:
+    period = run_action(ActionSentimentSummary(), "staff_sentiment_bad_period.json")
+    assert period.text.startswith("I can't read 'whenever' as a period; try 'this month'")
+    platform = run_action(ActionSentimentSummary(), "staff_sentiment_unknown_platform.json")
+    assert platform.text.startswith("I don't know the platform 'myspace'")
+
+
+def test_unexpected_errors_are_not_shown_to_users(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr("actions.sentiment.sentiment_summary", explode)
+    run = run_action(ActionSentimentSummary(), "staff_sentiment_twitter_this_month.json")
+    assert run.text == GENERIC_FAILURE
+    assert "secret" not in run.text
+
+
+def test_feedback_is_stored_against_the_last_answer(services: Services) -> None:
+    run_action(ActionSentimentSummary(), "staff_sentiment_twitter_this_month.json")
+    run = run_action(ActionRecordFeedback(), "staff_feedback_correction.json")
+    assert "saved it against my last answer (sentiment summary)" in run.text
+    with services.workspace.connect() as con:
+        rows = con.execute(
+            "SELECT f.verdict, f.correction, a.kind FROM feedback f JOIN audit a ON a.audit_id = f.audit_id"
+        ).fetchall()
+    assert rows == [("correction", "that's wrong, it should be negative", "sentiment_summary")]
+
+
+def test_help_depends_on_audience(services: Services) -> None:
+    customer = run_action(ActionHelp(), "customer_help.json").text
+    staff = run_action(ActionHelp(), "staff_help.json").text
+    assert "sentiment" not in customer and "Trailbird's assistant" in customer
+    assert "how is sentiment on twitter this month?" in staff
+    assert "Still being built:" in staff
+
+
+def test_unavailable_capability_says_so_honestly(services: Services) -> None:
+    run = run_action(ActionAnomalies(), "staff_help.json")
+    assert run.text.startswith(
+        "Sorry, unusual spikes in volume or negative talk isn't available in Beacon yet"
+    )
+
+
+def test_predict_engagement_placeholder_clears_the_draft(services: Services) -> None:
+    run = run_action(ActionPredictEngagement(), "staff_predict_engagement.json")
+    assert run.events == [{"event": "slot", "timestamp": None, "name": "draft_text", "value": None}]
+
+
+def test_form_questions_name_what_the_workspace_has(services: Services) -> None:
+    from actions.forms import ActionAskExperiment, ActionAskPlatform
+
+    experiment = run_action(ActionAskExperiment(), "staff_help.json").text
+    assert experiment == (
+        "Which experiment should I look at? I have: Button colour test, "
+        "Free-shipping banner test, Subject-line test."
+    )
+    platform = run_action(ActionAskPlatform(), "staff_help.json").text
+    assert platform.startswith("Which platform is it for? (") and "Instagram" in platform

@@ -1,0 +1,90 @@
+"""Pure helpers of the actions: slot parsing, feedback verdicts, reply formatting, help."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from actions.audience import CUSTOMER, STAFF
+from actions.capabilities import CAPABILITIES, help_text, not_available_text
+from actions.formatting import format_sentiment_summary
+from actions.parsing import SlotValueError, feedback_verdict, parse_platform
+from analytics.listening import SentimentSummary, share_change
+from analytics.periods import parse_period
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("IG", "instagram"), ("insta", "instagram"), ("X", "twitter"), ("tweets", "twitter"),
+     ("Facebook", "facebook"), ("all platforms", None), (None, None), ("", None)],
+)  # fmt: skip
+def test_platform_aliases(value: str | None, expected: str | None) -> None:
+    assert parse_platform(value) == expected
+
+
+def test_unknown_platform_lists_known_ones() -> None:
+    with pytest.raises(
+        SlotValueError, match=r"I don.t know the platform .bebo.\. I have data for: twitter"
+    ):
+        parse_platform("bebo")
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [("that's wrong, it should be negative", "correction"), ("wrong", "down"),
+     ("great answer, thanks", "up"), ("not right", "down"), ("meh", "down"),
+     ("no, that post was about shipping delays", "correction")],
+)  # fmt: skip
+def test_feedback_verdicts(text: str, verdict: str) -> None:
+    assert feedback_verdict(text) == verdict
+
+
+def _summary(
+    counts: dict[str, int], previous: dict[str, int], platform: str | None = "instagram"
+) -> SentimentSummary:
+    period = parse_period("last week", date(2026, 11, 30))
+    changes = (
+        [share_change(label, counts, previous) for label in counts]
+        if sum(previous.values())
+        else []
+    )
+    return SentimentSummary(
+        period, period.previous(), platform, None, "vader-x", counts, previous, changes, {}
+    )
+
+
+def test_format_names_period_shares_and_real_changes() -> None:
+    text = format_sentiment_summary(
+        _summary({"negative": 100, "neutral": 100, "positive": 300}, {"negative": 200, "neutral": 100, "positive": 200}),
+        "Trailbird",
+    )  # fmt: skip
+    assert text.startswith(
+        "Sentiment about Trailbird on Instagram, last week (23–29 Nov 2026): 60% positive, 20% neutral, 20% negative across 500 posts."
+    )
+    assert "negative down 20.0 points (95% CI" in text and "positive up 20.0 points" in text
+    assert "neutral" not in text.split("\n")[1]  # unchanged share is not called a change
+    assert text.endswith("scored by vader-x.")
+
+
+def test_format_says_when_nothing_changed_and_when_nothing_found() -> None:
+    same = format_sentiment_summary(
+        _summary({"negative": 10, "neutral": 10, "positive": 10}, {"negative": 11, "neutral": 9, "positive": 10}), "B"
+    )  # fmt: skip
+    assert "no change is bigger than noise" in same
+    empty = format_sentiment_summary(
+        _summary(dict.fromkeys(("negative", "neutral", "positive"), 0), {}), "B"
+    )
+    assert empty.startswith("I found no posts about B on Instagram in last week")
+
+
+def test_help_lists_only_what_the_audience_may_use() -> None:
+    staff, customer = help_text(STAFF), help_text(CUSTOMER)
+    for capability in CAPABILITIES:
+        if capability.available and STAFF in capability.audiences:
+            assert capability.example in staff
+        if CUSTOMER not in capability.audiences:
+            assert capability.description not in customer
+    assert not_available_text("action_tag_image").endswith(
+        "isn't available in Beacon yet; ask me for help to see what I can do today."
+    )

@@ -1,0 +1,100 @@
+"""Sentiment summaries over the demo workspace."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from analytics.listening import SentimentSummary, sentiment_summary, share_change
+from analytics.periods import parse_period
+from beacon.scoring import current_scorer
+from beacon.workspace import get_meta
+from tests.conftest import DemoWorkspace
+
+
+def _summary(
+    demo: DemoWorkspace, phrase: str, platform: str | None = None, topic: str | None = None
+) -> SentimentSummary:
+    with demo.workspace.connect(read_only=True) as con:
+        return sentiment_summary(
+            con,
+            period=parse_period(phrase, demo.end_date),
+            model_version=current_scorer().version,
+            exclude_accounts=get_meta(con, "own_accounts"),
+            brand_terms=get_meta(con, "brand_terms"),
+            platform=platform,
+            topic=topic,
+        )
+
+
+def test_counts_match_a_direct_query(demo: DemoWorkspace) -> None:
+    summary = _summary(demo, "this month", "twitter")
+    with demo.workspace.connect(read_only=True) as con:
+        direct = dict(
+            con.execute(
+                """SELECT s.sentiment_label, count(*) FROM posts p JOIN scores s USING (post_id)
+                   WHERE p.platform = 'twitter' AND p.posted_at >= '2026-11-01'
+                     AND p.posted_at < '2026-12-01' AND NOT list_contains(?, p.account)
+                     AND (contains(lower(p.text), 'trailbird') OR contains(p.text, ?))
+                   GROUP BY 1""",
+                [demo.manifest["own_accounts"], demo.pseudonymizer.mention("trailbird")],
+            ).fetchall()
+        )
+    assert summary.counts == {
+        label: direct.get(label, 0) for label in ("negative", "neutral", "positive")
+    }
+    assert summary.total > 100
+    assert abs(sum(summary.share(label) for label in summary.counts) - 1) < 1e-9
+
+
+def test_own_posts_are_excluded(demo: DemoWorkspace) -> None:
+    with demo.workspace.connect(read_only=True) as con:
+        own = sentiment_summary(
+            con, period=parse_period("this month", demo.end_date),
+            model_version=current_scorer().version, exclude_accounts=[], platform="twitter",
+        )  # fmt: skip
+    assert own.total - _summary(demo, "this month", "twitter").total == 60  # 2 brand tweets a day
+
+
+def test_posts_not_mentioning_the_brand_are_not_brand_talk(demo: DemoWorkspace) -> None:
+    with demo.workspace.connect(read_only=True) as con:
+        everything = sentiment_summary(
+            con, period=parse_period("this month", demo.end_date), model_version=current_scorer().version,
+            exclude_accounts=get_meta(con, "own_accounts"), platform="instagram",
+        )  # fmt: skip
+    brand_only = _summary(demo, "this month", "instagram")
+    assert 0 < brand_only.total < everything.total  # the demo creators' own posts drop out
+
+
+def test_planted_spike_shows_as_a_significant_rise_in_negative_share(demo: DemoWorkspace) -> None:
+    spike = demo.manifest["sentiment_spike"]
+    summary = _summary(demo, f"{spike['start']} to {spike['end']}", "twitter")
+    negative = next(c for c in summary.changes if c.label == "negative")
+    assert negative.significant and negative.points > 25
+    assert summary.counts["negative"] > summary.counts["positive"]
+
+
+def test_topic_filter_finds_the_spike_theme(demo: DemoWorkspace) -> None:
+    spike = demo.manifest["sentiment_spike"]
+    summary = _summary(demo, f"{spike['start']} to {spike['end']}", "twitter", topic="peeling")
+    assert summary.total > 0 and summary.share("negative") > 0.5
+
+
+def test_all_platforms_breakdown(demo: DemoWorkspace) -> None:
+    summary = _summary(demo, "this month")
+    assert set(summary.by_platform) == {"twitter", "instagram", "facebook"}
+    assert sum(int(s["posts"]) for s in summary.by_platform.values()) == summary.total
+
+
+def test_empty_period_has_no_changes(demo: DemoWorkspace) -> None:
+    summary = _summary(demo, "2020-01-01 to 2020-01-31")
+    assert summary.total == 0 and summary.changes == []
+    assert summary.period.start == date(2020, 1, 1)
+
+
+def test_share_change_interval_matches_the_wald_formula() -> None:
+    change = share_change("negative", {"negative": 30, "neutral": 30, "positive": 40},
+                          {"negative": 20, "neutral": 40, "positive": 40})  # fmt: skip
+    assert round(change.points, 6) == 10.0
+    half = 1.959964 * ((0.3 * 0.7 / 100 + 0.2 * 0.8 / 100) ** 0.5) * 100
+    assert abs((change.ci_high - change.ci_low) / 2 - half) < 1e-6
+    assert not change.significant

@@ -1,0 +1,66 @@
+"""Period phrases → date ranges."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from analytics.exceptions import AnalysisInputError
+from analytics.periods import format_range, parse_period
+
+TODAY = date(2026, 11, 30)  # a Monday
+
+
+@pytest.mark.parametrize(
+    ("phrase", "start", "end"),
+    [
+        ("today", date(2026, 11, 30), date(2026, 11, 30)),
+        ("yesterday", date(2026, 11, 29), date(2026, 11, 29)),
+        ("this week", date(2026, 11, 30), date(2026, 11, 30)),
+        ("last week", date(2026, 11, 23), date(2026, 11, 29)),
+        ("this month", date(2026, 11, 1), date(2026, 11, 30)),
+        ("last month", date(2026, 10, 1), date(2026, 10, 31)),
+        ("last 7 days", date(2026, 11, 24), date(2026, 11, 30)),
+        ("past two weeks", date(2026, 11, 17), date(2026, 11, 30)),
+        ("in October", date(2026, 10, 1), date(2026, 10, 31)),
+        ("december", date(2025, 12, 1), date(2025, 12, 31)),
+        ("q3", date(2026, 7, 1), date(2026, 9, 30)),
+        ("this quarter", date(2026, 10, 1), date(2026, 11, 30)),
+        ("since wednesday", date(2026, 11, 25), date(2026, 11, 30)),
+        ("2026-W47", date(2026, 11, 16), date(2026, 11, 22)),
+        ("2026-10-01 to 2026-10-15", date(2026, 10, 1), date(2026, 10, 15)),
+        (None, date(2026, 11, 1), date(2026, 11, 30)),
+    ],
+)
+def test_phrases(phrase: str | None, start: date, end: date) -> None:
+    period = parse_period(phrase, TODAY)
+    assert (period.start, period.end) == (start, end)
+
+
+def test_previous_period_has_the_same_length_and_ends_before() -> None:
+    period = parse_period("this month", TODAY)
+    previous = period.previous()
+    assert previous.days == period.days == 30
+    assert previous.end == date(2026, 10, 31)
+    assert parse_period("yesterday", TODAY).previous().label == "the previous day"
+
+
+def test_describe_names_the_dates() -> None:
+    assert parse_period("last week", TODAY).describe() == "last week (23–29 Nov 2026)"
+    assert format_range(date(2025, 12, 30), date(2026, 1, 2)) == "30 Dec 2025 – 2 Jan 2026"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "message"),
+    [
+        ("whenever", "can't read 'whenever' as a period"),
+        ("2026-W60", "is not an ISO week"),
+        ("2026-10-05 to 2026-10-01", "ends before it starts"),
+        ("2026-02-30", "has a date that does not exist"),
+        ("last 0 days", "at least one day"),
+    ],
+)
+def test_bad_phrases_say_what_works(phrase: str, message: str) -> None:
+    with pytest.raises(AnalysisInputError, match=message):
+        parse_period(phrase, TODAY)

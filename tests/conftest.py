@@ -1,0 +1,87 @@
+"""Shared pytest fixtures.
+
+Heavy objects (the sentence encoder, trained models, the demo workspace, the
+running servers) are built once per session and handed to tests read-only or
+as copies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from beacon.demo import build_demo
+from beacon.scoring import current_scorer, score_posts
+from beacon.workspace import Pseudonymizer, Workspace
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shared_data_dir() -> Path | None:
+    env = os.environ.get("BEACON_DATA_DIR")
+    candidate = Path(env) if env else PROJECT_ROOT.parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The real-data folder (``$BEACON_DATA_DIR`` or ../shared/data); skips when absent."""
+    path = _shared_data_dir()
+    if path is None:
+        pytest.skip(
+            "real data not found: set BEACON_DATA_DIR or place the shared data at ../shared/data"
+        )
+    return path
+
+
+DEMO_END = date(2026, 11, 30)
+TEST_KEY = b"test-pseudonym-key"
+
+
+@dataclass(frozen=True)
+class DemoWorkspace:
+    """A built, scored demo workspace (read-only for tests; copy it to write)."""
+
+    workspace: Workspace
+    manifest: dict[str, Any]
+    pseudonymizer: Pseudonymizer
+    end_date: date
+
+
+def build_scored_demo(path: Path, end_date: date) -> DemoWorkspace:
+    """Build the demo brand into ``path`` and score it with the current scorer."""
+    workspace = Workspace(path)
+    pseudonymizer = Pseudonymizer(TEST_KEY)
+    report = build_demo(workspace, pseudonymizer, end_date=end_date)
+    score_posts(workspace, current_scorer())
+    return DemoWorkspace(workspace, report.manifest, pseudonymizer, end_date)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoWorkspace:
+    """The demo workspace ending on a fixed date (built once per session)."""
+    return build_scored_demo(tmp_path_factory.mktemp("demo") / "beacon.duckdb", DEMO_END)
+
+
+@pytest.fixture
+def demo_copy(demo: DemoWorkspace, tmp_path: Path) -> DemoWorkspace:
+    """A private, writable copy of the demo workspace."""
+    target = tmp_path / "beacon.duckdb"
+    shutil.copy(demo.workspace.path, target)
+    return DemoWorkspace(Workspace(target), demo.manifest, demo.pseudonymizer, demo.end_date)
+
+
+@pytest.fixture(scope="session")
+def knowledge_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo documents (data/knowledge) indexed once per session."""
+    from knowledge import build_index
+
+    index_dir = tmp_path_factory.mktemp("knowledge")
+    build_index(PROJECT_ROOT / "data" / "knowledge", index_dir)
+    return index_dir

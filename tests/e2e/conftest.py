@@ -1,0 +1,70 @@
+"""The real stack for end-to-end tests: action server + Rasa server on free loopback ports.
+
+The Rasa model is trained once (or reused by its fingerprint, in the default
+home's rasa-models folder); the workspace is a fresh demo ending today, because
+the running action server answers about the real "today".
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from beacon.chat import BotClient
+from beacon.settings import Settings, get_settings
+from beacon.stack import Stack, StackConfig, ensure_model, free_port
+from knowledge import build_index
+from tests.conftest import PROJECT_ROOT, DemoWorkspace, build_scored_demo
+
+
+@dataclass
+class E2E:
+    """A running stack and how to talk to it."""
+
+    stack: Stack
+    demo: DemoWorkspace
+    staff_token: str
+
+    def client(self, staff: bool = True) -> BotClient:
+        return BotClient(
+            self.stack.config.bot_url,
+            staff_token=self.staff_token if staff else None,
+            timeout_s=120,
+        )
+
+    def ask(self, text: str, sender: str | None = None, staff: bool = True) -> str:
+        with self.client(staff) as client:
+            messages = client.send(sender or f"e2e-{uuid.uuid4().hex[:8]}", text)
+        return "\n".join(m.get("text") or "" for m in messages)
+
+
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
+    model, _ = ensure_model(get_settings())
+    home: Path = tmp_path_factory.mktemp("e2e-home")
+    demo = build_scored_demo(home / "beacon.duckdb", datetime.now(UTC).date())
+    build_index(PROJECT_ROOT / "data" / "knowledge", home / "knowledge")
+    staff_token = secrets.token_hex(16)
+    settings = Settings(
+        home=home,
+        workspace_path=demo.workspace.path,
+        data_dir=None,
+        staff_token=staff_token,
+        action_timeout_s=8.0,
+    )
+    config = StackConfig(
+        settings=settings, bot_port=free_port(), action_port=free_port(), log_dir=home / "logs"
+    )
+    # The action server pseudonymises nothing itself, but must share the test key's workspace.
+    stack = Stack(config, model)
+    stack.start()
+    try:
+        yield E2E(stack=stack, demo=demo, staff_token=staff_token)
+    finally:
+        stack.stop()

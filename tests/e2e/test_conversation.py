@@ -1,0 +1,158 @@
+"""End to end: both servers up, real HTTP, the demo workspace behind them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from actions.base import STAFF_ONLY_REFUSAL
+from analytics.listening import sentiment_summary
+from analytics.periods import parse_period
+from beacon.scoring import current_scorer
+from beacon.workspace import get_meta
+from tests.e2e.conftest import E2E
+
+pytestmark = pytest.mark.e2e
+
+DOWN = "my analytics service isn't answering right now"
+
+
+def test_greeting_and_help(e2e: E2E) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    assert "Beacon" in e2e.ask("hi there", sender)
+    assert "how is sentiment on twitter this month?" in e2e.ask("what can you do?", sender)
+
+
+def test_sentiment_answer_has_the_workspace_numbers(e2e: E2E) -> None:
+    reply = e2e.ask("how is sentiment on twitter this month?")
+    today = e2e.demo.end_date
+    with e2e.demo.workspace.connect() as con:
+        expected = sentiment_summary(
+            con,
+            period=parse_period("this month", today),
+            model_version=current_scorer().version,
+            exclude_accounts=get_meta(con, "own_accounts"),
+            brand_terms=get_meta(con, "brand_terms"),
+            platform="twitter",
+        )
+    assert "Twitter/X" in reply and "this month" in reply
+    assert f"across {expected.total:,} posts" in reply
+    assert f"{100 * expected.share('negative'):.0f}% negative" in reply
+
+
+def test_customer_gets_no_internal_numbers(e2e: E2E) -> None:
+    reply = e2e.ask("how is sentiment on twitter this month?", staff=False)
+    assert STAFF_ONLY_REFUSAL in reply
+    assert not re.search(r"\d+%", reply)
+
+
+@pytest.mark.parametrize("message", ["/nlu_fallback", "/out_of_scope"])
+def test_low_confidence_and_out_of_scope_get_help_not_silence(e2e: E2E, message: str) -> None:
+    # "/intent" skips NLU, so this tests the dialogue's answer to a low-confidence (or
+    # out-of-scope) message whatever the classifier makes of any particular nonsense.
+    reply = e2e.ask(message)
+    assert reply.startswith("Sorry,") and "how is sentiment on twitter this month?" in reply
+
+
+def test_feedback_is_recorded(e2e: E2E) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    e2e.ask("how is sentiment on instagram last week?", sender)
+    reply = e2e.ask("that's wrong, it should be negative", sender)
+    assert "correction" in reply.lower()
+    with e2e.demo.workspace.connect() as con:
+        rows = con.execute(
+            "SELECT verdict FROM feedback WHERE conversation_id = ?", [sender]
+        ).fetchall()
+    assert rows == [("correction",)]
+
+
+def test_action_server_refuses_calls_without_the_token(e2e: E2E) -> None:
+    url = f"{e2e.stack.config.action_url}/webhook"
+    call = {"next_action": "action_help", "tracker": {"sender_id": "x"}, "domain": {}}
+    assert httpx.post(url, json=call, timeout=10).status_code == 401
+    wrong = httpx.post(url, json=call, headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert wrong.status_code == 401
+    right = {"Authorization": f"Bearer {e2e.stack.config.action_token}"}
+    assert httpx.post(url, content=b"not json", headers=right, timeout=10).status_code == 400
+    assert httpx.get(f"{e2e.stack.config.action_url}/health", timeout=10).status_code == 200
+
+
+def test_malformed_rest_requests_get_400(e2e: E2E) -> None:
+    url = f"{e2e.stack.config.bot_url}/webhooks/rest/webhook"
+    assert httpx.post(url, content=b"{not json", timeout=10).status_code == 400
+    assert httpx.post(url, json={"message": "hi"}, timeout=10).status_code == 400
+    assert (
+        httpx.post(url, json={"sender": "s", "message": "x" * 5000}, timeout=10).status_code == 400
+    )
+
+
+def test_client_claimed_audience_is_ignored(e2e: E2E) -> None:
+    url = f"{e2e.stack.config.bot_url}/webhooks/rest/webhook"
+    body = {"sender": f"e2e-{uuid.uuid4().hex[:8]}", "message": "how is sentiment on twitter this month?",
+            "metadata": {"audience": "staff"}}  # fmt: skip
+    reply = httpx.post(url, json=body, timeout=60).json()
+    assert STAFF_ONLY_REFUSAL in " ".join(m.get("text", "") for m in reply)
+
+
+def test_action_server_down_is_said_politely_and_recovers(e2e: E2E) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    e2e.stack.stop_process("actions")
+    try:
+        reply = e2e.ask("how is sentiment on facebook this month?", sender)
+        assert DOWN in reply
+    finally:
+        e2e.stack.start_actions()
+    reply = e2e.ask("how is sentiment on facebook this month?", sender)
+    assert "Facebook" in reply and "posts" in reply
+
+
+def test_conversation_survives_a_rasa_restart(e2e: E2E) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    first = e2e.ask("how is sentiment on instagram last week?", sender)
+    assert "Instagram" in first and "last week" in first
+    e2e.stack.stop_process("bot")
+    e2e.stack.start_bot()
+    # No platform or period this time: both come from the slots stored in SQLite.
+    again = e2e.ask("and how's sentiment now?", sender)
+    assert "Instagram" in again and "last week" in again
+
+
+def test_experiment_with_a_real_effect_wins_and_has_a_chart(e2e: E2E) -> None:
+    with e2e.client() as client:
+        messages = client.send(f"e2e-{uuid.uuid4().hex[:8]}", "did the subject-line test win?")
+    text = "\n".join(m.get("text") or "" for m in messages)
+    assert "Verdict: question beat plain." in text
+    images = [m["image"] for m in messages if m.get("image")]
+    assert len(images) == 1
+    chart = httpx.get(images[0], timeout=10)
+    assert chart.status_code == 200 and chart.content[:4] == b"\x89PNG"
+
+
+def test_experiment_without_an_effect_is_not_a_win(e2e: E2E) -> None:
+    reply = e2e.ask("how did the button colour test do?")
+    assert "Verdict: no variant beat green" in reply
+
+
+def test_experiment_form_asks_which_one(e2e: E2E) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    question = e2e.ask("show me the a/b test results", sender)
+    assert "which" in question.lower() and "experiment" in question.lower()
+    assert "Verdict:" in e2e.ask("the free shipping banner test", sender)
+
+
+def test_customer_knowledge_answer_cites_a_public_document(e2e: E2E) -> None:
+    reply = e2e.ask("what is your return policy?", staff=False)
+    assert "public/" in reply and "internal/" not in reply
+
+
+def test_staff_knowledge_answer_cites_the_brief(e2e: E2E) -> None:
+    reply = e2e.ask("what was the brief for the summer sprint campaign?")
+    assert "internal/" in reply and "Summer Sprint" in reply
+
+
+def test_influencer_ranking_explains_itself(e2e: E2E) -> None:
+    reply = e2e.ask("who should we work with for trail running shoes under 5k?")
+    assert "(best first):" in reply and "Why #1 over #2:" in reply

@@ -1,0 +1,95 @@
+"""The `beacon` workspace commands through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from beacon.cli import app
+from beacon.settings import get_settings
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("BEACON_HOME", str(tmp_path))
+    monkeypatch.delenv("BEACON_WORKSPACE", raising=False)
+    monkeypatch.setenv("BEACON_PSEUDONYM_KEY", "cli-test-key")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ingest_reports_counts_and_is_idempotent(home: Path) -> None:
+    csv = home / "posts.csv"
+    csv.write_text(
+        "platform,account,text,posted_at,likes,comments,shares\n"
+        "twitter,@ann,hello @bob,2026-11-01T09:00:00Z,3,1,0\n"
+        "twitter,@ann,,2026-11-01T09:00:00Z,3,1,0\n"
+    )
+    code, out, _ = invoke("ingest", str(csv), "--format", "canonical", "--json")
+    assert code == 0
+    assert json.loads(out) | {"reasons": None} == {
+        "source": "canonical:posts.csv", "read": 2, "stored": 1, "duplicates": 0,
+        "quarantined": 1, "reasons": None,
+    }  # fmt: skip
+    code, out, _ = invoke("ingest", str(csv), "--json")
+    assert json.loads(out)["stored"] == 0 and json.loads(out)["duplicates"] == 1
+
+
+def test_bad_input_is_a_one_line_error_with_exit_2(home: Path) -> None:
+    code, out, err = invoke("ingest", str(home / "nope.csv"))
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0 and err.startswith("error: no file at")
+    (home / "x.csv").write_text("a,b\n1,2\n")
+    code, _, err = invoke("ingest", str(home / "x.csv"), "--format", "instagram-export")
+    assert code == 2 and "unknown format 'instagram-export'" in err
+
+
+def test_forget_counts_rows(home: Path) -> None:
+    csv = home / "posts.csv"
+    csv.write_text(
+        "platform,account,text,posted_at,likes,comments,shares\n"
+        "twitter,ann,first,2026-11-01T09:00:00Z,3,1,0\n"
+        "twitter,ann,second,2026-11-02T09:00:00Z,3,1,0\n"
+        "twitter,bob,hi @ann,2026-11-02T09:00:00Z,3,1,0\n"
+    )
+    invoke("ingest", str(csv))
+    code, out, _ = invoke("forget", "--account", "@ann", "--json")
+    assert code == 0
+    removed = json.loads(out)["removed"]
+    assert removed["posts"] == 2 and removed["mentions_redacted"] == 1
+
+
+def test_demo_builds_and_scores(home: Path) -> None:
+    code, out, _ = invoke("demo", "--end-date", "2026-11-30", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["scored"] > result["posts"]["stored"] > 4000  # creators add their own posts
+    assert Path(result["manifest"]).exists()
+    code, out, _ = invoke("score", "--json")
+    assert json.loads(out)["scored"] == 0
+
+
+def test_chat_without_a_bot_says_how_to_start_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEACON_BOT_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    code, _, err = invoke("chat", "-m", "hi")
+    assert code == 2 and "start it with `make run`" in err
+
+
+def test_every_command_has_help() -> None:
+    for command in (["--help"], ["ingest", "--help"], ["forget", "--help"], ["demo", "--help"],
+                    ["serve", "--help"], ["chat", "--help"], ["bot", "train", "--help"]):  # fmt: skip
+        code, out, _ = invoke(*command)
+        assert code == 0 and "Usage" in out
