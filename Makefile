@@ -61,7 +61,7 @@ test: venv lint ## Everything: lint, rasa data validate, the pytest suite (end-t
 unit: $(APP_STAMP) ## The pytest suite without the end-to-end tests
 	$(APP_VENV)/bin/pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
-BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality influencers
+BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality influencers sentiment engagement
 
 bench: venv train ## Run the benchmarks (BENCHMARKS="a b" for some); results: docs/benchmarks.md
 	@for b in $(BENCHMARKS); do echo "== benchmarks.$$b"; $(APP_VENV)/bin/python -m benchmarks.$$b || exit 1; done

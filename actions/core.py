@@ -10,8 +10,7 @@ from actions.base import BeaconAction, Events
 from actions.capabilities import help_text
 from actions.parsing import feedback_verdict
 from actions.services import Services
-from beacon.workspace import record_audit, utc_now
-from beacon.workspace._store import fetch_one
+from beacon.workspace import fetch_one, record_audit, utc_now
 
 
 class ActionHelp(BeaconAction):

@@ -28,9 +28,7 @@ import numpy as np
 import pandas as pd
 
 from beacon.demo_creators import add_demo_creators
-from beacon.workspace import Pseudonymizer, Workspace, ingest_rows, set_meta
-from beacon.workspace._ingest import IngestReport
-from beacon.workspace._store import utc_now
+from beacon.workspace import IngestReport, Pseudonymizer, Workspace, ingest_rows, set_meta, utc_now
 
 BRAND = "Trailbird"
 BRAND_HANDLE = "trailbird"

@@ -23,8 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from beacon.workspace import Pseudonymizer, ingest_rows
-from beacon.workspace._store import utc_now
+from beacon.workspace import Pseudonymizer, ingest_rows, utc_now
 
 SOURCE = "demo:creators"
 WINDOW_DAYS = 120

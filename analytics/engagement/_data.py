@@ -8,9 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analytics.exceptions import AnalysisInputError
-from beacon.workspace import Pseudonymizer
-from beacon.workspace._formats import get_reader
-from beacon.workspace._ingest import RowError, validate_post
+from beacon.workspace import Pseudonymizer, RowError, get_reader, validate_post
 
 EVALUATION_KEY = b"beacon-engagement-evaluation"
 

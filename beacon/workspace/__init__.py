@@ -5,7 +5,9 @@ Public surface:
 - :class:`Workspace` — open the file (``with ws.connect() as con: ...``).
 - :func:`ingest_file` — validated ingest of a posts file in a named format.
 - :func:`forget_account` — remove one account's data everywhere.
-- :func:`record_audit`, :func:`get_meta`, :func:`set_meta`.
+- :func:`record_audit`, :func:`get_meta`, :func:`set_meta`, :func:`fetch_one`.
+- :func:`get_reader`, :func:`validate_post`, :class:`RowError` — for code that reads
+  dataset files without storing them (the engagement benchmarks).
 - :class:`Pseudonymizer` — keyed hashing of handles, e-mails and phone numbers.
 """
 
@@ -16,10 +18,17 @@ from pathlib import Path
 from beacon.exceptions import InputError
 from beacon.workspace._forget import forget_account
 from beacon.workspace._formats import READERS, get_reader
-from beacon.workspace._ingest import IngestReport, ingest_rows, quarantine
+from beacon.workspace._ingest import IngestReport, RowError, ingest_rows, quarantine, validate_post
 from beacon.workspace._pseudonym import Pseudonymizer
 from beacon.workspace._schema import MEDIA_TYPES, PLATFORMS
-from beacon.workspace._store import Workspace, get_meta, record_audit, set_meta, utc_now
+from beacon.workspace._store import (
+    Workspace,
+    fetch_one,
+    get_meta,
+    record_audit,
+    set_meta,
+    utc_now,
+)
 
 
 def ingest_file(
@@ -46,13 +55,17 @@ __all__ = [
     "READERS",
     "IngestReport",
     "Pseudonymizer",
+    "RowError",
     "Workspace",
+    "fetch_one",
     "forget_account",
     "get_meta",
+    "get_reader",
     "ingest_file",
     "ingest_rows",
     "quarantine",
     "record_audit",
     "set_meta",
     "utc_now",
+    "validate_post",
 ]

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from beacon.exceptions import InputError
-from beacon.workspace import Pseudonymizer
-from beacon.workspace._formats import READERS, get_reader
-from beacon.workspace._ingest import RowError, validate_post
+from beacon.workspace import READERS, Pseudonymizer, RowError, get_reader, validate_post
 
 FORMATS = (
     "fivethirtyeight-twitter-ratio", "elon-musk-tweets", "vaccination-tweets",
