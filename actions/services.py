@@ -15,7 +15,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from analytics.embeddings import get_encoder
+from analytics.engagement import EngagementModel
 from analytics.sentiment import SentimentScorer
+from beacon.exceptions import ConfigError
 from beacon.scoring import current_scorer
 from beacon.settings import Settings, get_settings
 from beacon.workspace import Workspace
@@ -67,6 +69,8 @@ class Services:
         scorer: The sentiment model.
         charts: Chart images served by the action server.
         knowledge_dir: The knowledge index folder (None: the default under home).
+        engagement_dir: The saved engagement ensemble (None: none available).
+        engagement_cache_dir: Its embedding cache.
         today: Returns "today" (UTC); injectable so tests can pin the date.
     """
 
@@ -75,8 +79,23 @@ class Services:
     scorer: SentimentScorer
     charts: ChartStore
     knowledge_dir: Path | None = None
+    engagement_dir: Path | None = None
+    engagement_cache_dir: Path | None = None
     today: Callable[[], date] = field(default=_utc_today)
     _knowledge: KnowledgeBase | None = field(default=None, init=False, repr=False)
+    _engagement: EngagementModel | None = field(default=None, init=False, repr=False)
+
+    def engagement(self) -> EngagementModel:
+        """The engagement ensemble trained by `beacon demo` / `beacon engagement train`."""
+        if self._engagement is None:
+            folder = self.engagement_dir
+            if folder is None or not folder.is_dir():
+                raise ConfigError(
+                    "there is no trained engagement model yet; run `beacon engagement train` "
+                    "(or `beacon demo`) first"
+                )
+            self._engagement = EngagementModel.load(folder, cache_dir=self.engagement_cache_dir)
+        return self._engagement
 
     def knowledge(self) -> KnowledgeBase:
         """The document index, opened (and checksum-verified) on first use."""
@@ -90,6 +109,8 @@ class Services:
         get_encoder()
         if self.knowledge_dir is not None and self.knowledge_dir.exists():
             self.knowledge()
+        if self.engagement_dir is not None and self.engagement_dir.exists():
+            self.engagement()
 
 
 _override: Services | None = None
@@ -104,6 +125,8 @@ def _default_services() -> Services:
         scorer=current_scorer(),
         charts=ChartStore(settings.home / "charts", settings.public_action_url),
         knowledge_dir=settings.home / "knowledge",
+        engagement_dir=settings.engagement_model_dir,
+        engagement_cache_dir=settings.engagement_cache_dir,
     )
 
 

@@ -7,7 +7,6 @@ the issue that builds a capability replaces its class here with the real one.
 from __future__ import annotations
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
@@ -25,24 +24,6 @@ class _NotAvailableYet(BeaconAction):
 
 class ActionAnomalies(_NotAvailableYet):
     action_name = "action_anomalies"
-
-
-class ActionPredictEngagement(_NotAvailableYet):
-    action_name = "action_predict_engagement"
-
-    def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
-    ) -> Events:
-        # The engagement form filled draft_text; clear it so the next draft starts fresh.
-        return [*super().respond(dispatcher, tracker, services), SlotSet("draft_text", None)]
-
-
-class ActionExplainPost(_NotAvailableYet):
-    action_name = "action_explain_post"
-
-
-class ActionRecommendContent(_NotAvailableYet):
-    action_name = "action_recommend_content"
 
 
 class ActionTagImage(_NotAvailableYet):

@@ -91,6 +91,16 @@ class Settings:
             slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
         )
 
+    @property
+    def engagement_model_dir(self) -> Path:
+        """Where `beacon demo` / `beacon engagement train` save the workspace's ensemble."""
+        return self.home / "models" / "engagement"
+
+    @property
+    def engagement_cache_dir(self) -> Path:
+        """Embedding cache of the engagement ensemble (each text encoded once)."""
+        return self.home / "cache" / "engagement"
+
     def pseudonym_key(self) -> bytes:
         """The key for pseudonymising handles, e-mails and phone numbers.
 

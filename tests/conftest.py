@@ -85,3 +85,20 @@ def knowledge_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     index_dir = tmp_path_factory.mktemp("knowledge")
     build_index(PROJECT_ROOT / "data" / "knowledge", index_dir)
     return index_dir
+
+
+@pytest.fixture(scope="session")
+def engagement_dirs(demo: DemoWorkspace, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """An engagement ensemble trained on the demo brand's own posts: (model dir, cache dir)."""
+    folder = tmp_path_factory.mktemp("engagement")
+    return train_engagement(demo.workspace, folder / "model", folder / "cache")
+
+
+def train_engagement(workspace: Workspace, model_dir: Path, cache_dir: Path) -> tuple[Path, Path]:
+    """Train the engagement ensemble on ``workspace`` and save it to ``model_dir``."""
+    from analytics.engagement import train_on_workspace
+
+    with workspace.connect() as con:
+        model = train_on_workspace(con, cache_dir=cache_dir)
+    model.save(model_dir)
+    return model_dir, cache_dir

@@ -24,8 +24,8 @@ FORMAT_OPTION = typer.Option(
 def _settings_paths() -> tuple[Path, Path]:
     from beacon.settings import get_settings
 
-    home = get_settings().home
-    return home / "cache" / "engagement", home / "models" / "engagement"
+    settings = get_settings()
+    return settings.engagement_cache_dir, settings.engagement_model_dir
 
 
 def _load(paths: list[Path], fmt: str) -> pd.DataFrame:

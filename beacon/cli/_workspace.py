@@ -75,12 +75,14 @@ def demo(
 ) -> None:
     """Build the demo workspace: Trailbird's posts, campaigns, experiments and influencers.
 
-    Idempotent; posts are scored by the current sentiment model and the demo
-    documents (data/knowledge) are indexed for knowledge answers. The manifest of
+    Idempotent; posts are scored by the current sentiment model, the demo
+    documents (data/knowledge) are indexed for knowledge answers and the engagement
+    ensemble is trained on the brand's own posts. The manifest of
     what is planted is written next to the workspace (demo-manifest.json).
     """
     from beacon.demo import build_demo
     from beacon.scoring import current_scorer, score_posts
+    from analytics.engagement import train_on_workspace
     from knowledge import build_index
 
     def body() -> None:
@@ -88,13 +90,18 @@ def demo(
         workspace, pseudonymizer = _workspace()
         report = build_demo(workspace, pseudonymizer, end_date=end, seed=seed)
         scores = score_posts(workspace, current_scorer())
-        index = build_index(DEMO_DOCS, get_settings().home / "knowledge")
+        settings = get_settings()
+        index = build_index(DEMO_DOCS, settings.home / "knowledge")
+        with workspace.connect() as con:
+            model = train_on_workspace(con, cache_dir=settings.engagement_cache_dir)
+        model.save(settings.engagement_model_dir)
         if as_json:
             print_json(
                 {
                     "posts": report.posts.to_dict(),
                     "scored": scores.scored,
                     "knowledge": index.to_dict(),
+                    "engagement_model": str(settings.engagement_model_dir),
                     "manifest": str(report.manifest_path),
                     "workspace": str(workspace.path),
                 }
@@ -106,6 +113,7 @@ def demo(
                 f"knowledge index: {index.added} added, {index.updated} updated, "
                 f"{index.unchanged} unchanged, {index.removed} removed"
             )
+            console.print(f"engagement ensemble trained on our own posts: {settings.engagement_model_dir}")
             console.print(f"workspace: {workspace.path}\nmanifest: {report.manifest_path}")
 
     run_command(body)

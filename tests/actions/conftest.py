@@ -48,7 +48,12 @@ def run_action(action: Action, tracker_name: str) -> ActionRun:
 
 
 @pytest.fixture
-def services(demo_copy: DemoWorkspace, tmp_path: Path, knowledge_index: Path) -> Iterator[Services]:
+def services(
+    demo_copy: DemoWorkspace,
+    tmp_path: Path,
+    knowledge_index: Path,
+    engagement_dirs: tuple[Path, Path],
+) -> Iterator[Services]:
     """Services over a private demo workspace, with "today" pinned to the demo's end date."""
     settings = Settings(home=tmp_path, workspace_path=demo_copy.workspace.path, data_dir=None)
     value = Services(
@@ -57,6 +62,8 @@ def services(demo_copy: DemoWorkspace, tmp_path: Path, knowledge_index: Path) ->
         scorer=current_scorer(),
         charts=ChartStore(tmp_path / "charts", "http://actions.test"),
         knowledge_dir=knowledge_index,
+        engagement_dir=engagement_dirs[0],
+        engagement_cache_dir=engagement_dirs[1],
         today=lambda: demo_copy.end_date,
     )
     set_services(value)

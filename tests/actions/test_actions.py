@@ -10,7 +10,7 @@ from actions.base import GENERIC_FAILURE, STAFF_ONLY_REFUSAL
 from actions.core import ActionHelp, ActionRecordFeedback
 from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
-from actions.unavailable import ActionAnomalies, ActionPredictEngagement
+from actions.unavailable import ActionAnomalies
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
 from beacon.workspace import get_meta
@@ -94,11 +94,6 @@ def test_unavailable_capability_says_so_honestly(services: Services) -> None:
     assert run.text.startswith(
         "Sorry, unusual spikes in volume or negative talk isn't available in Beacon yet"
     )
-
-
-def test_predict_engagement_placeholder_clears_the_draft(services: Services) -> None:
-    run = run_action(ActionPredictEngagement(), "staff_predict_engagement.json")
-    assert run.events == [{"event": "slot", "timestamp": None, "name": "draft_text", "value": None}]
 
 
 def test_form_questions_name_what_the_workspace_has(services: Services) -> None:

@@ -20,7 +20,7 @@ from beacon.chat import BotClient
 from beacon.settings import Settings, get_settings
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
 from knowledge import build_index
-from tests.conftest import PROJECT_ROOT, DemoWorkspace, build_scored_demo
+from tests.conftest import PROJECT_ROOT, DemoWorkspace, build_scored_demo, train_engagement
 
 
 @dataclass
@@ -50,6 +50,7 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
     home: Path = tmp_path_factory.mktemp("e2e-home")
     demo = build_scored_demo(home / "beacon.duckdb", datetime.now(UTC).date())
     build_index(PROJECT_ROOT / "data" / "knowledge", home / "knowledge")
+    train_engagement(demo.workspace, home / "models" / "engagement", home / "cache" / "engagement")
     staff_token = secrets.token_hex(16)
     settings = Settings(
         home=home,

@@ -156,3 +156,18 @@ def test_staff_knowledge_answer_cites_the_brief(e2e: E2E) -> None:
 def test_influencer_ranking_explains_itself(e2e: E2E) -> None:
     reply = e2e.ask("who should we work with for trail running shoes under 5k?")
     assert "(best first):" in reply and "Why #1 over #2:" in reply
+
+
+def test_engagement_form_asks_for_the_draft_then_predicts(e2e: E2E) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    first = e2e.ask("how will my draft post do?", sender)
+    assert "Paste the text of the draft post" in first
+    second = e2e.ask("New Sprint 3 colours just dropped! Which one is yours? #trailrunning", sender)
+    assert "Which platform is it for?" in second
+    third = e2e.ask("instagram", sender)
+    assert "Chance of landing in this account's top 30%" in third
+
+
+def test_explain_post_by_id(e2e: E2E) -> None:
+    reply = e2e.ask("why did post ig-000045 do so well?")
+    assert "ig-000045 on Instagram" in reply and "likes+comments+shares" in reply
