@@ -34,7 +34,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("action_sentiment_summary", "sentiment and brand health by platform, topic and period",
                "how is sentiment on twitter this month?", _STAFF, True),
     Capability("action_anomalies", "unusual spikes in volume or negative talk",
-               "anything unusual this week?", _STAFF, False),
+               "anything unusual in october?", _STAFF, True),
     Capability("action_predict_engagement", "how a draft post will perform, and why",
                "how will this post do: 'New Sprint 3 colours are here!'", _STAFF, True),
     Capability("action_explain_post", "why a published post did well or badly",

@@ -22,10 +22,6 @@ class _NotAvailableYet(BeaconAction):
         return []
 
 
-class ActionAnomalies(_NotAvailableYet):
-    action_name = "action_anomalies"
-
-
 class ActionTagImage(_NotAvailableYet):
     action_name = "action_tag_image"
 

@@ -12,14 +12,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.sentiment import LABELS, SentimentScorer, VaderScorer
+from analytics.sentiment import LABELS, SentimentScorer, load_default_scorer
 from beacon.workspace import Workspace, utc_now
 
 
 @functools.cache
 def current_scorer() -> SentimentScorer:
-    """The sentiment model Beacon uses everywhere (loaded once per process)."""
-    return VaderScorer()
+    """The sentiment model Beacon uses everywhere (loaded once per process).
+
+    The trained model in artifacts/sentiment (fine-tuned MiniLM + VADER, stacked and
+    calibrated); its version is recorded with every score.
+    """
+    return load_default_scorer()
 
 
 @dataclass(frozen=True)

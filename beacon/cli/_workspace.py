@@ -80,9 +80,9 @@ def demo(
     ensemble is trained on the brand's own posts. The manifest of
     what is planted is written next to the workspace (demo-manifest.json).
     """
+    from analytics.engagement import train_on_workspace
     from beacon.demo import build_demo
     from beacon.scoring import current_scorer, score_posts
-    from analytics.engagement import train_on_workspace
     from knowledge import build_index
 
     def body() -> None:

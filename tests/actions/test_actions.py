@@ -10,7 +10,7 @@ from actions.base import GENERIC_FAILURE, STAFF_ONLY_REFUSAL
 from actions.core import ActionHelp, ActionRecordFeedback
 from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
-from actions.unavailable import ActionAnomalies
+from actions.unavailable import ActionTagImage
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
 from beacon.workspace import get_meta
@@ -35,7 +35,7 @@ def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
     assert f"across {expected.total:,} posts" in text
     assert f"{100 * expected.share('positive'):.0f}% positive" in text
     assert "previous 30 days (2–31 Oct 2026)" in text
-    assert "scored by vader-" in text
+    assert f"scored by {services.scorer.version}." in text
     assert audits == [("sentiment_summary", "staff-1", services.scorer.version)]
 
 
@@ -90,9 +90,9 @@ def test_help_depends_on_audience(services: Services) -> None:
 
 
 def test_unavailable_capability_says_so_honestly(services: Services) -> None:
-    run = run_action(ActionAnomalies(), "staff_help.json")
+    run = run_action(ActionTagImage(), "staff_help.json")
     assert run.text.startswith(
-        "Sorry, unusual spikes in volume or negative talk isn't available in Beacon yet"
+        "Sorry, what is in an image or video, and whether it is brand-safe isn't available in Beacon yet"
     )
 
 

@@ -27,10 +27,14 @@ def test_brief_prefers_the_topic_slot() -> None:
     assert brief_from_request(None, "which influencers fit hiking under 5k?") == "hiking"
 
 
-def test_ranking_reply_has_reasons_and_leaves_out_fakes(services: Services, demo_copy: DemoWorkspace) -> None:
+def test_ranking_reply_has_reasons_and_leaves_out_fakes(
+    services: Services, demo_copy: DemoWorkspace
+) -> None:
     run = run_action(ActionRankInfluencers(), "staff_rank_influencers.json")
     text = run.text
-    assert text.startswith("Creators for “trail running shoes” within a budget of 5,000 EUR (best first):")
+    assert text.startswith(
+        "Creators for “trail running shoes” within a budget of 5,000 EUR (best first):"
+    )
     lines = [line for line in text.splitlines() if line[:2] in {"1.", "2.", "3.", "4.", "5."}]
     assert len(lines) == 5
     assert "Why #1 over #2:" in text

@@ -10,7 +10,12 @@ from tests.actions.conftest import run_action
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
-INTERNAL_TITLES = ("Campaign Brief", "Brand Voice Guide", "Social Media Playbook", "Subject-Line Test Plan")
+INTERNAL_TITLES = (
+    "Campaign Brief",
+    "Brand Voice Guide",
+    "Social Media Playbook",
+    "Subject-Line Test Plan",
+)
 
 
 def test_customer_gets_a_public_answer_with_its_source(services: Services) -> None:
@@ -29,5 +34,7 @@ def test_staff_get_the_internal_brief(services: Services) -> None:
     text = run_action(ActionKnowledgeAnswer(), "staff_knowledge_brief.json").text
     assert "internal/" in text and "Summer Sprint" in text
     with services.workspace.connect() as con:
-        sources = con.execute("SELECT sources FROM audit WHERE kind = 'knowledge_answer'").fetchall()
+        sources = con.execute(
+            "SELECT sources FROM audit WHERE kind = 'knowledge_answer'"
+        ).fetchall()
     assert "internal/" in sources[0][0]
