@@ -72,7 +72,9 @@ def serve(
         if settings.action_token:
             config.action_token = settings.action_token
         stack = Stack(config, model)
-        # `kill` (SIGTERM) stops everything just like Ctrl-C does.
+        # Ctrl-C and `kill` (SIGTERM) both stop everything, even when started from a
+        # script that ignores SIGINT.
+        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         console.print(f"model: {model.name} ({'trained now' if trained else 'reused'})")
         console.print("starting the action server and the Rasa server (about a minute)…")
@@ -106,6 +108,8 @@ def chat(
     sender: str = typer.Option(None, "--sender", help="Conversation id (default: a new one)."),
 ) -> None:
     """Talk to the running bot over REST (as staff unless --customer)."""
+    from rich.markup import escape
+
     from beacon.chat import BotClient, render_message
 
     settings = get_settings()
@@ -115,7 +119,9 @@ def chat(
     def say(client: BotClient, text: str) -> None:
         for reply in client.send(conversation, text):
             console.print(
-                f"[bold cyan]beacon>[/bold cyan] {render_message(reply)}", highlight=False
+                # escape(): replies may hold [brackets] that rich would read as markup.
+                f"[bold cyan]beacon>[/bold cyan] {escape(render_message(reply))}",
+                highlight=False,
             )
 
     def body() -> None:

@@ -1,0 +1,55 @@
+"""`beacon serve` (what `make run` runs) starts both servers and Ctrl-C stops them all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from beacon.stack import free_port
+
+pytestmark = pytest.mark.e2e
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_serve_starts_both_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    bot_port, action_port = free_port(), free_port()
+    beacon = Path(sys.executable).with_name("beacon")
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(beacon), "serve", "--bot-port", str(bot_port), "--action-port", str(action_port)],
+            cwd=PROJECT_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    bot = f"http://127.0.0.1:{bot_port}/webhooks/rest/"
+    actions = f"http://127.0.0.1:{action_port}/health"
+    try:
+        deadline = time.monotonic() + 300
+        while not (_answers(bot) and _answers(actions)):
+            assert process.poll() is None, f"beacon serve exited early: {log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, "beacon serve did not come up in 5 minutes"
+            time.sleep(1)
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        process.wait(timeout=60)
+        assert not _answers(bot) and not _answers(actions)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
