@@ -6,10 +6,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.formatting import format_sentiment_summary
+from actions.formatting import format_sentiment_summary, platform_name
 from actions.parsing import parse_platform
 from actions.services import Services
-from analytics.listening import sentiment_summary
+from analytics.listening import daily_sentiment, plot_sentiment_trend, sentiment_summary
 from analytics.periods import parse_period
 from beacon.workspace import get_meta, record_audit
 
@@ -35,7 +35,25 @@ class ActionSentimentSummary(BeaconAction):
                 platform=platform,
                 topic=topic,
             )
-            text = format_sentiment_summary(summary, get_meta(con, "brand", "the brand"))
+            brand = get_meta(con, "brand", "the brand")
+            text = format_sentiment_summary(summary, brand)
+            chart: list[str] = []
+            if summary.total:
+                chart_path, chart_url = services.charts.new_chart()
+                plot_sentiment_trend(
+                    daily_sentiment(
+                        con,
+                        period=period,
+                        model_version=summary.model_version,
+                        exclude_accounts=get_meta(con, "own_accounts", []),
+                        brand_terms=get_meta(con, "brand_terms"),
+                        platform=platform,
+                        topic=topic,
+                    ),
+                    chart_path,
+                    f"Sentiment about {brand} on {platform_name(platform)}, {period.describe()}",
+                )
+                chart = [chart_url]
             record_audit(
                 con,
                 kind="sentiment_summary",
@@ -45,10 +63,16 @@ class ActionSentimentSummary(BeaconAction):
                     "start": period.start,
                     "end": period.end,
                 },
-                sources=["workspace:posts", f"scores:{summary.model_version}"],
+                sources=[
+                    "workspace:posts",
+                    f"scores:{summary.model_version}",
+                    f"chart:{chart_path.name}",
+                ],
                 output=text,
                 model_version=summary.model_version,
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=text)
+        for url in chart:
+            dispatcher.utter_message(image=url)
         return []

@@ -11,9 +11,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from analytics.periods import Period
 from analytics.sentiment import LABELS
@@ -194,3 +197,74 @@ def sentiment_summary(
         changes=changes,
         by_platform=by_platform,
     )
+
+
+def daily_sentiment(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    period: Period,
+    model_version: str,
+    exclude_accounts: list[str] | None = None,
+    brand_terms: list[str] | None = None,
+    platform: str | None = None,
+    topic: str | None = None,
+) -> pd.DataFrame:
+    """Posts per day and label in ``period`` (same selection as :func:`sentiment_summary`).
+
+    Returns:
+        DataFrame indexed by every day of the period (days without posts are 0) with one
+        column per label in :data:`LABELS`.
+    """
+    where, params = _filters(platform, topic, brand_terms or [])
+    rows = con.execute(
+        f"""
+        SELECT CAST(p.posted_at AS DATE) AS day, s.sentiment_label, count(*)
+        FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
+        WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ?
+          AND NOT list_contains(?, p.account){where}
+        GROUP BY ALL
+        """,
+        [model_version, period.start, period.end, exclude_accounts or [], *params],
+    ).fetchall()
+    days = pd.date_range(period.start, period.end, freq="D")
+    frame = pd.DataFrame(0, index=days, columns=list(LABELS))
+    for day, label, count in rows:
+        frame.loc[pd.Timestamp(day), label] = int(count)
+    return frame
+
+
+def plot_sentiment_trend(daily: pd.DataFrame, path: Path, title: str) -> Path:
+    """Stacked daily volume by label with the negative share as a line; writes a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"negative": "#d62728", "neutral": "#bbbbbb", "positive": "#2ca02c"}
+    figure, volume_axis = plt.subplots(figsize=(8, 3.6))
+    bottom = np.zeros(len(daily))
+    for label in LABELS:
+        volume_axis.bar(
+            daily.index, daily[label], bottom=bottom, color=colours[label], label=label, width=0.9
+        )
+        bottom += daily[label].to_numpy()
+    volume_axis.set_ylabel("posts per day")
+    share_axis = volume_axis.twinx()
+    totals = daily.sum(axis=1).replace(0, np.nan)
+    share_axis.plot(
+        daily.index,
+        100 * daily["negative"] / totals,
+        color="black",
+        linewidth=1.5,
+        label="negative share",
+    )
+    share_axis.set_ylabel("negative share (%)")
+    share_axis.set_ylim(0, 100)
+    volume_axis.legend(loc="upper left", fontsize=8, frameon=False)
+    volume_axis.set_title(title, fontsize=10)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -29,7 +29,9 @@ def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
         )  # fmt: skip
         audits = con.execute("SELECT kind, conversation_id, model_version FROM audit").fetchall()
     assert run.events == []
-    assert len(run.messages) == 1
+    assert len(run.messages) == 2
+    chart = services.charts.path_of(str(run.messages[1]["image"]).rsplit("/", 1)[1])
+    assert chart is not None and chart.read_bytes()[:4] == b"\x89PNG"
     text = run.text
     assert "Twitter/X" in text and "this month (1–30 Nov 2026)" in text
     assert f"across {expected.total:,} posts" in text

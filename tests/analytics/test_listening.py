@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
-from analytics.listening import SentimentSummary, sentiment_summary, share_change
+from analytics.listening import (
+    SentimentSummary,
+    daily_sentiment,
+    plot_sentiment_trend,
+    sentiment_summary,
+    share_change,
+)
 from analytics.periods import parse_period
 from beacon.scoring import current_scorer
 from beacon.workspace import get_meta
@@ -98,3 +105,20 @@ def test_share_change_interval_matches_the_wald_formula() -> None:
     half = 1.959964 * ((0.3 * 0.7 / 100 + 0.2 * 0.8 / 100) ** 0.5) * 100
     assert abs((change.ci_high - change.ci_low) / 2 - half) < 1e-6
     assert not change.significant
+
+
+def test_daily_counts_add_up_to_the_summary_and_plot(demo: DemoWorkspace, tmp_path: Path) -> None:
+    summary = _summary(demo, "this month", "twitter")
+    with demo.workspace.connect(read_only=True) as con:
+        daily = daily_sentiment(
+            con,
+            period=summary.period,
+            model_version=summary.model_version,
+            exclude_accounts=get_meta(con, "own_accounts"),
+            brand_terms=get_meta(con, "brand_terms"),
+            platform="twitter",
+        )
+    assert len(daily) == 30
+    assert daily.sum().to_dict() == summary.counts
+    png = plot_sentiment_trend(daily, tmp_path / "trend.png", "test")
+    assert png.read_bytes()[:4] == b"\x89PNG"
