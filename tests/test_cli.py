@@ -93,3 +93,27 @@ def test_every_command_has_help() -> None:
                     ["serve", "--help"], ["chat", "--help"], ["bot", "train", "--help"]):  # fmt: skip
         code, out, _ = invoke(*command)
         assert code == 0 and "Usage" in out
+
+
+def test_listening_sentiment_and_anomalies(home: Path) -> None:
+    invoke("demo", "--end-date", "2026-11-30")
+    code, out, _ = invoke(
+        "listening",
+        "sentiment",
+        "--period",
+        "2026-11-01 to 2026-11-30",
+        "--platform",
+        "twitter",
+        "--json",
+    )
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["total"] > 100 and set(summary["shares"]) == {"negative", "neutral", "positive"}
+    code, out, _ = invoke(
+        "listening", "anomalies", "--period", "2026-10-15 to 2026-10-31", "--json"
+    )
+    assert code == 0
+    alerts = json.loads(out)["alerts"]
+    assert any(a["platform"] == "twitter" and a["metric"] == "negative share" for a in alerts)
+    code, _, err = invoke("listening", "anomalies", "--period", "whenever")
+    assert code == 2 and err.startswith("error: I can't read 'whenever' as a period")

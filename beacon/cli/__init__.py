@@ -15,6 +15,7 @@ from beacon.cli import (
     _experiment,
     _influencers,
     _knowledge,
+    _listening,
     _sentiment,
     _workspace,
 )
@@ -30,6 +31,7 @@ app = typer.Typer(
 _workspace.register(app)
 _bot.register(app)
 app.add_typer(_sentiment.app, name="sentiment")
+app.add_typer(_listening.app, name="listening")
 app.add_typer(_knowledge.app, name="knowledge")
 app.add_typer(_experiment.app, name="experiment")
 app.add_typer(_influencers.app, name="influencers")

@@ -1,0 +1,108 @@
+"""``beacon listening ...``: sentiment summaries and anomaly alerts over the workspace."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+
+from beacon.cli._common import JSON_OPTION, console, print_json, run_command
+
+app = typer.Typer(
+    help="Social listening: brand sentiment and unusual spikes.", no_args_is_help=True
+)
+
+PERIOD_OPTION = typer.Option(
+    None, "--period", help="e.g. 'this month', 'last week', 'october', '2026-W47'."
+)
+PLATFORM_OPTION = typer.Option(None, "--platform", help="Only this platform (default: all).")
+TOPIC_OPTION = typer.Option(
+    None, "--topic", help="Only posts containing this word, hashtag or campaign id."
+)
+
+
+def _scope(con: Any) -> dict[str, Any]:
+    from beacon.workspace import get_meta
+
+    return {
+        "exclude_accounts": get_meta(con, "own_accounts", []),
+        "brand_terms": get_meta(con, "brand_terms"),
+    }
+
+
+@app.command()
+def sentiment(
+    period: str = PERIOD_OPTION,
+    platform: str = PLATFORM_OPTION,
+    topic: str = TOPIC_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Shares of positive/neutral/negative brand talk, with the change vs the previous period."""
+    from analytics.listening import sentiment_summary
+    from analytics.periods import parse_period
+    from beacon.scoring import current_scorer
+    from beacon.settings import get_settings
+    from beacon.workspace import Workspace
+
+    def body() -> None:
+        with Workspace(get_settings().workspace_path).connect() as con:
+            summary = sentiment_summary(
+                con,
+                period=parse_period(period, datetime.now(UTC).date()),
+                model_version=current_scorer().version,
+                platform=platform,
+                topic=topic,
+                **_scope(con),
+            )
+        if as_json:
+            print_json(summary.to_dict())
+        else:
+            shares = ", ".join(
+                f"{100 * summary.share(label):.0f}% {label}" for label in summary.counts
+            )
+            console.print(f"{summary.period.describe()}: {shares} across {summary.total:,} posts")
+            for change in summary.changes:
+                flag = "more than noise" if change.significant else "within noise"
+                console.print(
+                    f"  {change.label}: {change.points:+.1f} points "
+                    f"(95% CI {change.ci_low:+.1f} to {change.ci_high:+.1f}), {flag}"
+                )
+
+    run_command(body)
+
+
+@app.command()
+def anomalies(
+    period: str = PERIOD_OPTION,
+    platform: str = PLATFORM_OPTION,
+    topic: str = TOPIC_OPTION,
+    sensitivity: float = typer.Option(
+        4.0, "--sensitivity", help="Robust SDs from normal that raise an alert."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Unusual volume or negative share per platform, weekday-aware, with likely drivers."""
+    from analytics.anomalies import detect_anomalies
+    from analytics.periods import parse_period
+    from beacon.scoring import current_scorer
+    from beacon.settings import get_settings
+    from beacon.workspace import Workspace
+
+    def body() -> None:
+        with Workspace(get_settings().workspace_path).connect() as con:
+            report = detect_anomalies(
+                con,
+                period=parse_period(period or "last 14 days", datetime.now(UTC).date()),
+                model_version=current_scorer().version,
+                platform=platform,
+                topic=topic,
+                sensitivity=sensitivity,
+                **_scope(con),
+            )
+        if as_json:
+            print_json(report.to_dict())
+        else:
+            console.print(report.text(), highlight=False)
+
+    run_command(body)
