@@ -9,8 +9,9 @@ from actions.base import BeaconAction, Events
 from actions.parsing import parse_platform
 from actions.services import Services
 from analytics.anomalies import detect_anomalies
+from analytics.listening import brand_scope
 from analytics.periods import parse_period
-from beacon.workspace import get_meta, record_audit
+from beacon.workspace import record_audit
 
 #: "Anything unusual?" without a period looks at the last two weeks.
 DEFAULT_WINDOW = "last 14 days"
@@ -31,10 +32,9 @@ class ActionAnomalies(BeaconAction):
                 con,
                 period=period,
                 model_version=services.scorer.version,
-                exclude_accounts=get_meta(con, "own_accounts", []),
-                brand_terms=get_meta(con, "brand_terms"),
                 platform=platform,
                 topic=tracker.get_slot("topic") or None,
+                **brand_scope(con),
             )
             text = report.text()
             record_audit(

@@ -9,7 +9,12 @@ from actions.base import BeaconAction, Events
 from actions.formatting import format_sentiment_summary, platform_name
 from actions.parsing import parse_platform
 from actions.services import Services
-from analytics.listening import daily_sentiment, plot_sentiment_trend, sentiment_summary
+from analytics.listening import (
+    brand_scope,
+    daily_sentiment,
+    plot_sentiment_trend,
+    sentiment_summary,
+)
 from analytics.periods import parse_period
 from beacon.workspace import get_meta, record_audit
 
@@ -26,14 +31,14 @@ class ActionSentimentSummary(BeaconAction):
         period = parse_period(tracker.get_slot("period"), services.today())
         topic = tracker.get_slot("topic") or None
         with services.workspace.connect() as con:
+            scope = brand_scope(con)
             summary = sentiment_summary(
                 con,
                 period=period,
                 model_version=services.scorer.version,
-                exclude_accounts=get_meta(con, "own_accounts", []),
-                brand_terms=get_meta(con, "brand_terms"),
                 platform=platform,
                 topic=topic,
+                **scope,
             )
             brand = get_meta(con, "brand", "the brand")
             text = format_sentiment_summary(summary, brand)
@@ -45,10 +50,9 @@ class ActionSentimentSummary(BeaconAction):
                         con,
                         period=period,
                         model_version=summary.model_version,
-                        exclude_accounts=get_meta(con, "own_accounts", []),
-                        brand_terms=get_meta(con, "brand_terms"),
                         platform=platform,
                         topic=topic,
+                        **scope,
                     ),
                     chart_path,
                     f"Sentiment about {brand} on {platform_name(platform)}, {period.describe()}",

@@ -91,6 +91,20 @@ class SentimentSummary:
         return data
 
 
+def brand_scope(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """``exclude_accounts`` and ``brand_terms`` for this workspace, as keyword arguments.
+
+    Every brand-talk analysis (summaries, daily series, anomalies) selects posts the
+    same way; this reads that selection from the workspace's ``meta`` once.
+    """
+    from beacon.workspace import get_meta
+
+    return {
+        "exclude_accounts": get_meta(con, "own_accounts", []),
+        "brand_terms": get_meta(con, "brand_terms"),
+    }
+
+
 def _filters(
     platform: str | None, topic: str | None, brand_terms: list[str]
 ) -> tuple[str, list[Any]]:
@@ -109,6 +123,31 @@ def _filters(
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
+def _counts_by(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    period: Period,
+    model_version: str,
+    exclude_accounts: list[str],
+    platform: str | None,
+    topic: str | None,
+    brand_terms: list[str],
+) -> list[tuple[Any, str, int]]:
+    """``(key value, label, posts)`` rows of brand talk; ``key`` is a SQL expression."""
+    where, params = _filters(platform, topic, brand_terms)
+    rows: list[tuple[Any, str, int]] = con.execute(
+        f"""
+        SELECT {key}, s.sentiment_label, count(*)
+        FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
+        WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ?
+          AND NOT list_contains(?, p.account){where}
+        GROUP BY ALL
+        """,
+        [model_version, period.start, period.end, exclude_accounts, *params],
+    ).fetchall()
+    return rows
+
+
 def _label_counts(
     con: duckdb.DuckDBPyConnection,
     period: Period,
@@ -118,17 +157,9 @@ def _label_counts(
     topic: str | None,
     brand_terms: list[str],
 ) -> dict[str, dict[str, int]]:
-    where, params = _filters(platform, topic, brand_terms)
-    rows = con.execute(
-        f"""
-        SELECT p.platform, s.sentiment_label, count(*)
-        FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
-        WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ?
-          AND NOT list_contains(?, p.account){where}
-        GROUP BY ALL
-        """,
-        [model_version, period.start, period.end, exclude_accounts, *params],
-    ).fetchall()
+    rows = _counts_by(
+        con, "p.platform", period, model_version, exclude_accounts, platform, topic, brand_terms
+    )
     result: dict[str, dict[str, int]] = {}
     for platform_name, label, count in rows:
         result.setdefault(platform_name, dict.fromkeys(LABELS, 0))[label] = int(count)
@@ -215,17 +246,10 @@ def daily_sentiment(
         DataFrame indexed by every day of the period (days without posts are 0) with one
         column per label in :data:`LABELS`.
     """
-    where, params = _filters(platform, topic, brand_terms or [])
-    rows = con.execute(
-        f"""
-        SELECT CAST(p.posted_at AS DATE) AS day, s.sentiment_label, count(*)
-        FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
-        WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ?
-          AND NOT list_contains(?, p.account){where}
-        GROUP BY ALL
-        """,
-        [model_version, period.start, period.end, exclude_accounts or [], *params],
-    ).fetchall()
+    rows = _counts_by(
+        con, "CAST(p.posted_at AS DATE)", period, model_version, exclude_accounts or [],
+        platform, topic, brand_terms or [],
+    )  # fmt: skip
     days = pd.date_range(period.start, period.end, freq="D")
     frame = pd.DataFrame(0, index=days, columns=list(LABELS))
     for day, label, count in rows:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import typer
 
@@ -22,15 +21,6 @@ TOPIC_OPTION = typer.Option(
 )
 
 
-def _scope(con: Any) -> dict[str, Any]:
-    from beacon.workspace import get_meta
-
-    return {
-        "exclude_accounts": get_meta(con, "own_accounts", []),
-        "brand_terms": get_meta(con, "brand_terms"),
-    }
-
-
 @app.command()
 def sentiment(
     period: str = PERIOD_OPTION,
@@ -39,7 +29,7 @@ def sentiment(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Shares of positive/neutral/negative brand talk, with the change vs the previous period."""
-    from analytics.listening import sentiment_summary
+    from analytics.listening import brand_scope, sentiment_summary
     from analytics.periods import parse_period
     from beacon.scoring import current_scorer
     from beacon.settings import get_settings
@@ -53,7 +43,7 @@ def sentiment(
                 model_version=current_scorer().version,
                 platform=platform,
                 topic=topic,
-                **_scope(con),
+                **brand_scope(con),
             )
         if as_json:
             print_json(summary.to_dict())
@@ -84,6 +74,7 @@ def anomalies(
 ) -> None:
     """Unusual volume or negative share per platform, weekday-aware, with likely drivers."""
     from analytics.anomalies import detect_anomalies
+    from analytics.listening import brand_scope
     from analytics.periods import parse_period
     from beacon.scoring import current_scorer
     from beacon.settings import get_settings
@@ -98,7 +89,7 @@ def anomalies(
                 platform=platform,
                 topic=topic,
                 sensitivity=sensitivity,
-                **_scope(con),
+                **brand_scope(con),
             )
         if as_json:
             print_json(report.to_dict())
