@@ -15,6 +15,7 @@ How :meth:`BeaconSentimentModel.fit` works:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -69,6 +70,10 @@ class BeaconSentimentModel(BaseEstimator):
         encoder_: The tuned encoder (fitted).
         stacker_: The calibrated multinomial logistic regression (fitted).
         training_log_: A :class:`TrainingLog` of the fine-tuning run.
+        stack_features_: The stacker's training rows, shape (n_stack, n_stack_features) (kept in the
+            artifact so corrections can be learned without the corpus).
+        stack_targets_: Their classes, shape (n_stack,).
+        corrections_: User corrections learned by :meth:`learn_corrections`.
         n_train_: Texts seen by ``fit``.
     """
 
@@ -167,6 +172,8 @@ class BeaconSentimentModel(BaseEstimator):
         features = self._stack_features(stack_texts, [normalised[i] for i in stack_idx])
         self.stacker_ = LogisticRegression(C=self.stack_c, max_iter=2000)
         self.stacker_.fit(features, targets[stack_idx])
+        self.stack_features_, self.stack_targets_ = features, targets[stack_idx]
+        self.corrections_ = 0
         self.n_train_ = len(texts)
         self._digest: str | None = None
         return self
@@ -204,6 +211,64 @@ class BeaconSentimentModel(BaseEstimator):
             for text, n in zip(texts, lengths, strict=True)
         ]
 
+    def learn_corrections(
+        self, X: Sequence[str], y: Sequence[str], max_weight: float = 64.0
+    ) -> tuple[BeaconSentimentModel, float]:
+        """A copy whose stacker is refitted with user-corrected examples joined to its data.
+
+        The corrected texts join the stacker's held-out training rows (kept in the artifact)
+        with a sample weight that starts at 1 and doubles until every corrected text is
+        predicted as corrected, or ``max_weight`` is reached. The encoder is unchanged, so
+        this takes seconds. Judge the result on held-out data (see ``beacon retrain``).
+
+        Args:
+            X: Corrected raw texts, shape (n_corrections,).
+            y: Their right labels from :data:`LABELS`, shape (n_corrections,).
+            max_weight: Largest weight one correction may get.
+
+        Returns:
+            The refitted copy (``corrections_`` = n_corrections) and the weight used.
+
+        Raises:
+            AnalysisInputError: Lengths differ, a label is unknown, or no corrections.
+            NotFittedError: The model is not fitted or its artifact predates stored
+                stacking rows (rebuild it with ``beacon sentiment train``).
+        """
+        self._check_fitted()
+        texts = _as_texts(X, "X")
+        if not texts or len(texts) != len(y):
+            raise AnalysisInputError(
+                f"give one label per corrected text, got {len(texts)} texts and {len(y)} labels"
+            )
+        unknown = sorted({str(label) for label in y} - set(LABELS))
+        if unknown:
+            raise AnalysisInputError(f"labels must be in {LABELS}, got {unknown[:5]}")
+        if not hasattr(self, "stack_features_"):
+            raise NotFittedError(
+                "this sentiment artifact has no stored stacking rows to learn corrections "
+                "with; rebuild it with `beacon sentiment train`"
+            )
+        targets = np.array([LABELS.index(str(label)) for label in y], dtype=np.int64)
+        clipped = [text[:MAX_CHARS] for text in texts]
+        features = self._stack_features(clipped, [self._normalise(text) for text in clipped])
+        rows = np.vstack([self.stack_features_, features])
+        labels = np.concatenate([self.stack_targets_, targets])
+        weight = 1.0
+        while True:
+            stacker = LogisticRegression(C=self.stack_c, max_iter=2000)
+            sample_weight = np.concatenate([np.ones(len(self.stack_targets_)),
+                                            np.full(len(targets), weight)])  # fmt: skip
+            stacker.fit(rows, labels, sample_weight=sample_weight)
+            learned = bool((stacker.predict(features) == targets).all())
+            if learned or weight >= max_weight:
+                break
+            weight = min(2 * weight, max_weight)
+        refitted = copy.copy(self)
+        refitted.stacker_ = stacker
+        refitted.corrections_ = len(texts)
+        refitted._digest = None
+        return refitted, weight
+
     # -- persistence ---------------------------------------------------------------------
     def save(self, folder: Path, extra_metadata: dict[str, Any] | None = None) -> Path:
         """Write ``beacon-sentiment.npz`` and ``beacon-sentiment.json`` into ``folder``.
@@ -237,6 +302,7 @@ class BeaconSentimentModel(BaseEstimator):
             "max_chars": MAX_CHARS,
             "n_train": self.n_train_,
             "training_log": asdict(self.training_log_),
+            "corrections": {"count": getattr(self, "corrections_", 0)},
         }
         metadata.update(extra_metadata or {})
         metadata_path = folder / METADATA_FILE
@@ -296,6 +362,10 @@ class BeaconSentimentModel(BaseEstimator):
         stacker.intercept_ = arrays["stacker.intercept"].astype(np.float64)
         stacker.n_features_in_ = stacker.coef_.shape[1]
         model.stacker_ = stacker
+        if "stack.features" in arrays:
+            model.stack_features_ = arrays["stack.features"].astype(np.float64)
+            model.stack_targets_ = arrays["stack.targets"].astype(np.int64)
+        model.corrections_ = int(metadata.get("corrections", {}).get("count", 0))
         log = metadata["training_log"]
         model.training_log_ = TrainingLog(
             epochs_run=float(log["epochs_run"]),
@@ -320,6 +390,11 @@ class BeaconSentimentModel(BaseEstimator):
         arrays = self.encoder_.to_arrays()
         arrays["stacker.coef"] = np.asarray(self.stacker_.coef_, dtype=np.float64)
         arrays["stacker.intercept"] = np.asarray(self.stacker_.intercept_, dtype=np.float64)
+        if hasattr(self, "stack_features_"):
+            # The stacker's own training rows (12 numbers per text, no text), kept so that
+            # user corrections can later join them without the original corpus.
+            arrays["stack.features"] = np.asarray(self.stack_features_, dtype=np.float32)
+            arrays["stack.targets"] = np.asarray(self.stack_targets_, dtype=np.int8)
         return arrays
 
     def _weights_digest(self) -> str:
