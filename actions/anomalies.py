@@ -6,9 +6,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
+from actions.formatting import platform_name
 from actions.parsing import parse_platform
 from actions.services import Services
-from analytics.anomalies import detect_anomalies
+from analytics.anomalies import detect_anomalies, plot_anomalies
 from analytics.listening import brand_scope
 from analytics.periods import parse_period
 from beacon.workspace import record_audit
@@ -37,14 +38,25 @@ class ActionAnomalies(BeaconAction):
                 **brand_scope(con),
             )
             text = report.text()
+            chart_path, chart_url = services.charts.new_chart()
+            plot_anomalies(
+                report,
+                chart_path,
+                f"Brand talk on {platform_name(platform)}, {period.describe()}",
+            )
             record_audit(
                 con,
                 kind="anomaly_check",
                 inputs={"platform": platform, "start": period.start, "end": period.end},
-                sources=["workspace:posts", f"scores:{services.scorer.version}"],
+                sources=[
+                    "workspace:posts",
+                    f"scores:{services.scorer.version}",
+                    f"chart:{chart_path.name}",
+                ],
                 output=report.to_dict(),
                 model_version=services.scorer.version,
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=text)
+        dispatcher.utter_message(image=chart_url)
         return []

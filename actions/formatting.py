@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analytics.experiments import ExperimentResult, MetricResult
-from analytics.listening import SentimentSummary, ShareChange
+from analytics.listening import SentimentSummary, ShareChange, Theme
 from analytics.sentiment import LABELS
 
 PLATFORM_NAMES = {
@@ -29,12 +29,38 @@ def _change_phrase(change: ShareChange) -> str:
     )
 
 
-def format_sentiment_summary(summary: SentimentSummary, brand: str) -> str:
+def format_themes(themes: dict[str, list[Theme]]) -> str:
+    """One line per sentiment naming what drives it, with a quoted example post as evidence.
+
+    Empty when no theme stood out (see :func:`analytics.listening.sentiment_themes`).
+    """
+    lines = []
+    for label in ("negative", "positive"):
+        found = themes.get(label) or []
+        if not found:
+            continue
+        terms = ", ".join(f"“{theme.term}” ({theme.count}×)" for theme in found)
+        line = f"{label.capitalize()} talk is driven by {terms}"
+        if found[0].examples:
+            post_id, text = found[0].examples[0]
+            line += f', e.g. "{_clip(text)}" ({post_id})'
+        lines.append(line + ".")
+    return "\n".join(lines)
+
+
+def _clip(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def format_sentiment_summary(
+    summary: SentimentSummary, brand: str, themes: dict[str, list[Theme]] | None = None
+) -> str:
     """The reply to "how is sentiment ...?".
 
     Names the platform, topic and period, gives shares and counts, says which
     changes against the previous period are more than noise (95% interval excludes
-    zero), and ends with the data and model used.
+    zero), names the themes behind positive and negative talk when given, and ends
+    with the data and model used.
     """
     scope = platform_name(summary.platform)
     if summary.topic:
@@ -71,6 +97,8 @@ def format_sentiment_summary(summary: SentimentSummary, brand: str) -> str:
             for name, stats in summary.by_platform.items()
         ]
         lines.append("By platform: " + "; ".join(parts) + ".")
+    if themes and (theme_text := format_themes(themes)):
+        lines.append(theme_text)
     lines.append(
         f"Source: workspace posts mentioning {brand}, not counting its own accounts, "
         f"scored by {summary.model_version}."

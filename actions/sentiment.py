@@ -14,6 +14,7 @@ from analytics.listening import (
     daily_sentiment,
     plot_sentiment_trend,
     sentiment_summary,
+    sentiment_themes,
 )
 from analytics.periods import parse_period
 from beacon.workspace import get_meta, record_audit
@@ -41,7 +42,15 @@ class ActionSentimentSummary(BeaconAction):
                 **scope,
             )
             brand = get_meta(con, "brand", "the brand")
-            text = format_sentiment_summary(summary, brand)
+            themes = sentiment_themes(
+                con,
+                period=period,
+                model_version=summary.model_version,
+                platform=platform,
+                topic=topic,
+                **scope,
+            )
+            text = format_sentiment_summary(summary, brand, themes)
             chart: list[str] = []
             if summary.total:
                 chart_path, chart_url = services.charts.new_chart()
@@ -70,7 +79,13 @@ class ActionSentimentSummary(BeaconAction):
                 sources=[
                     "workspace:posts",
                     f"scores:{summary.model_version}",
-                    f"chart:{chart_path.name}",
+                    *(f"chart:{url.rsplit('/', 1)[-1]}" for url in chart),
+                    *(
+                        f"post:{post_id}"
+                        for found in themes.values()
+                        for theme in found
+                        for post_id, _ in theme.examples
+                    ),
                 ],
                 output=text,
                 model_version=summary.model_version,

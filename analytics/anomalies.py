@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -45,6 +46,7 @@ __all__ = [
     "ExamplePost",
     "detect_anomalies",
     "distinctive_terms",
+    "plot_anomalies",
 ]
 
 MAD_TO_SD = 1.4826
@@ -598,3 +600,50 @@ def detect_anomalies(
         alerts=tuple(alerts),
         checks=tuple(checks),
     )
+
+
+def plot_anomalies(report: AnomalyReport, path: Path, title: str) -> Path:
+    """Daily volume and negative share per platform against their baselines; writes a PNG.
+
+    Solid lines are what happened, dashed lines the weekday-aware expectation, and red
+    dots the days at or over the report's sensitivity.
+
+    Args:
+        report: A :func:`detect_anomalies` result.
+        path: Where to write the PNG.
+        title: Chart title.
+
+    Returns:
+        ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    panels = (("volume", "posts per day", 1.0), ("negative share", "negative share (%)", 100.0))
+    for axis, (metric, ylabel, scale) in zip(axes, panels, strict=True):
+        for index, platform in enumerate(report.platforms):
+            checks = [c for c in report.checks if c.platform == platform and c.metric == metric]
+            tested = [c for c in checks if c.tested]
+            if not tested:
+                continue
+            colour = f"C{index}"
+            name = PLATFORM_NAMES.get(platform, platform)
+            axis.plot([c.day for c in tested], [scale * c.observed for c in tested],
+                      color=colour, linewidth=1.4, label=name)  # fmt: skip
+            axis.plot([c.day for c in tested], [scale * c.expected for c in tested],
+                      color=colour, linewidth=1, linestyle="--", alpha=0.7)  # fmt: skip
+            flagged = [c for c in tested if abs(c.z) >= report.sensitivity]
+            axis.scatter([c.day for c in flagged], [scale * c.observed for c in flagged],
+                         color="#d62728", zorder=3, s=28)  # fmt: skip
+        axis.set_ylabel(ylabel)
+    axes[0].legend(loc="upper left", fontsize=8, frameon=False, ncol=3)
+    axes[0].set_title(f"{title}\n(dashed: expected for that weekday; red: unusual)", fontsize=10)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -20,6 +20,9 @@ import pandas as pd
 
 from analytics.periods import Period
 from analytics.sentiment import LABELS
+
+if TYPE_CHECKING:
+    from analytics.anomalies import Driver
 
 Z_95 = 1.959964
 
@@ -228,6 +231,103 @@ def sentiment_summary(
         changes=changes,
         by_platform=by_platform,
     )
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A term that sets one sentiment's posts apart, with posts that show it.
+
+    Attributes:
+        label: ``"positive"`` or ``"negative"``.
+        term: The word or hashtag.
+        z: Weighted log-odds z-score against the period's other posts.
+        count: Posts-with-this-label occurrences of the term.
+        examples: Up to two ``(post_id, text)`` pairs as evidence.
+    """
+
+    label: str
+    term: str
+    z: float
+    count: int
+    examples: tuple[tuple[str, str], ...] = ()
+
+
+def sentiment_themes(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    period: Period,
+    model_version: str,
+    exclude_accounts: list[str] | None = None,
+    brand_terms: list[str] | None = None,
+    platform: str | None = None,
+    topic: str | None = None,
+    top: int = 3,
+    min_count: int = 3,
+) -> dict[str, list[Theme]]:
+    """The themes that drive positive and negative talk in ``period``.
+
+    For each of ``positive`` and ``negative``, the posts with that label are compared with
+    the period's other brand-talk posts by weighted log-odds with an informative Dirichlet
+    prior (Monroe et al. 2008, :func:`analytics.anomalies.distinctive_terms`); words shared
+    by every kind of post (the brand's own name) cancel out. Same selection as
+    :func:`sentiment_summary`.
+
+    Args:
+        con: Workspace connection (read-only is enough).
+        period: The period to read.
+        model_version: Which scorer's labels to use.
+        exclude_accounts: Pseudonymised accounts to leave out (the brand's own).
+        brand_terms: Only posts containing one of these; None = all.
+        platform: Only this platform, when given.
+        topic: Only posts whose text contains it or whose campaign id matches it.
+        top: Themes per label.
+        min_count: Minimum occurrences of a term among the label's posts.
+
+    Returns:
+        ``{"positive": [...], "negative": [...]}``, most distinctive first. Only terms whose
+        z-score reaches 1.96 count, and a term that mostly occurs in the same posts as a
+        stronger one is left out, so lists may be short or empty.
+    """
+    from analytics.anomalies import distinctive_terms, tokenize
+
+    where, params = _filters(platform, topic, brand_terms or [])
+    rows = con.execute(
+        f"""
+        SELECT p.post_id, p.text, s.sentiment_label
+        FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
+        WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ?
+          AND NOT list_contains(?, p.account){where}
+        ORDER BY p.posted_at, p.post_id
+        """,
+        [model_version, period.start, period.end, exclude_accounts or [], *params],
+    ).fetchall()
+    themes: dict[str, list[Theme]] = {}
+    for label in ("positive", "negative"):
+        mine = [(str(pid), str(text)) for pid, text, lab in rows if lab == label]
+        others = [str(text) for _, text, lab in rows if lab != label]
+        drivers: list[Driver] = distinctive_terms(
+            [text for _, text in mine], others, top=4 * top, min_count=min_count
+        )
+        found: list[Theme] = []
+        covered: list[set[str]] = []
+        for driver in drivers:
+            if driver.z < Z_95 or len(found) == top:
+                continue
+            posts = [(pid, text) for pid, text in mine if driver.term in tokenize(text)]
+            ids = {pid for pid, _ in posts}
+            # Words of one recurring phrase ("gave me blisters") are one theme, not three.
+            if any(len(ids & other) >= 0.8 * len(ids) for other in covered):
+                continue
+            covered.append(ids)
+            examples: list[tuple[str, str]] = []
+            for post_id, text in posts:
+                if text not in {t for _, t in examples}:
+                    examples.append((post_id, text))
+                if len(examples) == 2:
+                    break
+            found.append(Theme(label, driver.term, driver.z, driver.count, tuple(examples)))
+        themes[label] = found
+    return themes
 
 
 def daily_sentiment(

@@ -109,6 +109,8 @@ def test_listening_sentiment_and_anomalies(home: Path) -> None:
     assert code == 0
     summary = json.loads(out)
     assert summary["total"] > 100 and set(summary["shares"]) == {"negative", "neutral", "positive"}
+    negative_themes = summary["themes"]["negative"]
+    assert negative_themes and all(t["term"] in t["examples"][0][1].lower() for t in negative_themes)
     code, out, _ = invoke(
         "listening", "anomalies", "--period", "2026-10-15 to 2026-10-31", "--json"
     )

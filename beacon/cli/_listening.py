@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import typer
@@ -29,7 +30,7 @@ def sentiment(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Shares of positive/neutral/negative brand talk, with the change vs the previous period."""
-    from analytics.listening import brand_scope, sentiment_summary
+    from analytics.listening import brand_scope, sentiment_summary, sentiment_themes
     from analytics.periods import parse_period
     from beacon.scoring import current_scorer
     from beacon.settings import get_settings
@@ -37,16 +38,20 @@ def sentiment(
 
     def body() -> None:
         with Workspace(get_settings().workspace_path).connect() as con:
-            summary = sentiment_summary(
-                con,
-                period=parse_period(period, datetime.now(UTC).date()),
-                model_version=current_scorer().version,
-                platform=platform,
-                topic=topic,
+            selection = {
+                "period": parse_period(period, datetime.now(UTC).date()),
+                "model_version": current_scorer().version,
+                "platform": platform,
+                "topic": topic,
                 **brand_scope(con),
-            )
+            }
+            summary = sentiment_summary(con, **selection)
+            themes = sentiment_themes(con, **selection)
         if as_json:
-            print_json(summary.to_dict())
+            print_json(
+                summary.to_dict()
+                | {"themes": {label: [asdict(t) for t in found] for label, found in themes.items()}}
+            )
         else:
             shares = ", ".join(
                 f"{100 * summary.share(label):.0f}% {label}" for label in summary.counts
@@ -58,6 +63,15 @@ def sentiment(
                     f"  {change.label}: {change.points:+.1f} points "
                     f"(95% CI {change.ci_low:+.1f} to {change.ci_high:+.1f}), {flag}"
                 )
+            for label, found in themes.items():
+                for theme in found:
+                    example = theme.examples[0] if theme.examples else ("", "")
+                    console.print(
+                        f"  {label} theme '{theme.term}' (z {theme.z:.1f}, {theme.count}×): "
+                        f"{example[0]} {example[1]}",
+                        markup=False,
+                        highlight=False,
+                    )
 
     run_command(body)
 

@@ -38,6 +38,7 @@ def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
     assert f"{100 * expected.share('positive'):.0f}% positive" in text
     assert "previous 30 days (2–31 Oct 2026)" in text
     assert f"scored by {services.scorer.version}." in text
+    assert "Negative talk is driven by" in text and "Positive talk is driven by" in text
     assert audits == [("sentiment_summary", "staff-1", services.scorer.version)]
 
 

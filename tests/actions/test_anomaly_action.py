@@ -22,6 +22,19 @@ def test_planted_spike_is_reported_with_its_cause(
     assert "'sole'" in text or "'peeling'" in text
 
 
+def test_reply_carries_a_chart_of_what_moved(services: Services) -> None:
+    run = run_action(ActionAnomalies(), "staff_anomalies_october.json")
+    images = [m["image"] for m in run.messages if m.get("image")]
+    assert len(images) == 1
+    chart = services.charts.path_of(str(images[0]).rsplit("/", 1)[1])
+    assert chart is not None and chart.read_bytes()[:4] == b"\x89PNG"
+    with services.workspace.connect() as con:
+        (sources,) = con.execute(
+            "SELECT sources FROM audit WHERE kind = 'anomaly_check'"
+        ).fetchone() or ("",)
+    assert chart.name in sources
+
+
 def test_normal_month_is_quiet(services: Services) -> None:
     text = run_action(ActionAnomalies(), "staff_anomalies_november.json").text
     assert text.startswith("Nothing unusual on")

@@ -10,6 +10,7 @@ from analytics.listening import (
     daily_sentiment,
     plot_sentiment_trend,
     sentiment_summary,
+    sentiment_themes,
     share_change,
 )
 from analytics.periods import parse_period
@@ -122,3 +123,46 @@ def test_daily_counts_add_up_to_the_summary_and_plot(demo: DemoWorkspace, tmp_pa
     assert daily.sum().to_dict() == summary.counts
     png = plot_sentiment_trend(daily, tmp_path / "trend.png", "test")
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def _themes(demo: DemoWorkspace, phrase: str, platform: str | None = None) -> dict:
+    with demo.workspace.connect(read_only=True) as con:
+        return sentiment_themes(
+            con, period=parse_period(phrase, demo.end_date), model_version=current_scorer().version,
+            exclude_accounts=get_meta(con, "own_accounts"), brand_terms=get_meta(con, "brand_terms"),
+            platform=platform,
+        )  # fmt: skip
+
+
+def test_spike_month_themes_name_its_cause_with_evidence(demo: DemoWorkspace) -> None:
+    assert demo.manifest["sentiment_spike"]["start"].startswith("2026-10")
+    themes = _themes(demo, "october")
+    negative_terms = [theme.term for theme in themes["negative"]]
+    assert {"sole", "peeling", "soles"} & set(negative_terms), negative_terms
+    top = themes["negative"][0]
+    assert top.z >= 1.96 and top.count >= 3
+    assert top.examples and all(top.term in text.lower() for _, text in top.examples)
+    with demo.workspace.connect(read_only=True) as con:
+        labels = {
+            label
+            for (label,) in con.execute(
+                "SELECT s.sentiment_label FROM scores s WHERE s.model_version = ? "
+                "AND list_contains(?, s.post_id)",
+                [current_scorer().version, [pid for pid, _ in top.examples]],
+            ).fetchall()
+        }
+    assert labels == {"negative"}  # evidence comes from the posts of that label
+
+
+def test_themes_are_distinct_and_brand_words_cancel_out(demo: DemoWorkspace) -> None:
+    themes = _themes(demo, "last 90 days")
+    for label in ("positive", "negative"):
+        terms = [theme.term for theme in themes[label]]
+        assert terms and len(terms) == len(set(terms)) <= 3
+        assert "trailbird" not in terms
+        assert [t.z for t in themes[label]] == sorted((t.z for t in themes[label]), reverse=True)
+    assert not {t.term for t in themes["positive"]} & {t.term for t in themes["negative"]}
+
+
+def test_no_posts_means_no_themes(demo: DemoWorkspace) -> None:
+    assert _themes(demo, "2020-01-01 to 2020-01-31") == {"positive": [], "negative": []}
