@@ -128,3 +128,28 @@ def brief_from_request(topic: str | None, text: str) -> str:
         return topic.strip()
     brief = re.sub(r"\s+", " ", _BRIEF_NOISE.sub(" ", text.lower())).strip()
     return brief or text.strip()
+
+
+_LABEL_RE = re.compile(r"\b(negative|neutral|positive)\b")
+_NEGATED_RE = re.compile(r"(\bnot|n't|\bnor|\binstead of|\brather than)\s+(really\s+|a\s+)?$")
+_POST_ID_RE = re.compile(r"\b[a-z]{2,}-[a-z0-9][a-z0-9_-]*\b")
+
+
+def corrected_label(text: str) -> str | None:
+    """The sentiment label a correction asks for, or None when it names none or several.
+
+    "fb-m000324 is negative, not positive" → ``negative``; labels after a negation
+    ("not", "isn't", "instead of") are what the answer said, not the correction.
+    """
+    lowered = text.lower()
+    wanted = {
+        match.group(1)
+        for match in _LABEL_RE.finditer(lowered)
+        if not _NEGATED_RE.search(lowered[: match.start()])
+    }
+    return wanted.pop() if len(wanted) == 1 else None
+
+
+def mentioned_post_ids(text: str) -> list[str]:
+    """Tokens shaped like post ids (``fb-m000324``, ``tw-123``), in order; check them against the workspace."""
+    return _POST_ID_RE.findall(text.lower())

@@ -20,9 +20,18 @@ from beacon.workspace import Workspace, utc_now
 def current_scorer() -> SentimentScorer:
     """The sentiment model Beacon uses everywhere (loaded once per process).
 
-    The trained model in artifacts/sentiment (fine-tuned MiniLM + VADER, stacked and
-    calibrated); its version is recorded with every score.
+    The model retrained from people's corrections (``beacon retrain``, saved in
+    ``<home>/models/sentiment``) when there is one, else the committed model in
+    artifacts/sentiment (fine-tuned MiniLM + VADER, stacked and calibrated). Its version
+    is recorded with every score.
     """
+    from analytics.sentiment import BeaconSentimentModel
+    from beacon.retrain import sentiment_model_dir
+    from beacon.settings import get_settings
+
+    retrained = sentiment_model_dir(get_settings())
+    if (retrained / "beacon-sentiment.json").is_file():
+        return BeaconSentimentModel.load(retrained)
     return load_default_scorer()
 
 

@@ -9,7 +9,13 @@ import pytest
 from actions.audience import CUSTOMER, STAFF
 from actions.capabilities import CAPABILITIES, help_text, not_available_text
 from actions.formatting import format_sentiment_summary
-from actions.parsing import SlotValueError, feedback_verdict, parse_platform
+from actions.parsing import (
+    SlotValueError,
+    corrected_label,
+    feedback_verdict,
+    mentioned_post_ids,
+    parse_platform,
+)
 from analytics.listening import SentimentSummary, share_change
 from analytics.periods import parse_period
 
@@ -88,3 +94,23 @@ def test_help_lists_only_what_the_audience_may_use() -> None:
     assert not_available_text("action_tag_image").endswith(
         "isn't available in Beacon yet; ask me for help to see what I can do today."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("fb-m000324 is negative, not positive", "negative"),
+        ("that one should be neutral not negative", "neutral"),
+        ("it isn't positive, it's negative", "negative"),
+        ("tw-1 should be positive instead of neutral", "positive"),
+        ("negative or positive, I can't tell", None),
+        ("that's wrong", None),
+    ],
+)
+def test_corrected_label_ignores_the_negated_label(text: str, label: str | None) -> None:
+    assert corrected_label(text) == label
+
+
+def test_post_ids_are_found_in_corrections() -> None:
+    assert mentioned_post_ids("Wrong: FB-M000324 and tw-123 are negative") == ["fb-m000324", "tw-123"]
+    assert mentioned_post_ids("that's wrong, it should be negative") == []

@@ -1,0 +1,121 @@
+"""A correction given in chat changes the retrained sentiment model's answer on that post."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.core import ActionFeedbackStatus, ActionRecordFeedback
+from actions.services import Services
+from analytics.exceptions import AnalysisInputError
+from analytics.sentiment import LABELS, BeaconSentimentModel, load_default_scorer
+from beacon.exceptions import InputError
+from beacon.retrain import retrain_sentiment, sentiment_corrections, sentiment_model_dir
+from tests.actions.conftest import FIXTURES
+
+pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
+
+
+def _say(action: object, text: str, audience: str = "staff") -> str:
+    """Run an action on the saved feedback tracker with ``text`` as the user's message."""
+    data = json.loads((FIXTURES / "staff_feedback_correction.json").read_text())
+    data["latest_message"]["text"] = data["events"][-1]["text"] = text
+    for holder in (data["latest_message"], data["events"][-1]["parse_data"], data["events"][-1]):
+        holder["metadata"] = {"audience": audience}
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, Tracker.from_dict(data), {}))  # type: ignore[attr-defined]
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def _misjudged_post(services: Services) -> tuple[str, str, str]:
+    """A demo post, its text, and a label the committed model does not give it.
+
+    "The sole on my … is peeling off after two runs!" is a complaint the model reads as
+    neutral: the kind of answer a marketer corrects.
+    """
+    with services.workspace.connect() as con:
+        post_id, text = con.execute(
+            "SELECT post_id, text FROM posts WHERE text ILIKE '%is peeling off%' "
+            "ORDER BY post_id LIMIT 1"
+        ).fetchone() or ("", "")
+    predicted = load_default_scorer().predict([text])[0]
+    wanted = "negative" if predicted != "negative" else "neutral"
+    return post_id, text, wanted
+
+
+def test_staff_correction_of_a_post_is_stored_for_learning(services: Services) -> None:
+    post_id, _, wanted = _misjudged_post(services)
+    reply = _say(ActionRecordFeedback(), f"{post_id} is {wanted}, you got that wrong")
+    assert f"noted that post {post_id} is {wanted}" in reply and "1 correction(s)" in reply
+    with services.workspace.connect() as con:
+        learned = sentiment_corrections(con)
+    assert [(c.post_id, c.label) for c in learned] == [(post_id, wanted)]
+
+
+def test_customer_corrections_never_teach_the_model(services: Services) -> None:
+    post_id, _, wanted = _misjudged_post(services)
+    reply = _say(ActionRecordFeedback(), f"{post_id} is {wanted}, that's wrong", "customer")
+    assert "noted that post" not in reply
+    with services.workspace.connect() as con:
+        assert sentiment_corrections(con) == []
+        (stored,) = con.execute("SELECT correction FROM feedback").fetchone() or ("",)
+    assert stored == f"{post_id} is {wanted}, that's wrong"
+
+
+def test_unknown_post_or_ambiguous_label_is_kept_as_text(services: Services) -> None:
+    _say(ActionRecordFeedback(), "tw-nosuchpost is negative, that's wrong")
+    post_id, _, _ = _misjudged_post(services)
+    _say(ActionRecordFeedback(), f"wrong, {post_id} is negative or positive")
+    with services.workspace.connect() as con:
+        assert sentiment_corrections(con) == []
+        assert con.execute("SELECT count(*) FROM feedback").fetchone() == (2,)
+
+
+def test_retrain_learns_the_correction_and_the_bot_reports_it(
+    services: Services, tmp_path: Path
+) -> None:
+    post_id, text, wanted = _misjudged_post(services)
+    _say(ActionRecordFeedback(), f"{post_id} is {wanted}, you got it wrong")
+    report = retrain_sentiment(services.settings)
+    assert report.corrections == 1 and report.fixed_before == 0 and report.fixed_after == 1
+    assert report.examples[0].before != wanted and report.examples[0].after == wanted
+    assert report.heldout_split is None and "absent" in report.text()
+    retrained = BeaconSentimentModel.load(sentiment_model_dir(services.settings))
+    assert retrained.predict([text]) == [wanted]
+    assert retrained.version != load_default_scorer().version
+    assert retrained.corrections_ == 1
+    status = _say(ActionFeedbackStatus(), "what did my corrections change")
+    assert (
+        "1 correction(s)" in status
+        and f"{post_id} {report.examples[0].before} → {wanted}" in status
+    )
+
+
+def test_retrain_without_corrections_says_how_to_give_one(services: Services) -> None:
+    with pytest.raises(InputError, match="no sentiment corrections to learn from yet"):
+        retrain_sentiment(services.settings)
+
+
+@pytest.mark.shared_data
+def test_retrain_reports_the_heldout_split(services: Services, shared_data_dir: Path) -> None:
+    post_id, _, wanted = _misjudged_post(services)
+    _say(ActionRecordFeedback(), f"{post_id} is {wanted}, you got it wrong")
+    report = retrain_sentiment(services.settings, data_dir=shared_data_dir, eval_sample=300)
+    assert report.heldout_split is not None
+    assert report.heldout_before is not None and report.heldout_after is not None
+    # One correction must not wreck the model on tweets it never saw.
+    assert abs(report.heldout_after - report.heldout_before) < 0.05
+
+
+def test_learn_corrections_rejects_bad_input() -> None:
+    model = load_default_scorer()
+    with pytest.raises(AnalysisInputError, match="one label per corrected text"):
+        model.learn_corrections(["a"], [])
+    with pytest.raises(AnalysisInputError, match="labels must be in"):
+        model.learn_corrections(["a"], ["angry"])
+    assert set(model.predict(["fine"])) <= set(LABELS)
