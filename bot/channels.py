@@ -75,7 +75,7 @@ def install_action_guard(timeout_s: float) -> None:
                 BotUttered(text=ACTION_SERVER_DOWN_MESSAGE, metadata={"error": "action_server"})
             ]
 
-    RemoteAction.run = guarded_run  # type: ignore[method-assign]
+    RemoteAction.run = guarded_run  # type: ignore[method-assign,unused-ignore]
     _GUARD_INSTALLED = True
 
 

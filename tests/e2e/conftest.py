@@ -2,7 +2,9 @@
 
 The Rasa model is trained once (or reused by its fingerprint, in the default
 home's rasa-models folder); the workspace is a fresh demo ending today, because
-the running action server answers about the real "today".
+the running action server answers about the real "today". Rasa's Slack channel
+talks to a local fake Slack Web API (:class:`SlackE2E`), configured through the
+environment before the stack starts.
 """
 
 from __future__ import annotations
@@ -21,6 +23,20 @@ from beacon.settings import Settings, get_settings
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
 from knowledge import build_index
 from tests.conftest import PROJECT_ROOT, DemoWorkspace, build_scored_demo, train_engagement
+from tests.fakes.slack import FakeSlack
+
+# Shorter than Slack's 3,000-character limit, so real Beacon answers (about 700-2,000
+# characters) show the splitting end to end; tests/bot covers the 3,000 limit itself.
+SLACK_SECTION_CHARS = 500
+
+
+@dataclass
+class SlackE2E:
+    """The fake Slack Web API the bot's Slack channel posts to, and the app's secrets."""
+
+    fake: FakeSlack
+    bot_token: str
+    signing_secret: str
 
 
 @dataclass
@@ -45,7 +61,26 @@ class E2E:
 
 
 @pytest.fixture(scope="session")
-def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
+def slack() -> Iterator[SlackE2E]:
+    """A fake Slack, and the environment that points the bot's Slack channel at it.
+
+    Set before the stack starts (``e2e`` depends on this) and restored after it stops.
+    """
+    with FakeSlack() as fake, pytest.MonkeyPatch.context() as env:
+        value = SlackE2E(
+            fake=fake,
+            bot_token=f"xoxb-e2e-{secrets.token_hex(8)}",
+            signing_secret=secrets.token_hex(16),
+        )
+        env.setenv("SLACK_BOT_TOKEN", value.bot_token)
+        env.setenv("SLACK_SIGNING_SECRET", value.signing_secret)
+        env.setenv("BEACON_SLACK_API_URL", fake.base_url)
+        env.setenv("BEACON_SLACK_SECTION_CHARS", str(SLACK_SECTION_CHARS))
+        yield value
+
+
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Iterator[E2E]:
     model, _ = ensure_model(get_settings())
     home: Path = tmp_path_factory.mktemp("e2e-home")
     demo = build_scored_demo(home / "beacon.duckdb", datetime.now(UTC).date())
