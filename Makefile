@@ -13,7 +13,7 @@ BOT_STAMP := $(BOT_VENV)/.installed
 BEACON := $(APP_VENV)/bin/beacon
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo train run chat test lint unit e2e conversations bench clean
+.PHONY: help venv browser demo train run chat test lint unit e2e conversations bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ $(BOT_STAMP): requirements/bot.lock
 	@touch $@
 
 venv: $(APP_STAMP) $(BOT_STAMP) ## Create/update both virtual environments (.venv: analytics 3.11, .venv-bot: Rasa 3.10)
+
+browser: ## Debian's Chromium for the widget's browser test (the test skips, saying why, without it)
+	@command -v chromium >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: no chromium and no root; the browser test will be skipped (apt-get install chromium)"; fi
 
 demo: $(APP_STAMP) ## Build the demo workspace (idempotent)
 	$(BEACON) demo
@@ -52,7 +58,7 @@ lint: $(APP_STAMP) ## ruff and mypy
 conversations: train ## Rasa conversation tests (bot/tests)
 	$(BEACON) bot test
 
-test: venv lint ## Everything: lint, rasa data validate, the pytest suite (end-to-end included), conversation tests
+test: venv browser lint ## Everything: lint, rasa data validate, the pytest suite (end-to-end included), conversation tests
 	$(BEACON) bot validate
 	$(BEACON) bot train
 	$(APP_VENV)/bin/pytest $(PYTEST_ARGS)
@@ -61,7 +67,7 @@ test: venv lint ## Everything: lint, rasa data validate, the pytest suite (end-t
 unit: $(APP_STAMP) ## The pytest suite without the end-to-end tests
 	$(APP_VENV)/bin/pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
-BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality influencers sentiment engagement
+BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality influencers sentiment engagement widget_channels
 
 bench: venv train ## Run the benchmarks (BENCHMARKS="a b" for some); results: docs/benchmarks.md
 	@for b in $(BENCHMARKS); do echo "== benchmarks.$$b"; $(APP_VENV)/bin/python -m benchmarks.$$b || exit 1; done

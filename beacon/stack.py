@@ -1,4 +1,4 @@
-"""Training and running the bot: Rasa (``.venv-bot``) and the action server (``.venv``).
+"""Training and running the bot: Rasa (``.venv-bot``), the action server (``.venv``) and the widget.
 
 The one place that knows the Rasa project's paths and how to start each process.
 Used by ``beacon serve`` (``make run``), ``beacon bot ...`` and the end-to-end
@@ -138,18 +138,24 @@ class StackConfig:
         host: Interface both servers bind to.
         bot_port: Rasa's port.
         action_port: The action server's port.
+        widget_port: Port of the support page and chat widget server (``beacon.widget``);
+            None starts no widget server. ``beacon serve`` uses 8080.
         action_token: Shared secret between the two; random per run unless set.
         tracker_db: SQLite file of Rasa's tracker store.
         log_dir: Where each process's output goes.
+        credentials: The Rasa channels file (the project's credentials.yml unless set;
+            benchmarks point it at a copy with extra channels).
     """
 
     settings: Settings
     host: str = "127.0.0.1"
     bot_port: int = 5005
     action_port: int = 5055
+    widget_port: int | None = None
     action_token: str = field(default_factory=lambda: secrets.token_hex(24))
     tracker_db: Path | None = None
     log_dir: Path | None = None
+    credentials: Path = RASA_CREDENTIALS
 
     @property
     def bot_url(self) -> str:
@@ -159,9 +165,14 @@ class StackConfig:
     def action_url(self) -> str:
         return f"http://{self.host}:{self.action_port}"
 
+    @property
+    def widget_url(self) -> str | None:
+        """The support page with the chat widget, or None when no widget server runs."""
+        return None if self.widget_port is None else f"http://{self.host}:{self.widget_port}/"
+
 
 class Stack:
-    """The action server and the Rasa server as child processes.
+    """The action server, the Rasa server and (optionally) the widget server as child processes.
 
     Use as a context manager, or call :meth:`start` / :meth:`stop`; each server can
     also be stopped and started alone (tests do, to check restarts and outages).
@@ -218,11 +229,23 @@ class Stack:
         )
         command = [
             str(rasa_executable()), "run", "--model", str(self.model), "--endpoints", str(RASA_ENDPOINTS),
-            "--credentials", str(RASA_CREDENTIALS), "--interface", self.config.host,
+            "--credentials", str(self.config.credentials), "--interface", self.config.host,
             "--port", str(self.config.bot_port), "--cors", "*",
         ]  # fmt: skip
         self._spawn("bot", command, env)
         self._wait_ready("bot", f"{self.config.bot_url}/webhooks/rest/")
+
+    def start_widget(self) -> None:
+        """Start the support page + widget server (``beacon.widget``) and wait until it answers.
+
+        Does nothing when ``config.widget_port`` is None.
+        """
+        if self.config.widget_port is None:
+            return
+        command = [sys.executable, "-m", "beacon.widget", "--host", self.config.host,
+                   "--port", str(self.config.widget_port), "--bot-url", self.config.bot_url]  # fmt: skip
+        self._spawn("widget", command, {**os.environ, "PYTHONUNBUFFERED": "1"})
+        self._wait_ready("widget", f"{self.config.widget_url}config.js")
 
     def _wait_ready(self, name: str, url: str) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -257,12 +280,13 @@ class Stack:
             process.wait(timeout=timeout_s)
 
     def start(self) -> Stack:
+        self.start_widget()  # first: a taken port fails in a second, not after Rasa's minute
         self.start_actions()
         self.start_bot()
         return self
 
     def stop(self) -> None:
-        for name in ("bot", "actions"):
+        for name in ("widget", "bot", "actions"):
             self.stop_process(name)
 
     def __enter__(self) -> Stack:
@@ -282,7 +306,7 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(config: StackConfig, model: Path) -> Iterator[Stack]:
-    """Start both servers, yield the stack, and stop them however the block ends."""
+    """Start the servers, yield the stack, and stop them however the block ends."""
     stack = Stack(config, model)
     try:
         yield stack.start()

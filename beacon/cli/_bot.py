@@ -57,9 +57,11 @@ def _raise_keyboard_interrupt(_signum: int, _frame: FrameType | None) -> None:
 def serve(
     bot_port: int = typer.Option(5005, help="Rasa server port."),
     action_port: int = typer.Option(5055, help="Action server port."),
+    widget_port: int = typer.Option(8080, help="Port of the support page with the chat widget."),
+    widget: bool = typer.Option(True, "--widget/--no-widget", help="Serve the support page."),
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
 ) -> None:
-    """Start the action server and the Rasa server; Ctrl-C stops both."""
+    """Start the action server, the Rasa server and the support page; Ctrl-C stops all."""
     from beacon.stack import Stack, StackConfig, ensure_model
 
     settings = get_settings()
@@ -67,7 +69,11 @@ def serve(
     def body() -> None:
         model, trained = ensure_model(settings)
         config = StackConfig(
-            settings=settings, host=host, bot_port=bot_port, action_port=action_port
+            settings=settings,
+            host=host,
+            bot_port=bot_port,
+            action_port=action_port,
+            widget_port=widget_port if widget else None,
         )
         if settings.action_token:
             config.action_token = settings.action_token
@@ -78,10 +84,16 @@ def serve(
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         console.print(f"model: {model.name} ({'trained now' if trained else 'reused'})")
         console.print("starting the action server and the Rasa server (about a minute)…")
+        page = (
+            f"Support page with the chat widget (as a customer):  {config.widget_url}\n"
+            if config.widget_url
+            else ""
+        )
         try:
             stack.start()
             console.print(
                 f"\n[bold]Beacon is up.[/bold] Rasa: {config.bot_url}  actions: {config.action_url}\n"
+                f"{page}"
                 f"Chat in a terminal:  .venv/bin/beacon chat   (as staff)\n"
                 f"REST:  curl -XPOST {config.bot_url}/webhooks/rest/webhook "
                 '-d \'{"sender": "me", "message": "hi"}\'\n'

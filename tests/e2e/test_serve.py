@@ -1,4 +1,4 @@
-"""`beacon serve` (what `make run` runs) starts both servers and Ctrl-C stops them all."""
+"""`beacon serve` (what `make run` runs) starts both servers and the widget page and Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -27,12 +27,14 @@ def _answers(url: str) -> bool:
 
 
 def test_serve_starts_both_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    bot_port, action_port = free_port(), free_port()
+    bot_port, action_port, widget_port = free_port(), free_port(), free_port()
     beacon = Path(sys.executable).with_name("beacon")
     log = tmp_path / "serve.log"
+    command = [str(beacon), "serve", "--bot-port", str(bot_port), "--action-port",
+               str(action_port), "--widget-port", str(widget_port)]  # fmt: skip
     with log.open("w") as output:
         process = subprocess.Popen(
-            [str(beacon), "serve", "--bot-port", str(bot_port), "--action-port", str(action_port)],
+            command,
             cwd=PROJECT_ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -40,15 +42,17 @@ def test_serve_starts_both_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         )
     bot = f"http://127.0.0.1:{bot_port}/webhooks/rest/"
     actions = f"http://127.0.0.1:{action_port}/health"
+    widget = f"http://127.0.0.1:{widget_port}/config.js"
     try:
         deadline = time.monotonic() + 300
-        while not (_answers(bot) and _answers(actions)):
+        while not (_answers(bot) and _answers(actions) and _answers(widget)):
             assert process.poll() is None, f"beacon serve exited early: {log.read_text()[-2000:]}"
             assert time.monotonic() < deadline, "beacon serve did not come up in 5 minutes"
             time.sleep(1)
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends
         process.wait(timeout=60)
-        assert not _answers(bot) and not _answers(actions)
+        assert f"http://127.0.0.1:{widget_port}/" in log.read_text()  # the address it printed
+        assert not _answers(bot) and not _answers(actions) and not _answers(widget)
     finally:
         if process.poll() is None:
             process.kill()
