@@ -50,9 +50,11 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("action_tag_image", "what is in an image or video, and whether it is brand-safe",
                "what's in this image?", _STAFF, False),
     Capability("action_request_digest", "the weekly insight digest",
-               "send me the weekly summary", _STAFF, False),
+               "send me the weekly summary", _STAFF, True),
     Capability("action_record_feedback", "corrections to my answers, so the models learn",
                "that's wrong, it should be negative", _BOTH, True),
+    Capability("action_feedback_status", "how many corrections I hold and what retraining changed",
+               "what did my corrections change?", _STAFF, True),
 )  # fmt: skip
 
 BY_ACTION = {capability.action_name: capability for capability in CAPABILITIES}

@@ -24,7 +24,3 @@ class _NotAvailableYet(BeaconAction):
 
 class ActionTagImage(_NotAvailableYet):
     action_name = "action_tag_image"
-
-
-class ActionRequestDigest(_NotAvailableYet):
-    action_name = "action_request_digest"

@@ -11,11 +11,13 @@ import typer
 
 from beacon.cli import (
     _bot,
+    _digest,
     _engagement,
     _experiment,
     _influencers,
     _knowledge,
     _listening,
+    _retrain,
     _sentiment,
     _workspace,
 )
@@ -30,6 +32,8 @@ app = typer.Typer(
 
 _workspace.register(app)
 _bot.register(app)
+_digest.register(app)
+_retrain.register(app)
 app.add_typer(_sentiment.app, name="sentiment")
 app.add_typer(_listening.app, name="listening")
 app.add_typer(_knowledge.app, name="knowledge")

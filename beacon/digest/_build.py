@@ -1,0 +1,125 @@
+"""Building the digest: every section from the workspace, one audit row per section."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from analytics.listening import brand_scope
+from beacon.digest._charts import sentiment_chart, volume_chart
+from beacon.digest._rules import recommend
+from beacon.digest._sections import (
+    anomalies_section,
+    creators_section,
+    engagement_section,
+    experiments_section,
+    sentiment_section,
+    volume_section,
+)
+from beacon.digest._types import SECTION_TITLES, ActionsSection, Digest
+from beacon.digest._week import IsoWeek
+from beacon.workspace import Workspace, get_meta, record_audit, utc_now
+
+if TYPE_CHECKING:
+    from analytics.engagement import EngagementModel
+
+AUDIT_KIND = "digest_section"
+#: Sections in build order (the charts come after the sections they draw).
+STEPS = (*SECTION_TITLES, "charts")
+
+
+def _window(week: IsoWeek) -> dict[str, Any]:
+    previous = week.previous()
+    return {
+        "week": week.label,
+        "period": {"start": week.start.isoformat(), "end": week.end.isoformat()},
+        "previous": {"label": previous.label, "start": previous.start.isoformat(),
+                     "end": previous.end.isoformat()},
+    }  # fmt: skip
+
+
+def build_digest(
+    workspace: Workspace,
+    week: IsoWeek,
+    *,
+    model_version: str,
+    engagement_model: EngagementModel | None = None,
+    conversation_id: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Digest:
+    """Compute the week's digest and record each section in the ``audit`` table.
+
+    Args:
+        workspace: The workspace to read (and to write the audit rows to).
+        week: The week to report on; every number is compared with the week before.
+        model_version: The sentiment scorer whose labels are counted.
+        engagement_model: When given, the best and worst posts also carry its explanation.
+        conversation_id: Stored with the audit rows when a conversation asked for the digest.
+        on_step: Called with each step's name before it runs (progress).
+
+    Returns:
+        The digest, with ``audit_ids`` mapping each section to its audit row.
+
+    Raises:
+        WorkspaceError: The workspace cannot be opened.
+        AnalysisInputError: The workspace has no scored posts for ``model_version``.
+    """
+    step = on_step or (lambda _name: None)
+    with workspace.connect() as con:
+        scope = brand_scope(con)
+        brand = str(get_meta(con, "brand", "the brand"))
+        audit_ids: dict[str, str] = {}
+
+        def audit(key: str, section: Any, params: dict[str, Any], sources: list[str],
+                  version: str | None) -> None:  # fmt: skip
+            audit_ids[key] = record_audit(
+                con, kind=AUDIT_KIND,
+                inputs={**_window(week), "section": key, "parameters": params},
+                output=section.to_dict(), sources=sources, model_version=version,
+                conversation_id=conversation_id,
+            )  # fmt: skip
+
+        listening_sources = ["workspace:posts", f"workspace:scores/{model_version}",
+                             "workspace:meta/own_accounts", "workspace:meta/brand_terms"]  # fmt: skip
+        step("volume")
+        volume, params = volume_section(con, week, model_version, scope)
+        audit("volume", volume, params, listening_sources, model_version)
+        step("sentiment")
+        sentiment, params = sentiment_section(con, week, model_version, scope)
+        audit("sentiment", sentiment, params, listening_sources, model_version)
+        step("engagement")
+        engagement, params = engagement_section(con, week, scope, engagement_model)
+        audit("engagement", engagement, params,
+              ["workspace:posts (own accounts)"]
+              + ([f"model:{engagement.model_version}"] if engagement.model_version else []),
+              engagement.model_version)  # fmt: skip
+        step("experiments")
+        experiments, params = experiments_section(con, week)
+        audit("experiments", experiments, params,
+              ["workspace:experiments"]
+              + [f"workspace:experiment_units/{o.experiment_id}" for o in experiments.concluded],
+              None)  # fmt: skip
+        step("anomalies")
+        anomalies, params = anomalies_section(con, week, model_version, scope)
+        audit("anomalies", anomalies, params, listening_sources, model_version)
+        step("creators")
+        creators, params = creators_section(con, week, brand, scope)
+        audit("creators", creators, params, ["workspace:influencers", "workspace:posts"], None)
+        step("actions")
+        actions = ActionsSection(recommend(
+            brand=brand, volume=volume, sentiment=sentiment, engagement=engagement,
+            experiments=experiments, anomalies=anomalies, creators=creators,
+        ))  # fmt: skip
+        audit("actions", actions,
+              {"rules": "beacon.digest._rules.recommend",
+               "fired": [item.rule for item in actions.items],
+               "findings": {key: audit_ids[key] for key in audit_ids}},
+              [f"audit:{audit_id}" for audit_id in audit_ids.values()], None)  # fmt: skip
+    step("charts")
+    charts = (volume_chart(volume, week, brand), sentiment_chart(sentiment, week, brand))
+    return Digest(
+        week=week, brand=brand, generated_at=utc_now(), sentiment_model=model_version,
+        volume=volume, sentiment=sentiment, engagement=engagement, experiments=experiments,
+        anomalies=anomalies, creators=creators, actions=actions, charts=charts,
+        audit_ids=audit_ids,
+    )  # fmt: skip
