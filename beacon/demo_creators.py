@@ -195,6 +195,13 @@ CREATORS: tuple[DemoCreator, ...] = (
     DemoCreator("flow_yoga_yuki", "yoga", 36_000, 2.0, 0.048, 500.0, "Japan", positive_share=0.85),
 )
 
+#: Creators whose latest post of the last complete week talks about the brand (the weekly
+#: digest's "creators who mentioned us"); one has bought engagement, so the digest flags it.
+BRAND_MENTIONS: dict[str, str] = {
+    "ridge_runner_rae": "Long day on the ridge in my new @trailbird Sprint 3, grip was spot on {tags}",
+    "trail_hype_kai": "Obsessed with the @trailbird Ridgeline 2!! Link in bio {tags}",
+}
+
 LUCKY_POSTS = 10
 LUCKY_VIRAL = 3
 LUCKY_VIRAL_RATE = 0.30
@@ -322,16 +329,26 @@ def add_demo_creators(
     Returns:
         Manifest: ``creators`` (ids), ``niches`` (id -> niche), ``fake_engagement``
         (ids), ``lucky_small`` (id), ``steady_peers_of_lucky`` (ids of the same
-        tier), ``follower_jumps`` (id -> last day before the jump) and ``posts``
-        (the ingest report).
+        tier), ``follower_jumps`` (id -> last day before the jump),
+        ``brand_mentions`` (the last complete week's Monday and the ids of creators whose
+        post that week mentions the brand) and ``posts`` (the ingest report).
     """
     start = end_date - timedelta(days=WINDOW_DAYS - 1)
     rows: list[dict[str, Any]] = []
     jumps: dict[str, str] = {}
     influencer_rows = []
     now = utc_now()
+    # The last complete ISO week before end_date: what `beacon digest` reports by default.
+    monday = end_date - timedelta(days=end_date.weekday() + 7)
+    week = (monday.isoformat(), (monday + timedelta(days=6)).isoformat())
+    mentioned = []
     for c in CREATORS:
         posts, info = _creator_posts(c, start, rng)
+        in_week = [post for post in posts if week[0] <= post["posted_at"][:10] <= week[1]]
+        if c.handle in BRAND_MENTIONS and in_week:
+            tags = " ".join(NICHE_TAGS[c.niche][:2])
+            in_week[-1]["text"] = BRAND_MENTIONS[c.handle].format(tags=tags)
+            mentioned.append(f"inf-{c.handle}")
         rows += posts + _audience(c, start, rng)
         if "jump_after" in info:
             jumps[f"inf-{c.handle}"] = info["jump_after"]
@@ -371,6 +388,7 @@ def add_demo_creators(
             if c.kind == "steady" and 10_000 <= c.followers < 100_000
         ],
         "follower_jumps": jumps,
+        "brand_mentions": {"week_start": week[0], "creators": mentioned},
         "window": {"start": start.isoformat(), "end": end_date.isoformat()},
         "posts": report.to_dict(),
     }

@@ -6,13 +6,13 @@ import json
 import math
 import re
 import statistics
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from analytics.listening import share_change
-from beacon.digest import AUDIT_KIND, SECTION_TITLES, Digest, IsoWeek, build_digest
+from beacon.digest import AUDIT_KIND, SECTION_TITLES, IsoWeek
 from beacon.workspace import Workspace, get_meta
 from tests.conftest import DemoWorkspace
 from tests.digest.conftest import EXPERIMENT_WEEK, LAST_WEEK, SPIKE_WEEK, DemoDigests
@@ -153,7 +153,12 @@ def test_recommended_actions_come_from_findings(demo_digests: DemoDigests) -> No
     spike = demo_digests.digests[SPIKE_WEEK].actions.items
     rules = {a.rule: a for a in spike}
     assert rules["negative_spike"].finding == "anomalies"
-    assert "Twitter/X" in rules["negative_spike"].text and "48%" in rules["negative_spike"].text
+    alert = next(
+        a for a in demo_digests.digests[SPIKE_WEEK].anomalies.report.alerts
+        if a.metric == "negative share" and a.platform == "twitter"
+    )  # fmt: skip
+    text = rules["negative_spike"].text
+    assert "Twitter/X" in text and f"{100 * alert.observed:.0f}%" in text
     assert rules["negative_share_up"].finding == "sentiment"
     experiments = {a.rule: a for a in demo_digests.digests[EXPERIMENT_WEEK].actions.items}
     assert "Roll out question from the Subject-line test" in experiments["experiment_winner"].text
@@ -194,36 +199,23 @@ def test_every_section_has_an_audit_row(demo_digests: DemoDigests) -> None:
     assert volume["parameters"]["exclude_accounts"] and volume["parameters"]["brand_terms"]
 
 
-def _add_creator_post(ws: Workspace, creator_id: str, when: datetime, text: str) -> str:
-    with ws.connect() as con:
-        handle, followers = con.execute(
-            "SELECT i.handle, max(p.followers) FROM influencers i JOIN posts p ON p.account = i.handle "
-            "WHERE i.influencer_id = ? GROUP BY 1",
-            [creator_id],
-        ).fetchall()[0]
-        post_id = f"cr-test-{creator_id}"
-        con.execute(
-            "INSERT INTO posts VALUES (?, 'instagram', ?, ?, ?, ?, 900, 40, 5, NULL, 'image', NULL, "
-            "NULL, 'test', ?)",
-            [post_id, handle, text, when, followers, when],
-        )
-    return post_id
-
-
-def test_creators_who_mentioned_the_brand(demo_copy: DemoWorkspace) -> None:
-    """The demo's creators never mention Trailbird, so the test plants two mentions."""
-    ws, planted = demo_copy.workspace, demo_copy.manifest["creators"]
-    fake = planted["fake_engagement"][0]
-    steady = planted["steady_peers_of_lucky"][0]
-    when = datetime(2026, 11, 25, 18, 0)
-    fake_post = _add_creator_post(ws, fake, when, "Unboxing the Trailbird Ridgeline 2, first run!")
-    steady_post = _add_creator_post(ws, steady, when, "Twenty miles in my trailbird shoes today")
-    from beacon.scoring import current_scorer
-
-    digest: Digest = build_digest(ws, LAST_WEEK, model_version=current_scorer().version)
+def test_creators_who_mentioned_the_brand(demo_digests: DemoDigests, demo: DemoWorkspace) -> None:
+    """The demo plants brand mentions in the last complete week by a steady and a fake creator."""
+    planted = demo.manifest["creators"]
+    assert planted["brand_mentions"]["week_start"] == LAST_WEEK.start.isoformat()
+    fake, steady = planted["fake_engagement"][0], planted["steady_peers_of_lucky"][0]
+    assert set(planted["brand_mentions"]["creators"]) == {fake, steady}
+    digest = demo_digests.digests[LAST_WEEK]
     mentions = {m.creator_id: m for m in digest.creators.mentions}
     assert set(mentions) == {fake, steady}
-    assert mentions[fake].post_ids == (fake_post,) and mentions[steady].post_ids == (steady_post,)
+    with demo.workspace.connect(read_only=True) as con:
+        for creator_id, mention in mentions.items():
+            texts = con.execute(
+                "SELECT p.text FROM posts p JOIN influencers i ON i.handle = p.account "
+                "WHERE i.influencer_id = ? AND list_contains(?, p.post_id)",
+                [creator_id, list(mention.post_ids)],
+            ).fetchall()
+            assert texts and all("trailbird" in text.lower() or "@u_" in text for (text,) in texts)
     assert mentions[fake].flags, "a planted bought-engagement creator is flagged"
     assert not mentions[steady].flags
     steady_rate = mentions[steady]

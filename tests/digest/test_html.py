@@ -62,7 +62,8 @@ def test_html_is_self_contained_and_accessible(demo_digests: DemoDigests, tmp_pa
     assert "<script" not in page
     # the numbers in the page are the digest's
     assert f"{digest.volume.total.brand_posts:,} posts about the brand" in page
-    assert "Negative talk on Twitter/X jumped to 48%" in page
+    alert = next(a for a in digest.anomalies.report.alerts if a.metric == "negative share")
+    assert f"Negative talk on Twitter/X jumped to {100 * alert.observed:.0f}%" in page
 
 
 def test_audit_ids_in_the_html_resolve_to_rows(demo_digests: DemoDigests) -> None:

@@ -43,7 +43,8 @@ def test_blocks_carry_the_headline_numbers(demo_digests: DemoDigests) -> None:
     assert "2026-W43 (19–25 Oct 2026)" in blocks[-1]["elements"][0]["text"]
     text = json.dumps(blocks, ensure_ascii=False)
     assert f"{digest.volume.total.brand_posts} posts about the brand" in text
-    assert "negative up 24.8 points" in text
+    negative = next(c for c in digest.sentiment.summary.changes if c.label == "negative")
+    assert negative.significant and f"negative up {negative.points:.1f} points" in text
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
     assert len(blocks) <= 50
 
