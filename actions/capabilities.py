@@ -43,6 +43,8 @@ CAPABILITIES: tuple[Capability, ...] = (
                "when should we post on instagram?", _STAFF, True),
     Capability("action_knowledge_answer", "answers from our guidelines, briefs and FAQ, with sources",
                "what does our style guide say about emoji?", _BOTH, True),
+    Capability("action_knowledge_followup", "follow-ups to a document answer: more passages, or where it says that",
+               "show me more", _BOTH, True),
     Capability("action_analyze_experiment", "A/B test results, lift, ROI and who to target",
                "did the subject-line test win?", _STAFF, True),
     Capability("action_rank_influencers", "influencers that fit a topic and budget",

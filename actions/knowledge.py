@@ -1,17 +1,221 @@
-"""``ask_knowledge`` → :class:`ActionKnowledgeAnswer`."""
+"""``ask_knowledge`` → :class:`ActionKnowledgeAnswer`; ``knowledge_followup`` →
+:class:`ActionKnowledgeFollowup` ("show me more", "where does it say that?").
+
+Everything a follow-up needs is in the ``audit`` row of the answer it follows (kind
+``knowledge_answer``: the question and collection in ``inputs``, an
+:class:`AnswerRecord` as JSON in ``output``), not in slots, so follow-ups survive a
+restart of either server.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from typing import Any, Literal, TypedDict
+
+import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.services import Services
-from beacon.workspace import record_audit
+from beacon.workspace import fetch_one, record_audit
+from knowledge import Answer, Passage, SearchFilter
 
 #: Customers only ever search the public collection (FAQ, shipping, care, sizing).
 CUSTOMER_COLLECTION = "public"
+#: Audit kind of an answer from the documents (a "show me more" reply is one too).
+ANSWER_KIND = "knowledge_answer"
+#: Audit kind of a "where does it say that?" reply.
+SOURCES_KIND = "knowledge_sources"
+#: Passages an answer retrieves, and a "show me more" reply adds.
+PASSAGES_PER_TURN = 3
+#: How deep "show me more" looks in the ranking before saying there is no more.
+SEARCH_DEPTH = 20
+#: Longest passage text quoted in a "show me more" reply (cut at a sentence end).
+EXCERPT_CHARS = 400
+
+FollowupKind = Literal["more", "sources"]
+
+_MORE_WORDS = re.compile(
+    r"\b(more|else|other|others|another|next|further|continue|keep going|go on|additional)\b"
+)
+_SOURCE_WORDS = re.compile(
+    r"\b(where|source|sources|say|says|said|cite|citation|quote|quoted|from|which|"
+    r"document|doc|file|page|section|reference|proof|prove|link)\b"
+)
+
+
+class ShownQuote(TypedDict):
+    """One quotation shown to the user, with where it came from."""
+
+    id: str  # stable passage id: hash of source, section path and text
+    rank: int  # 1-based rank of the passage in the retrieval of the turn that showed it
+    source: str  # document path relative to the indexed folder
+    section: str  # innermost section heading
+    section_path: str  # headings from the document title down, joined with " > "
+    quote: str  # the text shown: an answer's sentence or a passage excerpt
+
+
+class AnswerRecord(TypedDict):
+    """The ``output`` JSON of a ``knowledge_answer`` audit row."""
+
+    answer: str  # the reply text as sent
+    mode: str  # "extractive", "generated", "not_found" or "more"
+    quotes: list[ShownQuote]  # what this reply quoted, in the order shown
+    seen: list[str]  # ids of every passage shown for this question so far, this reply included
+
+
+class PreviousAnswer(TypedDict):
+    """The conversation's last knowledge answer, read back from the audit table."""
+
+    audit_id: str  # the audit row's id
+    question: str  # the question as the user asked it
+    collection: str | None  # the collection it searched (None: every collection, staff only)
+    record: AnswerRecord  # what it showed
+
+
+def passage_id(passage: Passage) -> str:
+    """A stable id for ``passage``: the same text in the same place gets the same id."""
+    key = "\x00".join((passage.source, passage.section_path, passage.text))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` with runs of whitespace made single spaces, cut to about ``limit`` characters.
+
+    A long text is cut after its last sentence that fits, or else at a word with "…".
+    """
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    head = flat[:limit]
+    end = max(head.rfind(". "), head.rfind("! "), head.rfind("? "))
+    if end >= limit // 2:
+        return head[: end + 1]
+    return head[: head.rfind(" ")].rstrip(" ,;:") + "…" if " " in head else head + "…"
+
+
+def followup_kind(text: str) -> FollowupKind:
+    """Whether a follow-up asks for more passages or for the last answer's sources.
+
+    Asking for more wins when both appear ("where else does it say that?" wants other
+    places); a follow-up that names neither (a bare "go on") asks for more.
+    """
+    lowered = text.lower()
+    if _MORE_WORDS.search(lowered):
+        return "more"
+    return "sources" if _SOURCE_WORDS.search(lowered) else "more"
+
+
+def answer_record(answer: Answer) -> AnswerRecord:
+    """What :class:`ActionKnowledgeAnswer` remembers about ``answer`` for its follow-ups.
+
+    An extractive answer showed the passages its quotes came from; a generated one
+    cites every passage it was given, so each counts as shown with its excerpt.
+    """
+    quotes: list[ShownQuote] = []
+    if answer.mode == "extractive":
+        for quote in answer.quotes:
+            passage = next(
+                (
+                    p
+                    for p in answer.passages
+                    if (p.source, p.section_path) == (quote.source, quote.section_path)
+                    and quote.text in p.text
+                ),
+                None,
+            )
+            if passage is not None:
+                quotes.append(_shown(passage, quote.text))
+    else:
+        quotes = [_shown(passage, excerpt(passage.text)) for passage in answer.passages]
+    return AnswerRecord(
+        answer=answer.answer,
+        mode=answer.mode,
+        quotes=quotes,
+        seen=list(dict.fromkeys(quote["id"] for quote in quotes)),
+    )
+
+
+def _shown(passage: Passage, text: str) -> ShownQuote:
+    return ShownQuote(
+        id=passage_id(passage),
+        rank=passage.rank,
+        source=passage.source,
+        section=passage.section,
+        section_path=passage.section_path,
+        quote=text,
+    )
+
+
+def format_quotes(quotes: list[ShownQuote]) -> list[str]:
+    """Each quote in quotation marks, then its file and section (as extractive answers show them)."""
+    lines: list[str] = []
+    for quote in quotes:
+        lines.append(f"“{quote['quote']}”")
+        lines.append(
+            f"    — {quote['source']}, section “{quote['section']}” ({quote['section_path']})"
+        )
+    return lines
+
+
+def no_previous_answer_text(audience: str) -> str:
+    """The one-sentence reply to a follow-up with no knowledge answer to follow."""
+    example = (
+        "what does our style guide say about emoji?"
+        if audience == STAFF
+        else "what is your return policy?"
+    )
+    return (
+        "I haven't answered a question from the documents in this conversation yet, "
+        f"so there is nothing to follow up; ask me one first, for example “{example}”."
+    )
+
+
+def last_answer(
+    con: duckdb.DuckDBPyConnection, conversation_id: str, audience: str
+) -> PreviousAnswer | None:
+    """The conversation's latest ``knowledge_answer`` this audience may follow up.
+
+    Customers only ever follow up answers from the public collection, even if a
+    conversation id were shared with a staff channel.
+    """
+    query = (
+        "SELECT audit_id, inputs, output FROM audit WHERE conversation_id = ? AND kind = ?"
+        + ("" if audience == STAFF else " AND json_extract_string(inputs, '$.collection') = ?")
+        + " ORDER BY created_at DESC LIMIT 1"
+    )
+    params = [conversation_id, ANSWER_KIND] + ([] if audience == STAFF else [CUSTOMER_COLLECTION])
+    row = fetch_one(con, query, params)
+    if row is None:
+        return None
+    audit_id, inputs_json, output = row
+    inputs: dict[str, Any] = json.loads(inputs_json or "{}")
+    return PreviousAnswer(
+        audit_id=audit_id,
+        question=str(inputs.get("question") or ""),
+        collection=inputs.get("collection"),
+        record=_parse_record(output),
+    )
+
+
+def _parse_record(output: str | None) -> AnswerRecord:
+    """The stored record; an answer audited as plain text (before follow-ups) showed nothing known."""
+    try:
+        payload = json.loads(output or "")
+    except json.JSONDecodeError:
+        payload = None
+    if not isinstance(payload, dict):
+        return AnswerRecord(answer=output or "", mode="unknown", quotes=[], seen=[])
+    return AnswerRecord(
+        answer=str(payload.get("answer", "")),
+        mode=str(payload.get("mode", "unknown")),
+        quotes=list(payload.get("quotes") or []),
+        seen=[str(item) for item in payload.get("seen") or []],
+    )
 
 
 class ActionKnowledgeAnswer(BeaconAction):
@@ -25,15 +229,112 @@ class ActionKnowledgeAnswer(BeaconAction):
     ) -> Events:
         question = (tracker.latest_message or {}).get("text") or ""
         collection = None if audience_of(tracker) == STAFF else CUSTOMER_COLLECTION
-        answer = services.knowledge().ask(question, collection=collection, k=3)
+        answer = services.knowledge().ask(question, collection=collection, k=PASSAGES_PER_TURN)
         with services.workspace.connect() as con:
             record_audit(
                 con,
-                kind="knowledge_answer",
+                kind=ANSWER_KIND,
                 inputs={"question": question, "collection": collection},
                 sources=[f"{p.source}#{p.section}" for p in answer.passages],
-                output=answer.answer,
+                output=answer_record(answer),
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=answer.answer)
         return []
+
+
+class ActionKnowledgeFollowup(BeaconAction):
+    """Follows up the conversation's last answer from the documents.
+
+    "Show me more" gives the next-ranked passages for the same question that were not
+    shown yet; "where does it say that?" lists the last answer's quotes with their sources.
+    Both use the collection the answer searched, so customers stay on public documents.
+    """
+
+    action_name = "action_knowledge_followup"
+    staff_only = False
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        text = (tracker.latest_message or {}).get("text") or ""
+        audience = audience_of(tracker)
+        with services.workspace.connect() as con:
+            previous = last_answer(con, tracker.sender_id, audience)
+        if previous is None:
+            dispatcher.utter_message(text=no_previous_answer_text(audience))
+            return []
+        if followup_kind(text) == "sources":
+            reply = self._sources(previous, text, tracker, services)
+        else:
+            reply = self._more(previous, text, tracker, services)
+        dispatcher.utter_message(text=reply)
+        return []
+
+    @staticmethod
+    def _sources(previous: PreviousAnswer, text: str, tracker: Tracker, services: Services) -> str:
+        quotes = previous["record"]["quotes"]
+        if quotes:
+            heading = f"My answer to “{previous['question']}” quoted:"
+            reply = "\n".join([heading, *format_quotes(quotes)])
+        else:
+            reply = (
+                f"My last answer, to “{previous['question']}”, didn't quote any document: "
+                "I found nothing relevant enough, so there is no source to show."
+            )
+        with services.workspace.connect() as con:
+            record_audit(
+                con,
+                kind=SOURCES_KIND,
+                inputs={"text": text, "answer_audit_id": previous["audit_id"]},
+                sources=[f"{q['source']}#{q['section']}" for q in quotes],
+                output=reply,
+                conversation_id=tracker.sender_id,
+            )
+        return reply
+
+    @staticmethod
+    def _more(previous: PreviousAnswer, text: str, tracker: Tracker, services: Services) -> str:
+        question, collection = previous["question"], previous["collection"]
+        knowledge = services.knowledge()
+        seen = set(previous["record"]["seen"])
+        fresh = [
+            passage
+            for passage in (
+                knowledge.search(
+                    question, k=SEARCH_DEPTH, filters=SearchFilter(collection=collection)
+                )
+                if question.strip()
+                else []
+            )
+            if passage_id(passage) not in seen and passage.score >= knowledge.min_score
+        ][:PASSAGES_PER_TURN]
+        scope = f"the {collection} documents" if collection else "the documents"
+        if not fresh:
+            return (
+                f"There is nothing more in {scope} about “{question}” beyond what I've "
+                "already shown; try asking the question another way."
+            )
+        quotes = [_shown(passage, excerpt(passage.text)) for passage in fresh]
+        reply = "\n".join([f"More from {scope} on “{question}”:", *format_quotes(quotes)])
+        record = AnswerRecord(
+            answer=reply,
+            mode="more",
+            quotes=quotes,
+            seen=previous["record"]["seen"] + [quote["id"] for quote in quotes],
+        )
+        with services.workspace.connect() as con:
+            record_audit(
+                con,
+                kind=ANSWER_KIND,
+                inputs={
+                    "question": question,
+                    "collection": collection,
+                    "followup": "more",
+                    "answer_audit_id": previous["audit_id"],
+                },
+                sources=[f"{p.source}#{p.section}" for p in fresh],
+                output=record,
+                conversation_id=tracker.sender_id,
+            )
+        return reply

@@ -23,6 +23,7 @@ BATCH_SIZE = 256
 _COLUMN_NAME = re.compile(r"[A-Za-z_][\w .-]{0,63}")
 DEFAULT_EPOCHS = 2.0
 DEFAULT_MAX_SECONDS = 600.0
+DEFAULT_TUNED_LAYERS = 2
 
 
 def read_texts(path: Path) -> tuple[list[str], int]:
@@ -171,6 +172,10 @@ def train(
         float,
         typer.Option("--max-seconds", min=0.0, help="Time cap on fine-tuning (0: no cap)."),
     ] = DEFAULT_MAX_SECONDS,
+    tuned_layers: Annotated[
+        int,
+        typer.Option("--tuned-layers", min=1, max=6, help="Top encoder layers to fine-tune."),
+    ] = DEFAULT_TUNED_LAYERS,
     threads: Annotated[int, typer.Option("--threads", min=1, help="CPU threads for torch.")] = 2,
     json_output: bool = JSON_OPTION,
 ) -> None:
@@ -196,6 +201,7 @@ def train(
             "--eval-sample": eval_sample,
             "--epochs": epochs if epochs != DEFAULT_EPOCHS else None,
             "--max-seconds": max_seconds if max_seconds != DEFAULT_MAX_SECONDS else None,
+            "--tuned-layers": tuned_layers if tuned_layers != DEFAULT_TUNED_LAYERS else None,
         }
         command = " ".join(
             ["beacon sentiment train"]
@@ -208,7 +214,9 @@ def train(
         report = train_and_save(
             data,
             target,
-            model=BeaconSentimentModel(epochs=epochs, max_train_seconds=max_seconds or None),
+            model=BeaconSentimentModel(
+                n_tuned_layers=tuned_layers, epochs=epochs, max_train_seconds=max_seconds or None
+            ),
             train_sample=train_sample,
             eval_sample=eval_sample,
             command=command,

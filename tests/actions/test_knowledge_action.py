@@ -1,10 +1,19 @@
-"""action_knowledge_answer: sources always, and customers see public documents only."""
+"""action_knowledge_answer and its follow-ups: sources always, customers see public documents only."""
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 import pytest
 
-from actions.knowledge import ActionKnowledgeAnswer
+from actions.knowledge import (
+    ActionKnowledgeAnswer,
+    ActionKnowledgeFollowup,
+    excerpt,
+    followup_kind,
+)
 from actions.services import Services
 from tests.actions.conftest import run_action
 
@@ -38,3 +47,156 @@ def test_staff_get_the_internal_brief(services: Services) -> None:
             "SELECT sources FROM audit WHERE kind = 'knowledge_answer'"
         ).fetchall()
     assert "internal/" in sources[0][0]
+
+
+# --- follow-ups: "show me more" and "where does it say that?" ------------------------------
+
+
+def _quoted(text: str) -> list[str]:
+    """The quoted passages or sentences of a reply, in order."""
+    return re.findall(r"“([^”]*)”\n", text + "\n")
+
+
+def _knowledge_rows(services: Services) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    with services.workspace.connect() as con:
+        rows = con.execute(
+            "SELECT kind, inputs, output FROM audit WHERE kind LIKE 'knowledge%' "
+            "ORDER BY created_at"
+        ).fetchall()
+    return [
+        (kind, json.loads(inputs), json.loads(output) if output.startswith("{") else {})
+        for kind, inputs, output in rows
+    ]
+
+
+def test_staff_more_then_sources_continue_the_same_question(services: Services) -> None:
+    first = run_action(ActionKnowledgeAnswer(), "staff_knowledge_brief.json").text
+    more = run_action(ActionKnowledgeFollowup(), "staff_knowledge_more.json")
+    assert more.events == []
+    assert more.text.startswith(
+        "More from the documents on “what was the brief for the summer sprint campaign?”:"
+    )
+    assert "internal/briefs/summer-sprint.md" in more.text
+    shown_first, shown_more = _quoted(first), _quoted(more.text)
+    assert len(shown_more) == 3
+    assert not any(quote in passage for quote in shown_first for passage in shown_more)
+
+    sources = run_action(ActionKnowledgeFollowup(), "staff_knowledge_sources.json").text
+    assert sources.startswith(
+        "My answer to “what was the brief for the summer sprint campaign?” quoted:"
+    )
+    assert _quoted(sources) == shown_more  # the sources of the last answer: the "more" one
+    assert sources.count("— internal/briefs/") == 3
+
+    kinds = [(kind, inputs.get("followup")) for kind, inputs, _ in _knowledge_rows(services)]
+    assert kinds == [
+        ("knowledge_answer", None),
+        ("knowledge_answer", "more"),
+        ("knowledge_sources", None),
+    ]
+
+
+def test_more_never_repeats_a_passage_and_ends_with_nothing_more(services: Services) -> None:
+    run_action(ActionKnowledgeAnswer(), "staff_knowledge_brief.json")
+    replies = []
+    for _ in range(10):
+        reply = run_action(ActionKnowledgeFollowup(), "staff_knowledge_more.json").text
+        replies.append(reply)
+        if reply.startswith("There is nothing more"):
+            break
+    assert replies[-1] == (
+        "There is nothing more in the documents about “what was the brief for the summer "
+        "sprint campaign?” beyond what I've already shown; try asking the question another way."
+    )
+    rows = _knowledge_rows(services)
+    shown = [quote["id"] for _, _, record in rows for quote in record["quotes"]]
+    original_ids = set(rows[0][2]["seen"])
+    more_ids = [quote["id"] for _, _, record in rows[1:] for quote in record["quotes"]]
+    assert len(more_ids) == len(set(more_ids)) >= 3 and not original_ids & set(more_ids)
+    assert rows[-1][2]["seen"] == list(dict.fromkeys(shown))
+    assert len(rows) == len(replies)  # "nothing more" is not audited as an answer
+
+
+def test_customer_sources_quote_the_public_answer(services: Services) -> None:
+    first = run_action(ActionKnowledgeAnswer(), "customer_knowledge_returns.json").text
+    sources = run_action(ActionKnowledgeFollowup(), "customer_knowledge_sources.json").text
+    assert sources.startswith("My answer to “how do I return my shoes?” quoted:")
+    assert _quoted(sources) == _quoted(first) and _quoted(first)
+    assert "— public/shipping-and-returns.html, section “Return window”" in sources
+    assert "internal/" not in sources
+
+
+def test_customer_more_stays_in_the_public_collection(services: Services) -> None:
+    run_action(ActionKnowledgeAnswer(), "customer_knowledge_returns.json")
+    for _ in range(8):
+        reply = run_action(ActionKnowledgeFollowup(), "customer_knowledge_more.json").text
+        assert "internal/" not in reply
+        assert not any(title in reply for title in INTERNAL_TITLES)
+        if reply.startswith("There is nothing more in the public documents"):
+            break
+    else:
+        pytest.fail("show me more never ran out of public passages")
+    rows = _knowledge_rows(services)
+    assert len(rows) >= 2 and {inputs["collection"] for _, inputs, _ in rows} == {"public"}
+    assert all(q["source"].startswith("public/") for _, _, r in rows for q in r["quotes"])
+
+
+def test_followup_of_an_answer_that_found_nothing(services: Services) -> None:
+    first = run_action(ActionKnowledgeAnswer(), "customer_knowledge_brief.json").text
+    assert first.startswith("I couldn't find anything in the public documents")
+    sources = run_action(ActionKnowledgeFollowup(), "customer_knowledge_brief_sources.json").text
+    assert sources == (
+        "My last answer, to “what was the brief for the summer sprint campaign?”, didn't quote "
+        "any document: I found nothing relevant enough, so there is no source to show."
+    )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "example"),
+    [
+        ("customer_knowledge_followup_new.json", "what is your return policy?"),
+        ("staff_knowledge_sources.json", "what does our style guide say about emoji?"),
+    ],
+)
+def test_followup_without_a_previous_answer(services: Services, fixture: str, example: str) -> None:
+    run = run_action(ActionKnowledgeFollowup(), fixture)
+    assert run.events == []
+    assert run.text == (
+        "I haven't answered a question from the documents in this conversation yet, so there "
+        f"is nothing to follow up; ask me one first, for example “{example}”."
+    )
+    assert _knowledge_rows(services) == []
+
+
+def test_customer_cannot_follow_up_a_staff_answer(services: Services) -> None:
+    run_action(ActionKnowledgeAnswer(), "staff_knowledge_brief.json")
+    # A customer conversation that (by accident or on purpose) reuses the staff sender id.
+    reply = run_action(ActionKnowledgeFollowup(), "customer_knowledge_sources_staff_id.json").text
+    assert reply.startswith("I haven't answered a question from the documents")
+    assert "internal/" not in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("show me more", "more"),
+        ("tell me more", "more"),
+        ("what else does it say", "more"),
+        ("where else does it say that?", "more"),
+        ("keep going", "more"),
+        ("where does it say that?", "sources"),
+        ("which document is that from", "sources"),
+        ("Source?", "sources"),
+        ("can you cite that", "sources"),
+    ],
+)
+def test_followup_kind(text: str, kind: str) -> None:
+    assert followup_kind(text) == kind
+
+
+def test_excerpt_cuts_long_passages_at_a_sentence() -> None:
+    assert excerpt("Short  text\nwith lines.") == "Short text with lines."
+    long = "First sentence is here. " * 30
+    cut = excerpt(long, limit=100)
+    assert cut.endswith("here.") and len(cut) <= 100 and long.startswith(cut)
+    assert excerpt("word " * 100, limit=50).endswith("word…")

@@ -6,6 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -33,19 +34,21 @@ def _say(action: object, text: str, audience: str = "staff") -> str:
 
 
 def _misjudged_post(services: Services) -> tuple[str, str, str]:
-    """A demo post, its text, and a label the committed model does not give it.
+    """A demo complaint, its text, and the label a marketer would correct the model to.
 
-    "The sole on my … is peeling off after two runs!" is a complaint the model reads as
-    neutral: the kind of answer a marketer corrects.
+    Among the complaints about soles peeling off, the one the model is least sure about;
+    the correction is its runner-up label, so whichever model is committed, the
+    correction disagrees with it (the kind of borderline answer people correct).
     """
     with services.workspace.connect() as con:
-        post_id, text = con.execute(
-            "SELECT post_id, text FROM posts WHERE text ILIKE '%is peeling off%' "
-            "ORDER BY post_id LIMIT 1"
-        ).fetchone() or ("", "")
-    predicted = load_default_scorer().predict([text])[0]
-    wanted = "negative" if predicted != "negative" else "neutral"
-    return post_id, text, wanted
+        rows = con.execute(
+            "SELECT post_id, text FROM posts WHERE text ILIKE '%peeling%' ORDER BY post_id"
+        ).fetchall()
+    proba = load_default_scorer().predict_proba([text for _, text in rows])
+    ranked = np.sort(proba, axis=1)
+    row = int(np.argmin(ranked[:, -1] - ranked[:, -2]))
+    runner_up = LABELS[int(np.argsort(proba[row])[-2])]
+    return str(rows[row][0]), str(rows[row][1]), runner_up
 
 
 def test_staff_correction_of_a_post_is_stored_for_learning(services: Services) -> None:

@@ -153,6 +153,16 @@ def test_staff_knowledge_answer_cites_the_brief(e2e: E2E) -> None:
     assert "internal/" in reply and "Summer Sprint" in reply
 
 
+def test_knowledge_follow_ups_quote_sources_and_show_more(e2e: E2E) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    first = e2e.ask("what is your return policy?", sender, staff=False)
+    sources = e2e.ask("where does it say that?", sender, staff=False)
+    more = e2e.ask("show me more", sender, staff=False)
+    assert "public/" in first and "public/" in sources
+    assert "internal/" not in sources + more
+    assert sources != first and more not in {first, sources}
+
+
 def test_influencer_ranking_explains_itself(e2e: E2E) -> None:
     reply = e2e.ask("who should we work with for trail running shoes under 5k?")
     assert "(best first):" in reply and "Why #1 over #2:" in reply
