@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analytics.experiments import ExperimentResult, MetricResult
+from analytics.experiments import ExperimentResult, describe_lifts
 from analytics.listening import SentimentSummary, ShareChange, Theme
 from analytics.sentiment import LABELS
 
@@ -106,39 +106,6 @@ def format_sentiment_summary(
     return "\n".join(lines)
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
-
-
-def _metric_line(metric: MetricResult, control: str) -> str:
-    base = metric.variant(control)
-    parts = []
-    for variant in metric.variants:
-        if variant.is_control or variant.abs_lift is None or variant.abs_lift_ci is None:
-            continue
-        low, high = variant.abs_lift_ci
-        if metric.kind == "binary":
-            level = f"{_pct(variant.mean)} vs {_pct(base.mean)}"
-            lift = f"{100 * variant.abs_lift:+.1f} points (95% CI {100 * low:+.1f} to {100 * high:+.1f})"
-        else:
-            level = f"{variant.mean:,.2f} vs {base.mean:,.2f} per unit"
-            lift = f"{variant.abs_lift:+,.2f} (95% CI {low:+,.2f} to {high:+,.2f})"
-        real = low > 0 or high < 0
-        verdict = "a real difference" if real else "not distinguishable from no effect"
-        p_adj = variant.p_value_adjusted
-        p_text = "p < 0.001" if p_adj is not None and p_adj < 0.001 else f"p = {p_adj:.3f}"
-        sure = (
-            f"; {100 * variant.prob_beats_control:.0f}% chance {variant.name} is better"
-            if variant.prob_beats_control is not None
-            else ""
-        )
-        parts.append(
-            f"• {metric.name}: {variant.name} {level}, {lift}, {p_text} after Holm correction"
-            f"{sure} — {verdict}."
-        )
-    return "\n".join(parts)
-
-
 def format_experiment(result: ExperimentResult, name: str, roi_sentences: list[str]) -> str:
     """The reply to "did the X test win?": warnings first, then each metric, money, verdict."""
     lines = [f"⚠️ {warning}" for warning in result.warnings]
@@ -149,7 +116,8 @@ def format_experiment(result: ExperimentResult, name: str, roi_sentences: list[s
         + (", adjusted for pre-period spend with CUPED" if cuped else "")
         + "):"
     )
-    lines += [_metric_line(metric, result.control) for metric in result.metrics]
+    lines += [f"• {sentence}" for metric in result.metrics
+              for sentence in describe_lifts(metric, result.control)]  # fmt: skip
     lines += roi_sentences
     winners = sorted(
         {

@@ -31,6 +31,7 @@ from analytics.experiments._data import (
     load_artea,
     load_hillstrom,
 )
+from analytics.experiments._describe import describe_lifts
 from analytics.experiments._duck import (
     analyze_workspace_experiment,
     stats_from_duckdb,
@@ -94,6 +95,7 @@ __all__ = [
     "auuc_score",
     "coerce_metric",
     "compute_roi",
+    "describe_lifts",
     "describe_roi",
     "evaluate_uplift",
     "hillstrom_features",

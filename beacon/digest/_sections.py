@@ -18,7 +18,11 @@ import numpy as np
 from scipy import stats
 
 from analytics.anomalies import detect_anomalies
-from analytics.experiments import ExperimentResult, MetricResult, analyze_workspace_experiment
+from analytics.experiments import (
+    ExperimentResult,
+    analyze_workspace_experiment,
+    describe_lifts,
+)
 from analytics.influencers import (
     AuthenticityChecker,
     EngagementShrinker,
@@ -360,26 +364,6 @@ WHERE CAST(ended_at AS DATE) BETWEEN ? AND ? ORDER BY ended_at, experiment_id
 """
 
 
-def _metric_lines(metric: MetricResult, control: str) -> list[str]:
-    base = metric.variant(control)
-    out = []
-    for v in metric.variants:
-        if v.is_control or v.abs_lift is None or v.abs_lift_ci is None:
-            continue
-        low, high = v.abs_lift_ci
-        if metric.kind == "binary":
-            level = f"{100 * v.mean:.1f}% vs {100 * base.mean:.1f}%"
-            lift = f"{100 * v.abs_lift:+.1f} points (95% CI {100 * low:+.1f} to {100 * high:+.1f})"
-        else:
-            level = f"{v.mean:,.2f} vs {base.mean:,.2f} per unit"
-            lift = f"{v.abs_lift:+,.2f} (95% CI {low:+,.2f} to {high:+,.2f})"
-        p = v.p_value_adjusted
-        p_text = "" if p is None else (", p < 0.001" if p < 0.001 else f", p = {p:.3f}")
-        real = "a real difference" if low > 0 or high < 0 else "within noise"
-        out.append(f"{metric.name}: {v.name} {level}, {lift}{p_text} (Holm) — {real}.")
-    return out
-
-
 def _outcome(result: ExperimentResult, row: tuple[Any, ...]) -> ExperimentOutcome:
     experiment_id, name, started_at, ended_at = row
     winners = sorted(
@@ -399,7 +383,7 @@ def _outcome(result: ExperimentResult, row: tuple[Any, ...]) -> ExperimentOutcom
         started=started_at.date() if started_at else None, ended=ended_at.date(),
         units=sum(result.srm.observed.values()), verdict=verdict, winners=tuple(winners),
         control=result.control,
-        metric_lines=tuple(line for m in result.metrics for line in _metric_lines(m, result.control)),
+        metric_lines=tuple(line for m in result.metrics for line in describe_lifts(m, result.control)),
         warnings=tuple(result.warnings),
     )  # fmt: skip
 
