@@ -125,7 +125,14 @@ class ActionFeedbackStatus(BeaconAction):
             f"{counts.get('down', 0)} 👎 and {counts.get('correction', 0)} correction(s); "
             f"{len(pending)} of the corrections teach the sentiment model about a post."
         ]
-        if last:
+        if last and not last.get("accepted", True):
+            lines.append(
+                f"The last retrain was not adopted ({last['guard_before']:.3f} → "
+                f"{last['guard_after']:.3f} macro recall on held-out rows, "
+                f"{last['fixed_after']} of {len(last['examples'])} corrected posts right), "
+                "so the current model keeps answering and the corrections are still waiting."
+            )
+        elif last:
             changed = [e for e in last["examples"] if e["before"] != e["after"]]
             lines.append(
                 f"The last retrain learned {last['corrections']} correction(s): the corrected "

@@ -28,6 +28,9 @@ from beacon.workspace import Workspace, record_audit
 
 #: ``feedback.correction`` marker of a structured sentiment correction.
 SENTIMENT_TARGET = "sentiment"
+#: Largest drop in macro recall (on the stacker's own rows, and on held-out tweets when
+#: they are there) a retrained model may show and still replace the current one.
+MAX_REGRESSION = 0.02
 
 
 def sentiment_model_dir(settings: Settings) -> Path:
@@ -94,7 +97,13 @@ class RetrainReport:
         heldout_split: Name of the held-out split, or None when ../shared/data is absent.
         heldout_before: Macro recall on it before (None without the split).
         heldout_after: Macro recall on it after (None without the split).
-        model_dir: Where the retrained model was saved.
+        guard_before: Macro recall on the stacker's own rows (texts the encoder never
+            saw, always available) before.
+        guard_after: The same after.
+        accepted: Whether the retrained model was saved and now answers; it is refused
+            when no correction was learned or either macro recall dropped by more than
+            :data:`MAX_REGRESSION`, and the corrections then stay waiting.
+        model_dir: Where the retrained model was (or would have been) saved.
     """
 
     corrections: int
@@ -105,6 +114,9 @@ class RetrainReport:
     heldout_split: str | None
     heldout_before: float | None
     heldout_after: float | None
+    guard_before: float
+    guard_after: float
+    accepted: bool
     model_dir: str
 
     @property
@@ -130,6 +142,10 @@ class RetrainReport:
                     f"- {example.post_id}: {example.before} → {example.after} "
                     f"(corrected to {example.corrected_to})"
                 )
+        lines.append(
+            f"Stacker's own held-out rows: macro recall {self.guard_before:.3f} → "
+            f"{self.guard_after:.3f}."
+        )
         if self.heldout_split is not None and self.heldout_before is not None:
             lines.append(
                 f"Held-out {self.heldout_split}: macro recall {self.heldout_before:.3f} → "
@@ -137,8 +153,24 @@ class RetrainReport:
             )
         else:
             lines.append("No held-out split to check against (../shared/data is absent).")
-        lines.append(f"Model {self.base_version} → {self.new_version}, saved in {self.model_dir}.")
+        if self.accepted:
+            lines.append(
+                f"Model {self.base_version} → {self.new_version}, saved in {self.model_dir}."
+            )
+        else:
+            lines.append(
+                f"Not adopted: {self.refusal()}. {self.base_version} keeps answering and the "
+                "corrections stay waiting; check them (a wrong correction is often the cause)."
+            )
         return "\n".join(lines)
+
+    def refusal(self) -> str:
+        """Why the retrained model was not adopted ("" when it was)."""
+        if self.accepted:
+            return ""
+        if self.fixed_after <= self.fixed_before:
+            return "it did not learn any of the corrections"
+        return f"macro recall dropped by more than {MAX_REGRESSION:.2f}"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -159,10 +191,14 @@ def retrain_sentiment(
         data_dir: ../shared/data, for the held-out check; None skips it.
         eval_sample: Score only this many held-out tweets (a random, seeded sample).
 
+    Returns:
+        The report; the model is saved (and answers from then on) only when
+        ``report.accepted``.
+
     Raises:
         InputError: There are no sentiment corrections to learn from.
     """
-    from analytics.sentiment import load_default_scorer
+    from analytics.sentiment import LABELS, load_default_scorer
     from analytics.sentiment._metrics import score_split
     from analytics.sentiment._train import read_tweeteval_val
 
@@ -194,18 +230,30 @@ def retrain_sentiment(
         split_name = split.name
         heldout_before = score_split(split.name, gold, base.predict(split_texts)).macro_recall
         heldout_after = score_split(split.name, gold, new.predict(split_texts)).macro_recall
+    guard_gold = [LABELS[i] for i in base.stack_targets_]
+    guard_before = score_split("stack", guard_gold, base.predict_stack_rows()).macro_recall
+    guard_after = score_split("stack", guard_gold, new.predict_stack_rows()).macro_recall
+    drops = [guard_before - guard_after]
+    if heldout_before is not None and heldout_after is not None:
+        drops.append(heldout_before - heldout_after)
+    learned_more = sum(e.after == e.corrected_to for e in examples) > sum(
+        e.before == e.corrected_to for e in examples
+    )
+    accepted = learned_more and max(drops) <= MAX_REGRESSION
     target = sentiment_model_dir(settings)
-    staging = target.with_name(target.name + ".new")
-    shutil.rmtree(staging, ignore_errors=True)
-    new.save(staging, {"retrained_from": base.version,
-                       "corrections": {"count": len(corrections), "weight": weight,
-                                       "feedback_ids": [c.feedback_id for c in corrections]}})  # fmt: skip
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    if accepted:
+        staging = target.with_name(target.name + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        new.save(staging, {"retrained_from": base.version,
+                           "corrections": {"count": len(corrections), "weight": weight,
+                                           "feedback_ids": [c.feedback_id for c in corrections]}})  # fmt: skip
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
     report = RetrainReport(
         corrections=len(corrections), weight=weight, base_version=base.version,
         new_version=new.version, examples=examples, heldout_split=split_name,
-        heldout_before=heldout_before, heldout_after=heldout_after, model_dir=str(target),
+        heldout_before=heldout_before, heldout_after=heldout_after, guard_before=guard_before,
+        guard_after=guard_after, accepted=accepted, model_dir=str(target),
     )  # fmt: skip
     with workspace.connect() as con:
         record_audit(

@@ -269,6 +269,20 @@ class BeaconSentimentModel(BaseEstimator):
         refitted._digest = None
         return refitted, weight
 
+    def predict_stack_rows(self) -> list[str]:
+        """Labels the stacker gives its own stored training rows, shape (n_stack,).
+
+        Those rows come from texts the encoder never trained on, so comparing two models'
+        answers on them is a cheap regression check that needs no corpus.
+        """
+        self._check_fitted()
+        if not hasattr(self, "stack_features_"):
+            raise NotFittedError(
+                "this sentiment artifact has no stored stacking rows; rebuild it with "
+                "`beacon sentiment train`"
+            )
+        return [LABELS[i] for i in self.stacker_.predict(self.stack_features_)]
+
     # -- persistence ---------------------------------------------------------------------
     def save(self, folder: Path, extra_metadata: dict[str, Any] | None = None) -> Path:
         """Write ``beacon-sentiment.npz`` and ``beacon-sentiment.json`` into ``folder``.

@@ -43,7 +43,7 @@ def retrain(
                 settings, data_dir=data_dir or settings.data_dir, eval_sample=eval_sample
             )
         scored = None
-        if rescore:
+        if rescore and report.accepted:
             current_scorer.cache_clear()
             scored = score_posts(Workspace(settings.workspace_path), current_scorer()).scored
         if as_json:
@@ -52,7 +52,8 @@ def retrain(
         console.print(report.text(), markup=False, highlight=False)
         if scored is not None:
             console.print(f"Rescored {scored} workspace posts with {report.new_version}.")
-        console.print("Restart the bot (`make run`) so its answers use the retrained model.")
+        if report.accepted:
+            console.print("Restart the bot (`make run`) so its answers use the retrained model.")
 
     run_command(body)
 

@@ -85,6 +85,8 @@ def test_retrain_learns_the_correction_and_the_bot_reports_it(
     post_id, text, wanted = _misjudged_post(services)
     _say(ActionRecordFeedback(), f"{post_id} is {wanted}, you got it wrong")
     report = retrain_sentiment(services.settings)
+    assert report.accepted, report.text()
+    assert report.guard_before - report.guard_after <= 0.02
     assert report.corrections == 1 and report.fixed_before == 0 and report.fixed_after == 1
     assert report.examples[0].before != wanted and report.examples[0].after == wanted
     assert report.heldout_split is None and "absent" in report.text()
@@ -99,6 +101,23 @@ def test_retrain_learns_the_correction_and_the_bot_reports_it(
     )
 
 
+def test_a_correction_that_would_harm_the_model_is_not_adopted(services: Services) -> None:
+    """A confident complaint "corrected" to positive: the model must not follow blindly."""
+    with services.workspace.connect() as con:
+        rows = con.execute(
+            "SELECT post_id, text FROM posts WHERE text ILIKE '%terrible service%' ORDER BY post_id"
+        ).fetchall()
+    proba = load_default_scorer().predict_proba([text for _, text in rows])
+    post_id = str(rows[int(np.argmax(proba[:, LABELS.index("negative")]))][0])
+    _say(ActionRecordFeedback(), f"{post_id} is positive, you got it wrong")
+    report = retrain_sentiment(services.settings)
+    assert not report.accepted and report.refusal()
+    assert "Not adopted" in report.text()
+    assert not (sentiment_model_dir(services.settings) / "beacon-sentiment.json").exists()
+    status = _say(ActionFeedbackStatus(), "what did my corrections change")
+    assert "was not adopted" in status and "still waiting" in status
+
+
 def test_retrain_without_corrections_says_how_to_give_one(services: Services) -> None:
     with pytest.raises(InputError, match="no sentiment corrections to learn from yet"):
         retrain_sentiment(services.settings)
@@ -111,8 +130,9 @@ def test_retrain_reports_the_heldout_split(services: Services, shared_data_dir: 
     report = retrain_sentiment(services.settings, data_dir=shared_data_dir, eval_sample=300)
     assert report.heldout_split is not None
     assert report.heldout_before is not None and report.heldout_after is not None
-    # One correction must not wreck the model on tweets it never saw.
-    assert abs(report.heldout_after - report.heldout_before) < 0.05
+    # Adopted only when it did not lose more than MAX_REGRESSION on tweets it never saw.
+    if report.accepted:
+        assert report.heldout_before - report.heldout_after <= 0.02
 
 
 def test_learn_corrections_rejects_bad_input() -> None:
