@@ -13,6 +13,10 @@ Each day of the asked period is compared with a rolling, weekday-aware baseline 
   the baseline's daily shares; the scale is the binomial standard error √(p(1−p)/n) times a
   robust over-dispersion factor (≥ 1) from the MAD of the baseline's standardised residuals.
 
+The baseline only counts days since the platform's data begins, and a day is tested only
+once :data:`MIN_HISTORY_DAYS` of data precede it, so a new workspace's first posts are not
+"jumps" from the empty days before it.
+
 A day is anomalous when its robust z (observed − expected) / scale reaches ``sensitivity``
 in absolute value. Anomalous days of the same platform, metric and direction separated by at
 most ``cooldown_days`` quiet days merge into one :class:`Alert` (consecutive days always do), whose drivers are the most distinctive
@@ -38,6 +42,7 @@ from analytics.exceptions import AnalysisInputError
 from analytics.periods import Period, format_range
 
 __all__ = [
+    "MIN_HISTORY_DAYS",
     "MIN_SHARE_POSTS",
     "Alert",
     "AnomalyReport",
@@ -51,6 +56,9 @@ __all__ = [
 
 MAD_TO_SD = 1.4826
 MIN_SHARE_POSTS = 10
+#: Days of data a platform needs before a day can be tested: before that, the baseline
+#: would be mostly the empty days before the workspace's data begins.
+MIN_HISTORY_DAYS = 14
 PLATFORM_NAMES = {"twitter": "Twitter/X", "instagram": "Instagram", "facebook": "Facebook"}
 
 _STOP_WORDS_TEXT = """a about above after again against all am an and any are as at be because
@@ -343,13 +351,24 @@ def _anscombe(counts: np.ndarray) -> np.ndarray:
 
 
 def _volume_checks(
-    platform: str, days: list[date], totals: np.ndarray, first: int, baseline_days: int
+    platform: str,
+    days: list[date],
+    totals: np.ndarray,
+    first: int,
+    baseline_days: int,
+    data_start: int,
 ) -> list[DayCheck]:
     weekdays = np.array([d.weekday() for d in days])
     stabilised = _anscombe(totals)
     checks = []
     for i in range(first, len(days)):
-        window = slice(i - baseline_days, i)
+        if i - data_start < MIN_HISTORY_DAYS:
+            checks.append(
+                DayCheck(days[i], platform, "volume", float(totals[i]), 0.0, 0.0,
+                         int(totals[i]), tested=False)
+            )  # fmt: skip
+            continue
+        window = slice(max(i - baseline_days, data_start), i)
         raw, values, wds = totals[window], stabilised[window], weekdays[window]
         profile = {wd: float(np.median(values[wds == wd])) for wd in set(wds.tolist())}
         centre = profile.get(int(weekdays[i]), float(np.median(values)))
@@ -371,12 +390,13 @@ def _share_checks(
     negatives: np.ndarray,
     first: int,
     baseline_days: int,
+    data_start: int,
 ) -> list[DayCheck]:
     checks = []
     for i in range(first, len(days)):
         n_i = int(totals[i])
         share = negatives[i] / n_i if n_i else 0.0
-        window = slice(i - baseline_days, i)
+        window = slice(max(i - baseline_days, data_start), i)
         n, k = totals[window], negatives[window]
         usable = n >= MIN_SHARE_POSTS
         if n_i < MIN_SHARE_POSTS or usable.sum() < 7:
@@ -575,14 +595,25 @@ def detect_anomalies(
         if name in series:
             series[name][0][index[day]] = total
             series[name][1][index[day]] = negative
+    # Where each platform's data begins (any post, brand talk or not), as an index in days.
+    began = dict(
+        con.execute(
+            "SELECT platform, min(CAST(posted_at AS DATE)) FROM posts GROUP BY 1"
+        ).fetchall()
+    )
+    data_start = {
+        name: max(0, (began[name] - first_day).days) if name in began else 0 for name in platforms
+    }
     checks: list[DayCheck] = []
     alerts: list[Alert] = []
     baseline = days[:baseline_days]
     for name in platforms:
         totals, negatives = series[name]
         for metric_checks in (
-            _volume_checks(name, days, totals, baseline_days, baseline_days),
-            _share_checks(name, days, totals, negatives, baseline_days, baseline_days),
+            _volume_checks(name, days, totals, baseline_days, baseline_days, data_start[name]),
+            _share_checks(
+                name, days, totals, negatives, baseline_days, baseline_days, data_start[name]
+            ),
         ):
             checks += metric_checks
             flagged = [c for c in metric_checks if c.tested and abs(c.z) >= sensitivity]

@@ -9,7 +9,12 @@ import duckdb
 import numpy as np
 import pytest
 
-from analytics.anomalies import AnomalyReport, detect_anomalies, distinctive_terms
+from analytics.anomalies import (
+    MIN_HISTORY_DAYS,
+    AnomalyReport,
+    detect_anomalies,
+    distinctive_terms,
+)
 from analytics.exceptions import AnalysisInputError
 from analytics.periods import Period, parse_period
 from beacon.scoring import current_scorer
@@ -81,6 +86,21 @@ def test_normal_weekly_rhythm_is_not_flagged(demo: DemoWorkspace) -> None:
     weekend = np.mean([c.expected for c in volume if c.day.weekday() >= 5])
     weekday = np.mean([c.expected for c in volume if c.day.weekday() < 5])
     assert weekend < 0.85 * weekday
+
+
+def test_the_first_weeks_of_data_are_not_jumps_from_nothing(demo: DemoWorkspace) -> None:
+    with demo.workspace.connect(read_only=True) as con:
+        (first,) = con.execute("SELECT min(CAST(posted_at AS DATE)) FROM posts").fetchone() or (
+            None,
+        )
+    assert first is not None
+    report = _detect(demo, Period(first, first + timedelta(days=27), "the first four weeks"))
+    assert [a for a in report.alerts if a.metric == "volume"] == []
+    volume = [c for c in report.checks if c.metric == "volume"]
+    untested = {c.day for c in volume if not c.tested}
+    assert untested == {first + timedelta(days=k) for k in range(MIN_HISTORY_DAYS)}
+    twitter = [c for c in volume if c.tested and c.platform == "twitter"]
+    assert twitter and all(c.expected > 0 for c in twitter)  # baselines from real days only
 
 
 def test_false_alarm_rate_on_demo_days_outside_the_spike(demo: DemoWorkspace) -> None:
