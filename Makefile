@@ -67,7 +67,7 @@ test: venv browser lint ## Everything: lint, rasa data validate, the pytest suit
 unit: $(APP_STAMP) ## The pytest suite without the end-to-end tests
 	$(APP_VENV)/bin/pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
-BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality influencers sentiment engagement widget_channels
+BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality knowledge_posts influencers sentiment engagement widget_channels vision
 
 bench: venv train ## Run the benchmarks (BENCHMARKS="a b" for some); results: docs/benchmarks.md
 	@for b in $(BENCHMARKS); do echo "== benchmarks.$$b"; $(APP_VENV)/bin/python -m benchmarks.$$b || exit 1; done

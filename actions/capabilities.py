@@ -50,7 +50,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("action_rank_influencers", "influencers that fit a topic and budget",
                "which influencers fit trail running under 5k?", _STAFF, True),
     Capability("action_tag_image", "what is in an image or video, and whether it is brand-safe",
-               "what's in this image?", _STAFF, False),
+               "tag the image in ig-000045", _STAFF, True),
     Capability("action_request_digest", "the weekly insight digest",
                "send me the weekly summary", _STAFF, True),
     Capability("action_record_feedback", "corrections to my answers, so the models learn",

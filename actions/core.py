@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -9,9 +12,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.capabilities import help_text
-from actions.parsing import corrected_label, feedback_verdict, mentioned_post_ids
+from actions.parsing import (
+    corrected_label,
+    engagement_outcome,
+    feedback_verdict,
+    mentioned_post_ids,
+)
 from actions.services import Services
-from beacon.retrain import last_retrain, sentiment_correction, sentiment_corrections
+from beacon.retrain import (
+    ENGAGEMENT_TARGET,
+    engagement_correction,
+    engagement_corrections,
+    last_retrain,
+    sentiment_correction,
+    sentiment_corrections,
+)
 from beacon.workspace import fetch_one, record_audit, utc_now
 
 
@@ -33,8 +48,11 @@ class ActionRecordFeedback(BeaconAction):
 
     A staff correction that names a workspace post and one sentiment label ("fb-m000324
     is negative, not positive") is stored in a structured form that ``beacon retrain``
-    learns from; customers' corrections are kept as text only, so nobody outside the
-    team can steer the models.
+    learns from; so is one that states how one of the brand's own posts really did
+    ("ig-000045 actually did badly", "tw-000123 should have been a top post", or "that's
+    wrong, it should have been a top post" after an answer about one post), which
+    recalibrates the engagement model. Customers' corrections are kept as text only, so
+    nobody outside the team can steer the models.
     """
 
     action_name = "action_record_feedback"
@@ -48,18 +66,19 @@ class ActionRecordFeedback(BeaconAction):
         with services.workspace.connect() as con:
             last = fetch_one(
                 con,
-                "SELECT audit_id, kind FROM audit WHERE conversation_id = ? "
+                "SELECT audit_id, kind, inputs FROM audit WHERE conversation_id = ? "
                 "AND kind <> 'refused_staff_only' ORDER BY created_at DESC LIMIT 1",
                 [tracker.sender_id],
             )
-            audit_id, kind = last if last else (None, None)
-            learned = (
-                self._sentiment_correction(con, text) if audience_of(tracker) == STAFF else None
-            )
-            if learned or (verdict == "down" and corrected_label(text)):
+            audit_id, kind, inputs = last if last else (None, None, None)
+            staff = audience_of(tracker) == STAFF
+            outcome = self._engagement_correction(con, text, kind, inputs) if staff else None
+            learned = self._sentiment_correction(con, text) if staff and not outcome else None
+            if learned or outcome or (verdict == "down" and corrected_label(text)):
                 verdict = "correction"  # "X is negative, not positive" carries the right answer
             correction = (
                 sentiment_correction(*learned) if learned
+                else engagement_correction(*outcome) if outcome
                 else text if verdict == "correction" else None
             )  # fmt: skip
             feedback_id = record_audit(
@@ -74,8 +93,18 @@ class ActionRecordFeedback(BeaconAction):
                 [feedback_id, utc_now(), tracker.sender_id, audit_id, verdict, correction, text],
             )
             pending = len(sentiment_corrections(con)) if learned else 0
+            pending_engagement = len(engagement_corrections(con)) if outcome else 0
         about = f"my last answer ({kind.replace('_', ' ')})" if kind else "this conversation"
-        if learned:
+        if outcome:
+            post_id, label = outcome
+            reply = (
+                f"Thanks — noted that post {post_id} "
+                + ("was a top post" if label == "top" else "was not a top post")
+                + " for its account. The engagement model's calibration learns it at the next "
+                f"retrain (`beacon retrain`); {pending_engagement} engagement correction(s) "
+                "are waiting."
+            )
+        elif learned:
             post_id, label = learned
             reply = (
                 f"Thanks — noted that post {post_id} is {label}. The sentiment model learns it "
@@ -89,6 +118,33 @@ class ActionRecordFeedback(BeaconAction):
             reply = f"Sorry about that. I've noted that {about} missed the mark; tell me what the right answer is and I'll save it too."
         dispatcher.utter_message(text=reply)
         return []
+
+    @staticmethod
+    def _engagement_correction(
+        con: duckdb.DuckDBPyConnection, text: str, kind: str | None, inputs: str | None
+    ) -> tuple[str, str] | None:
+        """``(post_id, "top" | "not_top")`` when ``text`` states how one own post did.
+
+        The post is the one named in ``text``, else the one the last answer explained.
+        """
+        outcome = engagement_outcome(text)
+        if outcome is None:
+            return None
+        ids = mentioned_post_ids(text)
+        if not ids and kind == "post_explanation" and inputs:
+            explained = json.loads(inputs).get("post_id")
+            ids = [str(explained).lower()] if explained else []
+        if not ids:
+            return None
+        own = fetch_one(con, "SELECT value FROM meta WHERE key = 'own_accounts'")
+        accounts = list(json.loads(own[0])) if own and own[0] else None
+        query = "SELECT post_id FROM posts WHERE list_contains(?, lower(post_id))"
+        params: list[object] = [ids]
+        if accounts:
+            query += " AND list_contains(?, account)"
+            params.append(accounts)
+        known = [row[0] for row in con.execute(query, params).fetchall()]
+        return (known[0], outcome) if len(known) == 1 else None
 
     @staticmethod
     def _sentiment_correction(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, str] | None:
@@ -119,11 +175,14 @@ class ActionFeedbackStatus(BeaconAction):
                 con.execute("SELECT verdict, count(*) FROM feedback GROUP BY 1").fetchall()
             )
             pending = sentiment_corrections(con)
+            engagement = engagement_corrections(con)
             last = last_retrain(con)
+            recalibrated = last_retrain(con, ENGAGEMENT_TARGET)
         lines = [
             f"I hold {sum(counts.values())} piece(s) of feedback: {counts.get('up', 0)} 👍, "
             f"{counts.get('down', 0)} 👎 and {counts.get('correction', 0)} correction(s); "
-            f"{len(pending)} of the corrections teach the sentiment model about a post."
+            f"{len(pending)} of the corrections teach the sentiment model about a post and "
+            f"{len(engagement)} tell the engagement model how a post really did."
         ]
         if last and not last.get("accepted", True):
             lines.append(
@@ -151,5 +210,35 @@ class ActionFeedbackStatus(BeaconAction):
                 )
         else:
             lines.append("The models have not been retrained from feedback yet (`beacon retrain`).")
+        lines.extend(_recalibration_lines(recalibrated))
         dispatcher.utter_message(text="\n".join(lines))
         return []
+
+
+def _recalibration_lines(last: dict[str, Any] | None) -> list[str]:
+    """What the last engagement recalibration (a ``retrain`` audit's output) changed."""
+    if not last:
+        return ["The engagement model has not been recalibrated yet (`beacon retrain`)."]
+    before, after = last["before"], last["after"]
+    sources = (
+        f"{last['corrections']} engagement correction(s) and {last['outcome_rows']} post(s) "
+        "published since it was trained"
+    )
+    checked = (
+        f"held-out calibration error (ECE) {before['ece']:.3f} → {after['ece']:.3f}, "
+        f"Brier {before['brier']:.3f} → {after['brier']:.3f}"
+    )
+    if not last["accepted"]:
+        return [
+            f"The last engagement recalibration (from {sources}) was not adopted: {checked}, "
+            f"so {last['base_version']} keeps answering."
+        ]
+    line = f"The last engagement recalibration used {sources}: {checked}"
+    examples = last.get("examples") or []
+    if examples:
+        e = examples[0]
+        line += (
+            f"; e.g. {e['post_id']} ({e['corrected_to'].replace('_', ' ')}) went "
+            f"{e['before']:.0%} → {e['after']:.0%} chance of a top-30% post"
+        )
+    return [line + f". It answers as {last['new_version']}."]

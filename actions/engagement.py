@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,10 +15,19 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
 from actions.formatting import platform_name
-from actions.parsing import SlotValueError, parse_platform
+from actions.parsing import PostReference, SlotValueError, parse_platform, post_reference
 from actions.services import Services
 from analytics.engagement import Draft, EngagementModel
+from beacon.exceptions import BeaconError
 from beacon.workspace import fetch_one, get_meta, record_audit
+from knowledge import SimilarPost
+
+logger = logging.getLogger(__name__)
+
+POST_INDEX_SOURCE = "index:posts"
+QUOTE_CHARS = 80
+MAX_CANDIDATES = 8  # posts offered as buttons when "our post from Tuesday" is ambiguous
+ASK_POST_ID = "Give me its id, like tw-000123 or ig-000045."
 
 
 def _next_hour() -> datetime:
@@ -42,6 +55,51 @@ def _recommendation_lines(model: EngagementModel, draft: Draft) -> list[str]:
     return ["What would raise it:"] + [f"• {r.text()}" for r in recommendations]
 
 
+def similar_post_line(post: SimilarPost) -> str:
+    """``tw-000123 (top 30%, 4.1% engagement, 12 Oct) “…”``: one similar post and its outcome."""
+    facts = []
+    if post.top_30 is not None:
+        facts.append("top 30%" if post.top_30 else "below top 30%")
+    if post.engagement_rate is not None:
+        facts.append(f"{100 * post.engagement_rate:.1f}% engagement")
+    else:
+        facts.append(f"{post.engagement:,} likes+comments+shares")
+    facts.append(f"{post.published_at.day} {post.published_at:%b}")
+    text = " ".join(post.text.split())
+    if len(text) > QUOTE_CHARS:
+        text = text[: QUOTE_CHARS - 1].rstrip() + "…"
+    return f"{post.post_id} ({', '.join(facts)}) “{text}”"
+
+
+def similar_posts_lines(heading: str, posts: Sequence[SimilarPost]) -> list[str]:
+    """The heading and one bullet per post; nothing when there are no posts."""
+    if not posts:
+        return []
+    return [heading] + [f"• {similar_post_line(post)}" for post in posts]
+
+
+def _similar_posts(services: Services, con: Any, **query: Any) -> list[SimilarPost]:
+    """Neighbours from the post index, or none when it is missing or unusable."""
+    index = services.post_index()
+    if index is None:
+        return []
+    try:
+        return index.similar(con=con, **query)
+    except BeaconError as error:
+        logger.warning("similar posts left out: %s", error)
+        return []
+
+
+def _post_index_source(posts: Sequence[SimilarPost], services: Services) -> str:
+    index = services.post_index()
+    if not posts or index is None:
+        return ""
+    return (
+        f" Similar posts: our post index (closest in meaning; outcomes as of "
+        f"{index.updated_at:%d %b})."
+    )
+
+
 class ActionPredictEngagement(BeaconAction):
     """How a draft will do (calibrated probability), why, and what would raise it."""
 
@@ -62,27 +120,126 @@ class ActionPredictEngagement(BeaconAction):
                 text=text, account=_account_key(con, platform, model), posted_at=_next_hour()
             )
             explanation = model.explain(draft)
+            similar = _similar_posts(services, con, text=text, k=2, platform=platform)
             reply = "\n".join(
                 [
                     f"Draft for {platform_name(platform)}, posted at {draft.posted_at:%H:%M} UTC, "
                     "text only:",
                     explanation.text(),
                     *_recommendation_lines(model, draft),
+                    *similar_posts_lines("Our posts most like your draft:", similar),
                     "Source: the engagement ensemble trained on our own posts in the workspace; "
-                    "the probability is calibrated on held-out posts.",
+                    "the probability is calibrated on held-out posts."
+                    + _post_index_source(similar, services),
                 ]
             )
             record_audit(
                 con,
                 kind="engagement_prediction",
                 inputs={"text": text, "platform": platform, "posted_at": draft.posted_at},
-                sources=["model:engagement-ensemble", "workspace:posts"],
+                sources=["model:engagement-ensemble", "workspace:posts"]
+                + ([POST_INDEX_SOURCE] if similar else []),
                 output=reply,
-                model_version="engagement-ensemble-1",
+                model_version=services.engagement().version,
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
         return [SlotSet("draft_text", None)]
+
+
+@dataclass(frozen=True)
+class PostCandidate:
+    """One of our posts that matches a reference like "our post from Tuesday"."""
+
+    post_id: str
+    platform: str
+    posted_at: datetime
+    text: str
+
+    def line(self) -> str:
+        """``tw-000123 (Twitter, 09:00 UTC) “…”``."""
+        text = " ".join(self.text.split())
+        if len(text) > QUOTE_CHARS:
+            text = text[: QUOTE_CHARS - 1].rstrip() + "…"
+        return (
+            f"{self.post_id} ({platform_name(self.platform)}, "
+            f"{self.posted_at:%d %b %H:%M} UTC) “{text}”"
+        )
+
+
+def _post_reference(tracker: Tracker, post_id: str, services: Services) -> PostReference | None:
+    """The day (and platform) the latest message names a post by, unless it names an id."""
+    latest = tracker.latest_message or {}
+    message = str(latest.get("text") or "")
+    named = any(e.get("entity") == "post_id" for e in latest.get("entities") or [])
+    if named or (post_id and post_id.lower() in message.lower()):
+        return None
+    return post_reference(message, services.today())
+
+
+def referenced_posts(con: Any, reference: PostReference, today: date) -> list[PostCandidate]:
+    """Our own posts that ``reference`` can mean, latest first.
+
+    A day gives every post of ours that went out that UTC day (on the platform, when
+    named), at most :data:`MAX_CANDIDATES` + 1 so the caller can tell there were more;
+    "latest" gives our latest post up to ``today``.
+    """
+    own = list(get_meta(con, "own_accounts", []))
+    if not own:
+        return []
+    where = [f"account IN ({', '.join('?' * len(own))})"]
+    params: list[Any] = [*own]
+    if reference.platform:
+        where.append("platform = ?")
+        params.append(reference.platform)
+    if reference.day is not None:
+        where.append("CAST(posted_at AS DATE) = ?")
+        params.append(reference.day)
+    else:
+        where.append("CAST(posted_at AS DATE) <= ?")
+        params.append(today)
+    params.append(1 if reference.latest else MAX_CANDIDATES + 1)
+    rows = con.execute(
+        f"SELECT post_id, platform, posted_at, text FROM posts WHERE {' AND '.join(where)} "
+        "ORDER BY posted_at DESC, post_id LIMIT ?",
+        params,
+    ).fetchall()
+    return [PostCandidate(str(p), str(pl), at, str(t or "")) for p, pl, at, t in rows]
+
+
+def _where(reference: PostReference) -> str:
+    platform = f" {platform_name(reference.platform)}" if reference.platform else ""
+    return f"our{platform} posts"
+
+
+def no_post_text(reference: PostReference) -> str:
+    """What to say when no post of ours matches, naming the day looked at."""
+    if reference.latest:
+        return f"I found none of {_where(reference)} in the workspace. {ASK_POST_ID}"
+    return (
+        f"I found none of {_where(reference)} on {reference.label} (UTC). "
+        f"If it went out another day, {ASK_POST_ID[0].lower()}{ASK_POST_ID[1:]}"
+    )
+
+
+def which_post_question(
+    reference: PostReference, candidates: Sequence[PostCandidate]
+) -> tuple[str, list[dict[str, str]]]:
+    """The question listing several matching posts, and one button per post."""
+    shown = candidates[:MAX_CANDIDATES]
+    count = f"{len(shown)}+" if len(candidates) > MAX_CANDIDATES else f"{len(shown)}"
+    lines = [f"On {reference.label} we published {count} posts. Which one should I explain?"]
+    lines += [f"• {c.line()}" for c in shown]
+    if len(candidates) > MAX_CANDIDATES:
+        lines.append(f"Those are the latest {MAX_CANDIDATES}; name the platform or the id.")
+    buttons = [
+        {
+            "title": f"{c.post_id} ({platform_name(c.platform)} {c.posted_at:%H:%M})",
+            "payload": "/explain_post" + json.dumps({"post_id": c.post_id}),
+        }
+        for c in shown
+    ]
+    return "\n".join(lines), buttons
 
 
 class ActionExplainPost(BeaconAction):
@@ -94,8 +251,29 @@ class ActionExplainPost(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         post_id = (tracker.get_slot("post_id") or "").strip()
+        reference = _post_reference(tracker, post_id, services)
+        if reference is not None:
+            with services.workspace.connect() as con:
+                candidates = referenced_posts(con, reference, services.today())
+            if not candidates:
+                raise SlotValueError(no_post_text(reference))
+            if len(candidates) > 1:
+                text, buttons = which_post_question(reference, candidates)
+                dispatcher.utter_message(text=text, buttons=buttons)
+                return []
+            post_id = candidates[0].post_id
         if not post_id:
-            raise SlotValueError("Which post? Give me its id, like tw-000123 or ig-000045.")
+            raise SlotValueError(f"Which post? {ASK_POST_ID}")
+        self._explain(dispatcher, tracker, services, post_id)
+        return [SlotSet("post_id", post_id)] if reference is not None else []
+
+    def _explain(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        services: Services,
+        post_id: str,
+    ) -> None:
         model = services.engagement()
         with services.workspace.connect() as con:
             row = fetch_one(
@@ -114,25 +292,30 @@ class ActionExplainPost(BeaconAction):
                 )
             draft = Draft(text=text, account=key, posted_at=posted_at, media_type=media_type)
             explanation = model.explain(draft, now=posted_at)
+            similar = _similar_posts(
+                services, con, text=text, post_id=post_id, k=3, platform=platform
+            )
             reply = "\n".join(
                 [
                     f"{post_id} on {platform_name(platform)} ({posted_at:%d %b %Y %H:%M} UTC, "
                     f"{media_type}): it got {engagement:,} likes+comments+shares.",
                     "Before it went out, the model would have said: " + explanation.text(),
-                    "Source: the engagement ensemble and the post's row in the workspace.",
+                    *similar_posts_lines("Posts like this one:", similar),
+                    "Source: the engagement ensemble and the post's row in the workspace."
+                    + _post_index_source(similar, services),
                 ]
             )
             record_audit(
                 con,
                 kind="post_explanation",
                 inputs={"post_id": post_id},
-                sources=[f"workspace:posts/{post_id}", "model:engagement-ensemble"],
+                sources=[f"workspace:posts/{post_id}", "model:engagement-ensemble"]
+                + ([POST_INDEX_SOURCE] if similar else []),
                 output=reply,
-                model_version="engagement-ensemble-1",
+                model_version=services.engagement().version,
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
-        return []
 
 
 class ActionRecommendContent(BeaconAction):
@@ -168,20 +351,35 @@ class ActionRecommendContent(BeaconAction):
                 posted_at=_next_hour(),
                 media_type=latest[2] if latest and not draft_text else "none",
             )
+            similar = (
+                _similar_posts(
+                    services,
+                    con,
+                    text=template,
+                    post_id=None if draft_text or not latest else latest[0],
+                    k=2,
+                    platform=platform,
+                    top_30_only=True,
+                )
+                if template.strip()
+                else []
+            )
             lines = [
                 f"For {platform_name(platform)}, using {source} as the template, posted next hour:",
                 *_recommendation_lines(model, draft),
+                *similar_posts_lines("Similar posts of ours that made the top 30%:", similar),
                 "Source: the engagement ensemble trained on our own posts; "
-                "each change is scored by the calibrated model, with how many members agree.",
+                "each change is scored by the calibrated model, with how many members agree."
+                + _post_index_source(similar, services),
             ]
             reply = "\n".join(lines)
             record_audit(
                 con,
                 kind="content_recommendation",
                 inputs={"platform": platform, "template": template},
-                sources=["model:engagement-ensemble"],
+                sources=["model:engagement-ensemble"] + ([POST_INDEX_SOURCE] if similar else []),
                 output=reply,
-                model_version="engagement-ensemble-1",
+                model_version=services.engagement().version,
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)

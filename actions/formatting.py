@@ -9,6 +9,7 @@ from analytics.sentiment import LABELS
 PLATFORM_NAMES = {
     "twitter": "Twitter/X", "instagram": "Instagram", "facebook": "Facebook", "reddit": "Reddit",
     "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube", "other": "other platforms",
+    "support": "support chats",
 }  # fmt: skip
 
 

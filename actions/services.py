@@ -7,6 +7,7 @@ fixed "today"), so no action reaches for a global of its own.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -17,11 +18,14 @@ from pathlib import Path
 from analytics.embeddings import get_encoder
 from analytics.engagement import EngagementModel
 from analytics.sentiment import SentimentScorer
+from beacon.digest import SlackPoster
 from beacon.exceptions import ConfigError
 from beacon.scoring import current_scorer
 from beacon.settings import Settings, get_settings
-from beacon.workspace import Workspace
-from knowledge import KnowledgeBase
+from beacon.workspace import Pseudonymizer, Workspace
+from knowledge import KnowledgeBase, KnowledgeError, PostIndex, default_post_index_dir
+
+logger = logging.getLogger(__name__)
 
 
 def _utc_today() -> date:
@@ -71,6 +75,7 @@ class Services:
         knowledge_dir: The knowledge index folder (None: the default under home).
         engagement_dir: The saved engagement ensemble (None: none available).
         engagement_cache_dir: Its embedding cache.
+        post_index_dir: The similar-posts index (None: ``post-index`` next to the workspace).
         today: Returns "today" (UTC); injectable so tests can pin the date.
     """
 
@@ -81,20 +86,32 @@ class Services:
     knowledge_dir: Path | None = None
     engagement_dir: Path | None = None
     engagement_cache_dir: Path | None = None
+    post_index_dir: Path | None = None
     today: Callable[[], date] = field(default=_utc_today)
     _knowledge: KnowledgeBase | None = field(default=None, init=False, repr=False)
     _engagement: EngagementModel | None = field(default=None, init=False, repr=False)
+    _engagement_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _post_index: tuple[tuple[int, int], PostIndex | None] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def engagement(self) -> EngagementModel:
-        """The engagement ensemble trained by `beacon demo` / `beacon engagement train`."""
-        if self._engagement is None:
-            folder = self.engagement_dir
-            if folder is None or not folder.is_dir():
-                raise ConfigError(
-                    "there is no trained engagement model yet; run `beacon engagement train` "
-                    "(or `beacon demo`) first"
-                )
+        """The engagement ensemble trained by `beacon demo` / `beacon engagement train`.
+
+        Reloaded when its ``model.json`` changes (``beacon retrain`` recalibrates it in
+        place), so the running server answers with the adopted model without a restart.
+        """
+        folder = self.engagement_dir
+        if folder is None or not folder.is_dir():
+            raise ConfigError(
+                "there is no trained engagement model yet; run `beacon engagement train` "
+                "(or `beacon demo`) first"
+            )
+        info = (folder / "model.json").stat()
+        stamp = (info.st_mtime_ns, info.st_size)
+        if self._engagement is None or stamp != self._engagement_stamp:
             self._engagement = EngagementModel.load(folder, cache_dir=self.engagement_cache_dir)
+            self._engagement_stamp = stamp
         return self._engagement
 
     def knowledge(self) -> KnowledgeBase:
@@ -102,6 +119,38 @@ class Services:
         if self._knowledge is None:
             self._knowledge = KnowledgeBase.open(self.knowledge_dir)
         return self._knowledge
+
+    def pseudonymizer(self) -> Pseudonymizer:
+        """The workspace's pseudonymiser (its key from the settings)."""
+        return Pseudonymizer(self.settings.pseudonym_key())
+
+    def slack(self) -> SlackPoster | None:
+        """The Slack adapter (hand-offs to staff), or None when Slack is not configured."""
+        try:
+            return SlackPoster.from_env(timeout_s=self.settings.http_timeout_s)
+        except ConfigError:
+            return None
+
+    def post_index(self) -> PostIndex | None:
+        """The similar-posts index, or None while there is none (answers then leave it out).
+
+        Reloaded when ``beacon knowledge index-posts`` rewrites it; a damaged index is
+        logged and left unused rather than failing the answer it would decorate.
+        """
+        folder = self.post_index_dir or default_post_index_dir(self.workspace.path)
+        try:
+            stat = (folder / "manifest.json").stat()
+        except OSError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if self._post_index is None or self._post_index[0] != stamp:
+            loaded: PostIndex | None = None
+            try:
+                loaded = PostIndex.open(folder)
+            except KnowledgeError as error:
+                logger.warning("post index unusable, answering without similar posts: %s", error)
+            self._post_index = (stamp, loaded)
+        return self._post_index[1]
 
     def warm_up(self) -> None:
         """Load models now, so the first question is not the slow one."""
@@ -111,6 +160,7 @@ class Services:
             self.knowledge()
         if self.engagement_dir is not None and self.engagement_dir.exists():
             self.engagement()
+        self.post_index()
 
 
 _override: Services | None = None

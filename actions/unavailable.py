@@ -2,6 +2,8 @@
 
 Each says so in one honest sentence (the only placeholder replies allowed);
 the issue that builds a capability replaces its class here with the real one.
+Every capability is built today (``action_tag_image`` moved to actions/vision.py),
+so only the base is left, for the next one.
 """
 
 from __future__ import annotations
@@ -20,7 +22,3 @@ class _NotAvailableYet(BeaconAction):
     ) -> Events:
         dispatcher.utter_message(text=not_available_text(self.action_name))
         return []
-
-
-class ActionTagImage(_NotAvailableYet):
-    action_name = "action_tag_image"

@@ -40,6 +40,7 @@ import numpy as np
 
 from analytics.exceptions import AnalysisInputError
 from analytics.periods import Period, format_range
+from analytics.support import SUPPORT_PLATFORM
 
 __all__ = [
     "MIN_HISTORY_DAYS",
@@ -327,7 +328,9 @@ def distinctive_terms(
 
 
 def _brand_filter(brand_terms: list[str] | None, topic: str | None) -> tuple[str, list[Any]]:
-    clauses, params = [], []
+    # Support chats follow the widget's traffic, not public talk; listening reports them.
+    clauses: list[str] = [f" AND p.platform <> '{SUPPORT_PLATFORM}'"]
+    params: list[Any] = []
     if brand_terms:
         clauses.append(" AND regexp_matches(lower(p.text), ?)")
         params.append("|".join(re.escape(term.lower()) for term in brand_terms))

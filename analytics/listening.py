@@ -20,6 +20,7 @@ import pandas as pd
 
 from analytics.periods import Period
 from analytics.sentiment import LABELS
+from analytics.support import SUPPORT_PLATFORM
 
 if TYPE_CHECKING:
     from analytics.anomalies import Driver
@@ -113,7 +114,8 @@ def _filters(
 ) -> tuple[str, list[Any]]:
     clauses, params = [], []
     if brand_terms:
-        clauses.append("regexp_matches(lower(p.text), ?)")
+        # A support chat is talk to the brand whether or not it names it.
+        clauses.append(f"(p.platform = '{SUPPORT_PLATFORM}' OR regexp_matches(lower(p.text), ?))")
         params.append("|".join(re.escape(term.lower()) for term in brand_terms))
     if platform:
         clauses.append("p.platform = ?")

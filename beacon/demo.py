@@ -10,7 +10,9 @@ saved next to it) so tests and benchmarks can check that analytics find it:
 - engagement: follower-scaled counts with weekday, posting-hour and media effects;
 - a three-day negative spike on Twitter about soles peeling off (its cause);
 - experiments: one with a real effect, one without, one with a sample-ratio mismatch;
-- creators (beacon/demo_creators.py): two with bought engagement, one small lucky one.
+- creators (beacon/demo_creators.py): two with bought engagement, one small lucky one;
+- images (beacon/demo_media.py): synthetic pictures for image posts, with a planted effect
+  of colourfulness, brightness, faces and text overlays on their engagement.
 
 Everything is drawn from a seeded generator, so the same seed and end date
 give the same workspace.
@@ -22,16 +24,23 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from beacon.demo_creators import add_demo_creators
+from beacon.demo_media import MEDIA_DIR_NAME, add_demo_media
+from beacon.demo_support import add_demo_support
 from beacon.workspace import IngestReport, Pseudonymizer, Workspace, ingest_rows, set_meta, utc_now
+
+if TYPE_CHECKING:
+    from knowledge import PostIndexReport
 
 BRAND = "Trailbird"
 BRAND_HANDLE = "trailbird"
+#: Where customers can write to (the public FAQ says the same).
+SUPPORT_CONTACT = "support@trailbird.example"
 DAYS = 182
 PLATFORM_PREFIX = {"twitter": "tw", "instagram": "ig", "facebook": "fb"}
 
@@ -218,6 +227,7 @@ class DemoReport:
     posts: IngestReport
     manifest: dict[str, Any]
     manifest_path: Path
+    post_index: PostIndexReport | None = None
 
 
 def _choice(rng: np.random.Generator, weights: dict[str, float]) -> str:
@@ -379,6 +389,7 @@ def build_demo(
     end_date: date,
     seed: int = 7,
     manifest_path: Path | None = None,
+    post_index_dir: Path | None = None,
 ) -> DemoReport:
     """Write the demo brand into ``workspace`` (idempotent for the same seed and end date).
 
@@ -388,6 +399,8 @@ def build_demo(
         end_date: Last day of the six-month window (usually today, UTC).
         seed: Seed of the random generator.
         manifest_path: Where to save the manifest JSON (default: next to the workspace).
+        post_index_dir: Where the similar-posts index of the brand's own posts is built
+            or refreshed (default: ``post-index`` next to the workspace).
 
     Returns:
         The ingest report of the posts and the manifest of what was planted.
@@ -396,6 +409,10 @@ def build_demo(
     window_start = end_date - timedelta(days=DAYS - 1)
     spike_start = end_date - timedelta(days=SPIKE_OFFSET_DAYS)
     rows = _brand_posts(rng, window_start) + _mentions(rng, window_start, spike_start)
+    # Images for the image posts and their planted effect; own generator (see demo_media).
+    rows, media = add_demo_media(
+        rows, workspace.path.with_name(MEDIA_DIR_NAME), np.random.default_rng(seed + 3)
+    )
     campaigns = [
         (cid, name, objective, window_start + timedelta(days=start),
          window_start + timedelta(days=end), budget, f"{name}: {objective}")
@@ -433,6 +450,10 @@ def build_demo(
         creators = add_demo_creators(
             con, pseudonymizer, end_date=end_date, rng=np.random.default_rng(seed + 1)
         )
+        support = add_demo_support(
+            con, pseudonymizer, end_date=end_date, days=DAYS, spike_start=spike_start,
+            spike_days=SPIKE_DAYS, rng=np.random.default_rng(seed + 2),
+        )  # fmt: skip
         own = [pseudonymizer.account(BRAND_HANDLE)]
         manifest = {
             "brand": BRAND,
@@ -464,12 +485,18 @@ def build_demo(
             "experiments": {s["experiment_id"]: s["effect"] for s in EXPERIMENTS},
             "influencers": [f"inf-{h[0]}" for h in INFLUENCERS],
             "creators": creators,
+            "support": support,
+            "media": media,
         }
         set_meta(con, "own_accounts", own)
         set_meta(con, "brand", BRAND)
+        set_meta(con, "support_contact", SUPPORT_CONTACT)
         set_meta(con, "brand_terms", [BRAND, pseudonymizer.mention(BRAND_HANDLE)])
         set_meta(con, "demo_manifest", manifest)
     path = manifest_path or workspace.path.with_name("demo-manifest.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2))
-    return DemoReport(posts=report, manifest=manifest, manifest_path=path)
+    from knowledge import PostIndex  # the encoder stack loads only when a demo is built
+
+    post_index = PostIndex.update(workspace, post_index_dir)
+    return DemoReport(posts=report, manifest=manifest, manifest_path=path, post_index=post_index)

@@ -9,6 +9,17 @@ corrected post to the sentiment stacker's training rows
 the corrected examples and on the held-out TweetEval split (when ../shared/data is
 there), and saves the result to ``<home>/models/sentiment``, which
 :func:`beacon.scoring.current_scorer` prefers over the committed model from then on.
+
+*Engagement* is recalibrated, not retrained (:func:`retrain_engagement`). A staff member
+who says "ig-000045 actually did badly" or "tw-000123 should have been a top post" leaves
+``{"target": "engagement", "post_id": …, "label": "top" | "not_top"}`` in
+``feedback.correction`` (``label`` is the post's place against its account's recent
+posts: in the top 30% or not, the model's own target). Posts published after the model
+was trained are the other source: their real outcome is in the workspace. Only the
+calibrator of the saved ensemble (``<home>/models/engagement``) is refitted, on the
+model's stored calibration rows plus those, and adopted only when calibration on the
+held-out rows does not get worse by more than :data:`MAX_ECE_INCREASE` /
+:data:`MAX_BRIER_INCREASE`; the model version then gains a ``+cal-…`` suffix.
 """
 
 from __future__ import annotations
@@ -28,6 +39,16 @@ from beacon.workspace import Workspace, record_audit
 
 #: ``feedback.correction`` marker of a structured sentiment correction.
 SENTIMENT_TARGET = "sentiment"
+#: ``feedback.correction`` marker of a structured engagement correction.
+ENGAGEMENT_TARGET = "engagement"
+#: The labels of an engagement correction: in its account's top 30% or not.
+ENGAGEMENT_LABELS = ("top", "not_top")
+#: Largest rise in held-out ECE / Brier score a recalibrated engagement model may show
+#: and still replace the current one. Brier (a proper score) is the tight one; 15-bin ECE
+#: on the ~140 held-out rows of a brand like the demo's moves by several points when
+#: probabilities shift by one or two, so its allowance is wider.
+MAX_ECE_INCREASE = 0.03
+MAX_BRIER_INCREASE = 0.003
 #: Largest drop in macro recall (on the stacker's own rows, and on held-out tweets when
 #: they are there) a retrained model may show and still replace the current one.
 MAX_REGRESSION = 0.02
@@ -55,6 +76,22 @@ class Correction:
 
 def sentiment_corrections(con: duckdb.DuckDBPyConnection) -> list[Correction]:
     """Every post whose sentiment someone corrected, with its text, oldest first."""
+    return _corrections(con, SENTIMENT_TARGET)
+
+
+def engagement_correction(post_id: str, label: str) -> str:
+    """The ``feedback.correction`` value for "post ``post_id`` was (not) a top post"."""
+    if label not in ENGAGEMENT_LABELS:
+        raise InputError(f"an engagement correction is 'top' or 'not_top', got {label!r}")
+    return json.dumps({"target": ENGAGEMENT_TARGET, "post_id": post_id, "label": label})
+
+
+def engagement_corrections(con: duckdb.DuckDBPyConnection) -> list[Correction]:
+    """Every post whose engagement outcome someone corrected (latest per post), oldest first."""
+    return _corrections(con, ENGAGEMENT_TARGET)
+
+
+def _corrections(con: duckdb.DuckDBPyConnection, target: str) -> list[Correction]:
     rows = con.execute(
         """
         SELECT f.feedback_id, f.correction, p.text FROM feedback f
@@ -63,7 +100,7 @@ def sentiment_corrections(con: duckdb.DuckDBPyConnection) -> list[Correction]:
           AND json_extract_string(f.correction, '$.target') = ?
         ORDER BY f.created_at, f.feedback_id
         """,
-        [SENTIMENT_TARGET],
+        [target],
     ).fetchall()
     latest: dict[str, Correction] = {}
     for feedback_id, correction, text in rows:
@@ -267,9 +304,249 @@ def retrain_sentiment(
     return report
 
 
-def last_retrain(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    """The latest retrain report recorded in the audit table, or None."""
+def last_retrain(
+    con: duckdb.DuckDBPyConnection, target: str = SENTIMENT_TARGET
+) -> dict[str, Any] | None:
+    """The latest retrain report for ``target`` recorded in the audit table, or None."""
     row = con.execute(
-        "SELECT output FROM audit WHERE kind = 'retrain' ORDER BY created_at DESC LIMIT 1"
+        "SELECT output FROM audit WHERE kind = 'retrain' "
+        "AND json_extract_string(inputs, '$.target') = ? ORDER BY created_at DESC LIMIT 1",
+        [target],
     ).fetchone()
     return json.loads(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class EngagementExample:
+    """The calibrated probability of a top-30% post for one corrected post, before and after."""
+
+    post_id: str
+    text: str
+    corrected_to: str
+    before: float
+    after: float
+
+    @property
+    def moved_right(self) -> bool:
+        """Whether the probability moved toward the corrected outcome."""
+        return self.after > self.before if self.corrected_to == "top" else self.after < self.before
+
+
+@dataclass(frozen=True)
+class EngagementRetrainReport:
+    """The outcome of :func:`retrain_engagement`.
+
+    Attributes:
+        corrections: Corrected posts used (own posts the model can score).
+        correction_weight: Weight each correction got against one ordinary calibration row.
+        outcome_rows: Posts published after training whose outcome is now known.
+        fit_rows: Stored calibration rows (the stacker's out-of-fold scores) in the refit.
+            A quarter of them is held out for ``before``/``after``: both are calibrators
+            fitted on the other three quarters, without and with the new rows
+            (:func:`analytics.engagement.recalibrate`).
+        skipped: Corrected post ids left out (not one of the brand's own posts any more).
+        base_version: The model recalibrated.
+        new_version: The recalibrated model's version.
+        examples: Before/after on each corrected post.
+        before: Calibration on the held-out evaluation rows before (ece, brier, log_loss,
+            roc_auc, rows).
+        after: The same after.
+        accepted: Whether the new calibrator now answers; refused when held-out ECE rose
+            by more than :data:`MAX_ECE_INCREASE` or Brier by more than
+            :data:`MAX_BRIER_INCREASE`.
+        changed: Whether the adopted calibrator differs from the one already in use.
+        model_dir: The engagement model folder.
+    """
+
+    corrections: int
+    correction_weight: float
+    outcome_rows: int
+    fit_rows: int
+    skipped: tuple[str, ...]
+    base_version: str
+    new_version: str
+    examples: tuple[EngagementExample, ...]
+    before: dict[str, float]
+    after: dict[str, float]
+    accepted: bool
+    changed: bool
+    model_dir: str
+
+    @property
+    def moved_right(self) -> int:
+        """Corrected posts whose probability moved toward the correction."""
+        return sum(e.moved_right for e in self.examples)
+
+    def refusal(self) -> str:
+        """Why the recalibration was not adopted ("" when it was)."""
+        if self.accepted:
+            return ""
+        return (
+            f"held-out calibration got worse (ECE {self.before['ece']:.3f} → "
+            f"{self.after['ece']:.3f}, allowed +{MAX_ECE_INCREASE:.3f}; Brier "
+            f"{self.before['brier']:.4f} → {self.after['brier']:.4f}, allowed "
+            f"+{MAX_BRIER_INCREASE:.3f})"
+        )
+
+    def text(self) -> str:
+        """A plain summary for people."""
+        lines = [
+            f"Recalibrated the engagement model on its {self.fit_rows} out-of-fold training "
+            f"rows, {self.outcome_rows} post(s) published since training and "
+            f"{self.corrections} correction(s) (each weighted as {self.correction_weight:g} "
+            "posts)."
+        ]
+        for e in self.examples:
+            lines.append(
+                f"- {e.post_id} (corrected to {e.corrected_to.replace('_', ' ')}): chance of a "
+                f"top-30% post {e.before:.0%} → {e.after:.0%}"
+            )
+        if self.skipped:
+            lines.append(f"Left out (not one of our own posts): {', '.join(self.skipped)}.")
+        b, a = self.before, self.after
+        lines.append(
+            f"Check on {int(b['rows'])} held-out rows, calibrated without → with the new "
+            f"rows: ECE {b['ece']:.3f} → {a['ece']:.3f}, Brier "
+            f"{b['brier']:.4f} → {a['brier']:.4f}, log loss {b['log_loss']:.3f} → "
+            f"{a['log_loss']:.3f}, AUC {b['roc_auc']:.3f} → {a['roc_auc']:.3f}."
+        )
+        if not self.accepted:
+            lines.append(
+                f"Not adopted: {self.refusal()}. {self.base_version} keeps answering; check "
+                "the corrections (a wrong correction is often the cause)."
+            )
+        elif self.changed:
+            lines.append(
+                f"Model {self.base_version} → {self.new_version}, saved in {self.model_dir}."
+            )
+        else:
+            lines.append(f"Nothing new: {self.new_version} already answers with this calibration.")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["moved_right"] = self.moved_right
+        return data
+
+
+def _own_rows(con: duckdb.DuckDBPyConnection) -> Any:
+    """The brand's own posts with context and label (:func:`add_context`), keyed by account@platform."""
+    from analytics.engagement import add_context, workspace_posts
+
+    posts = workspace_posts(con)
+    return add_context(posts.assign(account=posts["account"] + "@" + posts["platform"]))
+
+
+def retrain_engagement(
+    settings: Settings, *, model_dir: Path | None = None, cache_dir: Path | None = None
+) -> EngagementRetrainReport:
+    """Refit the saved engagement model's calibrator on corrections and new outcomes.
+
+    Args:
+        settings: Beacon settings (workspace and home).
+        model_dir: The engagement model folder (default ``settings.engagement_model_dir``).
+        cache_dir: Its embedding cache (default ``settings.engagement_cache_dir``).
+
+    Returns:
+        The report; the new calibrator is saved (and the version changes) only when
+        ``report.accepted`` and it differs from the current one.
+
+    Raises:
+        ConfigError: There is no trained engagement model.
+        InputError: Nothing to learn from, or the model predates recalibration.
+    """
+    import pandas as pd
+
+    from analytics.engagement import EngagementModel, recalibrate
+    from analytics.exceptions import AnalysisInputError, ModelLoadError
+    from beacon.exceptions import ConfigError
+
+    folder = model_dir or settings.engagement_model_dir
+    try:
+        model = EngagementModel.load(folder, cache_dir=cache_dir or settings.engagement_cache_dir)
+    except ModelLoadError as error:
+        raise ConfigError(
+            f"{error}; run `beacon engagement train` (or `beacon demo`) first"
+        ) from None
+    workspace = Workspace(settings.workspace_path)
+    with workspace.connect() as con:
+        corrections = engagement_corrections(con)
+        rows = _own_rows(con)
+    by_id = {str(pid): i for i, pid in enumerate(rows["post_id"])}
+    usable = [c for c in corrections if c.post_id in by_id]
+    skipped = tuple(c.post_id for c in corrections if c.post_id not in by_id)
+    corrected = {c.post_id for c in usable}
+    until = model.trained_until()
+    after_training = pd.Series(
+        [
+            account in until and stamp > pd.Timestamp(until[account], unit="s")
+            for account, stamp in zip(rows["account"], rows["posted_at"], strict=True)
+        ],
+        index=rows.index,
+    )
+    fresh = rows[after_training & rows["label"].notna() & ~rows["post_id"].isin(corrected)]
+    picked = rows.iloc[[by_id[c.post_id] for c in usable]]
+    both = pd.concat([fresh, picked], ignore_index=True)
+    raw = model.raw_scores(model.features(both)) if len(both) else np.zeros(0)
+    fresh_raw, picked_raw = raw[: len(fresh)], raw[len(fresh) :]
+    wanted = np.array([float(c.label == "top") for c in usable])
+    try:
+        result = recalibrate(
+            model, fresh_raw, fresh["label"].to_numpy(dtype=float), picked_raw, wanted
+        )
+    except AnalysisInputError as error:
+        hint = (
+            " In chat, tell Beacon e.g. 'ig-000045 actually did badly' or 'tw-000123 should "
+            "have been a top post'."
+            if not usable
+            else ""
+        )
+        raise InputError(f"{error}.{hint}") from None
+    new = result.model
+    before_p = model.calibrator_.transform(picked_raw)
+    after_p = new.calibrator_.transform(picked_raw)
+    examples = tuple(
+        EngagementExample(c.post_id, c.text, c.label, float(b), float(a))
+        for c, b, a in zip(usable, before_p, after_p, strict=True)
+    )
+    accepted = (
+        result.after.ece <= result.before.ece + MAX_ECE_INCREASE
+        and result.after.brier <= result.before.brier + MAX_BRIER_INCREASE
+    )
+    changed = accepted and new.version != model.version
+    if changed:
+        _swap_in(folder, new)
+    report = EngagementRetrainReport(
+        corrections=len(usable), correction_weight=result.correction_weight,
+        outcome_rows=result.outcome_rows, fit_rows=result.fit_rows, skipped=skipped,
+        base_version=model.version, new_version=new.version, examples=examples,
+        before=result.before.to_dict(), after=result.after.to_dict(), accepted=accepted,
+        changed=changed, model_dir=str(folder),
+    )  # fmt: skip
+    with workspace.connect() as con:
+        record_audit(
+            con,
+            kind="retrain",
+            inputs={
+                "target": ENGAGEMENT_TARGET,
+                "corrections": len(usable),
+                "outcome_rows": result.outcome_rows,
+            },
+            sources=[f"feedback:{c.feedback_id}" for c in usable],
+            output=report.to_dict(),
+            model_version=new.version if accepted else model.version,
+        )
+    return report
+
+
+def _swap_in(folder: Path, model: Any) -> None:
+    """Replace ``folder`` with a copy holding ``model``'s new calibrator (members untouched)."""
+    staging = folder.with_name(folder.name + ".new")
+    old = folder.with_name(folder.name + ".old")
+    for path in (staging, old):
+        shutil.rmtree(path, ignore_errors=True)
+    shutil.copytree(folder, staging)
+    model.save_ensemble(staging)
+    folder.rename(old)
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)

@@ -7,9 +7,11 @@ for the current model version are read, scored in batches and written.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics.sentiment import LABELS, SentimentScorer, load_default_scorer
@@ -74,29 +76,43 @@ def score_posts(
         ).fetchall()[0][0]
         for start in range(0, len(pending), batch_size):
             batch = pending[start : start + batch_size]
-            texts = [text for _, text in batch]
-            proba = scorer.predict_proba(texts)
-            labels = scorer.predict(texts)
-            frame = pd.DataFrame(
-                {
-                    "post_id": [post_id for post_id, _ in batch],
-                    "model_version": version,
-                    "sentiment_label": labels,
-                    "p_negative": proba[:, LABELS.index("negative")],
-                    "p_neutral": proba[:, LABELS.index("neutral")],
-                    "p_positive": proba[:, LABELS.index("positive")],
-                    "predicted_engagement": None,
-                    "explanation": None,
-                    "scored_at": utc_now(),
-                }
-            )
-            frame["predicted_engagement"] = frame["predicted_engagement"].astype("float64")
-            frame["explanation"] = frame["explanation"].astype("object")
-            con.register("new_scores", frame)
-            try:
-                con.execute("INSERT OR IGNORE INTO scores SELECT * FROM new_scores")
-            finally:
-                con.unregister("new_scores")
+            score_texts(con, scorer, batch)
             if on_batch:
                 on_batch(len(batch))
     return ScoreReport(model_version=version, scored=len(pending), already_scored=int(total))
+
+
+def score_texts(
+    con: duckdb.DuckDBPyConnection, scorer: SentimentScorer, posts: Sequence[tuple[str, str]]
+) -> np.ndarray:
+    """Score ``(post_id, text)`` pairs with ``scorer`` and store them in ``scores``.
+
+    Posts that already have a score from this model version keep it.
+
+    Returns:
+        The probabilities, shape ``(len(posts), 3)``, columns in ``LABELS`` order.
+    """
+    texts = [text for _, text in posts]
+    proba = scorer.predict_proba(texts)
+    labels = scorer.predict(texts)
+    frame = pd.DataFrame(
+        {
+            "post_id": [post_id for post_id, _ in posts],
+            "model_version": scorer.version,
+            "sentiment_label": labels,
+            "p_negative": proba[:, LABELS.index("negative")],
+            "p_neutral": proba[:, LABELS.index("neutral")],
+            "p_positive": proba[:, LABELS.index("positive")],
+            "predicted_engagement": None,
+            "explanation": None,
+            "scored_at": utc_now(),
+        }
+    )
+    frame["predicted_engagement"] = frame["predicted_engagement"].astype("float64")
+    frame["explanation"] = frame["explanation"].astype("object")
+    con.register("new_scores", frame)
+    try:
+        con.execute("INSERT OR IGNORE INTO scores SELECT * FROM new_scores")
+    finally:
+        con.unregister("new_scores")
+    return proba

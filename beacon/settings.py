@@ -55,6 +55,7 @@ class Settings:
         http_timeout_s: Timeout for every other outbound HTTP call.
         slack_bot_token: Slack bot token (``xoxb-...``), None when Slack is not set up.
         slack_signing_secret: Slack signing secret, None when Slack is not set up.
+        support_slack_channel: The staff Slack channel that support hand-offs go to.
     """
 
     home: Path
@@ -68,6 +69,7 @@ class Settings:
     http_timeout_s: float = 10.0
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
+    support_slack_channel: str = "support"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -89,6 +91,7 @@ class Settings:
             http_timeout_s=_env_float("BEACON_HTTP_TIMEOUT", 10.0),
             slack_bot_token=os.environ.get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
+            support_slack_channel=os.environ.get("BEACON_SUPPORT_SLACK_CHANNEL") or "support",
         )
 
     @property

@@ -4,7 +4,7 @@
 
 Starts the real stack (action server + Rasa) on free loopback ports over a fresh
 demo workspace, warms up, then sends sequential turns of three kinds in the same
-run: a greeting (Rasa only: NLU + policies + a response, the baseline), help (one
+run: a thank-you (Rasa only: NLU + policies + a response, the baseline), help (one
 custom action, no analytics) and a sentiment question (custom action + DuckDB
 query + formatting + audit). Prints p50/p95 per kind and the ratio to the
 baseline.
@@ -28,7 +28,8 @@ from beacon.stack import Stack, StackConfig, ensure_model, free_port
 from beacon.workspace import Pseudonymizer, Workspace
 
 KINDS = {
-    "greeting (Rasa only, baseline)": "hello",
+    # The greeting became a custom action (it differs per audience); thanks is still Rasa-only.
+    "thanks (Rasa only, baseline)": "thanks!",
     "help (one custom action)": "what can you do?",
     "sentiment (action + DuckDB + audit)": "how is sentiment on twitter this month?",
 }

@@ -29,12 +29,17 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot._rate_limit import RATE_LIMITED_MESSAGE, CustomerLimits, CustomerRateLimiter
+
 logger = logging.getLogger(__name__)
 
 STAFF = "staff"
 CUSTOMER = "customer"
 MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 128
+#: Customers' conversation ids start with this, so no customer can ever continue
+#: (or read the follow-ups of) a staff conversation by guessing its sender id.
+CUSTOMER_PREFIX = "customer:"
 DEFAULT_ACTION_TIMEOUT_S = 20.0
 ACTION_SERVER_DOWN_MESSAGE = (
     "Sorry, my analytics service isn't answering right now, so I can't work that out. "
@@ -88,11 +93,17 @@ class BeaconRestInput(InputChannel):
     """REST channel: ``POST /webhooks/rest/webhook`` with ``{"sender": ..., "message": ...}``.
 
     A request with ``Authorization: Bearer <BEACON_STAFF_TOKEN>`` is a staff
-    conversation; any other request is a customer conversation.
+    conversation; any other request is a customer conversation, whose sender id is
+    namespaced (:data:`CUSTOMER_PREFIX`), whose messages are at most
+    ``limits.max_chars`` long, and which is rate limited per session and per address
+    (429 with ``Retry-After`` over the limit).
     """
 
-    def __init__(self, staff_token: str | None = None) -> None:
+    def __init__(
+        self, staff_token: str | None = None, limits: CustomerLimits | None = None
+    ) -> None:
         self.staff_token = staff_token
+        self.limiter = CustomerRateLimiter(limits or CustomerLimits())
 
     @classmethod
     def name(cls) -> str:
@@ -106,7 +117,8 @@ class BeaconRestInput(InputChannel):
         return cls(
             staff_token=credentials.get("staff_token")
             or os.environ.get("BEACON_STAFF_TOKEN")
-            or None
+            or None,
+            limits=CustomerLimits.from_env(),
         )
 
     def audience(self, request: Request) -> str:
@@ -144,13 +156,23 @@ class BeaconRestInput(InputChannel):
                     },
                     status=400,
                 )
-            if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
+            audience = self.audience(request)
+            max_chars = MAX_MESSAGE_CHARS if audience == STAFF else self.limiter.limits.max_chars
+            if not isinstance(text, str) or len(text) > max_chars:
                 return response.json(
-                    {
-                        "error": f"'message' must be a string of at most {MAX_MESSAGE_CHARS} characters"
-                    },
+                    {"error": f"'message' must be a string of at most {max_chars} characters"},
                     status=400,
                 )
+            if audience == CUSTOMER:
+                wait_s = self.limiter.check(sender, request.ip or "unknown")
+                if wait_s is not None:
+                    logger.warning("customer rate limit: %s from %s", sender[:32], request.ip)
+                    return response.json(
+                        {"error": RATE_LIMITED_MESSAGE, "retry_after_s": wait_s},
+                        status=429,
+                        headers={"Retry-After": str(wait_s)},
+                    )
+                sender = CUSTOMER_PREFIX + sender
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(

@@ -116,6 +116,7 @@ class _Turn:
         thread_ts: The thread the answer goes into.
         audience: ``staff`` or ``customer``.
         intent: Set for clicks whose meaning is known (skips NLU).
+        files: Files shared with the message (see :func:`_shared_files`).
     """
 
     text: str
@@ -124,22 +125,47 @@ class _Turn:
     thread_ts: str
     audience: str
     intent: str | None = None
+    files: tuple[dict[str, Any], ...] = ()
 
     @property
     def sender_id(self) -> str:
         return conversation_id(self.channel, self.thread_ts)
 
     def metadata(self) -> dict[str, Any]:
-        return {
-            "audience": self.audience,
-            "slack": {"user": self.user, "channel": self.channel, "thread_ts": self.thread_ts},
+        slack: dict[str, Any] = {
+            "user": self.user,
+            "channel": self.channel,
+            "thread_ts": self.thread_ts,
         }
+        if self.files:
+            slack["files"] = [dict(file) for file in self.files]
+        return {"audience": self.audience, "slack": slack}
 
     def parse_data(self) -> dict[str, Any] | None:
         if self.intent is None:
             return None
         intent = {"name": self.intent, "confidence": 1.0}
         return {"text": self.text, "intent": intent, "intent_ranking": [intent], "entities": []}
+
+
+#: Fields of a shared Slack file passed on to the actions (``action_tag_image`` downloads
+#: ``url_private`` with the bot token; the token itself never leaves this process).
+_FILE_FIELDS = ("id", "name", "mimetype", "size", "url_private")
+#: At most this many shared files per message are passed on.
+_MAX_FILES = 5
+
+
+def _shared_files(event: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The shared files of a message event that have a ``url_private``, trimmed to a few fields."""
+    files = event.get("files")
+    if not isinstance(files, list):
+        return ()
+    kept = [
+        {key: file[key] for key in _FILE_FIELDS if isinstance(file.get(key), (str, int))}
+        for file in files
+        if isinstance(file, dict) and isinstance(file.get("url_private"), str)
+    ]
+    return tuple(kept[:_MAX_FILES])
 
 
 def _audience(team_id: Any, user_team: Any) -> str:
@@ -304,6 +330,7 @@ class BeaconSlackInput(InputChannel):
             channel=channel,
             thread_ts=thread_ts,
             audience=_audience(body.get("team_id"), event.get("user_team") or event.get("team")),
+            files=_shared_files(event),
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -89,9 +89,13 @@ def select_quotes(
     return quotes
 
 
-def format_extractive(quotes: Sequence[Quote]) -> str:
+#: The collection customers search; its answers speak to customers, not to the team.
+PUBLIC_COLLECTION = "public"
+
+
+def format_extractive(quotes: Sequence[Quote], collection: str | None = None) -> str:
     """The answer text: each quote in quotation marks, followed by its source and section."""
-    lines = ["From your documents:"]
+    lines = ["From our help pages:" if collection == PUBLIC_COLLECTION else "From your documents:"]
     for quote in quotes:
         lines.append(f"“{quote.text}”")
         lines.append(f"    — {quote.source}, section “{quote.section}” ({quote.section_path})")
@@ -100,6 +104,11 @@ def format_extractive(quotes: Sequence[Quote]) -> str:
 
 def format_not_found(question: str, collection: str | None) -> str:
     """The answer when no passage is relevant enough."""
+    if collection == PUBLIC_COLLECTION:
+        return (
+            "I couldn't find that in our help pages, so I won't guess. "
+            "I can pass you to a person on our team if you like."
+        )
     scope = f" in the {collection} documents" if collection else " in the indexed documents"
     return (
         f"I couldn't find anything{scope} that answers this, so I won't guess. "

@@ -275,7 +275,7 @@ class KnowledgeBase:
         quotes = select_quotes(question, vector, passages, self._embed)
         return Answer(
             question,
-            format_extractive(quotes),
+            format_extractive(quotes, collection),
             tuple(passages),
             True,
             "extractive",

@@ -15,6 +15,7 @@ Public surface::
     model.recommend(draft, now)                                    # -> list[Recommendation]
     model.save(folder); EngagementModel.load(folder)
     train_on_workspace(con)                                        # the brand's own posts
+    recalibrate(model, outcome_scores, outcome_labels, corr_scores, corr_labels)  # calibrator only
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from analytics.engagement._metrics import (
     expected_calibration_error,
 )
 from analytics.engagement._model import MODEL_VERSION, EngagementModel
+from analytics.engagement._recalibrate import (
+    CalibrationCheck,
+    Recalibration,
+    calibration_check,
+    recalibrate,
+)
 from analytics.engagement._target import add_context
 from analytics.engagement._types import (
     Draft,
@@ -41,6 +48,7 @@ from analytics.engagement._workspace import train_on_workspace, workspace_posts
 
 __all__ = [
     "MODEL_VERSION",
+    "CalibrationCheck",
     "Draft",
     "EngagementModel",
     "EvaluationReport",
@@ -51,14 +59,17 @@ __all__ = [
     "Metrics",
     "Prediction",
     "Reason",
+    "Recalibration",
     "Recommendation",
     "WordEffect",
     "add_context",
+    "calibration_check",
     "classification_metrics",
     "default_blocks",
     "evaluate",
     "expected_calibration_error",
     "read_posts",
+    "recalibrate",
     "time_split",
     "train_on_workspace",
     "workspace_posts",

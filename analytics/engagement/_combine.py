@@ -88,8 +88,10 @@ class Calibrator:
     def __init__(self, method: str = "auto") -> None:
         self.method = method
 
-    def fit(self, p: np.ndarray, y: np.ndarray) -> Calibrator:
-        """Fit on scores ``p`` and labels ``y``, both of shape (n,)."""
+    def fit(
+        self, p: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> Calibrator:
+        """Fit on scores ``p`` and labels ``y``, both of shape (n,); optional row weights."""
         method = self.method
         if method == "auto":
             method = "isotonic" if len(p) >= 1000 else "platt"
@@ -99,13 +101,17 @@ class Calibrator:
         if method == "platt":
             from sklearn.linear_model import LogisticRegression
 
-            model = LogisticRegression(C=100.0).fit(logit(p)[:, None], y)
+            model = LogisticRegression(C=100.0).fit(
+                logit(p)[:, None], y, sample_weight=sample_weight
+            )
             self.a_, self.b_ = float(model.coef_[0, 0]), float(model.intercept_[0])
             self.x_ = self.y_ = np.zeros(0)
         else:
             from sklearn.isotonic import IsotonicRegression
 
-            iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y)
+            iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
+                p, y, sample_weight=sample_weight
+            )
             self.x_ = np.asarray(iso.X_thresholds_, dtype=float)
             self.y_ = np.asarray(iso.y_thresholds_, dtype=float)
             self.a_, self.b_ = 1.0, 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ import pandas as pd
 from analytics.embeddings import get_encoder
 from analytics.engagement._combine import logit, sigmoid
 from analytics.engagement._features import HASHTAG
+from analytics.engagement._image import describe_group
+from analytics.engagement._members import one_openmp_thread, one_thread
 from analytics.engagement._types import Draft, Explanation, Reason, Recommendation, WordEffect
 
 if TYPE_CHECKING:
@@ -24,35 +27,53 @@ WORD = re.compile(r"\S+")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def token_embedding(text: str) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
-    """One encoder pass: the sentence embedding, word spans and each token's word.
+@dataclass(frozen=True)
+class TextVectors:
+    """One encoder pass over a text: its sentence embedding and what word occlusion needs.
+
+    Attributes:
+        embedding: float32 array of shape (384,), the L2-normalised sentence
+            embedding (exactly what :func:`analytics.embeddings.encode` returns).
+        tokens: float64 array of shape (n_tokens, 384), the token embeddings.
+        spans: Character spans of the first :data:`MAX_WORDS` whitespace words.
+        owner: int array of shape (n_tokens,), each token's word (-1: special token
+            or a word past :data:`MAX_WORDS`).
+    """
+
+    embedding: np.ndarray
+    tokens: np.ndarray
+    spans: list[tuple[int, int]]
+    owner: np.ndarray
+
+
+def encode_text(text: str) -> TextVectors:
+    """One encoder pass (one torch thread) giving the sentence and token embeddings.
 
     MiniLM's sentence embedding is the normalised mean of its token embeddings,
     so dropping a word's tokens from that mean approximates the text without the
     word at no extra encoder cost (the word's influence on the other tokens'
     context stays: that is the approximation).
-
-    Returns:
-        (sums, spans, owner): token embeddings of shape (n_tokens, 384), the
-        character spans of the whitespace words, and for each token the index of
-        its word (-1 for special tokens).
     """
     encoder = get_encoder()
-    tokens = encoder.encode(text, output_value="token_embeddings", convert_to_numpy=False)
-    matrix = tokens.detach().cpu().numpy().astype(np.float64)
+    with one_thread():
+        outputs: Any = encoder.encode([text], output_value=None, convert_to_numpy=False)
+    output = outputs[0]
+    embedding = output["sentence_embedding"].detach().cpu().numpy().astype(np.float32)
+    matrix = output["token_embeddings"].detach().cpu().numpy().astype(np.float64)
     offsets = encoder.tokenizer(
         text, return_offsets_mapping=True, truncation=True, max_length=encoder.max_seq_length
     )["offset_mapping"]
     spans = [(m.start(), m.end()) for m in WORD.finditer(text)][:MAX_WORDS]
+    starts = np.array([s for s, _ in spans], dtype=np.int64)
+    ends = np.array([e for _, e in spans], dtype=np.int64)
     owner = np.full(len(matrix), -1)
     for t, (start, end) in enumerate(offsets[: len(matrix)]):
         if end <= start:
             continue
-        for w, (ws, we) in enumerate(spans):
-            if ws <= start < we:
-                owner[t] = w
-                break
-    return matrix, spans, owner
+        inside = np.flatnonzero((starts <= start) & (start < ends))
+        if len(inside):
+            owner[t] = int(inside[0])
+    return TextVectors(embedding, matrix, spans, owner)
 
 
 def _normalise(vector: np.ndarray) -> np.ndarray:
@@ -89,6 +110,8 @@ def _describe(group: str, row: pd.Series, draft: Draft) -> str:
         return f"{int(row[columns[group]])}"
     if group == "capital letters":
         return f"{row['caps_ratio']:.0%} of letters"
+    if group.startswith("image: "):
+        return describe_group(group, row)
     return ""
 
 
@@ -98,10 +121,10 @@ def explain(
     """Probability, the ``top`` strongest reasons and the words that helped or hurt."""
     rows = model.draft_rows([draft], now)
     text = str(draft.text)
-    tokens, spans, owner = token_embedding(text)
-    full = _normalise(tokens.mean(axis=0))
+    vectors = model.text_vectors(text)
+    tokens, spans, owner = vectors.tokens, vectors.spans, vectors.owner
     variants = [text]
-    embeddings = [full]
+    embeddings = [vectors.embedding]
     for w, (start, end) in enumerate(spans):
         keep = owner != w
         variants.append((text[:start] + text[end:]).strip())
@@ -109,19 +132,19 @@ def explain(
     batch = pd.concat([rows] * len(variants), ignore_index=True)
     batch["text"] = variants
     feats = model.features(batch, np.vstack(embeddings))
-    scores = model.score(feats)
+    scores, ensemble = model.score_variants(feats)
     prediction = model.predictions(rows, scores)[0]
-    p = float(scores.ensemble[0])
+    p = float(ensemble[0])
 
     # Grouped SHAP on the LightGBM member (log-odds), turned into points of the ensemble.
     reasons: list[Reason] = []
     lgbm = model.members_.get("lightgbm")
     if lgbm is not None:
-        frame = lgbm.frame(feats.rows([0]))
-        phi = _tree_shap(model, frame)
+        phi = _tree_shap(model, lgbm.pre_.tree_matrix(feats.rows([0])))
+        columns = lgbm.pre_.columns_ + lgbm.pre_.svd_columns()
         groups = model._pipeline().groups()
         totals: dict[str, float] = {}
-        for column, value in zip(frame.columns, phi, strict=True):
+        for column, value in zip(columns, phi, strict=True):
             group = groups.get(column, "text content")
             totals[group] = totals.get(group, 0.0) + float(value)
         tabular_row = feats.tabular.iloc[0]
@@ -131,7 +154,7 @@ def explain(
             reasons.append(Reason(group, _describe(group, tabular_row, draft), round(points, 1)))
 
     effects = [
-        WordEffect(text[start:end], round(100 * (p - float(scores.ensemble[i + 1])), 1))
+        WordEffect(text[start:end], round(100 * (p - float(ensemble[i + 1])), 1))
         for i, (start, end) in enumerate(spans)
     ]
     helped = sorted((e for e in effects if e.points >= 0.1), key=lambda e: -e.points)[:top]
@@ -139,8 +162,14 @@ def explain(
     return Explanation(prediction, reasons, helped, hurt)
 
 
-def _tree_shap(model: EngagementModel, frame: pd.DataFrame) -> np.ndarray:
-    explainer: Any = getattr(model, "_tree_explainer", None)
+def _tree_shap(model: EngagementModel, matrix: np.ndarray) -> np.ndarray:
+    """SHAP values (log-odds) of the LightGBM member for the first row of ``matrix``.
+
+    The TreeExplainer is built once per fitted booster and kept on the model.
+    """
+    booster = model.members_["lightgbm"].booster_
+    cached: Any = getattr(model, "_tree_explainer", None)
+    explainer = cached[1] if cached is not None and cached[0] is booster else None
     if explainer is None:
         with warnings.catch_warnings():
             # shap's colour module calls Colormap.set_bad/over/under (soon deprecated) at import.
@@ -151,17 +180,18 @@ def _tree_shap(model: EngagementModel, frame: pd.DataFrame) -> np.ndarray:
             )
             import shap
 
-        explainer = shap.TreeExplainer(model.members_["lightgbm"].booster_)
-        model._tree_explainer = explainer  # type: ignore[attr-defined]
+        explainer = shap.TreeExplainer(booster)
+        model._tree_explainer = (booster, explainer)  # type: ignore[attr-defined]
     with warnings.catch_warnings():
         # shap notes that its LightGBM binary output format changed; we handle both formats below.
         warnings.filterwarnings(
             "ignore", message="LightGBM binary classifier", category=UserWarning
         )
-        values = explainer.shap_values(frame)
+        with one_openmp_thread():  # shap asks LightGBM for its TreeSHAP values (OpenMP)
+            values = explainer.shap_values(matrix[:1])
     if isinstance(values, list):  # older shap: one array per class
         values = values[-1]
-    return np.asarray(values, dtype=float).reshape(len(frame), -1)[0]
+    return np.asarray(values, dtype=float).reshape(1, -1)[0]
 
 
 def _confidence(gain: float, agreement: float) -> str:

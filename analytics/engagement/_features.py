@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from analytics.engagement._image import ImageBlock
 from analytics.sentiment import LABELS, SentimentScorer
 
 HASHTAG = re.compile(r"(?<!\w)#\w+")
@@ -179,14 +181,15 @@ class MediaBlock:
         )
 
 
-def default_blocks(scorer: SentimentScorer) -> list[FeatureBlock]:
-    """The blocks Beacon uses: text form, sentiment, timing, account context, media."""
+def default_blocks(scorer: SentimentScorer, cache_dir: Path | None = None) -> list[FeatureBlock]:
+    """The blocks Beacon uses: text form, sentiment, timing, account context, media, image."""
     return [
         TextFormBlock(),
         SentimentBlock(scorer),
         TimingBlock(),
         AccountContextBlock(),
         MediaBlock(),
+        ImageBlock(cache_dir),  # picture features when posts have a readable media_path
     ]
 
 

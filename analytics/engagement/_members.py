@@ -8,8 +8,12 @@ format, safetensors for the network).
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,6 +23,64 @@ import pandas as pd
 from analytics.engagement._features import Features
 
 N_COMPONENTS = 16
+_THREADED_MODULES = ("numpy", "scipy", "torch", "lightgbm")
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads, then restore the previous number.
+
+    Small forward passes (one post, a 64-unit MLP) only lose from extra threads:
+    on a busy 2-core machine two threads made one MiniLM pass ~25x slower.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    if before == n:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@functools.cache
+def _thread_controller(loaded: tuple[str, ...], user_api: str) -> Any:
+    """threadpoolctl's view of the loaded ``user_api`` libraries, scanned once per set of
+    loaded packages (``threadpool_limits`` rescans every library on each call: ~6 ms here)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api=user_api)
+
+
+def _limit(user_api: str) -> AbstractContextManager[Any]:
+    loaded = tuple(name for name in _THREADED_MODULES if name in sys.modules)
+    limiter: AbstractContextManager[Any] = _thread_controller(loaded, user_api).limit(limits=1)
+    return limiter
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread and one torch thread (restored after).
+
+    For small, latency-bound work on a shared 2-core machine extra threads only wait
+    for each other: one MiniLM pass took 280 ms with two torch threads, 11 ms with one.
+    LightGBM gets its thread count per call (``num_threads``), see :func:`one_openmp_thread`.
+    """
+    with _limit("blas"), torch_threads(1):
+        yield
+
+
+def one_openmp_thread() -> AbstractContextManager[Any]:
+    """One OpenMP thread for a LightGBM call that takes no ``num_threads`` (shap's TreeSHAP).
+
+    One tree-ensemble prediction of one row took 16 ms with the default OpenMP
+    threads and 0.02 ms with one. Torch shares the OpenMP runtime, so no torch work
+    may run inside (torch's threads are set through torch, :func:`torch_threads`).
+    """
+    return _limit("openmp")
 
 
 class Member(Protocol):
@@ -70,6 +132,11 @@ class Preprocessor:
 
     def svd_columns(self) -> list[str]:
         return [f"text_svd_{i}" for i in range(self.components_.shape[0])]
+
+    def tree_matrix(self, features: Features) -> np.ndarray:
+        """:meth:`tree_frame` as a float array, without the pandas overhead."""
+        table = features.tabular[self.columns_].to_numpy(dtype=float)
+        return np.hstack([table, self.project(features.embedding)])
 
     def tree_frame(self, features: Features) -> pd.DataFrame:
         """Raw tabular columns (NaN kept) + embedding projection, for the trees."""
@@ -156,6 +223,7 @@ class LogisticMember:
         return member
 
 
+THREADS = 1  # LightGBM threads: the machine is shared; threads fight more than they help
 LGBM_PARAMS: dict[str, Any] = {
     "learning_rate": 0.03,
     "num_leaves": 15,
@@ -164,7 +232,7 @@ LGBM_PARAMS: dict[str, Any] = {
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
     "lambda_l2": 1.0,
-    "num_threads": 1,  # the machine is shared; threads fight more than they help
+    "num_threads": THREADS,
     "verbose": -1,
 }
 
@@ -197,7 +265,8 @@ class LightGBMMember:
         return self.pre_.tree_frame(features)
 
     def predict_proba(self, features: Features) -> np.ndarray:
-        return np.asarray(self.booster_.predict(self.frame(features)), dtype=float)
+        matrix = self.pre_.tree_matrix(features)
+        return np.asarray(self.booster_.predict(matrix, num_threads=THREADS), dtype=float)
 
     def save(self, folder: Path) -> None:
         self.booster_.save_model(str(folder / "lightgbm.txt"))
@@ -251,7 +320,8 @@ class RegressionHead:
 
     def predict(self, features: Features) -> np.ndarray:
         """Expected ``log1p(engagement)``, shape (n,)."""
-        lift = np.asarray(self.booster_.predict(self.pre_.tree_frame(features)), dtype=float)
+        matrix = self.pre_.tree_matrix(features)
+        lift = np.asarray(self.booster_.predict(matrix, num_threads=THREADS), dtype=float)
         return self._base(features) + lift
 
     def save(self, folder: Path) -> None:
@@ -312,14 +382,8 @@ class NeuralMember:
         return np.hstack([self.pre_.dense(features), features.embedding * 4.0]).astype(np.float32)
 
     def fit(self, features: Features, y: np.ndarray) -> NeuralMember:
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # a 64-unit MLP: extra threads only add contention
-        try:
+        with torch_threads(1):  # a 64-unit MLP: extra threads only add contention
             return self._fit(features, y)
-        finally:
-            torch.set_num_threads(threads)
 
     def _fit(self, features: Features, y: np.ndarray) -> NeuralMember:
         import torch
@@ -367,7 +431,7 @@ class NeuralMember:
     def predict_proba(self, features: Features) -> np.ndarray:
         import torch
 
-        with torch.no_grad():
+        with torch_threads(1), torch.inference_mode():
             logits = self.net_(torch.from_numpy(self._design(features))).squeeze(1)
         return _sigmoid(logits.numpy().astype(float))
 

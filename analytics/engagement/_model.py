@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from analytics.engagement._members import (
     LogisticMember,
     NeuralMember,
     RegressionHead,
+    one_thread,
     save_arrays,
 )
 from analytics.engagement._target import AccountHistory, add_context
@@ -33,9 +35,15 @@ from analytics.engagement._types import Draft, Explanation, Prediction, Recommen
 from analytics.exceptions import AnalysisInputError, ModelLoadError, NotFittedError
 from analytics.sentiment import SentimentScorer, VaderScorer
 
+if TYPE_CHECKING:
+    from analytics.engagement._explain import TextVectors
+
 MODEL_VERSION = "engagement-ensemble-1"
 MIN_LABELLED = 60
 INTERVAL = (0.1, 0.9)
+MEMO_TEXTS = 32  # texts whose encoder output a loaded model keeps (predict → explain → recommend)
+FEW_TEXTS = 4  # up to this many new texts are encoded one by one (memoised), more in batches
+_MEMO_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,54 @@ class EngagementModel:
 
     # ------------------------------------------------------------------ features
     def _pipeline(self) -> FeaturePipeline:
-        return FeaturePipeline(default_blocks(self.scorer or VaderScorer()))
+        """The feature pipeline, built once per scorer (VADER loads its lexicon once)."""
+        cached = self.__dict__.get("_pipeline_cache")
+        if cached is None or cached[0] is not self.scorer:
+            cached = (
+                self.scorer,
+                FeaturePipeline(default_blocks(self.scorer or VaderScorer(), self.cache_dir)),
+            )
+            self._pipeline_cache = cached
+        pipeline: FeaturePipeline = cached[1]
+        return pipeline
+
+    def text_vectors(self, text: str) -> TextVectors:
+        """Sentence and token embeddings of ``text`` (one encoder pass, memoised per model)."""
+        from analytics.engagement._explain import encode_text
+
+        memo = self._memo()
+        with _MEMO_LOCK:
+            found = memo.get(text)
+            if found is not None:
+                memo.move_to_end(text)
+                return found
+        vectors = encode_text(text)
+        with _MEMO_LOCK:
+            memo[text] = vectors
+            while len(memo) > MEMO_TEXTS:
+                memo.popitem(last=False)
+        return vectors
+
+    def _memo(self) -> OrderedDict[str, TextVectors]:
+        memo: OrderedDict[str, TextVectors] | None = self.__dict__.get("_text_memo")
+        if memo is None:
+            memo = OrderedDict()
+            self._text_memo = memo
+        return memo
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of ``texts``, shape (n, 384): memoised texts reused, few new texts
+        encoded one by one (and memoised, so a later explain reuses the pass), many through
+        the embedding cache in batches."""
+        memo = self._memo()
+        with _MEMO_LOCK:
+            known = {t: memo[t].embedding for t in set(texts) if t in memo}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if len(missing) <= FEW_TEXTS:
+            known.update((t, self.text_vectors(t).embedding) for t in missing)
+        elif missing:
+            known.update(zip(missing, self._cache().encode(missing), strict=True))
+        return np.vstack([known[t] for t in texts]).astype(np.float32, copy=False)
 
     def _cache(self) -> EmbeddingCache:
         return EmbeddingCache(self.cache_dir / "embeddings.sqlite" if self.cache_dir else None)
@@ -93,7 +148,8 @@ class EngagementModel:
     def features(self, rows: pd.DataFrame, embedding: np.ndarray | None = None) -> Features:
         """Features of prepared rows (from :func:`add_context`); embeds texts unless given."""
         if embedding is None:
-            embedding = self._cache().encode([str(t) for t in rows["text"].fillna("")])
+            texts = [str(t) for t in rows["text"].fillna("")]
+            embedding = self._embed(texts) if texts else self._cache().encode(texts)
         return self._pipeline().transform(rows, embedding)
 
     def _new_member(self, name: str) -> Any:
@@ -186,6 +242,10 @@ class EngagementModel:
             meta_oof[fold_of == k] = stack.predict_proba(oof[fold_of == k])
         usable = ~np.isnan(meta_oof)
         self.calibrator_ = Calibrator(self.calibration).fit(meta_oof[usable], y[usable])
+        # Kept (and saved) so ``beacon retrain`` can refit the calibrator alone later.
+        self.calibration_scores_ = meta_oof[usable]
+        self.calibration_labels_ = y[usable]
+        self.recalibration_: dict[str, Any] | None = None
         self.oof_ = {"members": oof[has_oof], "labels": y[has_oof]}
 
         self.members_ = {name: self._new_member(name).fit(feats, y) for name in self.members}
@@ -212,15 +272,65 @@ class EngagementModel:
     def score(self, feats: Features) -> Scores:
         """All model outputs for prepared features."""
         self._check()
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
+        with one_thread():
             return self._score(feats)
 
-    def _score(self, feats: Features) -> Scores:
+    @property
+    def version(self) -> str:
+        """``engagement-ensemble-1``, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
+        recal = getattr(self, "recalibration_", None)
+        return f"{MODEL_VERSION}+{recal['id']}" if recal else MODEL_VERSION
+
+    def raw_scores(self, feats: Features) -> np.ndarray:
+        """The stacker's probabilities before calibration, shape (n,)."""
+        self._check()
+        with one_thread():
+            stacked = np.column_stack([m.predict_proba(feats) for m in self.members_.values()])
+            return np.asarray(self.stacker_.predict_proba(stacked), dtype=float)
+
+    def trained_until(self) -> dict[str, int]:
+        """Each account's last post the model learned from (epoch seconds)."""
+        self._check()
+        return {a: int(t[-1]) for a, t in self.history_.times.items() if len(t)}
+
+    def with_calibrator(self, calibrator: Calibrator, info: dict[str, Any]) -> EngagementModel:
+        """A copy answering through ``calibrator``; ``info`` (with an ``id``) is saved with it."""
+        import copy
+
+        self._check()
+        twin = copy.copy(self)
+        twin.calibrator_ = calibrator
+        twin.recalibration_ = dict(info)
+        return twin
+
+    def score_variants(self, feats: Features) -> tuple[Scores, np.ndarray]:
+        """Every output for the first row, only the calibrated ensemble for all rows.
+
+        For an explanation: row 0 is the draft, the other rows its variants, which
+        need neither the regression head nor the Bayesian combination.
+
+        Returns:
+            (scores of row 0, each array of shape (1,); ensemble of shape (n,)).
+        """
+        self._check()
+        with one_thread():
+            member_p, stacked, ensemble = self._ensemble(feats)
+            first = Scores(
+                {name: p[:1] for name, p in member_p.items()},
+                ensemble[:1],
+                self.bmc_.predict_proba(stacked[:1]),
+                self.head_.predict(feats.rows([0])),
+            )
+        return first, ensemble
+
+    def _ensemble(self, feats: Features) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """Member probabilities, their stacked matrix (n, n_members) and the ensemble (n,)."""
         member_p = {name: m.predict_proba(feats) for name, m in self.members_.items()}
         stacked = np.column_stack([member_p[name] for name in self.members_])
-        ensemble = self.calibrator_.transform(self.stacker_.predict_proba(stacked))
+        return member_p, stacked, self.calibrator_.transform(self.stacker_.predict_proba(stacked))
+
+    def _score(self, feats: Features) -> Scores:
+        member_p, stacked, ensemble = self._ensemble(feats)
         return Scores(
             member_p, ensemble, self.bmc_.predict_proba(stacked), self.head_.predict(feats)
         )
@@ -303,13 +413,22 @@ class EngagementModel:
         for member in self.members_.values():
             member.save(folder)
         self.head_.save(folder)
+        self.save_ensemble(folder)
+
+    def save_ensemble(self, folder: Path) -> None:
+        """Write only the combiner, calibrator and account history (members untouched)."""
+        folder = Path(folder)
         history = self.history_
+        cal_rows = {}
+        if getattr(self, "calibration_scores_", None) is not None:
+            cal_rows = {"cal_scores": self.calibration_scores_,
+                        "cal_labels": self.calibration_labels_}  # fmt: skip
         accounts = list(history.times)
         save_arrays(
             folder / "ensemble.npz",
             {
                 "stack_coef": self.stacker_.coef_, "bmc_weights": self.bmc_.weights_,
-                "cal_x": self.calibrator_.x_, "cal_y": self.calibrator_.y_,
+                "cal_x": self.calibrator_.x_, "cal_y": self.calibrator_.y_, **cal_rows,
                 **{f"times_{i}": history.times[a] for i, a in enumerate(accounts)},
                 **{f"values_{i}": history.values[a] for i, a in enumerate(accounts)},
             },
@@ -326,6 +445,7 @@ class EngagementModel:
             "followers": [None if np.isnan(history.followers[a]) else history.followers[a] for a in accounts],
             "hashtags": self.hashtags_, "columns": self.columns_,
             "scorer": (self.scorer or VaderScorer()).version,
+            "recalibration": getattr(self, "recalibration_", None),
         }  # fmt: skip
         (folder / "model.json").write_text(json.dumps(meta, indent=2))
 
@@ -373,6 +493,9 @@ class EngagementModel:
         cal.method_, (cal.a_, cal.b_) = meta["calibration_method"], meta["platt"]
         cal.x_, cal.y_ = arrays["cal_x"], arrays["cal_y"]
         model.calibrator_ = cal
+        model.calibration_scores_ = arrays.get("cal_scores")
+        model.calibration_labels_ = arrays.get("cal_labels")
+        model.recalibration_ = meta.get("recalibration")
         history = AccountHistory()
         for i, account in enumerate(meta["accounts"]):
             history.times[account] = arrays[f"times_{i}"]

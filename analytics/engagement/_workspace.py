@@ -13,7 +13,7 @@ from analytics.exceptions import AnalysisInputError
 
 POST_QUERY = """
 SELECT post_id, platform, account, text, posted_at, followers, likes, comments, shares,
-       views, media_type
+       views, media_type, media_path
 FROM posts
 """
 

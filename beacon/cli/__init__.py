@@ -19,6 +19,7 @@ from beacon.cli import (
     _listening,
     _retrain,
     _sentiment,
+    _vision,
     _workspace,
 )
 
@@ -40,6 +41,7 @@ app.add_typer(_knowledge.app, name="knowledge")
 app.add_typer(_experiment.app, name="experiment")
 app.add_typer(_influencers.app, name="influencers")
 app.add_typer(_engagement.app, name="engagement")
+app.add_typer(_vision.app, name="vision")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``beacon knowledge ...`` commands: index a folder of documents, ask a question."""
+"""``beacon knowledge ...`` commands: index documents or the brand's posts, ask a question."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ app = typer.Typer(
     help="Answer questions from the team's documents, with sources.", no_args_is_help=True
 )
 
-_STAGES = {"reading": "Reading documents", "embedding": "Embedding passages"}
+_STAGES = {
+    "reading": "Reading documents",
+    "embedding": "Embedding passages",
+    "posts": "Embedding posts",
+}
 
 
 class _ProgressBars:
@@ -123,5 +127,52 @@ def ask_command(
                 f"  {passage.rank}. {passage.source} — {passage.section_path} "
                 f"(score {passage.score:.2f}, {passage.collection})"
             )
+
+    run_command(body)
+
+
+@app.command("index-posts")
+def index_posts_command(
+    index: Path | None = typer.Option(
+        None, "--index", help="Index folder (default: post-index next to the workspace)."
+    ),
+    rebuild: bool = typer.Option(
+        False, "--rebuild", help="Ignore the existing index (even a damaged one) and embed all."
+    ),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Index the brand's own workspace posts for "posts like this one" answers.
+
+    Incremental: only new posts or changed texts are embedded; posts no longer in the
+    workspace are removed; outcomes (engagement, top 30%) are refreshed.
+    """
+
+    def body() -> None:
+        from beacon.settings import get_settings
+        from beacon.workspace import Workspace
+        from knowledge import PostIndex
+
+        settings = get_settings()
+        if not settings.workspace_path.is_file():
+            raise FileNotFoundError(
+                f"no workspace at {settings.workspace_path}; run `beacon demo` or "
+                "`beacon ingest FILE` first (or set BEACON_WORKSPACE)"
+            )
+        bars = _ProgressBars(enabled=True)
+        try:
+            report = PostIndex.update(
+                Workspace(settings.workspace_path), index, rebuild=rebuild, progress=bars
+            )
+        finally:
+            bars.close()
+        if json_output:
+            print_json(report.to_dict())
+            return
+        typer.echo(
+            f"indexed our own posts into {report.index_dir}: {report.added} added, "
+            f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged; "
+            f"{report.posts} posts ({report.embedded} texts embedded, {report.index_kind} index) "
+            f"in {report.seconds:.1f} s"
+        )
 
     run_command(body)

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, run_command
+from beacon.exceptions import BeaconError, InputError
 from beacon.settings import get_settings
+
+
+class Target(str, Enum):
+    """What ``beacon retrain`` learns."""
+
+    sentiment = "sentiment"
+    engagement = "engagement"
+    all = "all"
 
 
 def retrain(
@@ -24,35 +35,76 @@ def retrain(
     rescore: bool = typer.Option(
         True, "--rescore/--no-rescore", help="Score the workspace with the retrained model."
     ),
+    target: Target = typer.Option(
+        Target.all,
+        "--target",
+        help="sentiment (learn corrected labels), engagement (recalibrate on corrected and "
+        "newly observed outcomes) or all (each that has something to learn).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Retrain the sentiment model with the workspace's corrections; report before/after."""
-    from beacon.retrain import retrain_sentiment
+    """Learn the workspace's corrections (sentiment retrain, engagement recalibration)."""
+    from beacon.retrain import RetrainReport, retrain_engagement, retrain_sentiment
     from beacon.scoring import current_scorer, score_posts
     from beacon.workspace import Workspace
 
     def body() -> None:
         settings = get_settings()
+        skipped: dict[str, str] = {}
+        report: RetrainReport | None = None
+        engagement = None
         status = (
             contextlib.nullcontext()
             if as_json
             else console.status("learning the corrections…", spinner="dots")
         )
         with status:
-            report = retrain_sentiment(
-                settings, data_dir=data_dir or settings.data_dir, eval_sample=eval_sample
+            if target in (Target.sentiment, Target.all):
+                try:
+                    report = retrain_sentiment(
+                        settings, data_dir=data_dir or settings.data_dir, eval_sample=eval_sample
+                    )
+                except InputError as error:
+                    if target is Target.sentiment:
+                        raise
+                    skipped["sentiment"] = str(error)
+            if target in (Target.engagement, Target.all):
+                try:
+                    engagement = retrain_engagement(settings)
+                except BeaconError as error:
+                    if target is Target.engagement:
+                        raise
+                    skipped["engagement"] = str(error)
+        if report is None and engagement is None:
+            raise InputError(
+                "nothing to retrain: " + "; ".join(f"{k}: {v}" for k, v in skipped.items())
             )
         scored = None
-        if rescore and report.accepted:
+        if report is not None and rescore and report.accepted:
             current_scorer.cache_clear()
             scored = score_posts(Workspace(settings.workspace_path), current_scorer()).scored
         if as_json:
-            print_json(report.to_dict() | {"rescored_posts": scored})
+            data: dict[str, Any] = report.to_dict() if report is not None else {}
+            print_json(
+                data
+                | {
+                    "rescored_posts": scored,
+                    "engagement": engagement.to_dict() if engagement is not None else None,
+                    "skipped": skipped,
+                }
+            )
             return
-        console.print(report.text(), markup=False, highlight=False)
-        if scored is not None:
-            console.print(f"Rescored {scored} workspace posts with {report.new_version}.")
-        if report.accepted:
+        if report is not None:
+            console.print(report.text(), markup=False, highlight=False)
+            if scored is not None:
+                console.print(f"Rescored {scored} workspace posts with {report.new_version}.")
+        if engagement is not None:
+            console.print(engagement.text(), markup=False, highlight=False)
+        for name, why in skipped.items():
+            console.print(f"Skipped {name}: {why}", markup=False, highlight=False)
+        if (report is not None and report.accepted) or (
+            engagement is not None and engagement.changed
+        ):
             console.print("Restart the bot (`make run`) so its answers use the retrained model.")
 
     run_command(body)

@@ -43,6 +43,7 @@ from beacon.digest._types import (
     RateChange,
     RecommendedAction,
     SentimentSection,
+    SupportSection,
     VolumeRow,
     VolumeSection,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "SlackImage",
     "SlackPost",
     "SlackPoster",
+    "SupportSection",
     "VolumeRow",
     "VolumeSection",
     "WeeklySchedule",

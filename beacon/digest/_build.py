@@ -14,6 +14,7 @@ from beacon.digest._sections import (
     engagement_section,
     experiments_section,
     sentiment_section,
+    support_section,
     volume_section,
 )
 from beacon.digest._types import SECTION_TITLES, ActionsSection, Digest
@@ -105,6 +106,11 @@ def build_digest(
         step("creators")
         creators, params = creators_section(con, week, brand, scope)
         audit("creators", creators, params, ["workspace:influencers", "workspace:posts"], None)
+        step("support")
+        support, params = support_section(con, week, model_version, scope)
+        audit("support", support, params,
+              ["workspace:posts (support)", f"workspace:scores/{model_version}",
+               "workspace:support_ratings", "workspace:audit (handoff)"], model_version)  # fmt: skip
         step("actions")
         actions = ActionsSection(recommend(
             brand=brand, volume=volume, sentiment=sentiment, engagement=engagement,
@@ -120,6 +126,6 @@ def build_digest(
     return Digest(
         week=week, brand=brand, generated_at=utc_now(), sentiment_model=model_version,
         volume=volume, sentiment=sentiment, engagement=engagement, experiments=experiments,
-        anomalies=anomalies, creators=creators, actions=actions, charts=charts,
+        anomalies=anomalies, creators=creators, support=support, actions=actions, charts=charts,
         audit_ids=audit_ids,
     )  # fmt: skip

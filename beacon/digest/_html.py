@@ -198,6 +198,10 @@ def _creators(d: Digest) -> str:
     )
 
 
+def _support(d: Digest) -> str:
+    return f'<p class="lead">{_e(d.support.headline())}</p>'
+
+
 def _actions(d: Digest) -> str:
     items = [
         f'{_e(a.text)} <small>(from <a href="#{a.finding}">{_e(SECTION_TITLES[a.finding])}</a>)</small>'
@@ -210,7 +214,7 @@ def _actions(d: Digest) -> str:
 
 RENDERERS = {"volume": _volume, "sentiment": _sentiment, "engagement": _engagement,
              "experiments": _experiments, "anomalies": _anomalies, "creators": _creators,
-             "actions": _actions}  # fmt: skip
+             "support": _support, "actions": _actions}  # fmt: skip
 
 
 def render_html(digest: Digest) -> str:

@@ -58,7 +58,8 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(header, MAX_HEADER_TEXT)}}
     ]
-    for key in ("volume", "sentiment", "engagement", "experiments", "anomalies", "creators"):
+    for key in ("volume", "sentiment", "engagement", "experiments", "anomalies", "creators",
+                "support"):
         blocks.append(_section(SECTION_TITLES[key], digest.section(key).headline()))
     posts = [p.line(k) for k, p in (("Best", digest.engagement.best),
                                     ("Worst", digest.engagement.worst)) if p]  # fmt: skip

@@ -33,6 +33,7 @@ from analytics.influencers import (
 from analytics.listening import daily_sentiment, sentiment_summary
 from analytics.periods import Period
 from analytics.sentiment import LABELS
+from analytics.support import SUPPORT_PLATFORM
 from beacon.digest._types import (
     AnomaliesSection,
     CreatorMention,
@@ -45,6 +46,7 @@ from beacon.digest._types import (
     PostHighlight,
     RateChange,
     SentimentSection,
+    SupportSection,
     VolumeRow,
     VolumeSection,
 )
@@ -496,5 +498,59 @@ def creators_section(
         "query_params": [week.start.isoformat(), week.end.isoformat(), pattern],
         "engagement": "analytics.influencers: EngagementShrinker (empirical Bayes toward the "
         "follower tier, 180-day window as of the week's end), AuthenticityChecker flags",
+    }
+    return section, params
+
+
+# ---------------------------------------------------------------------------- support
+SUPPORT_CHATS_SQL = """
+SELECT count(DISTINCT account) FILTER (WHERE CAST(posted_at AS DATE) BETWEEN ? AND ?),
+       count(DISTINCT account) FILTER (WHERE CAST(posted_at AS DATE) BETWEEN ? AND ?)
+FROM posts WHERE platform = ?
+"""
+RATINGS_SQL = """
+SELECT count(*) FILTER (WHERE CAST(created_at AS DATE) BETWEEN ? AND ?),
+       avg(rating) FILTER (WHERE CAST(created_at AS DATE) BETWEEN ? AND ?),
+       avg(rating) FILTER (WHERE CAST(created_at AS DATE) BETWEEN ? AND ?)
+FROM support_ratings
+"""
+HANDOFFS_SQL = """
+SELECT count(*), count(*) FILTER (WHERE NOT CAST(json_extract(inputs, '$.delivered') AS BOOLEAN))
+FROM audit WHERE kind = 'handoff' AND CAST(created_at AS DATE) BETWEEN ? AND ?
+"""
+
+
+def support_section(
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, model_version: str, scope: dict[str, Any]
+) -> tuple[SupportSection, dict[str, Any]]:
+    """Support chats, their tone, hand-offs and ratings, this week vs the week before."""
+    before = week.previous()
+    chats, previous_chats = con.execute(
+        SUPPORT_CHATS_SQL, [week.start, week.end, before.start, before.end, SUPPORT_PLATFORM]
+    ).fetchall()[0]
+    summary = sentiment_summary(
+        con, period=week.period(), model_version=model_version, platform=SUPPORT_PLATFORM,
+        **scope,
+    )  # fmt: skip
+    change = next((c for c in summary.changes if c.label == "negative"), None)
+    ratings, mean, previous_mean = con.execute(
+        RATINGS_SQL, [week.start, week.end, week.start, week.end, before.start, before.end]
+    ).fetchall()[0]
+    handoffs, undelivered = con.execute(HANDOFFS_SQL, [week.start, week.end]).fetchall()[0]
+    section = SupportSection(
+        chats=int(chats), previous_chats=int(previous_chats), messages=summary.total,
+        negative=summary.share("negative") if summary.total else None,
+        previous_negative=summary.previous_share("negative") if summary.previous_total else None,
+        negative_change=change, handoffs=int(handoffs), undelivered_handoffs=int(undelivered or 0),
+        ratings=int(ratings), mean_rating=None if mean is None else float(mean),
+        previous_mean_rating=None if previous_mean is None else float(previous_mean),
+    )  # fmt: skip
+    params = {
+        "platform": SUPPORT_PLATFORM,
+        "model_version": model_version,
+        "chats": "distinct pseudonymised chat sessions with a customer message in the week",
+        "sentiment": "analytics.listening.sentiment_summary(platform='support'), Wald 95% CI",
+        "handoffs": "audit rows of kind 'handoff'",
+        "ratings": "support_ratings (1-5) given in the week",
     }
     return section, params

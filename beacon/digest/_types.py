@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from analytics.anomalies import AnomalyReport
-from analytics.listening import SentimentSummary
+from analytics.listening import SentimentSummary, ShareChange
 from analytics.sentiment import LABELS
 from beacon.digest._week import IsoWeek
 
@@ -546,6 +546,71 @@ class CreatorsSection:
                 "posted": self.posted}  # fmt: skip
 
 
+# ---------------------------------------------------------------------------- support
+@dataclass(frozen=True)
+class SupportSection:
+    """Customer chats on the support widget (the ``support`` platform), this week vs last.
+
+    Attributes:
+        chats: Conversations with at least one customer message this week.
+        previous_chats: The same the week before.
+        messages: Customer messages this week.
+        negative: Share of this week's messages the model calls negative (None: no messages).
+        previous_negative: The same the week before.
+        negative_change: The change with its 95% interval (None when a week had no messages).
+        handoffs: Hand-offs to a person this week.
+        undelivered_handoffs: Those that could not be posted to Slack (staff should look).
+        ratings: Satisfaction ratings given this week.
+        mean_rating: Their average (1-5), None when there were none.
+        previous_mean_rating: The same the week before.
+    """
+
+    chats: int
+    previous_chats: int
+    messages: int
+    negative: float | None
+    previous_negative: float | None
+    negative_change: ShareChange | None
+    handoffs: int
+    undelivered_handoffs: int
+    ratings: int
+    mean_rating: float | None
+    previous_mean_rating: float | None
+
+    def headline(self) -> str:
+        if not self.chats:
+            return f"No support chats this week ({self.previous_chats} the week before)."
+        parts = [f"{self.chats} support {'chat' if self.chats == 1 else 'chats'} "
+                 f"({self.previous_chats} the week before)"]  # fmt: skip
+        if self.negative is not None:
+            tone = f"{pct(self.negative)} of {self.messages} customer messages negative"
+            change = self.negative_change
+            if change is not None and self.previous_negative is not None:
+                verdict = "beyond noise" if change.significant else "within noise"
+                tone += f" ({pct(self.previous_negative)} before, {verdict})"
+            parts.append(tone)
+        if self.handoffs:
+            handoffs = f"{self.handoffs} hand-off{'s' if self.handoffs != 1 else ''} to a person"
+            if self.undelivered_handoffs:
+                handoffs += f" ({self.undelivered_handoffs} not delivered to Slack)"
+            parts.append(handoffs)
+        if self.mean_rating is not None:
+            parts.append(f"average rating {self.mean_rating:.1f}/5 from {self.ratings}")
+        return "; ".join(parts) + "."
+
+    def lines(self) -> list[str]:
+        return [self.headline()]
+
+    def to_dict(self) -> dict[str, Any]:
+        value = {k: v for k, v in self.__dict__.items() if k != "negative_change"}
+        change = self.negative_change
+        value["negative_change"] = None if change is None else {
+            "points": change.points, "ci_low": change.ci_low, "ci_high": change.ci_high,
+            "significant": change.significant,
+        }  # fmt: skip
+        return value
+
+
 # ---------------------------------------------------------------------------- actions
 @dataclass(frozen=True)
 class RecommendedAction:
@@ -610,6 +675,7 @@ SECTION_TITLES = {
     "experiments": "Experiments that ended",
     "anomalies": "Anomalies",
     "creators": "Creators who mentioned us",
+    "support": "Support chats",
     "actions": "Recommended actions",
 }
 
@@ -623,7 +689,8 @@ class Digest:
         brand: The brand's name.
         generated_at: When it was built (UTC).
         sentiment_model: Scorer version whose labels were counted.
-        volume, sentiment, engagement, experiments, anomalies, creators, actions: Sections.
+        volume, sentiment, engagement, experiments, anomalies, creators, support, actions:
+            Sections.
         charts: PNG charts (volume by day, sentiment share by day).
         audit_ids: Section key → the ``audit`` row recording its inputs, sources and output.
     """
@@ -638,6 +705,7 @@ class Digest:
     experiments: ExperimentsSection
     anomalies: AnomaliesSection
     creators: CreatorsSection
+    support: SupportSection
     actions: ActionsSection
     charts: tuple[Chart, ...]
     audit_ids: Mapping[str, str]
@@ -659,7 +727,8 @@ class Digest:
         lines = [
             f"{self.brand} weekly digest, {self.week.describe()}, vs {self.week.previous().label}:"
         ]
-        for key in ("volume", "sentiment", "engagement", "experiments", "anomalies", "creators"):
+        for key in ("volume", "sentiment", "engagement", "experiments", "anomalies", "creators",
+                    "support"):
             lines.append(f"• {SECTION_TITLES[key]}: {self.section(key).headline()}")
         for kind, post in (("Best", self.engagement.best), ("Worst", self.engagement.worst)):
             if post is not None:

@@ -5,7 +5,8 @@ Timestamps are stored as naive ``TIMESTAMP`` values in UTC.
 
 from __future__ import annotations
 
-PLATFORMS = ("twitter", "instagram", "facebook", "reddit", "linkedin", "tiktok", "youtube", "other")
+PLATFORMS = ("twitter", "instagram", "facebook", "reddit", "linkedin", "tiktok", "youtube", "other",
+             "support")  # support: the customer chats on Beacon's own widget
 MEDIA_TYPES = ("none", "image", "video", "link")
 
 SCHEMA_VERSION = 1
@@ -115,6 +116,13 @@ CREATE TABLE IF NOT EXISTS audit (
     sources VARCHAR,                   -- JSON list of what the answer used
     output VARCHAR,                    -- JSON or text
     conversation_id VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS support_ratings (
+    rating_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    conversation_id VARCHAR NOT NULL,  -- the customer's (namespaced) chat session
+    rating INTEGER NOT NULL            -- 1 (poor) to 5 (great)
 );
 
 CREATE TABLE IF NOT EXISTS quarantine (

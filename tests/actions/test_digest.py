@@ -54,7 +54,8 @@ def test_staff_get_the_last_complete_weeks_digest(services: Services) -> None:
             """SELECT count(*) FROM posts p JOIN scores s
                  ON s.post_id = p.post_id AND s.model_version = ?
                WHERE CAST(p.posted_at AS DATE) BETWEEN '2026-11-23' AND '2026-11-29'
-                 AND NOT list_contains(?, p.account) AND regexp_matches(lower(p.text), ?)""",
+                 AND NOT list_contains(?, p.account)
+                 AND (p.platform = 'support' OR regexp_matches(lower(p.text), ?))""",
             [services.scorer.version, own, "|".join(re.escape(t.lower()) for t in terms)],
         ).fetchall()[0][0]
         audits = con.execute(
@@ -65,7 +66,7 @@ def test_staff_get_the_last_complete_weeks_digest(services: Services) -> None:
     assert "Recommended:" in text or "Nothing this week calls for action" in text
     chart = services.charts.path_of(str(run.messages[1]["image"]).rsplit("/", 1)[1])
     assert chart is not None and chart.read_bytes()[:4] == b"\x89PNG"
-    assert [kind for kind, _ in audits].count("digest_section") == 7
+    assert [kind for kind, _ in audits].count("digest_section") == 8
     assert audits[-1] == ("digest_answer", "staff-digest")
     assert {conversation for _, conversation in audits} == {"staff-digest"}
 

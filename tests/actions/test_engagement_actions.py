@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.engagement import ActionExplainPost, ActionPredictEngagement, ActionRecommendContent
+from actions.formatting import platform_name
+from actions.parsing import PostReference, post_reference
 from actions.services import Services
-from tests.actions.conftest import run_action
+from beacon.workspace import get_meta
+from tests.actions.conftest import FIXTURES, ActionRun, run_action
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
@@ -48,3 +57,126 @@ def test_recommendations_use_the_latest_post_as_template(services: Services) -> 
     assert text.startswith("For Instagram, using our latest Instagram post (ig-")
     assert "What would raise it:" in text
     assert re.search(r"• .+: \d+% → \d+% \((high|medium|low) confidence\)", text)
+
+
+# ---------------------------------------------------------------- "our post from Tuesday"
+def _tracker(
+    text: str, post_id: str | None = None, entities: list[dict[str, Any]] | None = None
+) -> Tracker:
+    """The saved explain tracker with another user message (and ``post_id`` slot)."""
+    data = json.loads((FIXTURES / "staff_explain_post.json").read_text())
+    data["slots"]["post_id"] = post_id
+    for message in (data["latest_message"], data["events"][-1]["parse_data"]):
+        message["text"] = text
+        message["entities"] = entities or []
+    data["events"][-1]["text"] = text
+    return Tracker.from_dict(data)
+
+
+def _run(text: str, post_id: str | None = None, **kwargs: Any) -> ActionRun:
+    dispatcher = CollectingDispatcher()
+    tracker = _tracker(text, post_id, **kwargs)
+    events = asyncio.run(ActionExplainPost().run(dispatcher, tracker, {}))
+    return ActionRun(events=list(events), messages=dispatcher.messages)
+
+
+def _own_posts(services: Services, where: str, params: list[Any]) -> list[tuple[str, str]]:
+    with services.workspace.connect() as con:
+        own = get_meta(con, "own_accounts", [])
+        return con.execute(
+            "SELECT post_id, platform FROM posts WHERE list_contains(?, account) AND "
+            f"{where} ORDER BY posted_at DESC, post_id",
+            [own, *params],
+        ).fetchall()
+
+
+def _day(text: str, today: date) -> date | None:
+    reference = post_reference(text, today)
+    assert reference is not None
+    return reference.day
+
+
+def test_post_reference_reads_days_platforms_and_latest() -> None:
+    monday = date(2026, 11, 30)
+    assert post_reference("why did our post from Tuesday do so well?", monday) == PostReference(
+        date(2026, 11, 24), "Tuesday 24 Nov 2026", None
+    )
+    assert post_reference("explain yesterday's instagram post", monday) == PostReference(
+        date(2026, 11, 29), "Sunday 29 Nov 2026", "instagram"
+    )
+    latest = post_reference("why did our last tweet flop", monday)
+    assert latest == PostReference(None, "latest", "twitter")
+    assert latest.latest
+    assert post_reference("the post on 12 Oct", monday) == PostReference(
+        date(2026, 10, 12), "Monday 12 Oct 2026", None
+    )
+    # A day still to come this year means last year's; a weekday always means a past one.
+    assert _day("our post on December 3rd", monday) == date(2025, 12, 3)
+    assert post_reference("monday's fb post", monday) == PostReference(
+        date(2026, 11, 23), "Monday 23 Nov 2026", "facebook"
+    )
+    assert _day("the tiktok video from sat", monday) == date(2026, 11, 28)
+    assert _day("post from 2026-10-03", monday) == date(2026, 10, 3)
+    # Not a reference: no post named, no day, a date that does not exist, "sun" as a word.
+    assert post_reference("how is sentiment on tuesday", monday) is None
+    assert post_reference("why did this post underperform", monday) is None
+    assert post_reference("the post on 31 feb", monday) is None
+    assert post_reference("why did our post about sun protection do well", monday) is None
+
+
+def test_post_from_a_day_with_several_posts_asks_which_with_buttons(services: Services) -> None:
+    today = services.today()
+    tuesday = today - timedelta(days=(today.weekday() - 1) % 7 or 7)
+    expected = _own_posts(services, "CAST(posted_at AS DATE) = ?", [tuesday])
+    assert len(expected) > 1  # the demo brand posts several times a day
+    run = _run("why did our post from Tuesday do so well?")
+    assert run.events == []
+    [message] = run.messages
+    assert message["text"].startswith(
+        f"On {tuesday:%A} {tuesday.day} {tuesday:%b %Y} we published {len(expected)} posts. "
+        "Which one should I explain?"
+    )
+    for post_id, _ in expected:
+        assert f"• {post_id} (" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == [
+        f'/explain_post{{"post_id": "{post_id}"}}' for post_id, _ in expected
+    ]
+
+
+def test_post_from_yesterday_on_one_platform_is_explained(services: Services) -> None:
+    yesterday = services.today() - timedelta(days=1)
+    [(post_id, _)] = _own_posts(
+        services, "platform = 'instagram' AND CAST(posted_at AS DATE) = ?", [yesterday]
+    )
+    run = _run("why did yesterday's instagram post do so badly?")
+    assert run.text.startswith(f"{post_id} on {platform_name('instagram')} ({yesterday:%d %b %Y} ")
+    assert "Strongest reasons:" in run.text
+    assert run.events == [{"event": "slot", "timestamp": None, "name": "post_id", "value": post_id}]
+
+
+def test_last_tweet_is_our_latest_twitter_post(services: Services) -> None:
+    latest = _own_posts(
+        services, "platform = 'twitter' AND CAST(posted_at AS DATE) <= ?", [services.today()]
+    )[0][0]
+    twitter = platform_name("twitter")
+    assert _run("explain our last tweet").text.startswith(f"{latest} on {twitter} (")
+
+
+def test_no_post_on_that_day_names_the_day(services: Services) -> None:
+    run = _run("why did our linkedin post from yesterday flop?")
+    yesterday = services.today() - timedelta(days=1)
+    assert run.text == (
+        f"I found none of our {platform_name('linkedin')} posts on {yesterday:%A} {yesterday.day} {yesterday:%b %Y} "
+        "(UTC). If it went out another day, give me its id, like tw-000123 or ig-000045."
+    )
+
+
+def test_a_named_post_id_wins_over_a_stale_reference(services: Services) -> None:
+    # The button's payload sets post_id; its text names no day, so the id is explained.
+    run = _run(
+        '/explain_post{"post_id": "ig-000045"}',
+        post_id="ig-000045",
+        entities=[{"entity": "post_id", "value": "ig-000045"}],
+    )
+    assert run.text.startswith("ig-000045 on Instagram (")
+    assert run.events == []

@@ -143,7 +143,7 @@ def test_customer_more_stays_in_the_public_collection(services: Services) -> Non
 
 def test_followup_of_an_answer_that_found_nothing(services: Services) -> None:
     first = run_action(ActionKnowledgeAnswer(), "customer_knowledge_brief.json").text
-    assert first.startswith("I couldn't find anything in the public documents")
+    assert first.startswith("I couldn't find that in our help pages, so I won't guess.")
     sources = run_action(ActionKnowledgeFollowup(), "customer_knowledge_brief_sources.json").text
     assert sources == (
         "My last answer, to “what was the brief for the summer sprint campaign?”, didn't quote "

@@ -89,7 +89,8 @@ def test_topic_filter_finds_the_spike_theme(demo: DemoWorkspace) -> None:
 
 def test_all_platforms_breakdown(demo: DemoWorkspace) -> None:
     summary = _summary(demo, "this month")
-    assert set(summary.by_platform) == {"twitter", "instagram", "facebook"}
+    # Support chats count as brand talk whether or not they name the brand.
+    assert set(summary.by_platform) == {"twitter", "instagram", "facebook", "support"}
     assert sum(int(s["posts"]) for s in summary.by_platform.values()) == summary.total
 
 

@@ -93,6 +93,14 @@ def check_events() -> None:
     assert in_thread is not None and in_thread.sender_id == "slack-C1-17.1"
     dm = channel._incoming_message(_event(type="message", channel_type="im", text="hello"))
     assert dm is not None and dm.text == "hello"
+    shared = {"id": "F1", "name": "shoe.jpg", "mimetype": "image/jpeg", "size": 2048,
+              "url_private": "https://files.slack.com/files-pri/T1-F1/shoe.jpg", "title": "x"}  # fmt: skip
+    with_file = channel._incoming_message(_event(files=[shared, {"id": "F2"}, "junk"]))
+    assert with_file is not None
+    assert with_file.metadata()["slack"]["files"] == [
+        {k: v for k, v in shared.items() if k != "title"}
+    ], with_file.metadata()
+    assert "files" not in turn.metadata()["slack"]
     external = channel._incoming_message(_event(user_team="T-OTHER"))
     assert external is not None and external.audience == "customer"
     ignored = [

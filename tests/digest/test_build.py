@@ -21,7 +21,7 @@ BRAND_TALK_SQL = """
 SELECT p.platform, s.sentiment_label, count(*)
 FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
 WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ? AND NOT list_contains(?, p.account)
-  AND regexp_matches(lower(p.text), ?)
+  AND (p.platform = 'support' OR regexp_matches(lower(p.text), ?))
 GROUP BY ALL
 """
 
@@ -226,3 +226,35 @@ def test_creators_who_mentioned_the_brand(demo_digests: DemoDigests, demo: DemoW
     assert rules["creator_flagged"].startswith(f"Vet {mentions[fake].handle}")
     assert rules["creator_outreach"].startswith(f"Thank {mentions[steady].handle}")
     assert "2 tracked creators mentioned us" in digest.creators.headline()
+
+
+SUPPORT_SQL = """
+SELECT count(DISTINCT p.account), count(*), avg((s.sentiment_label = 'negative')::INTEGER)
+FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
+WHERE p.platform = 'support' AND CAST(p.posted_at AS DATE) BETWEEN ? AND ?
+"""
+
+
+@pytest.mark.parametrize("week", [SPIKE_WEEK, LAST_WEEK])
+def test_support_section_matches_sql(demo_digests: DemoDigests, week: IsoWeek) -> None:
+    support = demo_digests.digests[week].support
+    with demo_digests.workspace.connect() as con:
+        chats, messages, negative = con.execute(
+            SUPPORT_SQL, [demo_digests.model_version, week.start, week.end]
+        ).fetchall()[0]
+        ratings = con.execute(
+            "SELECT count(*), avg(rating) FROM support_ratings "
+            "WHERE CAST(created_at AS DATE) BETWEEN ? AND ?",
+            [week.start, week.end],
+        ).fetchall()[0]
+    assert chats > 0 and (support.chats, support.messages) == (chats, messages)
+    assert support.negative == pytest.approx(negative)
+    assert support.ratings == ratings[0] and support.mean_rating == pytest.approx(ratings[1])
+    assert f"{support.chats} support chats" in support.headline()
+    assert json.loads(json.dumps(support.to_dict()))["chats"] == chats
+
+
+def test_sole_peeling_week_makes_support_chats_more_negative(demo_digests: DemoDigests) -> None:
+    spike = demo_digests.digests[SPIKE_WEEK].support
+    assert spike.negative is not None and spike.previous_negative is not None
+    assert spike.negative > spike.previous_negative

@@ -181,6 +181,7 @@ def test_engagement_form_asks_for_the_draft_then_predicts(e2e: E2E) -> None:
 def test_explain_post_by_id(e2e: E2E) -> None:
     reply = e2e.ask("why did post ig-000045 do so well?")
     assert "ig-000045 on Instagram" in reply and "likes+comments+shares" in reply
+    assert re.search(r"Posts like this one:\n• ig-\d{6} \(", reply)
 
 
 def test_anomalies_find_the_planted_spike(e2e: E2E) -> None:

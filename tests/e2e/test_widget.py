@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from actions.base import HANDOFF_OFFER
 from beacon.settings import PROJECT_ROOT
 from beacon.widget import make_server
-from tests.e2e.conftest import E2E
+from tests.e2e.conftest import E2E, SlackE2E
 
 try:
     from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
@@ -68,14 +69,15 @@ def browser() -> Iterator[Browser]:
 
 
 def _ask(page: Page, question: str) -> str:
-    """Type ``question`` into the widget, send it with Enter and return the new bot text."""
+    """Type ``question`` into the widget, send it with Enter and return the new bot text
+    (all the messages of the reply)."""
     bot = page.locator(".bw-message--bot")
     before = bot.count()
     box = page.get_by_label("Your message")
     box.fill(question)
     box.press("Enter")
     expect(page.locator(".bw-message--user").last).to_contain_text(question)
-    expect(bot).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    expect(bot.nth(before)).to_be_attached(timeout=ANSWER_TIMEOUT_MS)  # one reply or more
     expect(page.get_by_role("status")).to_be_hidden(timeout=ANSWER_TIMEOUT_MS)
     return "\n".join(bot.all_inner_texts()[before:])
 
@@ -249,6 +251,61 @@ def test_a_slow_bot_times_out_with_a_message(browser: Browser, page_url: str) ->
         expect(page.get_by_role("alert")).to_contain_text("took too long")
         expect(page.get_by_role("status")).to_be_hidden()
         assert len(held) == 1
+    finally:
+        context.close()
+
+
+def test_frustrated_customer_is_offered_a_person_and_handed_to_slack(
+    browser: Browser, page_url: str, slack: SlackE2E
+) -> None:
+    """The real stack: an upset message gets the offer, the button hands off to Slack."""
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(page_url)
+        page.get_by_role("button", name="Chat with us").click()
+        _ask(page, "where is my order? I ordered it last week")
+        answer = _ask(page, "WHERE IS MY ORDER?? I want my money back now!")
+        assert HANDOFF_OFFER in answer
+        before = len(slack.fake.calls_to("chat.postMessage"))
+        bot = page.locator(".bw-message--bot")
+        count = bot.count()
+        offer = page.get_by_role("group", name="Suggested replies").last
+        offer.get_by_role("button", name="Yes, talk to a person").click()
+        expect(bot).to_have_count(count + 2, timeout=ANSWER_TIMEOUT_MS)
+        reply = "\n".join(bot.all_inner_texts()[count:])
+        reference = re.search(r"reference (H-[0-9A-F]{6})", reply)
+        assert reference, reply
+        posted = slack.fake.wait_for("chat.postMessage", count=before + 1)[before:]
+        assert [c.params["channel"] for c in posted if reference.group(1) in c.params["text"]] == [
+            "C0SUPPORT"
+        ]
+        # The rating question comes with its buttons; a click is kept.
+        page.get_by_role("group", name="Suggested replies").last.get_by_role(
+            "button", name=re.compile("^5")
+        ).click()
+        expect(bot.last).to_contain_text("(5/5)", timeout=ANSWER_TIMEOUT_MS)
+    finally:
+        context.close()
+
+
+def test_rate_limited_customer_sees_a_friendly_message(browser: Browser, page_url: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.route(
+        "**/webhooks/rest/webhook",
+        lambda route: route.fulfill(
+            status=429, json={"error": "slow down", "retry_after_s": 3}, headers={"Retry-After": "3"}
+        ),
+    )
+    try:
+        page.goto(page_url)
+        page.get_by_role("button", name="Chat with us").click()
+        box = page.get_by_label("Your message")
+        box.fill("hello?")
+        box.press("Enter")
+        expect(page.get_by_role("alert")).to_contain_text("faster than I can answer")
+        expect(page.get_by_role("button", name="Try again")).to_be_visible()
     finally:
         context.close()
 

@@ -37,7 +37,8 @@ def test_window_platforms_and_counts(demo: DemoWorkspace) -> None:
         experiments = con.execute(
             "SELECT count(DISTINCT experiment_id) FROM experiment_units"
         ).fetchall()[0][0]
-    assert set(platforms) == {"twitter", "instagram", "facebook"}
+    assert set(platforms) == {"twitter", "instagram", "facebook", "support"}
+    assert platforms["support"] == demo.manifest["support"]["messages"]
     assert campaigns == 3 and experiments == 3
 
 

@@ -381,6 +381,9 @@
     if (error && error.name === "AbortError") {
       return "Support took too long to answer. Please try again.";
     }
+    if (error && error.status === 429) {
+      return "You're sending messages faster than I can answer. Please wait a few seconds and try again.";
+    }
     if (error && error.status >= 400 && error.status < 500) {
       return "Support couldn't read that message (error " + error.status + ").";
     }
@@ -425,7 +428,9 @@
       saveState();
       renderAll();
       lastFailed = { payload: payload, shownText: shownText, index: userIndex };
-      showError(describe(error), !(error && error.status >= 400 && error.status < 500));
+      // A 429 is worth retrying once the wait is over; other 4xx are not.
+      var retryable = !(error && error.status >= 400 && error.status < 500) || error.status === 429;
+      showError(describe(error), retryable);
     });
   }
 

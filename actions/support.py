@@ -1,0 +1,177 @@
+"""Greetings, goodbyes, hand-offs to a person and satisfaction ratings, per audience.
+
+Customers (the public widget) get a support assistant's words; staff get the
+marketing assistant's. ``request_human`` → :class:`ActionRequestHuman` hands a customer's
+conversation to the staff Slack channel; ``rate_conversation`` →
+:class:`ActionRateConversation` keeps the 1–5 rating asked for at goodbye and after a
+hand-off. Noticing frustration on every customer turn lives in actions/base.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.audience import CUSTOMER, audience_of
+from actions.base import BeaconAction, Events, customer_turns
+from actions.services import Services
+from analytics.support import SUPPORT_PLATFORM, handoff_summary
+from beacon.support import hand_off, record_rating
+from beacon.workspace import get_meta
+
+RATING_QUESTION = "Before you go: how did I do today?"
+RATING_BUTTONS = [
+    {"title": f"{stars} {'★' * stars}", "payload": f'/rate_conversation{{"rating": "{stars}"}}'}
+    for stars in (5, 4, 3, 2, 1)
+]
+_RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "terrible": 1,
+                 "bad": 2, "poor": 2, "ok": 3, "okay": 3, "fine": 3, "good": 4, "great": 5,
+                 "excellent": 5, "perfect": 5}  # fmt: skip
+
+
+def _brand(services: Services) -> tuple[str, str | None]:
+    with services.workspace.connect() as con:
+        return str(get_meta(con, "brand", "our")), get_meta(con, "support_contact")
+
+
+def parse_rating(entities: list[dict[str, Any]], text: str) -> int | None:
+    """A 1–5 rating from a ``rating`` entity, or a digit or word in ``text``; else None."""
+    for entity in entities:
+        if entity.get("entity") == "rating" and str(entity.get("value", "")).strip().isdigit():
+            value = int(str(entity["value"]).strip())
+            return value if 1 <= value <= 5 else None
+    digits = re.findall(r"\b([1-5])\b", text)
+    if digits:
+        return int(digits[0])
+    words = [_RATING_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _RATING_WORDS]
+    return words[0] if words else None
+
+
+class ActionGreet(BeaconAction):
+    """Says who Beacon is, in the words of the audience's assistant."""
+
+    action_name = "action_greet"
+    staff_only = False
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        if audience_of(tracker) == CUSTOMER:
+            brand, _ = _brand(services)
+            dispatcher.utter_message(
+                text=f"Hi, I'm Beacon, {brand}'s support assistant. I can answer questions "
+                "about orders, shipping, returns, sizing and product care, and pass you to a "
+                "person on our team whenever you like. How can I help?"
+            )
+        else:
+            dispatcher.utter_message(
+                text="Hi, I'm Beacon, your marketing assistant: I read your social posts and "
+                "campaign data to answer questions about sentiment, engagement, experiments and "
+                "content. What would you like to know?"
+            )
+        return []
+
+
+class ActionGoodbye(BeaconAction):
+    """Says goodbye; a customer is asked for a one-question satisfaction rating."""
+
+    action_name = "action_goodbye"
+    staff_only = False
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        if audience_of(tracker) == CUSTOMER:
+            dispatcher.utter_message(text="Thanks for chatting with us.")
+            dispatcher.utter_message(text=RATING_QUESTION, buttons=RATING_BUTTONS)
+        else:
+            dispatcher.utter_message(text="Bye for now. Ping me any time you need numbers.")
+        return []
+
+
+class ActionRequestHuman(BeaconAction):
+    """Hands a customer's conversation to a person through the staff Slack channel."""
+
+    action_name = "action_request_human"
+    staff_only = False
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        if audience_of(tracker) != CUSTOMER:
+            dispatcher.utter_message(
+                text="You're talking to Beacon, a bot. For a person, ask your team in Slack; "
+                "customers who ask for a person on the website chat are handed to the "
+                f"#{services.settings.support_slack_channel} channel."
+            )
+            return []
+        turns = customer_turns(tracker)
+        with services.workspace.connect() as con:
+            account = services.pseudonymizer().account(tracker.sender_id)
+            negatives = [
+                float(row[0])
+                for row in con.execute(
+                    "SELECT s.p_negative FROM posts p JOIN scores s USING (post_id) "
+                    "WHERE p.platform = ? AND p.account = ? AND s.model_version = ? "
+                    "ORDER BY p.posted_at",
+                    [SUPPORT_PLATFORM, account, services.scorer.version],
+                ).fetchall()
+            ]
+            handoff = hand_off(
+                con,
+                conversation_id=tracker.sender_id,
+                summary=handoff_summary(turns, negatives),
+                negative=max(negatives, default=0.0),
+                channel=services.settings.support_slack_channel,
+                poster=services.slack(),
+            )
+        brand, contact = _brand(services)
+        write = f" You can also e-mail {contact} and quote {handoff.reference}." if contact else ""
+        if handoff.delivered:
+            text = (
+                f"I've passed our conversation to the {brand} support team, reference "
+                f"{handoff.reference}. A person will pick it up and get back to you within one "
+                f"working day.{write}"
+            )
+        else:
+            text = (
+                f"I couldn't reach the support team just now, sorry. I've saved your request "
+                f"with reference {handoff.reference} so the team sees it.{write}"
+            )
+        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text="While you wait: how did I do?", buttons=RATING_BUTTONS)
+        return []
+
+
+class ActionRateConversation(BeaconAction):
+    """Keeps a 1–5 satisfaction rating for the conversation."""
+
+    action_name = "action_rate_conversation"
+    staff_only = False
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        latest = tracker.latest_message or {}
+        rating = parse_rating(latest.get("entities") or [], latest.get("text") or "")
+        if rating is None:
+            dispatcher.utter_message(
+                text="How would you rate this chat from 1 (poor) to 5 (great)?",
+                buttons=RATING_BUTTONS,
+            )
+            return []
+        with services.workspace.connect() as con:
+            record_rating(con, tracker.sender_id, rating)
+        if rating <= 2 and audience_of(tracker) == CUSTOMER:
+            dispatcher.utter_message(
+                text=f"Thank you for telling me ({rating}/5), and sorry I wasn't more help. "
+                "Would you like a person on our team to take a look?",
+                buttons=[{"title": "Yes, talk to a person", "payload": "/request_human"},
+                         {"title": "No, thanks", "payload": "/deny"}],
+            )  # fmt: skip
+        else:
+            dispatcher.utter_message(text=f"Thank you for the rating ({rating}/5)!")
+        return []
