@@ -27,7 +27,7 @@ from beacon.retrain import (
     sentiment_correction,
     sentiment_corrections,
 )
-from beacon.workspace import fetch_one, record_audit, utc_now
+from beacon.workspace import fetch_one, get_meta, record_audit, utc_now
 
 
 class ActionHelp(BeaconAction):
@@ -39,7 +39,9 @@ class ActionHelp(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        dispatcher.utter_message(text=help_text(audience_of(tracker)))
+        with services.workspace.connect() as con:
+            brand = str(get_meta(con, "brand", "our"))
+        dispatcher.utter_message(text=help_text(audience_of(tracker), brand))
         return []
 
 

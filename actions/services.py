@@ -159,8 +159,11 @@ class Services:
         if self.knowledge_dir is not None and self.knowledge_dir.exists():
             self.knowledge()
         if self.engagement_dir is not None and self.engagement_dir.exists():
-            self.engagement()
+            self.engagement().warm_up()
         self.post_index()
+        from actions.vision import warm_up as warm_up_vision  # imports this module
+
+        warm_up_vision()
 
 
 _override: Services | None = None

@@ -162,26 +162,29 @@ def explain(
     return Explanation(prediction, reasons, helped, hurt)
 
 
-def _tree_shap(model: EngagementModel, matrix: np.ndarray) -> np.ndarray:
-    """SHAP values (log-odds) of the LightGBM member for the first row of ``matrix``.
-
-    The TreeExplainer is built once per fitted booster and kept on the model.
-    """
+def tree_explainer(model: EngagementModel) -> Any:
+    """The SHAP TreeExplainer of the LightGBM member, built once per fitted booster."""
     booster = model.members_["lightgbm"].booster_
     cached: Any = getattr(model, "_tree_explainer", None)
-    explainer = cached[1] if cached is not None and cached[0] is booster else None
-    if explainer is None:
-        with warnings.catch_warnings():
-            # shap's colour module calls Colormap.set_bad/over/under (soon deprecated) at import.
-            warnings.filterwarnings(
-                "ignore",
-                message="The set_(bad|over|under) function",
-                category=PendingDeprecationWarning,
-            )
-            import shap
+    if cached is not None and cached[0] is booster:
+        return cached[1]
+    with warnings.catch_warnings():
+        # shap's colour module calls Colormap.set_bad/over/under (soon deprecated) at import.
+        warnings.filterwarnings(
+            "ignore",
+            message="The set_(bad|over|under) function",
+            category=PendingDeprecationWarning,
+        )
+        import shap
 
-        explainer = shap.TreeExplainer(booster)
-        model._tree_explainer = (booster, explainer)  # type: ignore[attr-defined]
+    explainer = shap.TreeExplainer(booster)
+    model._tree_explainer = (booster, explainer)  # type: ignore[attr-defined]
+    return explainer
+
+
+def _tree_shap(model: EngagementModel, matrix: np.ndarray) -> np.ndarray:
+    """SHAP values (log-odds) of the LightGBM member for the first row of ``matrix``."""
+    explainer = tree_explainer(model)
     with warnings.catch_warnings():
         # shap notes that its LightGBM binary output format changed; we handle both formats below.
         warnings.filterwarnings(

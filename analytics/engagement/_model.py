@@ -29,6 +29,7 @@ from analytics.engagement._members import (
     RegressionHead,
     one_thread,
     save_arrays,
+    torch_threads,
 )
 from analytics.engagement._target import AccountHistory, add_context
 from analytics.engagement._types import Draft, Explanation, Prediction, Recommendation
@@ -42,7 +43,7 @@ MODEL_VERSION = "engagement-ensemble-1"
 MIN_LABELLED = 60
 INTERVAL = (0.1, 0.9)
 MEMO_TEXTS = 32  # texts whose encoder output a loaded model keeps (predict → explain → recommend)
-FEW_TEXTS = 4  # up to this many new texts are encoded one by one (memoised), more in batches
+SMALL_BATCH = 16  # new texts encoded with one torch thread (latency-bound), more with the process's
 _MEMO_LOCK = threading.Lock()
 
 
@@ -93,15 +94,17 @@ class EngagementModel:
 
     # ------------------------------------------------------------------ features
     def _pipeline(self) -> FeaturePipeline:
-        """The feature pipeline, built once per scorer (VADER loads its lexicon once)."""
+        """The feature pipeline, built once per scorer and cache folder (VADER loads its
+        lexicon once)."""
         cached = self.__dict__.get("_pipeline_cache")
-        if cached is None or cached[0] is not self.scorer:
+        if cached is None or cached[0] is not self.scorer or cached[1] != self.cache_dir:
             cached = (
                 self.scorer,
+                self.cache_dir,
                 FeaturePipeline(default_blocks(self.scorer or VaderScorer(), self.cache_dir)),
             )
             self._pipeline_cache = cached
-        pipeline: FeaturePipeline = cached[1]
+        pipeline: FeaturePipeline = cached[2]
         return pipeline
 
     def text_vectors(self, text: str) -> TextVectors:
@@ -129,16 +132,23 @@ class EngagementModel:
         return memo
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of ``texts``, shape (n, 384): memoised texts reused, few new texts
-        encoded one by one (and memoised, so a later explain reuses the pass), many through
-        the embedding cache in batches."""
+        """Embeddings of ``texts``, shape (n, 384).
+
+        Memoised texts are reused; one new text gets one encoder pass that is memoised
+        with its token embeddings (so ``predict`` then ``explain`` of a draft encode it
+        once); more go through the embedding cache in batches, with one torch thread up
+        to :data:`SMALL_BATCH` texts.
+        """
         memo = self._memo()
         with _MEMO_LOCK:
             known = {t: memo[t].embedding for t in set(texts) if t in memo}
         missing = list(dict.fromkeys(t for t in texts if t not in known))
-        if len(missing) <= FEW_TEXTS:
-            known.update((t, self.text_vectors(t).embedding) for t in missing)
-        elif missing:
+        if len(missing) == 1:
+            known[missing[0]] = self.text_vectors(missing[0]).embedding
+        elif len(missing) <= SMALL_BATCH:
+            with torch_threads(1):
+                known.update(zip(missing, self._cache().encode(missing), strict=True))
+        else:
             known.update(zip(missing, self._cache().encode(missing), strict=True))
         return np.vstack([known[t] for t in texts]).astype(np.float32, copy=False)
 
@@ -389,6 +399,18 @@ class EngagementModel:
                 )
             )
         return out
+
+    def warm_up(self) -> None:
+        """Build now what the first explanation would build: the feature pipeline (VADER's
+        lexicon), the SHAP TreeExplainer (importing shap takes seconds) and the encoder."""
+        from analytics.embeddings import get_encoder
+        from analytics.engagement._explain import tree_explainer
+
+        self._check()
+        self._pipeline()
+        if "lightgbm" in self.members_:
+            tree_explainer(self)
+        get_encoder()
 
     def explain(self, draft: Draft, now: datetime | None = None) -> Explanation:
         """Probability, three strongest reasons (grouped SHAP) and helpful/harmful words."""

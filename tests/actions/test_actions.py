@@ -10,7 +10,6 @@ from actions.base import GENERIC_FAILURE, STAFF_ONLY_REFUSAL
 from actions.core import ActionHelp, ActionRecordFeedback
 from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
-from actions.unavailable import ActionTagImage
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
 from beacon.workspace import get_meta
@@ -87,16 +86,9 @@ def test_feedback_is_stored_against_the_last_answer(services: Services) -> None:
 def test_help_depends_on_audience(services: Services) -> None:
     customer = run_action(ActionHelp(), "customer_help.json").text
     staff = run_action(ActionHelp(), "staff_help.json").text
-    assert "sentiment" not in customer and "Trailbird's assistant" in customer
+    assert "sentiment" not in customer and "Trailbird's support assistant" in customer
     assert "how is sentiment on twitter this month?" in staff
-    assert "Still being built:" in staff
-
-
-def test_unavailable_capability_says_so_honestly(services: Services) -> None:
-    run = run_action(ActionTagImage(), "staff_help.json")
-    assert run.text.startswith(
-        "Sorry, what is in an image or video, and whether it is brand-safe isn't available in Beacon yet"
-    )
+    assert "Still being built:" not in staff and "tag the image in ig-000045" in staff
 
 
 def test_form_questions_name_what_the_workspace_has(services: Services) -> None:

@@ -161,3 +161,10 @@ def test_torch_threads_are_restored(model: EngagementModel) -> None:
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_warm_up_builds_the_tree_explainer_once(model: EngagementModel) -> None:
+    model.warm_up()
+    explainer = explain_module.tree_explainer(model)
+    model.explain(_drafts(model)[2], now=NOW)
+    assert explain_module.tree_explainer(model) is explainer
