@@ -15,7 +15,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
 from actions.formatting import platform_name
-from actions.parsing import PostReference, SlotValueError, parse_platform, post_reference
+from actions.parsing import (
+    PostReference,
+    SlotValueError,
+    parse_platform,
+    post_reference,
+    posting_time_label,
+)
 from actions.services import Services
 from analytics.engagement import Draft, EngagementModel
 from beacon.exceptions import BeaconError
@@ -35,6 +41,52 @@ def _next_hour() -> datetime:
     return now + timedelta(hours=1)
 
 
+def planning_now(services: Services) -> datetime:
+    """Now (naive UTC, to the minute) on the services' "today", which tests pin."""
+    real = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+    today = services.today()
+    return real if real.date() == today else datetime.combine(today, real.time())
+
+
+def slot_posting_time(value: Any) -> datetime | None:
+    """The ``posting_time`` slot (an ISO timestamp set by the form) as naive UTC, or None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        logger.warning("posting_time slot is not an ISO timestamp: %r", value)
+        return None
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def _previous_prediction(tracker: Tracker) -> tuple[str, datetime] | None:
+    """The draft and planned time of a prediction answered just before the latest message.
+
+    The prediction clears ``draft_text`` and ``posting_time``, so they are read from the
+    slot events that led up to it; None when the bot's last action was something else.
+    """
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if not users:
+        return None
+    earlier = events[: users[-1]]
+    actions = [
+        e for e in earlier if e.get("event") == "action" and e.get("name") != "action_listen"
+    ]
+    if not actions or actions[-1].get("name") != "action_predict_engagement":
+        return None
+    found: dict[str, Any] = {}
+    for event in reversed(earlier):
+        name = event.get("name")
+        slot = event.get("event") == "slot" and name in {"draft_text", "posting_time"}
+        if slot and event.get("value") is not None:
+            found.setdefault(str(name), event["value"])
+    when = slot_posting_time(found.get("posting_time"))
+    text = found.get("draft_text")
+    return (str(text), when) if text and when else None
+
+
 def _account_key(con: Any, platform: str, model: EngagementModel) -> str:
     """The model's key for our own account on ``platform`` ("<account>@<platform>")."""
     own = get_meta(con, "own_accounts", [])
@@ -49,7 +101,8 @@ def _account_key(con: Any, platform: str, model: EngagementModel) -> str:
 
 
 def _recommendation_lines(model: EngagementModel, draft: Draft) -> list[str]:
-    recommendations = model.recommend(draft, top=3)
+    """The best changes, with posting times searched over the 7 days from the draft's time."""
+    recommendations = model.recommend(draft, now=draft.posted_at, top=3)
     if not recommendations:
         return ["I found no change to time, media, hashtags or length that would clearly help."]
     return ["What would raise it:"] + [f"• {r.text()}" for r in recommendations]
@@ -114,17 +167,19 @@ class ActionPredictEngagement(BeaconAction):
             raise SlotValueError(
                 "I need the draft's text and one platform to predict how it will do."
             )
+        planned = slot_posting_time(tracker.get_slot("posting_time"))
+        posted_at = planned or _next_hour()
         model = services.engagement()
         with services.workspace.connect() as con:
             draft = Draft(
-                text=text, account=_account_key(con, platform, model), posted_at=_next_hour()
+                text=text, account=_account_key(con, platform, model), posted_at=posted_at
             )
             explanation = model.explain(draft)
             similar = _similar_posts(services, con, text=text, k=2, platform=platform)
             reply = "\n".join(
                 [
-                    f"Draft for {platform_name(platform)}, posted at {draft.posted_at:%H:%M} UTC, "
-                    "text only:",
+                    f"Draft for {platform_name(platform)}, posted "
+                    f"{posting_time_label(posted_at)}, text only:",
                     explanation.text(),
                     *_recommendation_lines(model, draft),
                     *similar_posts_lines("Our posts most like your draft:", similar),
@@ -136,7 +191,13 @@ class ActionPredictEngagement(BeaconAction):
             record_audit(
                 con,
                 kind="engagement_prediction",
-                inputs={"text": text, "platform": platform, "posted_at": draft.posted_at},
+                inputs={
+                    "text": text,
+                    "platform": platform,
+                    "posted_at": posted_at,
+                    # False: an old conversation without the slot; the next hour was used.
+                    "posting_time_given": planned is not None,
+                },
                 sources=["model:engagement-ensemble", "workspace:posts"]
                 + ([POST_INDEX_SOURCE] if similar else []),
                 output=reply,
@@ -144,7 +205,7 @@ class ActionPredictEngagement(BeaconAction):
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
-        return [SlotSet("draft_text", None)]
+        return [SlotSet("draft_text", None), SlotSet("posting_time", None)]
 
 
 @dataclass(frozen=True)
@@ -337,6 +398,12 @@ class ActionRecommendContent(BeaconAction):
                 [key.rsplit("@", 1)[0], platform],
             )
             draft_text = tracker.get_slot("draft_text")
+            # "How can I improve it?" right after a prediction: that draft, at its time.
+            previous = None if draft_text else _previous_prediction(tracker)
+            if previous is not None:
+                draft_text = previous[0]
+            planned = previous[1] if previous and previous[1] >= planning_now(services) else None
+            posted_at = planned or _next_hour()
             template = draft_text or (latest[1] if latest else "")
             source = (
                 "your draft"
@@ -348,7 +415,7 @@ class ActionRecommendContent(BeaconAction):
             draft = Draft(
                 text=template,
                 account=key,
-                posted_at=_next_hour(),
+                posted_at=posted_at,
                 media_type=latest[2] if latest and not draft_text else "none",
             )
             similar = (
@@ -365,7 +432,12 @@ class ActionRecommendContent(BeaconAction):
                 else []
             )
             lines = [
-                f"For {platform_name(platform)}, using {source} as the template, posted next hour:",
+                f"For {platform_name(platform)}, using {source} as the template, posted "
+                + (
+                    f"{posting_time_label(posted_at)} as planned (times searched from then):"
+                    if planned
+                    else "next hour:"
+                ),
                 *_recommendation_lines(model, draft),
                 *similar_posts_lines("Similar posts of ours that made the top 30%:", similar),
                 "Source: the engagement ensemble trained on our own posts; "
@@ -376,7 +448,7 @@ class ActionRecommendContent(BeaconAction):
             record_audit(
                 con,
                 kind="content_recommendation",
-                inputs={"platform": platform, "template": template},
+                inputs={"platform": platform, "template": template, "posted_at": posted_at},
                 sources=["model:engagement-ensemble"] + ([POST_INDEX_SOURCE] if similar else []),
                 output=reply,
                 model_version=services.engagement().version,

@@ -1,13 +1,33 @@
-"""The questions the forms ask (``action_ask_<slot>``), with what the workspace holds."""
+"""The forms' questions (``action_ask_<slot>``) and ``validate_engagement_form``.
+
+The questions name what the workspace holds; the validator reads the posting time.
+"""
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from typing import Any
 
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
+from actions.engagement import planning_now
 from actions.formatting import PLATFORM_NAMES
-from actions.services import Services
+from actions.parsing import (
+    SlotValueError,
+    next_full_hour,
+    posting_time_label,
+    read_posting_time,
+    wants_any_time,
+)
+from actions.services import Services, get_services
+
+#: The question for ``posting_time`` (the examples are phrases the validator reads).
+ASK_POSTING_TIME = "When will it go out? e.g. 'now', 'tomorrow 9am', 'Friday 18:00' (UTC)"
+#: Longest piece of an unreadable answer quoted back.
+_QUOTE_CHARS = 60
 
 
 class ActionAskDraftText(BeaconAction):
@@ -41,6 +61,87 @@ class ActionAskPlatform(BeaconAction):
         )
         dispatcher.utter_message(text=f"Which platform is it for? ({', '.join(names)})")
         return []
+
+
+class ActionAskPostingTime(BeaconAction):
+    """engagement_form: asks when the post will go out, with the current UTC time."""
+
+    action_name = "action_ask_posting_time"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        now = planning_now(services)
+        dispatcher.utter_message(text=f"{ASK_POSTING_TIME}; it is {posting_time_label(now)} now.")
+        return []
+
+
+class ValidateEngagementForm(FormValidationAction):
+    """Reads ``posting_time`` into an ISO timestamp (naive UTC), or asks again with a reason.
+
+    The time can come with the opening message ("how will this do if I post it
+    friday at 9am") or with the platform ("instagram, tomorrow 9am"); then the form
+    does not ask for it. Customers get no messages from here (the form's questions
+    already refuse them).
+    """
+
+    def name(self) -> str:
+        return "validate_engagement_form"
+
+    async def extract_posting_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The latest message as the time, when it is the opening or the platform answer."""
+        if tracker.get_slot("posting_time") is not None or audience_of(tracker) != STAFF:
+            return {}
+        requested = tracker.get_slot("requested_slot")
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        opening = requested is None and intent == "predict_engagement"
+        if not (opening or (requested == "platform" and intent == "inform")):
+            return {}
+        text = str((tracker.latest_message or {}).get("text") or "")
+        try:
+            named = read_posting_time(text, planning_now(get_services())) is not None
+        except SlotValueError:
+            named = True  # a time that can't be used: validate_posting_time says why
+        return {"posting_time": text} if named else {}
+
+    def validate_posting_time(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """An ISO timestamp for a readable future time; None (asked again) otherwise."""
+        text = " ".join(str(slot_value or "").split())
+        staff = audience_of(tracker) == STAFF
+        now = planning_now(get_services())
+        try:
+            found = read_posting_time(text, now)
+        except SlotValueError as error:
+            if staff:
+                dispatcher.utter_message(text=str(error))
+            return {"posting_time": None}
+        if found is None and wants_any_time(text):
+            when = next_full_hour(now)
+            if staff:
+                dispatcher.utter_message(
+                    text=f"Then I'll take the next full hour, {posting_time_label(when, now)}. "
+                    'After the prediction, ask "how can I improve it?" and I\'ll search the '
+                    "best time in the 7 days from then."
+                )
+            return {"posting_time": when.isoformat(timespec="minutes")}
+        if found is None:
+            if staff:
+                quoted = text if len(text) <= _QUOTE_CHARS else text[: _QUOTE_CHARS - 1] + "…"
+                dispatcher.utter_message(text=f"I couldn't read a time in “{quoted}”.")
+            return {"posting_time": None}
+        if found.assumed and staff:
+            dispatcher.utter_message(
+                text=f"I read that as {posting_time_label(found.when, now)} ({found.assumed})."
+            )
+        return {"posting_time": found.when.isoformat(timespec="minutes")}
 
 
 class ActionAskExperiment(BeaconAction):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from beacon.workspace import PLATFORMS
 
@@ -289,6 +289,19 @@ def _calendar_day(day: int, month: int, year: int | None, today: date) -> date |
     return found
 
 
+def _named_date(text: str) -> tuple[int, int, int | None] | None:
+    """``(day, month, year or None)`` for "12 Oct", "3rd of december 2026", "Dec 3, 2026"."""
+    for match in _DAY_MONTH_RE.finditer(text):
+        if match.group(2) in _MONTH_NAMES:
+            year = int(match.group(3)) if match.group(3) else None
+            return int(match.group(1)), _MONTH_NAMES[match.group(2)], year
+    for match in _MONTH_DAY_RE.finditer(text):
+        if match.group(1) in _MONTH_NAMES:
+            year = int(match.group(3)) if match.group(3) else None
+            return int(match.group(2)), _MONTH_NAMES[match.group(1)], year
+    return None
+
+
 def _referenced_day(text: str, today: date) -> date | None:
     if re.search(r"\byesterday", text):
         return today - timedelta(days=1)
@@ -300,14 +313,9 @@ def _referenced_day(text: str, today: date) -> date | None:
             return date.fromisoformat(iso.group(1))
         except ValueError:
             return None
-    for match in _DAY_MONTH_RE.finditer(text):
-        if match.group(2) in _MONTH_NAMES:
-            year = int(match.group(3)) if match.group(3) else None
-            return _calendar_day(int(match.group(1)), _MONTH_NAMES[match.group(2)], year, today)
-    for match in _MONTH_DAY_RE.finditer(text):
-        if match.group(1) in _MONTH_NAMES:
-            year = int(match.group(3)) if match.group(3) else None
-            return _calendar_day(int(match.group(2)), _MONTH_NAMES[match.group(1)], year, today)
+    named = _named_date(text)
+    if named is not None:
+        return _calendar_day(*named, today)
     weekday = _WEEKDAY_RE.search(text)
     if weekday:
         back = (today.weekday() - _WEEKDAY_NAMES[weekday.group(1) or weekday.group(2)]) % 7 or 7
@@ -339,3 +347,332 @@ def post_reference(text: str, today: date) -> PostReference | None:
     if _LATEST_RE.search(lowered):
         return PostReference(None, "latest", platform)
     return None
+
+
+# ---------------------------------------------------------------------------- posting time
+#: How far ahead a planned post may be: the model predicts from the account's recent history.
+POSTING_HORIZON = timedelta(days=30)
+#: A time this little in the past still counts (it was typed a moment ago).
+_PAST_GRACE = timedelta(minutes=5)
+#: The hour each fuzzy part of the day stands for (said in the reply).
+PARTS_OF_DAY = {
+    "morning": 9, "lunchtime": 12, "lunch": 12, "afternoon": 15, "evening": 18, "tonight": 20,
+    "night": 20,
+}  # fmt: skip
+#: The hour a day named without a time stands for ("tomorrow", "Friday").
+DEFAULT_HOUR = 9
+_LATE_PARTS = {"afternoon", "evening", "tonight", "night"}
+
+_NOW_RE = re.compile(r"\b(?:right now|now|right away|straight away|immediately|asap|a\.s\.a\.p)\b")
+_NUMBER = (
+    r"\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty|thirty|forty[- ]five|a couple(?: of)?|couple of|a few"
+)
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "forty-five": 45, "forty five": 45, "a couple": 2, "a couple of": 2,
+    "couple of": 2, "a few": 3,
+}  # fmt: skip
+_UNIT_MINUTES = {"m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1, "h": 60, "hr": 60,
+                 "hrs": 60, "hour": 60, "hours": 60, "d": 1440, "day": 1440, "days": 1440,
+                 "w": 10080, "wk": 10080, "wks": 10080, "week": 10080, "weeks": 10080}  # fmt: skip
+_RELATIVE_RE = re.compile(
+    rf"\bin\s+(?:(half an? (?:hour|hr))|({_NUMBER})\s*"
+    r"(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w))\b"
+)
+_AGO_RE = re.compile(
+    rf"\b({_NUMBER})\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w) ago\b"
+)
+_DAY_AFTER_TOMORROW_RE = re.compile(r"\b(?:the )?day after (?:tomorrow|tmrw|tmr)\b")
+_TOMORROW_RE = re.compile(r"\b(?:tomorrow|tomorow|tmrw|tmr|tmw)\b")
+_TODAY_RE = re.compile(r"\b(?:today|tonight|this (?:morning|lunchtime|afternoon|evening))\b")
+_SHORT_WEEKDAYS = r"mon|tues?|wed|thu(?:rs?)?|fri|sat|sun"
+_TIME_AHEAD = r"(?=\.?\s*(?:\d|at\b|@|morning|lunch|afternoon|evening|night))"
+# Full names anywhere; short ones ("fri") only after "on/this/next" or before a time,
+# so "sun hats" and "wed" in a sentence are not days.
+_PLANNED_WEEKDAY_RE = re.compile(
+    r"\b(?:(this|next|coming|on)\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
+    rf"\b(this|next|coming|on)\s+({_SHORT_WEEKDAYS})\b|\b({_SHORT_WEEKDAYS}){_TIME_AHEAD}"
+)
+_SLASH_DATE_RE = re.compile(r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])")
+_MERIDIEM = r"(am|pm|a\.m\.?|p\.m\.?)"
+_CLOCK_RE = re.compile(
+    rf"(?<![\d:.-])(\d{{1,2}})[:h](\d{{2}})(?::\d{{2}})?\s*{_MERIDIEM}?(?![\d:])"
+)
+_AMPM_RE = re.compile(rf"(?<![\d:.-])(\d{{1,2}})\s*{_MERIDIEM}(?!\w)")
+_BARE_HOUR_RE = re.compile(r"(?:\bat|@)\s*(\d{1,2})(?:\s*o'?clock|h)?(?![\d:/.]|\w)|"
+                           r"(?<![\w:.-])(\d{1,2})h(?!\w)|\b(\d{1,2})\s*o'?clock\b")  # fmt: skip
+_NOON_RE = re.compile(r"\b(?:noon|midday)\b")
+_PART_RE = re.compile(r"\b(morning|lunchtime|lunch|afternoon|evening|tonight|night)\b")
+_UTC_RE = re.compile(r"(?<=\d)z\b|\s*\+00:?00\b|\b(?:utc|gmt)\b(?!\s*[+-]\s*\d)")
+_OTHER_ZONE_RE = re.compile(
+    r"\b(?:est|edt|cst|cdt|mst|mdt|pst|pdt|akst|hst|cet|cest|bst|ist|eet|eest|wet|west|"
+    r"aest|aedt|jst|kst|sgt|hkt)\b|\b(?:utc|gmt)\s*[+-]\s*\d|(?<=\d\d:\d\d)\s*[+-]\d{1,2}(?::?\d{2})?\b"
+)
+_ANY_TIME_RE = re.compile(
+    r"\b(?:not sure|unsure|no idea|dunno|d(?:o|id)n'?t know|do not know|not decided|undecided|"
+    r"haven'?t decided|you (?:pick|choose|decide)|your call|up to you|whenever|any ?time|"
+    r"doesn'?t matter|does not matter|don'?t care|no preference|tbd|not yet known|no clue)\b"
+)
+
+
+@dataclass(frozen=True)
+class PostingTime:
+    """When a draft will go out, as read from the user's words.
+
+    Attributes:
+        when: The planned time (naive UTC, like ``posts.posted_at``).
+        assumed: What was assumed to get there ("morning = 09:00"), to say in the
+            reply; None when the words named the time exactly.
+    """
+
+    when: datetime
+    assumed: str | None = None
+
+
+def next_full_hour(now: datetime) -> datetime:
+    """The first full hour after ``now`` (21:50 → 22:00; 22:00 → 23:00)."""
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+def posting_time_label(when: datetime, now: datetime | None = None) -> str:
+    """``Fri 4 Dec 09:00 UTC`` (with the year when it is not ``now``'s)."""
+    year = f" {when.year}" if now is not None and when.year != now.year else ""
+    return f"{when:%a} {when.day} {when:%b}{year} {when:%H:%M} UTC"
+
+
+def wants_any_time(text: str) -> bool:
+    """Whether an answer leaves the time to us ("not sure", "you pick", "whenever")."""
+    return bool(_ANY_TIME_RE.search(text.lower().replace("’", "'")))
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(second=0, microsecond=0)
+
+
+def _amount(word: str) -> float:
+    return float(word) if word[0].isdigit() else float(_NUMBER_WORDS[word])
+
+
+def _hour_of(hour: int, minute: int, meridiem: str | None, raw: str) -> tuple[int, int]:
+    """24-hour ``(hour, minute)``; ``raw`` is the user's words for the error message."""
+    if meridiem:
+        pm = meridiem.startswith("p")
+        if 1 <= hour <= 12:
+            hour = hour % 12 + (12 if pm else 0)
+        elif not (pm and hour < 24):
+            raise SlotValueError(f"'{raw}' is not a time of day; write it like 9am or 17:30.")
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise SlotValueError(f"'{raw}' is not a time of day; write it like 9am or 17:30.")
+    return hour, minute
+
+
+def _clock(text: str) -> tuple[int, int, bool, str | None] | None:
+    """``(hour, minute, exact, note)`` of a clock time in ``text``, or None.
+
+    ``exact`` is False for a bare hour without am/pm ("at 9"), which a later part of the
+    day may move to the afternoon; ``note`` says when a bare 1-6 was read as pm.
+    """
+    match = _CLOCK_RE.search(text)
+    if match:
+        hour, minute = _hour_of(int(match.group(1)), int(match.group(2)), match.group(3),
+                                match.group(0).strip())  # fmt: skip
+        return hour, minute, bool(match.group(3)) or hour >= 13, None
+    match = _AMPM_RE.search(text)
+    if match:
+        hour, minute = _hour_of(int(match.group(1)), 0, match.group(2), match.group(0).strip())
+        return hour, minute, True, None
+    if _NOON_RE.search(text):
+        return 12, 0, True, None
+    match = _BARE_HOUR_RE.search(text)
+    if match:
+        raw = next(g for g in match.groups() if g is not None)
+        hour, minute = _hour_of(int(raw), 0, None, match.group(0).strip())
+        if 1 <= hour <= 6:  # nobody schedules a post for 5 in the morning by saying "at 5"
+            return (
+                hour + 12,
+                0,
+                False,
+                f"{hour} read as {hour + 12}:00; say {hour}am for the morning",
+            )
+        return hour, 0, hour >= 13, None
+    return None
+
+
+def _slash_date(match: re.Match[str], today: date) -> tuple[int, int, int | None]:
+    first, second = int(match.group(1)), int(match.group(2))
+    raw = match.group(0)
+    if first <= 12 and second <= 12 and first != second:
+        raise SlotValueError(
+            f"'{raw}' could be {first} {calendar.month_abbr[second]} or "
+            f"{second} {calendar.month_abbr[first]}; write it like 'Dec 3' or "
+            f"'{today.year}-12-03'."
+        )
+    day, month = (first, second) if first > 12 or first == second else (second, first)
+    year = match.group(3)
+    return (
+        day,
+        month,
+        (int(year) + 2000 if year and len(year) == 2 else int(year) if year else None),
+    )
+
+
+def _upcoming_date(day: int, month: int, year: int | None, today: date) -> date:
+    """The date, in ``year``; without one, this year's, or next year's if this year's is long gone."""
+    try:
+        found = date(year or today.year, month, day)
+        if year is None and (today - found).days > 180:
+            found = date(today.year + 1, month, day)
+    except ValueError:
+        name = calendar.month_name[month] if 1 <= month <= 12 else f"month {month}"
+        raise SlotValueError(f"There is no day {day} in {name}.") from None
+    return found
+
+
+def _planned_day(text: str, today: date) -> tuple[date | None, timedelta | None]:
+    """The day a message plans for, and how far to move it when its time has passed.
+
+    "Friday" said on a Friday after the time means next week's (7 days on); every
+    other named day stays where it is (a past time there is refused).
+    """
+    iso = _ISO_DATE_RE.search(text)
+    if iso:
+        try:
+            return date.fromisoformat(iso.group(1)), None
+        except ValueError:
+            raise SlotValueError(
+                f"'{iso.group(1)}' is not a date; write it like 2026-12-03."
+            ) from None
+    slash = _SLASH_DATE_RE.search(text)
+    if slash:
+        return _upcoming_date(*_slash_date(slash, today), today), None
+    named = _named_date(text)
+    if named is not None:
+        return _upcoming_date(*named, today), None
+    if re.search(r"\byesterday\b", text):
+        return today - timedelta(days=1), None
+    last = re.search(r"\blast (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", text)
+    if last:
+        return today - timedelta(
+            days=(today.weekday() - _WEEKDAY_NAMES[last.group(1)]) % 7 or 7
+        ), None
+    if _DAY_AFTER_TOMORROW_RE.search(text):
+        return today + timedelta(days=2), None
+    if _TOMORROW_RE.search(text):
+        return today + timedelta(days=1), None
+    if _TODAY_RE.search(text):
+        return today, None
+    weekday = _PLANNED_WEEKDAY_RE.search(text)
+    if weekday:
+        modifier = weekday.group(1) or weekday.group(3)
+        name = weekday.group(2) or weekday.group(4) or weekday.group(5)
+        ahead = (_WEEKDAY_NAMES[name] - today.weekday()) % 7
+        if ahead == 0 and modifier == "next":
+            return today + timedelta(days=7), None
+        return today + timedelta(days=ahead), timedelta(days=7) if ahead == 0 else None
+    return None, None
+
+
+def _checked(found: PostingTime, now: datetime) -> PostingTime:
+    label = posting_time_label(found.when, now)
+    if found.when < now - _PAST_GRACE:
+        raise SlotValueError(
+            f"{label} is already past (it is {posting_time_label(now)} now); "
+            "give a time from now on, like 'in 2 hours' or 'tomorrow 9am'."
+        )
+    if found.when > now + POSTING_HORIZON:
+        raise SlotValueError(
+            f"{label} is more than {POSTING_HORIZON.days} days ahead; the model predicts from "
+            f"the account's recent posts, so give a time within the next {POSTING_HORIZON.days} days."
+        )
+    return found
+
+
+def read_posting_time(text: str, now: datetime) -> PostingTime | None:
+    """When a draft will go out, from what a marketer types; None when it names no time.
+
+    Read, all in UTC: "now" / "right away"; "in 2 hours", "in 30 min", "in half an
+    hour", "in 3 days"; "today 5pm", "tonight", "tomorrow morning", "tomorrow at 9",
+    "the day after tomorrow"; a weekday ("friday 18:00", "next monday 9am": the coming
+    one, today only while the time is still ahead, and never today after "next");
+    "Dec 3 14:30", "3rd of December at 2pm"; "2026-12-03 14:00" (also ISO with ``T``);
+    "25/12 9am" (day/month or month/day only when one of them is over 12: "3/12" is
+    refused as ambiguous); a time alone ("at 17:30", "5pm": today, or tomorrow when it
+    has passed). Parts of the day are morning 09:00, lunchtime 12:00, afternoon 15:00,
+    evening 18:00, tonight 20:00; a day without a time is 09:00 (today: the next full
+    hour); a bare "at 1" to "at 6" is read as pm. What was assumed is in
+    :attr:`PostingTime.assumed`.
+
+    Args:
+        text: The user's words.
+        now: The current time (UTC; naive or aware).
+
+    Raises:
+        SlotValueError: The time is past, more than :data:`POSTING_HORIZON` ahead, not a
+            real date or time, ambiguous ("3/12"), or in another time zone.
+    """
+    now = _naive_utc(now)
+    lowered = " ".join(text.lower().replace("’", "'").split())
+    lowered = re.sub(r"(\d{4}-\d{2}-\d{2})t(?=\d)", r"\1 ", lowered)
+    zone = _OTHER_ZONE_RE.search(lowered)
+    if zone:
+        raise SlotValueError(
+            f"I plan in UTC only and can't convert '{zone.group(0).strip().upper()}'; "
+            "give the time in UTC, like 'Friday 17:00'."
+        )
+    lowered = _UTC_RE.sub(" ", lowered)
+    clock = _clock(lowered)
+    part = _PART_RE.search(lowered)
+    relative = _RELATIVE_RE.search(lowered)
+    ago = _AGO_RE.search(lowered)
+    if ago:
+        minutes = _amount(ago.group(1)) * _UNIT_MINUTES[ago.group(2)]
+        return _checked(PostingTime(now - timedelta(minutes=round(minutes))), now)
+    if relative:
+        minutes = 30.0 if relative.group(1) else (
+            _amount(relative.group(2)) * _UNIT_MINUTES[relative.group(3)]
+        )  # fmt: skip
+        ahead = now + timedelta(minutes=round(minutes))
+        if minutes < 1440 or (clock is None and part is None):
+            return _checked(PostingTime(ahead), now)
+        day: date | None = ahead.date()
+        roll = None
+    else:
+        day, roll = _planned_day(lowered, now.date())
+    if clock is None and part is None:
+        if day is None:
+            return _checked(PostingTime(now), now) if _NOW_RE.search(lowered) else None
+        if day == now.date():
+            return _checked(
+                PostingTime(next_full_hour(now), "no time given: the next full hour"), now
+            )
+        when = datetime.combine(day, time(DEFAULT_HOUR))
+        return _checked(PostingTime(when, f"no time given: {DEFAULT_HOUR:02d}:00"), now)
+    note: str | None
+    if clock is not None:
+        hour, minute, exact, note = clock
+        if part and part.group(1) in _LATE_PARTS and not exact and hour < 12:
+            hour, note = hour + 12, None  # "friday evening at 7"
+    else:
+        assert part is not None
+        hour, minute = PARTS_OF_DAY[part.group(1)], 0
+        note = f"{part.group(1)} = {hour:02d}:00"
+    if day is None:
+        day, roll = now.date(), timedelta(days=1)
+    when = datetime.combine(day, time(hour, minute))
+    if roll is not None and when < now - _PAST_GRACE:
+        when += roll
+    return _checked(PostingTime(when, note), now)
+
+
+def parse_posting_time(text: str, now: datetime) -> datetime | None:
+    """The planned posting time (naive UTC) in ``text``, or None; see :func:`read_posting_time`.
+
+    Raises:
+        SlotValueError: As :func:`read_posting_time`.
+    """
+    found = read_posting_time(text, now)
+    return None if found is None else found.when

@@ -85,11 +85,13 @@ def main() -> None:
         results[name] = payload
         models[name] = (model, test)
         best = max(m.roc_auc for m in report.members.values())
+        gap = report.extra["ensemble_vs_best_member"]
         print(
             f"{name}: n_train={report.n_train} n_test={report.n_test} ensemble AUC "
             f"{report.ensemble.roc_auc:.3f} (best member {best:.3f}, naive "
             f"{report.baseline.roc_auc:.3f}) Brier {report.ensemble.brier:.3f} ECE "
-            f"{report.ensemble.ece:.3f}",
+            f"{report.ensemble.ece:.3f}; ensemble − best member AUC "
+            f"{gap['auc_difference']:+.3f} [95% CI {gap['ci95'][0]:+.3f}, {gap['ci95'][1]:+.3f}]",
             flush=True,
         )
 

@@ -8,8 +8,12 @@ For each seed a fresh demo workspace is built in a temporary folder (its image
 posts get synthetic pictures with a *planted* effect: beacon/demo_media.py; real
 posts' images cannot be fetched here). The brand's own posts are split by time
 (latest 25% for testing, as ``beacon engagement evaluate`` does) and the same
-ensemble is fitted twice in the same run: with the image block and without it.
-Metrics on all test posts and on the test posts that are image posts.
+ensemble is fitted three times in the same run: without the image block, with its
+cheap measures only (colour, brightness, contrast, faces, text, aspect, missing),
+and with the full block (plus the EfficientNet content embedding ``img_emb_0..7``
+and Open-NSFW's ``img_unsafe``). Metrics on all test posts and on the test posts
+that are image posts; the time to measure the demo's pictures, cold, is reported
+for the cheap measures and for the full block.
 """
 
 from __future__ import annotations
@@ -33,17 +37,62 @@ FROM posts WHERE list_contains(?, account)
 """
 
 
-def _model(images: bool, cache: Path) -> Any:
+#: Variant → the image block it uses (None: no image block).
+VARIANTS: dict[str, bool | None] = {
+    "without_images": None,
+    "cheap_images": False,
+    "with_embedding": True,
+}
+
+
+def _model(embedding: bool | None, cache: Path) -> Any:
     from analytics.engagement import EngagementModel, FeaturePipeline, default_blocks
     from analytics.engagement._image import ImageBlock
     from analytics.sentiment import VaderScorer
 
     class Model(EngagementModel):
         def _pipeline(self) -> FeaturePipeline:
-            blocks = default_blocks(self.scorer or VaderScorer(), cache)
-            return FeaturePipeline([b for b in blocks if images or not isinstance(b, ImageBlock)])
+            blocks = [
+                b
+                for b in default_blocks(self.scorer or VaderScorer(), cache)
+                if not isinstance(b, ImageBlock)
+            ]
+            if embedding is not None:
+                blocks.append(ImageBlock(cache, embedding=embedding))
+            return FeaturePipeline(blocks)
 
     return Model(cache_dir=cache)
+
+
+def _time_images(posts: pd.DataFrame) -> dict[str, float]:
+    """Seconds to measure the posts' pictures from cold: cheap measures alone, full block."""
+    import analytics.engagement._image as image_module
+    from analytics.vision import (
+        TEXT_HEAVY_FRACTION,
+        colourfulness,
+        detect_faces,
+        load_default_projection,
+        load_image,
+        text_fraction,
+    )
+
+    paths = [str(p) for p in posts["media_path"].dropna()]
+    start = time.perf_counter()
+    for path in paths:  # the measures of the cheap block, as it computed them alone
+        image = load_image(path, draft_size=image_module.ANALYSIS_SIDE)
+        image.thumbnail((image_module.ANALYSIS_SIDE, image_module.ANALYSIS_SIDE))
+        colourfulness(image)
+        np.asarray(image.convert("L"), dtype=np.float32).std()
+        detect_faces(image)
+        float(text_fraction(image) >= TEXT_HEAVY_FRACTION)
+    cheap = time.perf_counter() - start
+    load_default_projection()  # networks and projection load outside the timing
+    image_module.describe_images(paths[:1])
+    image_module._MEMORY.clear()
+    start = time.perf_counter()
+    image_module.ImageBlock().transform(posts)  # no cache_dir: measured, not read
+    full = time.perf_counter() - start
+    return {"n_images": len(paths), "cheap_s": round(cheap, 1), "full_s": round(full, 1)}
 
 
 def run_seed(seed: int, cache: Path) -> dict[str, Any]:
@@ -60,10 +109,11 @@ def run_seed(seed: int, cache: Path) -> dict[str, Any]:
             posts = con.execute(QUERY, [report.manifest["own_accounts"]]).df()
         train, test = time_split(posts, 0.25)
         out: dict[str, Any] = {"seed": seed, "demo_build_s": round(build_s, 1),
-                               "media": {k: report.manifest["media"][k] for k in ("images", "missing")}}  # fmt: skip
-        for variant, images in (("without_images", False), ("with_images", True)):
+                               "media": {k: report.manifest["media"][k] for k in ("images", "missing")},
+                               "image_seconds": _time_images(posts)}  # fmt: skip
+        for variant, embedding in VARIANTS.items():
             start = time.perf_counter()
-            result, model = evaluate(train, test, _model(images, cache))
+            result, model = evaluate(train, test, _model(embedding, cache))
             both = add_context(
                 pd.concat([train.assign(_t=0), test.assign(_t=1)], ignore_index=True)
             )
@@ -98,7 +148,8 @@ def main() -> None:
     for seed in (int(s) for s in args.seeds.split(",")):
         run = run_seed(seed, cache)
         runs.append(run)
-        for variant in ("without_images", "with_images"):
+        print(f"seed {seed} picture measuring, cold: {run['image_seconds']}", flush=True)
+        for variant in VARIANTS:
             e, i = run[variant]["ensemble"], run[variant]["image_posts"]
             print(
                 f"seed {seed} {variant}: AUC {e['roc_auc']:.3f} Brier {e['brier']:.4f} "
@@ -109,15 +160,20 @@ def main() -> None:
     summary: dict[str, Any] = {}
     for scope in ("ensemble", "image_posts"):
         for metric in ("roc_auc", "brier", "ece"):
-            deltas = [
-                r["with_images"][scope][metric] - r["without_images"][scope][metric] for r in runs
+            entry: dict[str, Any] = {}
+            for variant in VARIANTS:
+                values = [r[variant][scope][metric] for r in runs]
+                entry[f"mean_{variant}"] = round(float(np.mean(values)), 4)
+            for variant in ("cheap_images", "with_embedding"):
+                deltas = [
+                    r[variant][scope][metric] - r["without_images"][scope][metric] for r in runs
+                ]
+                entry[f"delta_{variant}"] = [round(float(d), 4) for d in deltas]
+            extra = [
+                r["with_embedding"][scope][metric] - r["cheap_images"][scope][metric] for r in runs
             ]
-            summary[f"{scope}.{metric}"] = {
-                "mean_without": round(float(np.mean([r["without_images"][scope][metric] for r in runs])), 4),
-                "mean_with": round(float(np.mean([r["with_images"][scope][metric] for r in runs])), 4),
-                "mean_delta": round(float(np.mean(deltas)), 4),
-                "deltas": [round(float(d), 4) for d in deltas],
-            }  # fmt: skip
+            entry["delta_embedding_over_cheap"] = [round(float(d), 4) for d in extra]
+            summary[f"{scope}.{metric}"] = entry
     print(json.dumps(summary, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"runs": runs, "summary": summary}, indent=2))

@@ -22,23 +22,76 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=float), -30, 30)))
 
 
-class StackingCombiner:
-    """Logistic regression on the members' log-odds.
+def fit_logistic(
+    X: np.ndarray,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    l2: float = 0.0,
+    nonnegative: bool = True,
+) -> tuple[np.ndarray, float]:
+    """Weighted logistic regression with optionally non-negative coefficients.
+
+    Minimises the weighted mean log-loss plus ``l2 * ||coef||²`` (the intercept
+    is not penalised) with L-BFGS-B.
 
     Args:
-        C: Inverse L2 strength of the meta-learner.
+        X: Inputs, shape (n, d).
+        y: 0/1 labels, shape (n,).
+        sample_weight: Row weights, shape (n,); ``None`` weighs rows equally.
+        l2: Strength of the L2 penalty on the coefficients.
+        nonnegative: Constrain every coefficient to be >= 0.
+
+    Returns:
+        The coefficients, shape (d,), and the intercept.
+    """
+    from scipy.optimize import minimize
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    w = w / w.sum()
+    d = X.shape[1]
+    rate = float(np.clip((w * y).sum(), EPS, 1 - EPS))
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        coef, intercept = params[:d], params[d]
+        z = X @ coef + intercept
+        # log(1 + e^z) - y z, written to stay finite for large |z|.
+        value = float((w * (np.logaddexp(0.0, z) - y * z)).sum() + l2 * coef @ coef)
+        residual = w * (sigmoid(z) - y)
+        return value, np.append(residual @ X + 2 * l2 * coef, residual.sum())
+
+    start = np.append(np.zeros(d), np.log(rate / (1 - rate)))
+    bounds = [(0.0, None) if nonnegative else (None, None)] * d + [(None, None)]
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
+    return result.x[:d].astype(float), float(result.x[d])
+
+
+class StackingCombiner:
+    """Logistic regression on the members' log-odds, with non-negative weights.
+
+    A member can only add evidence, never count against itself: with the
+    small, noisy out-of-fold sets of early time folds an unconstrained
+    meta-learner learns negative weights for correlated members that do not
+    hold on later posts (Breiman, "Stacked regressions", 1996, makes the same
+    case for non-negativity).
+
+    Args:
+        C: Inverse L2 strength of the meta-learner (as in scikit-learn, per row).
     """
 
     def __init__(self, C: float = 1.0) -> None:
         self.C = C
 
-    def fit(self, member_proba: np.ndarray, y: np.ndarray) -> StackingCombiner:
-        """Fit on ``member_proba`` of shape (n, n_members) and labels of shape (n,)."""
-        from sklearn.linear_model import LogisticRegression
+    def fit(
+        self, member_proba: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> StackingCombiner:
+        """Fit on ``member_proba`` of shape (n, n_members) and labels of shape (n,).
 
-        model = LogisticRegression(C=self.C, max_iter=1000).fit(logit(member_proba), y)
-        self.coef_ = model.coef_.ravel().astype(float)
-        self.intercept_ = float(model.intercept_[0])
+        ``sample_weight`` (shape (n,)) weighs rows, e.g. later folds more.
+        """
+        l2 = 1.0 / (2.0 * self.C * len(y))
+        self.coef_, self.intercept_ = fit_logistic(logit(member_proba), y, sample_weight, l2)
         return self
 
     def predict_proba(self, member_proba: np.ndarray) -> np.ndarray:
@@ -79,32 +132,43 @@ class BayesianCombiner:
 
 
 class Calibrator:
-    """Platt scaling or isotonic regression of a score in [0, 1].
+    """Platt scaling or isotonic regression of a score in [0, 1]; both keep the ranking.
 
     Args:
-        method: ``"platt"``, ``"isotonic"`` or ``"auto"`` (isotonic from 1,000 rows on).
+        method: ``"platt"``, ``"isotonic"`` or ``"auto"``. ``"auto"`` picks the one
+            with the lower leave-one-group-out log-loss when ``groups`` are given to
+            :meth:`fit` (time folds), else isotonic from 1,000 rows on.
     """
 
     def __init__(self, method: str = "auto") -> None:
         self.method = method
 
     def fit(
-        self, p: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+        self,
+        p: np.ndarray,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
     ) -> Calibrator:
-        """Fit on scores ``p`` and labels ``y``, both of shape (n,); optional row weights."""
+        """Fit on scores ``p`` and labels ``y``, both of shape (n,).
+
+        Args:
+            p: Scores, shape (n,).
+            y: 0/1 labels, shape (n,).
+            sample_weight: Optional row weights, shape (n,).
+            groups: Optional fold of each row, shape (n,); lets ``"auto"`` choose
+                the method by held-out log-loss.
+        """
         method = self.method
-        if method == "auto":
-            method = "isotonic" if len(p) >= 1000 else "platt"
-        if method not in {"platt", "isotonic"}:
+        if method not in {"platt", "isotonic", "auto"}:
             raise ValueError(f"calibration must be 'platt', 'isotonic' or 'auto' (got {method!r})")
+        if method == "auto":
+            method = _choose_method(p, y, groups)
         self.method_ = method
         if method == "platt":
-            from sklearn.linear_model import LogisticRegression
-
-            model = LogisticRegression(C=100.0).fit(
-                logit(p)[:, None], y, sample_weight=sample_weight
-            )
-            self.a_, self.b_ = float(model.coef_[0, 0]), float(model.intercept_[0])
+            # Slope >= 0: calibration may flatten a score but never reverse its ranking.
+            (a,), b = fit_logistic(logit(p)[:, None], y, sample_weight, l2=1e-4)
+            self.a_, self.b_ = float(a), float(b)
             self.x_ = self.y_ = np.zeros(0)
         else:
             from sklearn.isotonic import IsotonicRegression
@@ -123,3 +187,22 @@ class Calibrator:
             return sigmoid(self.a_ * logit(p) + self.b_)
         # Keep probabilities strictly inside (0, 1): a finite calibration set cannot prove certainty.
         return np.clip(np.interp(p, self.x_, self.y_), 0.005, 0.995)
+
+
+def _choose_method(p: np.ndarray, y: np.ndarray, groups: np.ndarray | None) -> str:
+    """Platt or isotonic, by log-loss on each group when fitted on the others."""
+    folds = np.unique(groups) if groups is not None else np.zeros(0)
+    if groups is None or len(folds) < 2:
+        return "isotonic" if len(p) >= 1000 else "platt"
+    losses: dict[str, float] = {}
+    for method in ("platt", "isotonic"):
+        total = 0.0
+        for fold in folds:
+            held = groups == fold
+            if len(np.unique(y[~held])) < 2:
+                continue
+            q = Calibrator(method).fit(p[~held], y[~held]).transform(p[held])
+            q = np.clip(q, EPS, 1 - EPS)
+            total -= float((y[held] * np.log(q) + (1 - y[held]) * np.log(1 - q)).sum())
+        losses[method] = total
+    return min(losses, key=lambda m: losses[m])

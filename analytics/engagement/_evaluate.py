@@ -9,7 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.engagement._metrics import Metrics, classification_metrics, reliability_diagram
+from analytics.engagement._metrics import (
+    Metrics,
+    classification_metrics,
+    paired_auc_difference,
+    reliability_diagram,
+)
 from analytics.engagement._model import EngagementModel
 from analytics.engagement._target import add_context
 from analytics.exceptions import AnalysisInputError
@@ -94,6 +99,14 @@ def evaluate(
     members = {k: classification_metrics(y, v) for k, v in scores.members.items()}
     train_rows = both[~is_test & both["label"].notna().to_numpy()]
     naive_p = _naive(train_rows, rows)
+    # Test sets of a few hundred posts: say how sure "ensemble beats its best member" is.
+    best = max(members, key=lambda name: members[name].roc_auc)
+    diff, lower, upper = paired_auc_difference(y, scores.ensemble, scores.members[best])
+    versus_best = {
+        "member": best,
+        "auc_difference": round(diff, 4),
+        "ci95": [round(lower, 4), round(upper, 4)],
+    }
     report = EvaluationReport(
         n_train=int(model.n_train_),
         n_test=len(rows),
@@ -108,6 +121,7 @@ def evaluate(
         baseline=classification_metrics(y, naive_p, mae_log=naive_mae),
         base_rate=float(y.mean()),
         reliability_png=str(reliability_path) if reliability_path else None,
+        extra={"ensemble_vs_best_member": versus_best},
     )
     if reliability_path is not None:
         reliability_path.parent.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,38 @@ def classification_metrics(y: np.ndarray, p: np.ndarray, mae_log: float | None =
     )
 
 
+def paired_auc_difference(
+    y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray, n_boot: int = 1000, seed: int = 0
+) -> tuple[float, float, float]:
+    """AUC of ``p_a`` minus AUC of ``p_b`` on the same rows, with a 95% paired-bootstrap interval.
+
+    Args:
+        y: 0/1 labels, shape (n,).
+        p_a: Scores of the first model, shape (n,).
+        p_b: Scores of the second model, shape (n,).
+        n_boot: Bootstrap resamples of the rows (resamples with one class are skipped).
+        seed: Seed of the resampling.
+
+    Returns:
+        (difference, lower, upper); NaN when ``y`` has one class.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y, p_a, p_b = (np.asarray(v, dtype=float) for v in (y, p_a, p_b))
+    if len(np.unique(y)) < 2:
+        return float("nan"), float("nan"), float("nan")
+    diff = float(roc_auc_score(y, p_a) - roc_auc_score(y, p_b))
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[idx])) < 2:
+            continue
+        draws.append(roc_auc_score(y[idx], p_a[idx]) - roc_auc_score(y[idx], p_b[idx]))
+    lower, upper = np.percentile(draws, [2.5, 97.5])
+    return diff, float(lower), float(upper)
+
+
 def reliability_diagram(
     curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str, title: str, n_bins: int = ECE_BINS
 ) -> None:

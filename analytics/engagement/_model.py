@@ -239,7 +239,10 @@ class EngagementModel:
                 f"too few out-of-fold predictions to combine the members ({int(has_oof.sum())}); "
                 "add more posts or lower n_folds"
             )
-        self.stacker_ = StackingCombiner().fit(oof[has_oof], y[has_oof])
+        # Later folds' members learnt from more posts, so they look more like the final
+        # members: their rows count more (fold k weighs k).
+        weight = fold_of.astype(float)
+        self.stacker_ = StackingCombiner().fit(oof[has_oof], y[has_oof], weight[has_oof])
         self.bmc_ = BayesianCombiner(random_state=self.random_state).fit(oof[has_oof], y[has_oof])
         # The calibrator sees the stacker's own out-of-fold output (leave one fold out).
         meta_oof = np.full(len(rows), np.nan)
@@ -248,15 +251,17 @@ class EngagementModel:
             train_mask = has_oof & (fold_of != k)
             if len(np.unique(y[train_mask])) < 2:
                 continue
-            stack = StackingCombiner().fit(oof[train_mask], y[train_mask])
+            stack = StackingCombiner().fit(oof[train_mask], y[train_mask], weight[train_mask])
             meta_oof[fold_of == k] = stack.predict_proba(oof[fold_of == k])
         usable = ~np.isnan(meta_oof)
-        self.calibrator_ = Calibrator(self.calibration).fit(meta_oof[usable], y[usable])
+        self.calibrator_ = Calibrator(self.calibration).fit(
+            meta_oof[usable], y[usable], groups=fold_of[usable]
+        )
         # Kept (and saved) so ``beacon retrain`` can refit the calibrator alone later.
         self.calibration_scores_ = meta_oof[usable]
         self.calibration_labels_ = y[usable]
         self.recalibration_: dict[str, Any] | None = None
-        self.oof_ = {"members": oof[has_oof], "labels": y[has_oof]}
+        self.oof_ = {"members": oof[has_oof], "labels": y[has_oof], "folds": fold_of[has_oof]}
 
         self.members_ = {name: self._new_member(name).fit(feats, y) for name in self.members}
         self.head_ = RegressionHead(random_state=self.random_state).fit(feats, target)

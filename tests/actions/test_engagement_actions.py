@@ -25,11 +25,17 @@ pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of 
 def test_prediction_gives_probability_reasons_and_clears_the_draft(services: Services) -> None:
     run = run_action(ActionPredictEngagement(), "staff_predict_engagement.json")
     text = run.text
-    assert text.startswith("Draft for Instagram, posted at ")
+    # The saved tracker predates the posting_time slot: the next full hour is used.
+    assert re.match(
+        r"Draft for Instagram, posted \w{3} \d{1,2} \w{3} \d\d:00 UTC, text only:", text
+    )
     probability = re.search(r"Chance of landing in this account's top 30%: (\d+)%", text)
     assert probability and 0 <= int(probability.group(1)) <= 100
     assert "Strongest reasons:" in text
-    assert run.events == [{"event": "slot", "timestamp": None, "name": "draft_text", "value": None}]
+    assert run.events == [
+        {"event": "slot", "timestamp": None, "name": "draft_text", "value": None},
+        {"event": "slot", "timestamp": None, "name": "posting_time", "value": None},
+    ]
     with services.workspace.connect() as con:
         assert con.execute("SELECT kind FROM audit").fetchall() == [("engagement_prediction",)]
 

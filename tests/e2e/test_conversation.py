@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, time, timedelta
 
 import httpx
 import pytest
 
 from actions.base import STAFF_ONLY_REFUSAL
+from actions.forms import ASK_POSTING_TIME
+from actions.parsing import posting_time_label
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
 from beacon.scoring import current_scorer
@@ -175,7 +178,13 @@ def test_engagement_form_asks_for_the_draft_then_predicts(e2e: E2E) -> None:
     second = e2e.ask("New Sprint 3 colours just dropped! Which one is yours? #trailrunning", sender)
     assert "Which platform is it for?" in second
     third = e2e.ask("instagram", sender)
-    assert "Chance of landing in this account's top 30%" in third
+    assert third.startswith(ASK_POSTING_TIME)
+    fourth = e2e.ask("tomorrow morning", sender)
+    tomorrow = datetime.combine(e2e.demo.end_date + timedelta(days=1), time(9))
+    label = posting_time_label(tomorrow)
+    assert f"I read that as {label} (morning = 09:00)." in fourth
+    assert f"Draft for Instagram, posted {label}, text only:" in fourth
+    assert "Chance of landing in this account's top 30%" in fourth
 
 
 def test_explain_post_by_id(e2e: E2E) -> None:

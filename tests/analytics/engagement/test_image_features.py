@@ -11,8 +11,16 @@ import pytest
 
 import analytics.engagement._image as image_module
 from analytics.engagement import EngagementModel, FeaturePipeline, default_blocks
-from analytics.engagement._image import IMAGE_COLUMNS, ImageBlock, describe_group, describe_image
+from analytics.engagement._image import (
+    IMAGE_COLUMNS,
+    NETWORK_COLUMNS,
+    ImageBlock,
+    describe_group,
+    describe_image,
+)
+from analytics.exceptions import ModelLoadError
 from analytics.sentiment import VaderScorer
+from analytics.vision import EmbeddingProjection, load_default_projection
 from beacon.demo_media import ImageSpec, render
 from tests.conftest import DemoWorkspace
 
@@ -29,7 +37,11 @@ def _save(spec: ImageSpec, folder: Path, name: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fresh_memory(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "demo" in request.fixturenames:
+        # The demo's pictures are the same bytes in every build (seeded), so other tests of
+        # this process may have measured them already: the in-process memo keeps that.
+        return
     monkeypatch.setattr(image_module, "_MEMORY", {})
 
 
@@ -75,6 +87,9 @@ def test_missing_and_unreadable_images_give_nan_and_the_indicator(tmp_path: Path
     )
     frame = ImageBlock().transform(posts)
     assert list(frame.columns) == list(IMAGE_COLUMNS)
+    assert {f"img_emb_{j}" for j in range(8)} | {"img_unsafe"} <= set(frame.columns)
+    assert np.isfinite(frame.loc[10, list(NETWORK_COLUMNS)].to_numpy()).all()
+    assert frame.loc[11:13, list(NETWORK_COLUMNS)].isna().all().all()
     assert list(frame.index) == [10, 11, 12, 13, 14, 15]
     assert frame.loc[10].drop("img_missing").notna().all()
     assert frame.loc[11:15].drop(columns="img_missing").isna().all().all()
@@ -100,7 +115,7 @@ def test_features_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.Monk
         raise AssertionError("described again instead of read from the cache")
 
     monkeypatch.setattr(image_module, "_MEMORY", {})
-    monkeypatch.setattr(image_module, "describe_image", fail)
+    monkeypatch.setattr(image_module, "describe_images", fail)
     again = ImageBlock(cache).transform(pd.DataFrame({"media_path": [str(copy)]}))
     pd.testing.assert_frame_equal(first, again)
 
@@ -146,3 +161,55 @@ def test_the_ensemble_learns_from_the_demo_pictures(demo: DemoWorkspace, tmp_pat
     image_gain = sum(v for k, v in gain.items() if k.startswith("img_"))
     assert gain["img_colourfulness"] > 0 and gain["img_brightness"] > 0
     assert image_gain > 0.1 * sum(gain.values())
+
+
+def test_content_embedding_and_brand_safety(tmp_path: Path) -> None:
+    emb = [f"img_emb_{j}" for j in range(8)]
+    paths = [
+        _save(BASE, tmp_path, "a"),
+        _save(replace(BASE, hue=0.8, layout=3, face=True), tmp_path, "b"),
+    ]
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(Path(paths[0]).read_bytes())
+    frame = ImageBlock().transform(pd.DataFrame({"media_path": [*paths, str(copy)]}))
+    # The committed projection of EfficientNet-Lite0's embedding, as the block computes it.
+    assert not np.allclose(frame.loc[0, emb], frame.loc[1, emb])
+    pd.testing.assert_series_equal(frame.loc[0], frame.loc[2], check_names=False)
+    assert frame["img_unsafe"].between(0.0, 0.2).all()  # drawn product scenes are safe
+    row = frame.iloc[0]
+    assert describe_group("image: content", row) == "what the picture shows"
+    assert describe_group("image: brand safety", row).startswith("Open-NSFW 0.")
+    assert describe_group("image: brand safety", row).endswith(", safe")
+
+
+def test_the_cheap_block_leaves_the_network_columns_out(tmp_path: Path) -> None:
+    block = ImageBlock(embedding=False)
+    assert set(block.columns()) == set(IMAGE_COLUMNS) - set(NETWORK_COLUMNS)
+    frame = block.transform(pd.DataFrame({"media_path": [_save(BASE, tmp_path, "a")]}))
+    assert list(frame.columns) == list(block.columns())
+    assert frame.notna().all().all()
+
+
+def test_pipeline_groups_name_content_and_brand_safety() -> None:
+    groups = FeaturePipeline(default_blocks(VaderScorer())).groups()
+    assert {groups[f"img_emb_{j}"] for j in range(8)} == {"image: content"}
+    assert groups["img_unsafe"] == "image: brand safety"
+
+
+def test_the_committed_projection_loads_and_a_wrong_shape_is_refused(tmp_path: Path) -> None:
+    projection = load_default_projection()
+    assert projection.components.shape == (8, 1280)
+    assert projection.components.dtype == np.float32
+    assert projection.n_images == 1000
+    ratio = projection.explained_variance_ratio
+    assert (np.diff(ratio) <= 0).all() and 0 < ratio.sum() < 1
+    wrong = replace(projection, components=projection.components[:, :1000])
+    path = wrong.save(tmp_path / "wrong.npz")
+    with pytest.raises(ModelLoadError, match=r"wrong shapes: expected mean \(1280,\)"):
+        EmbeddingProjection.load(path)
+    with pytest.raises(ModelLoadError, match="no image-embedding projection at"):
+        EmbeddingProjection.load(tmp_path / "absent.npz")
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, mean=np.array([object()], dtype=object))
+    with pytest.raises(ModelLoadError, match="cannot read the image-embedding projection"):
+        EmbeddingProjection.load(pickled)

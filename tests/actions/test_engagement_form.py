@@ -1,0 +1,244 @@
+"""The engagement form's posting time: the question, the validator, and the prediction's use of it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import STAFF_ONLY_REFUSAL
+from actions.engagement import ActionPredictEngagement, ActionRecommendContent, planning_now
+from actions.forms import ASK_POSTING_TIME, ActionAskPostingTime, ValidateEngagementForm
+from actions.services import Services
+from tests.actions.conftest import FIXTURES, ActionRun
+from tests.conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
+
+# The demo ends on Monday 30 Nov 2026 (the services' pinned "today").
+FRIDAY_9 = "2026-12-04T09:00"
+
+
+def _domain() -> dict[str, Any]:
+    """The parts of bot/domain/engagement.yml the validator reads (forms and slots)."""
+    return dict(yaml.safe_load((PROJECT_ROOT / "bot/domain/engagement.yml").read_text()))
+
+
+def _tracker(
+    text: str,
+    *,
+    intent: str = "inform",
+    slots: dict[str, Any] | None = None,
+    candidates: dict[str, Any] | None = None,
+    audience: str = "staff",
+    before: list[dict[str, Any]] | None = None,
+) -> Tracker:
+    """The saved prediction tracker with another latest message, slots and trailing events.
+
+    ``candidates`` become the slot events after the form's action, as Rasa sends them
+    to the validation action; ``before`` are events inserted before the latest message.
+    """
+    data = json.loads((FIXTURES / "staff_predict_engagement.json").read_text())
+    data["slots"].update({"draft_text": None, "posting_time": None, **(slots or {})})
+    user = data["events"][-1]
+    for message in (data["latest_message"], user["parse_data"]):
+        message["text"] = text
+        message["intent"] = {"name": intent, "confidence": 0.9}
+        message["metadata"] = {"audience": audience}
+    user["text"] = text
+    user["metadata"] = {"audience": audience}
+    data["events"][-1:-1] = before or []
+    data["events"].append({"event": "action", "name": "engagement_form", "timestamp": 1.0})
+    data["events"] += [
+        {"event": "slot", "name": name, "value": value, "timestamp": 1.0}
+        for name, value in (candidates or {}).items()
+    ]
+    return Tracker.from_dict(data)
+
+
+def _run(action: Action, tracker: Tracker) -> ActionRun:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, _domain()))
+    return ActionRun(events=list(events), messages=dispatcher.messages)
+
+
+def _slots(run: ActionRun) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in run.events if e.get("event") == "slot"}
+
+
+def _answer(text: str, audience: str = "staff") -> ActionRun:
+    """Run the validator on ``text`` as the answer to "When will it go out?"."""
+    tracker = _tracker(
+        text,
+        slots={"requested_slot": "posting_time", "draft_text": "New Sprint 3 colours!"},
+        candidates={"posting_time": text},
+        audience=audience,
+    )
+    return _run(ValidateEngagementForm(), tracker)
+
+
+# ----------------------------------------------------------------------------- the question
+def test_the_form_asks_for_the_time_with_the_current_utc_time(services: Services) -> None:
+    run = _run(ActionAskPostingTime(), _tracker("instagram"))
+    assert run.text.startswith(ASK_POSTING_TIME)
+    assert re.search(r"; it is Mon 30 Nov \d\d:\d\d UTC now\.$", run.text)
+    assert run.events == []
+
+
+def test_customers_are_not_asked(services: Services) -> None:
+    assert _run(ActionAskPostingTime(), _tracker("hi", audience="customer")).text == (
+        STAFF_ONLY_REFUSAL
+    )
+
+
+# ---------------------------------------------------------------------------- the validator
+def test_an_answer_becomes_an_iso_timestamp(services: Services) -> None:
+    run = _answer("tomorrow at 9")
+    assert _slots(run) == {"posting_time": "2026-12-01T09:00"}
+    assert run.messages == []
+
+
+def test_a_fuzzy_answer_says_which_hour_it_means(services: Services) -> None:
+    run = _answer("friday morning")
+    assert _slots(run) == {"posting_time": FRIDAY_9}
+    assert run.text == "I read that as Fri 4 Dec 09:00 UTC (morning = 09:00)."
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("whatever man", "I couldn't read a time in “whatever man”."),
+        ("3/12 9am", "'3/12' could be 3 Dec or 12 Mar; write it like 'Dec 3' or '2026-12-03'."),
+        ("yesterday at 9", "Sun 29 Nov 09:00 UTC is already past (it is Mon 30 Nov "),
+        ("jan 20", "Wed 20 Jan 2027 09:00 UTC is more than 30 days ahead;"),
+    ],
+)
+def test_an_unusable_answer_gets_a_reason_and_is_asked_again(
+    services: Services, text: str, reason: str
+) -> None:
+    run = _answer(text)
+    assert _slots(run) == {"posting_time": None}  # the form asks again
+    assert len(run.messages) == 1 and run.text.startswith(reason)
+
+
+@pytest.mark.parametrize("text", ["not sure", "you pick", "whenever"])
+def test_leaving_it_to_us_takes_the_next_full_hour(services: Services, text: str) -> None:
+    before = planning_now(services)
+    run = _answer(text)
+    when = datetime.fromisoformat(_slots(run)["posting_time"])
+    assert when.minute == 0 and before < when <= before + timedelta(hours=1)
+    assert run.text.startswith(f"Then I'll take the next full hour, {when:%a} {when.day} {when:%b}")
+    assert '"how can I improve it?"' in run.text
+
+
+def test_customers_get_no_messages_from_the_validator(services: Services) -> None:
+    run = _answer("3/12 9am", audience="customer")
+    assert _slots(run) == {"posting_time": None} and run.messages == []
+
+
+def test_a_time_in_the_opening_message_fills_the_slot(services: Services) -> None:
+    tracker = _tracker("how will this do if I post it friday at 9am", intent="predict_engagement")
+    run = _run(ValidateEngagementForm(), tracker)
+    assert _slots(run) == {"posting_time": FRIDAY_9}
+
+
+def test_a_time_with_the_platform_answer_fills_the_slot(services: Services) -> None:
+    tracker = _tracker(
+        "instagram, tomorrow 9am",
+        slots={"requested_slot": "platform", "draft_text": "New Sprint 3 colours!"},
+        candidates={"platform": "instagram"},
+    )
+    run = _run(ValidateEngagementForm(), tracker)
+    assert _slots(run) == {"platform": "instagram", "posting_time": "2026-12-01T09:00"}
+
+
+def test_a_past_time_in_the_opening_message_is_refused_and_asked_for(services: Services) -> None:
+    tracker = _tracker("how would this have done yesterday at 9", intent="predict_engagement")
+    run = _run(ValidateEngagementForm(), tracker)
+    assert _slots(run) == {"posting_time": None}
+    assert "is already past" in run.text
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "requested"),
+    [
+        ("how will my draft post do?", "predict_engagement", None),  # no time in it
+        ("sale ends friday at 9am, grab a pair", "inform", "draft_text"),  # the draft itself
+        ("what is our return policy for friday orders", "ask_knowledge", "platform"),
+    ],
+)
+def test_other_messages_are_not_read_as_the_time(
+    services: Services, text: str, intent: str, requested: str | None
+) -> None:
+    tracker = _tracker(text, intent=intent, slots={"requested_slot": requested})
+    assert "posting_time" not in _slots(_run(ValidateEngagementForm(), tracker))
+
+
+# --------------------------------------------------------------- prediction and recommendation
+def test_the_prediction_is_for_the_planned_time_and_clears_it(services: Services) -> None:
+    tracker = _tracker(
+        "friday 9am", slots={"draft_text": "New Sprint 3 colours!", "posting_time": FRIDAY_9}
+    )
+    run = _run(ActionPredictEngagement(), tracker)
+    assert run.text.startswith("Draft for Instagram, posted Fri 4 Dec 09:00 UTC, text only:")
+    assert _slots(run) == {"draft_text": None, "posting_time": None}
+    with services.workspace.connect() as con:
+        inputs = con.execute(
+            "SELECT inputs FROM audit WHERE kind = 'engagement_prediction'"
+        ).fetchall()[0][0]
+    assert json.loads(inputs)["posted_at"] == "2026-12-04 09:00:00"
+    assert json.loads(inputs)["posting_time_given"] is True
+
+
+def _predicted(when: str) -> list[dict[str, Any]]:
+    """The events of a prediction for ``when``, as the tracker holds them afterwards."""
+    return [
+        {"event": "slot", "name": "draft_text", "value": "New Sprint 3 colours!", "timestamp": 1},
+        {"event": "slot", "name": "posting_time", "value": when, "timestamp": 1},
+        {"event": "action", "name": "action_predict_engagement", "timestamp": 1},
+        {"event": "slot", "name": "draft_text", "value": None, "timestamp": 1},
+        {"event": "slot", "name": "posting_time", "value": None, "timestamp": 1},
+        {"event": "action", "name": "action_listen", "timestamp": 1},
+    ]
+
+
+def test_improving_a_prediction_uses_its_draft_and_searches_from_its_time(
+    services: Services,
+) -> None:
+    tracker = _tracker(
+        "how can i improve it", intent="recommend_content", before=_predicted(FRIDAY_9)
+    )
+    text = _run(ActionRecommendContent(), tracker).text
+    assert text.startswith(
+        "For Instagram, using your draft as the template, posted Fri 4 Dec 09:00 UTC as planned"
+    )
+    with services.workspace.connect() as con:
+        inputs = con.execute(
+            "SELECT inputs FROM audit WHERE kind = 'content_recommendation'"
+        ).fetchall()[0][0]
+    assert json.loads(inputs)["posted_at"] == "2026-12-04 09:00:00"
+    assert json.loads(inputs)["template"] == "New Sprint 3 colours!"
+
+
+def test_improving_a_prediction_whose_time_has_passed_starts_next_hour(
+    services: Services,
+) -> None:
+    tracker = _tracker(
+        "how can i improve it", intent="recommend_content", before=_predicted("2026-11-30T00:00")
+    )
+    text = _run(ActionRecommendContent(), tracker).text
+    assert text.startswith("For Instagram, using your draft as the template, posted next hour:")
+
+
+def test_a_recommendation_not_after_a_prediction_is_for_the_next_hour(services: Services) -> None:
+    tracker = _tracker("when should we post on instagram", intent="recommend_content")
+    text = _run(ActionRecommendContent(), tracker).text
+    assert text.startswith("For Instagram, using our latest Instagram post (ig-")
+    assert "posted next hour:" in text
