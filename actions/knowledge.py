@@ -26,6 +26,11 @@ from knowledge import Answer, Passage, SearchFilter
 
 #: Customers only ever search the public collection (FAQ, shipping, care, sizing).
 CUSTOMER_COLLECTION = "public"
+#: Staff: what to ask after a bare entity ("instagram", "the summer sprint").
+ASK_WHAT_ABOUT = (
+    "Got it. What would you like to know about it: sentiment, anything unusual, content tips, "
+    "or how a post will do?"
+)
 #: Audit kind of an answer from the documents (a "show me more" reply is one too).
 ANSWER_KIND = "knowledge_answer"
 #: Audit kind of a "where does it say that?" reply.
@@ -227,19 +232,47 @@ class ActionKnowledgeAnswer(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        question = (tracker.latest_message or {}).get("text") or ""
-        collection = None if audience_of(tracker) == STAFF else CUSTOMER_COLLECTION
-        answer = services.knowledge().ask(question, collection=collection, k=PASSAGES_PER_TURN)
-        with services.workspace.connect() as con:
-            record_audit(
-                con,
-                kind=ANSWER_KIND,
-                inputs={"question": question, "collection": collection},
-                sources=[f"{p.source}#{p.section}" for p in answer.passages],
-                output=answer_record(answer),
-                conversation_id=tracker.sender_id,
-            )
-        dispatcher.utter_message(text=answer.answer)
+        answer_from_documents(dispatcher, tracker, services)
+        return []
+
+
+def answer_from_documents(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+) -> None:
+    """Answer the latest message from the documents the audience may see, and audit it."""
+    question = (tracker.latest_message or {}).get("text") or ""
+    collection = None if audience_of(tracker) == STAFF else CUSTOMER_COLLECTION
+    answer = services.knowledge().ask(question, collection=collection, k=PASSAGES_PER_TURN)
+    with services.workspace.connect() as con:
+        record_audit(
+            con,
+            kind=ANSWER_KIND,
+            inputs={"question": question, "collection": collection},
+            sources=[f"{p.source}#{p.section}" for p in answer.passages],
+            output=answer_record(answer),
+            conversation_id=tracker.sender_id,
+        )
+    dispatcher.utter_message(text=answer.answer)
+
+
+class ActionAskWhatAbout(BeaconAction):
+    """A bare entity or statement with no question in play.
+
+    Staff are asked what they want to know about it. A customer's statement
+    ("it is 2 weeks late", "can I get it by friday") is almost always about an
+    order, so it is answered from the public help pages, never with staff options.
+    """
+
+    action_name = "action_ask_what_about"
+    staff_only = False
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        if audience_of(tracker) == STAFF:
+            dispatcher.utter_message(text=ASK_WHAT_ABOUT)
+        else:
+            answer_from_documents(dispatcher, tracker, services)
         return []
 
 

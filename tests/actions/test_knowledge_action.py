@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from actions.knowledge import (
+    ASK_WHAT_ABOUT,
+    ActionAskWhatAbout,
     ActionKnowledgeAnswer,
     ActionKnowledgeFollowup,
     excerpt,
@@ -200,3 +202,22 @@ def test_excerpt_cuts_long_passages_at_a_sentence() -> None:
     cut = excerpt(long, limit=100)
     assert cut.endswith("here.") and len(cut) <= 100 and long.startswith(cut)
     assert excerpt("word " * 100, limit=50).endswith("word…")
+
+
+# --- a bare statement with no question in play ------------------------------------------
+
+
+def test_a_bare_entity_asks_staff_what_they_want_to_know(services: Services) -> None:
+    text = run_action(ActionAskWhatAbout(), "staff_inform_bare_platform.json").text
+    assert text == ASK_WHAT_ABOUT
+
+
+def test_a_customer_statement_is_answered_from_the_help_pages(services: Services) -> None:
+    text = run_action(ActionAskWhatAbout(), "customer_inform_late_order.json").text
+    assert "sentiment" not in text and "how a post will do" not in text
+    assert "public/" in text and "internal/" not in text
+    with services.workspace.connect() as con:
+        inputs = con.execute(
+            "SELECT inputs FROM audit WHERE kind = 'knowledge_answer'"
+        ).fetchone()
+    assert inputs is not None and json.loads(inputs[0])["collection"] == "public"

@@ -188,6 +188,15 @@ def test_frustrated_customer_is_handed_to_slack(e2e: E2E, slack: SlackE2E) -> No
     assert ratings == [(4,)]
 
 
+def test_customer_statements_about_orders_get_help_pages_not_staff_options(e2e: E2E) -> None:
+    # Statements with times ("2 weeks late", "by friday") look like the engagement form's
+    # time answers; a customer must get the help pages, never the staff "what about it?".
+    for message in ("it has been 3 days and nothing arrived", "can I get it by friday"):
+        reply = e2e.ask(message, f"web-{uuid.uuid4().hex[:8]}", staff=False)
+        assert "how a post will do" not in reply and "sentiment" not in reply, reply
+        assert "public/" in reply or "person" in reply, reply
+
+
 def test_support_chats_reach_staff_listening(e2e: E2E) -> None:
     sender = f"web-{uuid.uuid4().hex[:8]}"
     e2e.ask("do you ship the Canyon GTX to Norway?", sender, staff=False)
