@@ -45,7 +45,14 @@ def test_serve_starts_both_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     widget = f"http://127.0.0.1:{widget_port}/config.js"
     try:
         deadline = time.monotonic() + 300
-        while not (_answers(bot) and _answers(actions) and _answers(widget)):
+        # Ready for a user means the banner with the addresses is printed too: the servers
+        # can answer a moment before serve's own readiness poll sees them.
+        while not (
+            _answers(bot)
+            and _answers(actions)
+            and _answers(widget)
+            and "Beacon is up" in log.read_text()
+        ):
             assert process.poll() is None, f"beacon serve exited early: {log.read_text()[-2000:]}"
             assert time.monotonic() < deadline, "beacon serve did not come up in 5 minutes"
             time.sleep(1)
