@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -18,6 +18,7 @@ from actions.formatting import platform_name
 from actions.parsing import (
     PostReference,
     SlotValueError,
+    next_full_hour,
     parse_platform,
     post_reference,
     posting_time_label,
@@ -37,8 +38,7 @@ ASK_POST_ID = "Give me its id, like tw-000123 or ig-000045."
 
 
 def _next_hour() -> datetime:
-    now = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-    return now + timedelta(hours=1)
+    return next_full_hour(datetime.now(UTC).replace(tzinfo=None))
 
 
 def planning_now(services: Services) -> datetime:
