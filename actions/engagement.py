@@ -184,7 +184,7 @@ class ActionPredictEngagement(BeaconAction):
                     *_recommendation_lines(model, draft),
                     *similar_posts_lines("Our posts most like your draft:", similar),
                     "Source: the engagement ensemble trained on our own posts in the workspace; "
-                    "the probability is calibrated on held-out posts."
+                    "its models are weighted by how they did on later posts they had not seen."
                     + _post_index_source(similar, services),
                 ]
             )

@@ -25,6 +25,7 @@ import pstats
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -143,7 +144,46 @@ def main() -> None:
         results = {**previous, "latency": results["latency"]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
+    print(markdown_table(results))
     print(f"wrote {args.out}")
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """The docs/benchmarks/engagement.md table from the benchmark's JSON."""
+    rows = ["| dataset | n train / test | model | AUC | Brier | ECE |", "|---|---|---|---|---|---|"]
+
+    def row(first: str, second: str, label: str, m: dict[str, float]) -> str:
+        return f"| {first} | {second} | {label} | {m['roc_auc']:.3f} | {m['brier']:.3f} | {m['ece']:.3f} |"
+
+    labels = {
+        "stacking_platt_on_out_of_fold_rows": "stacking + Platt fitted on out-of-fold rows",
+        "bayesian_model_combination": "Bayesian model combination",
+    }
+    for name, r in results.items():
+        if name == "latency":
+            continue
+        first, second = name, f"{r['n_train']} / {r['n_test']}"
+        for member, m in r["members"].items():
+            rows.append(row(first, second, f"member {member}", m))
+            first = second = ""
+        rows.append(row("", "", "**ensemble (log-linear pool of the members)**", r["ensemble"]))
+        for key, label in labels.items():
+            rows.append(row("", "", label, r["combiners"][key]))
+        rows.append(row("", "", "naive trailing median", r["naive_trailing_median"]))
+        gap, floor = r["ensemble_vs_best_member"], r["ensemble_ece_if_calibrated"]
+        rows.append(
+            f"| | | ensemble − best member ({gap['member']}) AUC | {gap['auc_difference']:+.3f} "
+            f"[95% CI {gap['ci95'][0]:+.3f}, {gap['ci95'][1]:+.3f}] | | |"
+        )
+        rows.append(
+            f"| | | ECE a perfectly calibrated ensemble would show here | | | "
+            f"{floor['mean']:.3f} (95%: {floor['p95']:.3f}) |"
+        )
+        mae, naive = r["ensemble"]["mae_log"], r["naive_trailing_median"]["mae_log"]
+        rows.append(
+            f"| | | regression head MAE(log1p) | {mae:.3f} vs trailing median {naive:.3f} | | |"
+        )
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 The target is whether a post lands in the top 30% of its own account's
 trailing history (:mod:`._target`), from features known before publishing
 (:mod:`._features`: MiniLM embedding, text form, tone, timing, account
-context, media). Members (MLP, LightGBM, logistic) are stacked on
-time-ordered out-of-fold predictions and calibrated; a LightGBM head gives
-the expected engagement with an 80% interval.
+context, media). Members (MLP, LightGBM, logistic) are pooled with weights
+stacked on time-ordered out-of-fold predictions (:mod:`._combine`); a
+LightGBM head gives the expected engagement with an 80% interval.
 
 Public surface::
 

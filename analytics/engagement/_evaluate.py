@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.engagement._combine import Calibrator
 from analytics.engagement._metrics import (
     Metrics,
     classification_metrics,
+    ece_if_calibrated,
     paired_auc_difference,
     reliability_diagram,
 )
@@ -107,25 +109,35 @@ def evaluate(
         "auc_difference": round(diff, 4),
         "ci95": [round(lower, 4), round(upper, 4)],
     }
+    # ECE is noisy on small test sets: what a perfectly calibrated model would show here.
+    floor_mean, floor_p95 = ece_if_calibrated(scores.ensemble)
+    raw = model.stacker_.predict_proba(np.column_stack(list(scores.members.values())))
+    # The road not taken: Platt fitted on the stacker's out-of-fold rows.
+    platt = Calibrator("platt").fit(model.calibration_scores_, model.calibration_labels_)
     report = EvaluationReport(
         n_train=int(model.n_train_),
         n_test=len(rows),
         members=members,
         ensemble=classification_metrics(y, scores.ensemble, mae_log=mae),
         combiners={
-            "stacking_uncalibrated": classification_metrics(
-                y, model.stacker_.predict_proba(np.column_stack(list(scores.members.values())))
-            ),
+            "stacking_uncalibrated": classification_metrics(y, raw),
+            "stacking_platt_on_out_of_fold_rows": classification_metrics(y, platt.transform(raw)),
             "bayesian_model_combination": classification_metrics(y, scores.bmc),
         },
         baseline=classification_metrics(y, naive_p, mae_log=naive_mae),
         base_rate=float(y.mean()),
         reliability_png=str(reliability_path) if reliability_path else None,
-        extra={"ensemble_vs_best_member": versus_best},
+        extra={
+            "ensemble_vs_best_member": versus_best,
+            "ensemble_ece_if_calibrated": {
+                "mean": round(floor_mean, 4),
+                "p95": round(floor_p95, 4),
+            },
+        },
     )
     if reliability_path is not None:
         reliability_path.parent.mkdir(parents=True, exist_ok=True)
         curves = {name: (y, p) for name, p in scores.members.items()}
-        curves["ensemble (calibrated)"] = (y, scores.ensemble)
+        curves["ensemble"] = (y, scores.ensemble)
         reliability_diagram(curves, str(reliability_path), f"Reliability: {title}")
     return report, model

@@ -99,9 +99,6 @@ def _describe(group: str, row: pd.Series, draft: Draft) -> str:
         return "no history" if np.isnan(value) else f"typical post {np.expm1(value):,.0f}"
     if group == "posting frequency":
         return f"{int(row['posts_7d'])} posts in the 7 days before"
-    if group == "followers":
-        value = row["log_followers"]
-        return "unknown" if np.isnan(value) else f"{np.expm1(value):,.0f}"
     if group == "text content":
         return "the topic and wording"
     columns = {"mentions": "n_mentions", "links": "n_links", "emoji": "n_emoji",

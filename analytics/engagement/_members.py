@@ -106,7 +106,7 @@ class Preprocessor:
     def fit(self, features: Features) -> Preprocessor:
         table = features.tabular.to_numpy(dtype=float)
         self.columns_ = list(features.tabular.columns)
-        with warnings.catch_warnings():  # an all-missing column (no followers) has no median
+        with warnings.catch_warnings():  # an all-missing column (no history yet) has no median
             warnings.simplefilter("ignore", RuntimeWarning)
             medians = np.nanmedian(table, axis=0) if len(table) else np.zeros(table.shape[1])
         self.median_ = np.nan_to_num(medians, nan=0.0)

@@ -28,6 +28,32 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = ECE_B
     return float(total)
 
 
+def ece_if_calibrated(
+    p: np.ndarray, n_draws: int = 200, random_state: int = 0
+) -> tuple[float, float]:
+    """The ECE a perfectly calibrated model with these predictions would still show.
+
+    Labels are drawn from the predictions themselves (each row is 1 with probability
+    ``p``), so the only error left is sampling noise; on a test set of a hundred posts
+    that alone is several points (Bröcker & Smith, 2007, consistency resampling).
+
+    Args:
+        p: Predicted probabilities, shape (n,).
+        n_draws: Label draws.
+        random_state: Seed of the draws.
+
+    Returns:
+        The mean and the 95th percentile of the ECE over the draws.
+    """
+    p = np.asarray(p, dtype=float)
+    rng = np.random.default_rng(random_state)
+    draws = [
+        expected_calibration_error((rng.random(len(p)) < p).astype(float), p)
+        for _ in range(n_draws)
+    ]
+    return float(np.mean(draws)), float(np.quantile(draws, 0.95))
+
+
 @dataclass(frozen=True)
 class Metrics:
     """Scores of one model on one test set (``mae_log`` is None for classifiers without a head)."""

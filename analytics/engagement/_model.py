@@ -39,7 +39,7 @@ from analytics.sentiment import SentimentScorer, VaderScorer
 if TYPE_CHECKING:
     from analytics.engagement._explain import TextVectors
 
-MODEL_VERSION = "engagement-ensemble-1"
+MODEL_VERSION = "engagement-ensemble-2"
 MIN_LABELLED = 60
 INTERVAL = (0.1, 0.9)
 MEMO_TEXTS = 32  # texts whose encoder output a loaded model keeps (predict → explain → recommend)
@@ -63,13 +63,22 @@ class EngagementModel:
     Members (:mod:`._members`): a PyTorch MLP on embedding + dense features,
     LightGBM on tabular features + an embedding projection, and a logistic
     baseline. Their out-of-fold predictions on time-ordered folds train a
-    logistic meta-learner (stacking), which is then calibrated on its own
-    out-of-fold predictions. A LightGBM regression head gives the expected
-    engagement with an 80% interval from out-of-sample residuals.
+    logistic meta-learner (stacking) whose non-negative weights pool the members'
+    log-odds (:class:`~analytics.engagement._combine.StackingCombiner`). A
+    LightGBM regression head gives the expected engagement with an 80% interval
+    from out-of-sample residuals.
+
+    Calibration: by default (``"none"``) the pool keeps the final members' own
+    probability scale, fitted on every training post; a Platt or isotonic map fitted
+    on out-of-fold rows (``"platt"``, ``"isotonic"``, ``"auto"``) learns the scale of
+    the weaker fold members instead and was worse on later posts on four of five real
+    datasets (docs/benchmarks/engagement.md). Outcomes observed after training are the
+    first held-out rows of the final members: ``beacon retrain`` fits a Platt map on
+    them (:mod:`._recalibrate`).
 
     Args:
         n_folds: Time-ordered folds for out-of-fold predictions (>= 3).
-        calibration: ``"auto"``, ``"platt"`` or ``"isotonic"``.
+        calibration: ``"none"``, ``"platt"``, ``"isotonic"`` or ``"auto"`` (see above).
         members: Member names to use, from ``neural``, ``lightgbm``, ``logistic``.
         cache_dir: Folder of the embedding cache (``None``: no cache).
         scorer: Sentiment scorer for the tone features (default VADER).
@@ -79,7 +88,7 @@ class EngagementModel:
     def __init__(
         self,
         n_folds: int = 5,
-        calibration: str = "auto",
+        calibration: str = "none",
         members: Sequence[str] = ("neural", "lightgbm", "logistic"),
         cache_dir: Path | None = None,
         scorer: SentimentScorer | None = None,
@@ -242,16 +251,21 @@ class EngagementModel:
         # Later folds' members learnt from more posts, so they look more like the final
         # members: their rows count more (fold k weighs k).
         weight = fold_of.astype(float)
-        self.stacker_ = StackingCombiner().fit(oof[has_oof], y[has_oof], weight[has_oof])
+        self.stacker_ = StackingCombiner().fit(
+            oof[has_oof], y[has_oof], weight[has_oof], groups=fold_of[has_oof]
+        )
         self.bmc_ = BayesianCombiner(random_state=self.random_state).fit(oof[has_oof], y[has_oof])
-        # The calibrator sees the stacker's own out-of-fold output (leave one fold out).
+        # The stacker's own out-of-fold output (leave one fold out): what a calibrator is
+        # fitted on when one is asked for, and the rows ``beacon retrain`` keeps.
         meta_oof = np.full(len(rows), np.nan)
         folds = np.unique(fold_of[has_oof])
         for k in folds:
             train_mask = has_oof & (fold_of != k)
             if len(np.unique(y[train_mask])) < 2:
                 continue
-            stack = StackingCombiner().fit(oof[train_mask], y[train_mask], weight[train_mask])
+            stack = StackingCombiner().fit(
+                oof[train_mask], y[train_mask], weight[train_mask], groups=fold_of[train_mask]
+            )
             meta_oof[fold_of == k] = stack.predict_proba(oof[fold_of == k])
         usable = ~np.isnan(meta_oof)
         self.calibrator_ = Calibrator(self.calibration).fit(
@@ -292,7 +306,7 @@ class EngagementModel:
 
     @property
     def version(self) -> str:
-        """``engagement-ensemble-1``, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
+        """``engagement-ensemble-2``, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
         recal = getattr(self, "recalibration_", None)
         return f"{MODEL_VERSION}+{recal['id']}" if recal else MODEL_VERSION
 
@@ -359,13 +373,10 @@ class EngagementModel:
             account = self.resolve_account(draft.account)
             when = pd.Timestamp(draft.posted_at or now)
             context = self.history_.context(account, when)
-            followers = draft.followers
-            if followers is None:
-                followers = self.history_.followers.get(account, float("nan"))
             records.append(
                 {
                     "account": account, "text": draft.text, "posted_at": when,
-                    "media_type": draft.media_type, "followers": followers, **context,
+                    "media_type": draft.media_type, **context,
                 }
             )  # fmt: skip
         return pd.DataFrame.from_records(records)
@@ -469,7 +480,6 @@ class EngagementModel:
             "platt": [self.calibrator_.a_, self.calibrator_.b_],
             "base_rate": self.base_rate_, "n_train": self.n_train_,
             "accounts": accounts,
-            "followers": [None if np.isnan(history.followers[a]) else history.followers[a] for a in accounts],
             "hashtags": self.hashtags_, "columns": self.columns_,
             "scorer": (self.scorer or VaderScorer()).version,
             "recalibration": getattr(self, "recalibration_", None),
@@ -527,8 +537,6 @@ class EngagementModel:
         for i, account in enumerate(meta["accounts"]):
             history.times[account] = arrays[f"times_{i}"]
             history.values[account] = arrays[f"values_{i}"]
-            followers = meta["followers"][i]
-            history.followers[account] = float("nan") if followers is None else float(followers)
         model.history_ = history
         model.base_rate_, model.n_train_ = meta["base_rate"], meta["n_train"]
         model.hashtags_, model.columns_ = meta["hashtags"], meta["columns"]

@@ -1,10 +1,17 @@
 """Refitting only the calibrator of a trained ensemble (members and stacker stay as they are).
 
 The saved model keeps the stacker's out-of-fold scores and labels from training
-(``calibration_scores_`` / ``calibration_labels_``), the rows its calibrator was fitted on.
-The new calibrator is fitted on all of them plus the extra rows: posts whose real
-outcome arrived after training (weight 1, like any calibration row) and staff
-corrections (weighted up, see :func:`correction_weight`).
+(``calibration_scores_`` / ``calibration_labels_``). The new calibrator is fitted on all
+of them plus the extra rows: posts whose real outcome arrived after training (weight 1,
+like any calibration row) and staff corrections (weighted up, see
+:func:`correction_weight`).
+
+A model trained without a calibrator (``calibration="none"``, the default) answers with
+its members' own probability scale. Its stored rows then stand for that choice: each
+one's target is its own score, so on them alone a Platt fit is the identity, and the
+outcomes and corrections pull the Platt map away from it in proportion to their weight.
+(Their real labels would pull it towards the out-of-fold members' flatter scale, which
+is what training chose not to learn.)
 
 The check is honest about what the extra rows do: every fourth stored row is held out,
 and two calibrators are fitted on the other three quarters, one without the extra rows
@@ -156,7 +163,10 @@ def recalibrate(
     stored, labels = np.asarray(stored, dtype=float), np.asarray(labels, dtype=float)
     extra_scores = np.concatenate([outcome_scores, correction_scores]).astype(float)
     extra_labels = np.concatenate([outcome_labels, correction_labels]).astype(float)
-    method = model.calibrator_.method_
+    if getattr(model, "calibration", "auto") == "none":
+        targets, method = np.clip(stored, EPS, 1 - EPS), "platt"
+    else:
+        targets, method = labels, model.calibrator_.method_
 
     def fit(scores: np.ndarray, y: np.ndarray) -> tuple[Calibrator, float]:
         n_plain = len(scores) + len(outcome_scores)
@@ -168,9 +178,9 @@ def recalibrate(
         return Calibrator(method).fit(x_all, y_all, weights), weight
 
     held = np.arange(len(stored)) % EVAL_EVERY == EVAL_EVERY - 1
-    reference = Calibrator(method).fit(stored[~held], labels[~held])
-    candidate, _ = fit(stored[~held], labels[~held])
-    calibrator, weight = fit(stored, labels)
+    reference = Calibrator(method).fit(stored[~held], targets[~held])
+    candidate, _ = fit(stored[~held], targets[~held])
+    calibrator, weight = fit(stored, targets)
     info = {
         "id": calibrator_id(calibrator),
         "method": calibrator.method_,

@@ -111,8 +111,6 @@ def add_context(posts: pd.DataFrame) -> pd.DataFrame:
                 context[column][row] = value
     for column in CONTEXT_COLUMNS:
         frame[column] = context[column]
-    if "followers" not in frame.columns:
-        frame["followers"] = np.nan
     if "media_type" not in frame.columns:
         frame["media_type"] = "none"
     enough = frame["history_len"] >= MIN_HISTORY
@@ -127,7 +125,6 @@ class AccountHistory:
 
     times: dict[str, np.ndarray] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict)
-    followers: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_posts(cls, frame: pd.DataFrame) -> AccountHistory:
@@ -138,10 +135,6 @@ class AccountHistory:
             rows = np.sort(rows)[-KEEP:]
             history.times[str(account)] = seconds[rows].astype(np.int64)
             history.values[str(account)] = frame["log_engagement"].to_numpy()[rows].astype(float)
-            followers = pd.to_numeric(frame["followers"].iloc[rows], errors="coerce").dropna()
-            history.followers[str(account)] = (
-                float(followers.iloc[-1]) if len(followers) else np.nan
-            )
         return history
 
     def context(self, account: str, when: pd.Timestamp) -> dict[str, float]:

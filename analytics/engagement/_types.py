@@ -26,14 +26,12 @@ class Draft:
             model's only account when it knows exactly one.
         posted_at: Planned publishing time (naive UTC); ``None`` means now.
         media_type: ``none``, ``image``, ``video`` or ``link``.
-        followers: Follower count now, when known.
     """
 
     text: str
     account: str | None = None
     posted_at: datetime | None = None
     media_type: str = "none"
-    followers: float | None = None
 
 
 @dataclass(frozen=True)

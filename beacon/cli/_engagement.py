@@ -61,7 +61,7 @@ def evaluate(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of every member.")] = 0,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Members vs the calibrated ensemble on later posts: AUC, PR-AUC, Brier, ECE, MAE (log)."""
+    """Members vs the ensemble on later posts: AUC, PR-AUC, Brier, ECE, MAE (log)."""
 
     def body() -> None:
         import torch

@@ -154,4 +154,11 @@ def test_real_tweets_time_split_and_cli(shared_data_dir: Path, tmp_path: Path) -
     assert set(payload["members"]) == {"neural", "lightgbm", "logistic"}
     assert set(payload["ensemble"]) == {"roc_auc", "pr_auc", "brier", "ece", "mae_log"}
     assert payload["n_train"] > 0 and payload["n_test"] > 0
+    assert set(payload["combiners"]) == {
+        "stacking_uncalibrated",
+        "stacking_platt_on_out_of_fold_rows",
+        "bayesian_model_combination",
+    }
+    floor = payload["ensemble_ece_if_calibrated"]
+    assert 0 < floor["mean"] < floor["p95"] < 0.2
     assert png.stat().st_size > 1000
