@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,22 @@ app = typer.Typer(
 
 FORMAT_OPTION = typer.Option(
     "--format", help="Ingest format of the files (see `beacon ingest --help`)."
+)
+
+
+class Calibration(str, Enum):
+    """Calibration of the pooled members (``analytics.engagement._combine.Calibrator``)."""
+
+    none = "none"
+    platt = "platt"
+    isotonic = "isotonic"
+    auto = "auto"
+
+
+CALIBRATION_OPTION = typer.Option(
+    "--calibration",
+    help="none: the members' own probability scale (default, see docs/benchmarks/engagement.md); "
+    "platt / isotonic / auto: a map fitted on the out-of-fold rows.",
 )
 
 
@@ -59,6 +76,7 @@ def evaluate(
         Path, typer.Option("--reliability", help="Where to write the reliability diagram PNG.")
     ] = Path("engagement-reliability.png"),
     seed: Annotated[int, typer.Option("--seed", help="Random seed of every member.")] = 0,
+    calibration: Annotated[Calibration, CALIBRATION_OPTION] = Calibration.none,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Members vs the ensemble on later posts: AUC, PR-AUC, Brier, ECE, MAE (log)."""
@@ -84,7 +102,9 @@ def evaluate(
         cache, _ = _settings_paths()
         console.print(f"training on {len(train_posts)} posts, testing on {len(test_posts)} ...")
         report, _model = evaluate(
-            train_posts, test_posts, EngagementModel(cache_dir=cache, random_state=seed),
+            train_posts, test_posts, EngagementModel(
+                calibration=calibration.value, cache_dir=cache, random_state=seed
+            ),
             reliability_path=reliability, title=fmt,
         )  # fmt: skip
         payload = report.to_dict()
@@ -119,6 +139,7 @@ def train(
         Path | None, typer.Option("--out", help="Model folder (default var/models/engagement).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of every member.")] = 0,
+    calibration: Annotated[Calibration, CALIBRATION_OPTION] = Calibration.none,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Fit the ensemble on posts files, or on the workspace's own posts, and save it (no pickle)."""
@@ -133,7 +154,9 @@ def train(
         target = out or default_out
         if input_file:
             posts = _load(input_file, fmt)
-            model = EngagementModel(cache_dir=cache, random_state=seed).fit(posts)
+            model = EngagementModel(
+                calibration=calibration.value, cache_dir=cache, random_state=seed
+            ).fit(posts)
         else:
             from beacon.settings import get_settings
             from beacon.workspace import Workspace

@@ -141,13 +141,15 @@ def test_real_tweets_time_split_and_cli(shared_data_dir: Path, tmp_path: Path) -
     report, _ = evaluate(train, test, EngagementModel(n_folds=4, cache_dir=tmp_path / "cache"))
     assert report.ensemble.roc_auc > 0.6  # real signal, not chance
     assert report.ensemble.ece < 0.2
+    assert report.ensemble.brier == report.combiners["stacking_uncalibrated"].brier  # no map
 
     from beacon.cli._engagement import app
 
     png = tmp_path / "rel.png"
     result = CliRunner().invoke(
         app, ["evaluate", "--input", str(sample), "--format", "elon-musk-tweets",
-              "--test-fraction", "0.3", "--reliability", str(png), "--json"],
+              "--test-fraction", "0.3", "--reliability", str(png), "--calibration", "platt",
+              "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -159,6 +161,20 @@ def test_real_tweets_time_split_and_cli(shared_data_dir: Path, tmp_path: Path) -
         "stacking_platt_on_out_of_fold_rows",
         "bayesian_model_combination",
     }
+    platt = payload["combiners"]["stacking_platt_on_out_of_fold_rows"]
+    assert (
+        payload["ensemble"]["brier"]
+        == platt["brier"]
+        != payload["combiners"]["stacking_uncalibrated"]["brier"]
+    )
     floor = payload["ensemble_ece_if_calibrated"]
     assert 0 < floor["mean"] < floor["p95"] < 0.2
     assert png.stat().st_size > 1000
+
+
+def test_cli_refuses_an_unknown_calibration() -> None:
+    from beacon.cli._engagement import app
+
+    result = CliRunner().invoke(app, ["train", "--calibration", "sigmoid"])
+    assert result.exit_code == 2
+    assert "sigmoid" in result.output and "none" in result.output
