@@ -1,8 +1,9 @@
 """Combining members: stacking (a logistic meta-learner), Bayesian model combination, calibration.
 
-All three are fitted on out-of-fold member predictions from time-ordered folds
+Each is fitted on out-of-fold member predictions from time-ordered folds
 (see :meth:`analytics.engagement.EngagementModel.fit`), never on the rows a
-member was trained on.
+member was trained on; the ensemble's default calibration is none (see
+:class:`StackingCombiner`).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class StackingCombiner:
       out-of-fold rows decide *which* member to trust, and the final members' own
       probability scale (fitted on every training post) is kept. Fitting a slope and an
       intercept on out-of-fold rows instead mis-calibrated the final model under drift
-      (docs/benchmarks/engagement.md: ECE 0.109 against 0.036 on fivethirtyeight).
+      (docs/benchmarks/engagement.md: ECE 0.103 against 0.035 on fivethirtyeight).
     - When no member helps on the out-of-fold rows (all weights 0, e.g. a few hundred
       posts), the members count equally: no evidence is no reason to prefer one.
 

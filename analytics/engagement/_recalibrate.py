@@ -163,7 +163,7 @@ def recalibrate(
     stored, labels = np.asarray(stored, dtype=float), np.asarray(labels, dtype=float)
     extra_scores = np.concatenate([outcome_scores, correction_scores]).astype(float)
     extra_labels = np.concatenate([outcome_labels, correction_labels]).astype(float)
-    if getattr(model, "calibration", "auto") == "none":
+    if model.calibration == "none":
         targets, method = np.clip(stored, EPS, 1 - EPS), "platt"
     else:
         targets, method = labels, model.calibrator_.method_
