@@ -17,6 +17,7 @@ from actions.engagement import planning_now
 from actions.formatting import PLATFORM_NAMES
 from actions.parsing import (
     SlotValueError,
+    inline_draft,
     next_full_hour,
     posting_time_label,
     read_posting_time,
@@ -81,12 +82,32 @@ class ValidateEngagementForm(FormValidationAction):
 
     The time can come with the opening message ("how will this do if I post it
     friday at 9am") or with the platform ("instagram, tomorrow 9am"); then the form
-    does not ask for it. Customers get no messages from here (the form's questions
-    already refuse them).
+    does not ask for it. So can the draft ("how will this do on instagram: New
+    colours are in!", see :func:`actions.parsing.inline_draft`). Customers get no
+    messages from here (the form's questions already refuse them).
     """
 
     def name(self) -> str:
         return "validate_engagement_form"
+
+    @staticmethod
+    def _opening(tracker: Tracker) -> bool:
+        """Whether the latest message is a staff member's request that opened the form."""
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        return (
+            audience_of(tracker) == STAFF
+            and tracker.get_slot("requested_slot") is None
+            and intent == "predict_engagement"
+        )
+
+    async def extract_draft_text(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The draft given with the opening request, in quotes or after a colon."""
+        if tracker.get_slot("draft_text") is not None or not self._opening(tracker):
+            return {}
+        found = inline_draft(str((tracker.latest_message or {}).get("text") or ""))
+        return {"draft_text": found[1]} if found else {}
 
     async def extract_posting_time(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -96,10 +117,12 @@ class ValidateEngagementForm(FormValidationAction):
             return {}
         requested = tracker.get_slot("requested_slot")
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        opening = requested is None and intent == "predict_engagement"
+        opening = self._opening(tracker)
         if not (opening or (requested == "platform" and intent == "inform")):
             return {}
         text = str((tracker.latest_message or {}).get("text") or "")
+        found = inline_draft(text) if opening else None
+        text = found[0] if found else text  # the draft's own "this Friday" is not the time
         try:
             named = read_posting_time(text, planning_now(get_services())) is not None
         except SlotValueError:

@@ -442,6 +442,36 @@ def posting_time_label(when: datetime, now: datetime | None = None) -> str:
     return f"{when:%a} {when.day} {when:%b}{year} {when:%H:%M} UTC"
 
 
+#: A draft in quotes (straight or curly), or after a colon that follows words, not digits
+#: ("at 17:00" is a time, "how will this do: New colours!" is a draft).
+_QUOTED_DRAFT_RE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
+_COLON_DRAFT_RE = re.compile(r"(?<!\d):\s+(\S.*)$", re.DOTALL)
+#: A request before the draft is short ("how will this do on instagram friday 9am").
+_MAX_REQUEST_WORDS = 15
+
+
+def inline_draft(text: str) -> tuple[str, str] | None:
+    """A draft given with the request: ``(request, draft)``, or None when there is none.
+
+    "how will this do on instagram: New colours are in!" and 'score “New colours are
+    in!” for friday' carry the draft; the request is the rest of the message, which is
+    where a platform or a posting time is read from (a draft's own "this Friday" is not
+    the posting time). A draft has at least two words.
+    """
+    quoted = max(_QUOTED_DRAFT_RE.finditer(text), key=lambda m: len(m.group(1)), default=None)
+    if quoted is not None:
+        draft, request = quoted.group(1), text[: quoted.start()] + text[quoted.end() :]
+    else:
+        colon = _COLON_DRAFT_RE.search(text)
+        if colon is None:
+            return None
+        draft, request = colon.group(1), text[: colon.start()]
+    draft, request = draft.strip(), " ".join(request.split())
+    if len(draft.split()) < 2 or len(request.split()) > _MAX_REQUEST_WORDS:
+        return None
+    return request, draft
+
+
 def wants_any_time(text: str) -> bool:
     """Whether an answer leaves the time to us ("not sure", "you pick", "whenever")."""
     return bool(_ANY_TIME_RE.search(text.lower().replace("’", "'")))

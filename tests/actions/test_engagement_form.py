@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import STAFF_ONLY_REFUSAL
 from actions.engagement import ActionPredictEngagement, ActionRecommendContent, planning_now
 from actions.forms import ASK_POSTING_TIME, ActionAskPostingTime, ValidateEngagementForm
+from actions.parsing import inline_draft
 from actions.services import Services
 from tests.actions.conftest import FIXTURES, ActionRun
 from tests.conftest import PROJECT_ROOT
@@ -179,6 +180,50 @@ def test_other_messages_are_not_read_as_the_time(
 ) -> None:
     tracker = _tracker(text, intent=intent, slots={"requested_slot": requested})
     assert "posting_time" not in _slots(_run(ValidateEngagementForm(), tracker))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("how will this do on instagram: New colours are in!", ("how will this do on instagram", "New colours are in!")),
+        ('score "Sunrise miles hit different" for friday 9am', ("score for friday 9am", "Sunrise miles hit different")),
+        ("rate “Trail socks, now in teal.” please", ("rate please", "Trail socks, now in teal.")),
+        ("predict engagement for a post going out at 17:00", None),  # a time, not a draft
+        ("how will this do: ok", None),  # one word is not a draft
+        ("how will my draft post do?", None),
+        ("a very long message that goes on and on about many things before it finally "
+         "gets to the point: and then says more", None),
+    ],
+)  # fmt: skip
+def test_a_draft_given_with_the_request_is_found(text: str, expected: tuple[str, str] | None) -> None:
+    assert inline_draft(text) == expected
+
+
+def test_a_draft_in_the_opening_message_fills_the_slot_and_its_words_are_not_the_time(
+    services: Services,
+) -> None:
+    text = "how will this do on instagram: New trail shoe drop this Friday! Who is running with us?"
+    run = _run(ValidateEngagementForm(), _tracker(text, intent="predict_engagement"))
+    assert _slots(run) == {"draft_text": "New trail shoe drop this Friday! Who is running with us?"}
+
+
+def test_a_draft_and_a_time_in_the_opening_message_fill_both(services: Services) -> None:
+    text = 'how will "New Sprint 3 colours are in, this weekend only" do friday at 9am'
+    run = _run(ValidateEngagementForm(), _tracker(text, intent="predict_engagement"))
+    assert _slots(run) == {
+        "draft_text": "New Sprint 3 colours are in, this weekend only",
+        "posting_time": FRIDAY_9,
+    }
+
+
+def test_a_customer_or_a_later_answer_does_not_fill_the_draft_from_a_colon(
+    services: Services,
+) -> None:
+    text = "how will this do on instagram: New colours are in!"
+    customer = _tracker(text, intent="predict_engagement", audience="customer")
+    assert "draft_text" not in _slots(_run(ValidateEngagementForm(), customer))
+    later = _tracker(text, intent="inform", slots={"requested_slot": "platform"})
+    assert "draft_text" not in _slots(_run(ValidateEngagementForm(), later))
 
 
 # --------------------------------------------------------------- prediction and recommendation

@@ -187,6 +187,18 @@ def test_engagement_form_asks_for_the_draft_then_predicts(e2e: E2E) -> None:
     assert "Chance of landing in this account's top 30%" in fourth
 
 
+def test_a_draft_given_with_the_request_is_not_asked_for(e2e: E2E) -> None:
+    """The draft after a colon is the draft; its own "this Saturday" is not the posting time."""
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    first = e2e.ask(
+        "how will this do on instagram: Community run this Saturday, all paces welcome!", sender
+    )
+    assert first.startswith(ASK_POSTING_TIME)
+    second = e2e.ask("tomorrow morning", sender)
+    assert "Draft for Instagram, posted " in second
+    assert "Chance of landing in this account's top 30%" in second
+
+
 def test_explain_post_by_id(e2e: E2E) -> None:
     reply = e2e.ask("why did post ig-000045 do so well?")
     assert "ig-000045 on Instagram" in reply and "likes+comments+shares" in reply
