@@ -441,7 +441,7 @@ class ActionRecommendContent(BeaconAction):
                 *_recommendation_lines(model, draft),
                 *similar_posts_lines("Similar posts of ours that made the top 30%:", similar),
                 "Source: the engagement ensemble trained on our own posts; "
-                "each change is scored by the calibrated model, with how many members agree."
+                "each change is scored by the ensemble, with how many of its models agree."
                 + _post_index_source(similar, services),
             ]
             reply = "\n".join(lines)
