@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from analytics.embeddings import get_encoder
-from analytics.engagement import EngagementModel
+from analytics.engagement import EngagementModel, posts_fingerprint, with_workspace_posts
 from analytics.sentiment import SentimentScorer
 from beacon.digest import SlackPoster
-from beacon.exceptions import ConfigError
+from beacon.exceptions import BeaconError, ConfigError
 from beacon.scoring import current_scorer
 from beacon.settings import Settings, get_settings
 from beacon.workspace import Pseudonymizer, Workspace
@@ -91,6 +91,9 @@ class Services:
     _knowledge: KnowledgeBase | None = field(default=None, init=False, repr=False)
     _engagement: EngagementModel | None = field(default=None, init=False, repr=False)
     _engagement_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _engagement_live: tuple[tuple[object, ...], EngagementModel] | None = field(
+        default=None, init=False, repr=False
+    )
     _post_index: tuple[tuple[int, int], PostIndex | None] | None = field(
         default=None, init=False, repr=False
     )
@@ -100,6 +103,9 @@ class Services:
 
         Reloaded when its ``model.json`` changes (``beacon retrain`` recalibrates it in
         place), so the running server answers with the adopted model without a restart.
+        Drafts are judged against the account's latest posts in the workspace, not only
+        those it was trained on (:meth:`EngagementModel.with_posts`); the posts are
+        re-read when their count or latest times change.
         """
         folder = self.engagement_dir
         if folder is None or not folder.is_dir():
@@ -112,7 +118,12 @@ class Services:
         if self._engagement is None or stamp != self._engagement_stamp:
             self._engagement = EngagementModel.load(folder, cache_dir=self.engagement_cache_dir)
             self._engagement_stamp = stamp
-        return self._engagement
+            self._engagement_live = None
+        with self.workspace.connect() as con:
+            fingerprint = posts_fingerprint(con)
+            if self._engagement_live is None or self._engagement_live[0] != fingerprint:
+                self._engagement_live = (fingerprint, with_workspace_posts(self._engagement, con))
+        return self._engagement_live[1]
 
     def knowledge(self) -> KnowledgeBase:
         """The document index, opened (and checksum-verified) on first use."""
@@ -159,7 +170,12 @@ class Services:
         if self.knowledge_dir is not None and self.knowledge_dir.exists():
             self.knowledge()
         if self.engagement_dir is not None and self.engagement_dir.exists():
-            self.engagement().warm_up()
+            try:
+                self.engagement().warm_up()
+            except (
+                BeaconError
+            ) as error:  # e.g. a model saved by an older Beacon: say so per question
+                logger.warning("engagement model not loaded at start-up: %s", error)
         self.post_index()
         from actions.vision import warm_up as warm_up_vision  # imports this module
 

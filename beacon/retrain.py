@@ -431,10 +431,9 @@ class EngagementRetrainReport:
 
 def _own_rows(con: duckdb.DuckDBPyConnection) -> Any:
     """The brand's own posts with context and label (:func:`add_context`), keyed by account@platform."""
-    from analytics.engagement import add_context, workspace_posts
+    from analytics.engagement import add_context, keyed_posts
 
-    posts = workspace_posts(con)
-    return add_context(posts.assign(account=posts["account"] + "@" + posts["platform"]))
+    return add_context(keyed_posts(con))
 
 
 def retrain_engagement(

@@ -8,6 +8,10 @@ Run from the project root (needs ../shared/data or $BEACON_DATA_DIR)::
 Each dataset is split by time (latest 25% of posts for testing). Embeddings are
 cached under var/cache/engagement, so a second run does not re-encode.
 
+``--seeds N`` (default 3) refits every dataset with seeds 1..N-1 and records the
+spread of the ensemble's AUC, its gap to the best member and its ECE under
+``seeds``: a difference smaller than that spread is not a finding.
+
 ``--latency-only`` fits only the latency dataset (the first of ``--datasets``
 with text), measures one predict + explain per draft (p50/p95 after warm-up;
 every draft a different post, so nothing is reused between calls) and batch
@@ -58,6 +62,9 @@ def main() -> None:
     parser.add_argument("--latency-calls", type=int, default=30)
     parser.add_argument("--latency-only", action="store_true")
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="seeds per dataset for the spread (default 3)"
+    )
     args = parser.parse_args()
     settings = get_settings()
     if settings.data_dir is None:
@@ -83,6 +90,8 @@ def main() -> None:
         )
         payload = report.to_dict()
         payload["seconds"] = round(time.perf_counter() - start, 1)
+        if not args.latency_only and args.seeds > 1:
+            payload["seeds"] = seed_spread(report, train, test, cache, args.seeds)
         results[name] = payload
         models[name] = (model, test)
         best = max(m.roc_auc for m in report.members.values())
@@ -148,6 +157,26 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
+def seed_spread(
+    report: Any, train: Any, test: Any, cache: Path, n_seeds: int
+) -> dict[str, list[float]]:
+    """Ensemble AUC, gap to the best member and ECE for seeds 0..n_seeds-1 (seed 0 is ``report``)."""
+    from analytics.engagement import EngagementModel, evaluate
+
+    reports = [report]
+    for seed in range(1, n_seeds):
+        reports.append(
+            evaluate(train, test, EngagementModel(random_state=seed, cache_dir=cache))[0]
+        )
+    return {
+        "roc_auc": [round(r.ensemble.roc_auc, 4) for r in reports],
+        "auc_difference": [
+            round(r.extra["ensemble_vs_best_member"]["auc_difference"], 4) for r in reports
+        ],
+        "ece": [round(r.ensemble.ece, 4) for r in reports],
+    }
+
+
 def markdown_table(results: dict[str, Any]) -> str:
     """The docs/benchmarks/engagement.md table from the benchmark's JSON."""
     rows = ["| dataset | n train / test | model | AUC | Brier | ECE |", "|---|---|---|---|---|---|"]
@@ -179,6 +208,14 @@ def markdown_table(results: dict[str, Any]) -> str:
             f"| | | ECE a perfectly calibrated ensemble would show here | | | "
             f"{floor['mean']:.3f} (95%: {floor['p95']:.3f}) |"
         )
+        if "seeds" in r:
+            seeds = r["seeds"]
+            rows.append(
+                f"| | | ensemble over seeds 0–{len(seeds['ece']) - 1} (min – max) | "
+                f"{min(seeds['roc_auc']):.3f} – {max(seeds['roc_auc']):.3f}; − best member "
+                f"{min(seeds['auc_difference']):+.3f} – {max(seeds['auc_difference']):+.3f} | | "
+                f"{min(seeds['ece']):.3f} – {max(seeds['ece']):.3f} |"
+            )
         mae, naive = r["ensemble"]["mae_log"], r["naive_trailing_median"]["mae_log"]
         rows.append(
             f"| | | regression head MAE(log1p) | {mae:.3f} vs trailing median {naive:.3f} | | |"

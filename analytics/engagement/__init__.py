@@ -15,6 +15,7 @@ Public surface::
     model.recommend(draft, now)                                    # -> list[Recommendation]
     model.save(folder); EngagementModel.load(folder)
     train_on_workspace(con)                                        # the brand's own posts
+    with_workspace_posts(model, con)                               # context from the latest posts
     recalibrate(model, outcome_scores, outcome_labels, corr_scores, corr_labels)  # calibrator only
 """
 
@@ -44,7 +45,13 @@ from analytics.engagement._types import (
     Recommendation,
     WordEffect,
 )
-from analytics.engagement._workspace import train_on_workspace, workspace_posts
+from analytics.engagement._workspace import (
+    keyed_posts,
+    posts_fingerprint,
+    train_on_workspace,
+    with_workspace_posts,
+    workspace_posts,
+)
 
 __all__ = [
     "MODEL_VERSION",
@@ -68,9 +75,12 @@ __all__ = [
     "default_blocks",
     "evaluate",
     "expected_calibration_error",
+    "keyed_posts",
+    "posts_fingerprint",
     "read_posts",
     "recalibrate",
     "time_split",
     "train_on_workspace",
+    "with_workspace_posts",
     "workspace_posts",
 ]

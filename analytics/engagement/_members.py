@@ -349,23 +349,30 @@ class RegressionHead:
 
 
 class NeuralMember:
-    """A small PyTorch MLP on the full embedding + standardised tabular columns.
+    """Small PyTorch MLPs on the full embedding + standardised tabular columns.
 
-    Early-stopped on the latest 15% of its training rows (time order is kept by
-    the caller), keeping the best epoch's weights.
+    ``n_networks`` nets that differ only in their seed are trained and their
+    probabilities averaged (seed bagging). One net's test ECE moved between 0.015 and
+    0.13 with the seed alone on the same data; the average is what the stacking and
+    the calibration can rely on. Each net is early-stopped on the latest 15% of its
+    training rows (time order is kept by the caller), keeping its best epoch's weights.
 
     Args:
         hidden: Width of the first hidden layer.
         epochs: Maximum epochs.
-        random_state: Seed for initialisation and batching.
+        random_state: Seed of the first net; net k uses ``random_state + k``.
+        n_networks: Nets in the average.
     """
 
     name = "neural"
 
-    def __init__(self, hidden: int = 64, epochs: int = 40, random_state: int = 0) -> None:
+    def __init__(
+        self, hidden: int = 64, epochs: int = 40, random_state: int = 0, n_networks: int = 5
+    ) -> None:
         self.hidden = hidden
         self.epochs = epochs
         self.random_state = random_state
+        self.n_networks = n_networks
 
     def _net(self, n_inputs: int) -> Any:
         import torch
@@ -382,23 +389,29 @@ class NeuralMember:
         return np.hstack([self.pre_.dense(features), features.embedding * 4.0]).astype(np.float32)
 
     def fit(self, features: Features, y: np.ndarray) -> NeuralMember:
-        with torch_threads(1):  # a 64-unit MLP: extra threads only add contention
-            return self._fit(features, y)
-
-    def _fit(self, features: Features, y: np.ndarray) -> NeuralMember:
         import torch
 
-        torch.manual_seed(self.random_state)
         self.pre_ = Preprocessor().fit(features)
         x = torch.from_numpy(self._design(features))
         target = torch.from_numpy(np.asarray(y, dtype=np.float32))
+        with torch_threads(1):  # a 64-unit MLP: extra threads only add contention
+            self.nets_ = [
+                self._fit_one(x, target, self.random_state + k) for k in range(self.n_networks)
+            ]
+        self.n_inputs_ = int(x.shape[1])
+        return self
+
+    def _fit_one(self, x: Any, target: Any, seed: int) -> Any:
+        import torch
+
+        torch.manual_seed(seed)
         n_valid = max(1, int(0.15 * len(x))) if len(x) >= 40 else 0
         x_fit, y_fit = x[: len(x) - n_valid], target[: len(x) - n_valid]
         x_val, y_val = x[len(x) - n_valid :], target[len(x) - n_valid :]
         net = self._net(x.shape[1])
         optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-2)
         loss_fn = torch.nn.BCEWithLogitsLoss()
-        generator = torch.Generator().manual_seed(self.random_state)
+        generator = torch.Generator().manual_seed(seed)
         best_loss, best_state, patience = float("inf"), None, 0
         for _ in range(self.epochs):
             net.train()
@@ -424,27 +437,29 @@ class NeuralMember:
         if best_state is not None:
             net.load_state_dict(best_state)
         net.eval()
-        self.net_ = net
-        self.n_inputs_ = int(x.shape[1])
-        return self
+        return net
 
     def predict_proba(self, features: Features) -> np.ndarray:
         import torch
 
+        x = torch.from_numpy(self._design(features))
         with torch_threads(1), torch.inference_mode():
-            logits = self.net_(torch.from_numpy(self._design(features))).squeeze(1)
-        return _sigmoid(logits.numpy().astype(float))
+            logits = torch.cat([net(x) for net in self.nets_], dim=1)
+        return _sigmoid(logits.numpy().astype(float)).mean(axis=1)
 
     def save(self, folder: Path) -> None:
         from safetensors.torch import save_file
 
-        save_file(
-            {k: v.contiguous() for k, v in self.net_.state_dict().items()},
-            str(folder / "neural.safetensors"),
-        )
+        tensors = {
+            f"{k}.{name}": value.contiguous()
+            for k, net in enumerate(self.nets_)
+            for name, value in net.state_dict().items()
+        }
+        save_file(tensors, str(folder / "neural.safetensors"))
         save_arrays(folder / "neural_pre.npz", self.pre_.arrays())
         meta = {"hidden": self.hidden, "epochs": self.epochs, "random_state": self.random_state,
-                "n_inputs": self.n_inputs_, "columns": self.pre_.columns_}  # fmt: skip
+                "n_networks": len(self.nets_), "n_inputs": self.n_inputs_,
+                "columns": self.pre_.columns_}  # fmt: skip
         (folder / "neural.json").write_text(json.dumps(meta))
 
     @classmethod
@@ -452,16 +467,22 @@ class NeuralMember:
         from safetensors.torch import load_file
 
         meta = json.loads((folder / "neural.json").read_text())
-        member = cls(meta["hidden"], meta["epochs"], meta["random_state"])
+        member = cls(meta["hidden"], meta["epochs"], meta["random_state"], meta["n_networks"])
         with np.load(folder / "neural_pre.npz", allow_pickle=False) as data:
             member.pre_ = Preprocessor.from_arrays(
                 meta["columns"], {k: data[k] for k in data.files}
             )
         member.n_inputs_ = meta["n_inputs"]
-        net = member._net(member.n_inputs_)
-        net.load_state_dict(load_file(str(folder / "neural.safetensors")))
-        net.eval()
-        member.net_ = net
+        tensors = load_file(str(folder / "neural.safetensors"))
+        member.nets_ = []
+        for k in range(member.n_networks):
+            net = member._net(member.n_inputs_)
+            prefix = f"{k}."
+            net.load_state_dict(
+                {n[len(prefix) :]: v for n, v in tensors.items() if n.startswith(prefix)}
+            )
+            net.eval()
+            member.nets_.append(net)
         return member
 
 

@@ -31,7 +31,7 @@ from analytics.engagement._members import (
     save_arrays,
     torch_threads,
 )
-from analytics.engagement._target import AccountHistory, add_context
+from analytics.engagement._target import HISTORY_COLUMNS, AccountHistory, add_context, check_posts
 from analytics.engagement._types import Draft, Explanation, Prediction, Recommendation
 from analytics.exceptions import AnalysisInputError, ModelLoadError, NotFittedError
 from analytics.sentiment import SentimentScorer, VaderScorer
@@ -39,7 +39,7 @@ from analytics.sentiment import SentimentScorer, VaderScorer
 if TYPE_CHECKING:
     from analytics.engagement._explain import TextVectors
 
-MODEL_VERSION = "engagement-ensemble-2"
+MODEL_VERSION = "engagement-ensemble-3"
 MIN_LABELLED = 60
 INTERVAL = (0.1, 0.9)
 MEMO_TEXTS = 32  # texts whose encoder output a loaded model keeps (predict → explain → recommend)
@@ -84,6 +84,9 @@ class EngagementModel:
         scorer: Sentiment scorer for the tone features (default VADER).
         random_state: Seed of every member.
     """
+
+    #: The history as of training, set on copies made by :meth:`with_posts`.
+    training_history_: AccountHistory | None = None
 
     def __init__(
         self,
@@ -306,7 +309,7 @@ class EngagementModel:
 
     @property
     def version(self) -> str:
-        """``engagement-ensemble-2``, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
+        """``engagement-ensemble-3``, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
         recal = getattr(self, "recalibration_", None)
         return f"{MODEL_VERSION}+{recal['id']}" if recal else MODEL_VERSION
 
@@ -317,10 +320,37 @@ class EngagementModel:
             stacked = np.column_stack([m.predict_proba(feats) for m in self.members_.values()])
             return np.asarray(self.stacker_.predict_proba(stacked), dtype=float)
 
+    @property
+    def training_history(self) -> AccountHistory:
+        """The account history as of training (:attr:`history_` may be newer, :meth:`with_posts`)."""
+        return self.training_history_ or self.history_
+
     def trained_until(self) -> dict[str, int]:
         """Each account's last post the model learned from (epoch seconds)."""
         self._check()
-        return {a: int(t[-1]) for a, t in self.history_.times.items() if len(t)}
+        return {a: int(t[-1]) for a, t in self.training_history.times.items() if len(t)}
+
+    def with_posts(self, posts: pd.DataFrame) -> EngagementModel:
+        """A copy that reads the account context of drafts from ``posts`` too.
+
+        A draft's context (the account's trailing bar, recent hit rate, posting
+        frequency) must come from the account's latest posts, as it does for every
+        post in training and evaluation; the saved history stops where training did.
+        Members, calibration and :meth:`trained_until` stay as they are, and
+        :meth:`save` keeps writing the training history.
+
+        Args:
+            posts: Canonical posts (account keyed as in training, posted_at, likes,
+                comments, shares), e.g. :func:`~analytics.engagement.keyed_posts`.
+        """
+        import copy
+
+        self._check()
+        check_posts(posts, HISTORY_COLUMNS)
+        twin = copy.copy(self)
+        twin.training_history_ = self.training_history
+        twin.history_ = self.training_history.merged(posts)
+        return twin
 
     def with_calibrator(self, calibrator: Calibrator, info: dict[str, Any]) -> EngagementModel:
         """A copy answering through ``calibrator``; ``info`` (with an ``id``) is saved with it."""
@@ -456,7 +486,7 @@ class EngagementModel:
     def save_ensemble(self, folder: Path) -> None:
         """Write only the combiner, calibrator and account history (members untouched)."""
         folder = Path(folder)
-        history = self.history_
+        history = self.training_history
         cal_rows = {}
         if getattr(self, "calibration_scores_", None) is not None:
             cal_rows = {"cal_scores": self.calibration_scores_,
@@ -504,7 +534,8 @@ class EngagementModel:
             ) from None
         if meta.get("version") != MODEL_VERSION:
             raise ModelLoadError(
-                f"{folder} holds model version {meta.get('version')!r}, expected {MODEL_VERSION!r}; retrain"
+                f"{folder} holds model version {meta.get('version')!r}, expected {MODEL_VERSION!r}; "
+                "retrain it with `beacon engagement train` (or `beacon demo` for the demo brand)"
             )
         params = meta["params"]
         model = cls(params["n_folds"], params["calibration"], tuple(params["members"]),

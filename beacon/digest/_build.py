@@ -89,6 +89,10 @@ def build_digest(
         sentiment, params = sentiment_section(con, week, model_version, scope)
         audit("sentiment", sentiment, params, listening_sources, model_version)
         step("engagement")
+        if engagement_model is not None:  # judge each post against the posts before it
+            from analytics.engagement import with_workspace_posts
+
+            engagement_model = with_workspace_posts(engagement_model, con)
         engagement, params = engagement_section(con, week, scope, engagement_model)
         audit("engagement", engagement, params,
               ["workspace:posts (own accounts)"]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
+import shutil
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,6 +21,7 @@ from actions.engagement import ActionExplainPost, ActionPredictEngagement, Actio
 from actions.formatting import platform_name
 from actions.parsing import PostReference, post_reference
 from actions.services import Services
+from analytics.exceptions import ModelLoadError
 from beacon.workspace import get_meta
 from tests.actions.conftest import FIXTURES, ActionRun, run_action
 
@@ -66,6 +72,43 @@ def test_recommendations_use_the_latest_post_as_template(services: Services) -> 
 
 
 # ---------------------------------------------------------------- "our post from Tuesday"
+def test_predictions_read_posts_that_arrived_after_training(services: Services) -> None:
+    trained = services.engagement()
+    assert services.engagement() is trained  # nothing new: the same object
+    with services.workspace.connect() as con:
+        own = get_meta(con, "own_accounts", [])[0]
+        key = f"{own}@instagram"
+        last = trained.history_.times[key][-1]
+        for day in range(1, 31):  # a month of posts after training, far above the usual
+            con.execute(
+                "INSERT INTO posts (post_id, platform, account, text, posted_at, likes, comments,"
+                " shares, media_type, source, ingested_at) VALUES (?, 'instagram', ?, 'new drop',"
+                " to_timestamp(?)::TIMESTAMP, 5000000, 0, 0, 'image', 'test', now()::TIMESTAMP)",
+                [f"ig-new-{day}", own, int(last) + day * 86_400],
+            )
+    live = services.engagement()
+    when = pd.Timestamp(int(last) + 31 * 86_400, unit="s")
+    assert live.history_.context(key, when)["trailing_median"] == pytest.approx(np.log1p(5e6))
+    assert trained.history_.context(key, when)["trailing_median"] < 10
+    assert live.trained_until() == trained.trained_until()
+    assert services.engagement() is live
+
+
+def test_a_model_from_an_older_beacon_is_named_not_fatal(
+    services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = tmp_path / "old-model"
+    assert services.engagement_dir is not None
+    shutil.copytree(services.engagement_dir, old)
+    meta = json.loads((old / "model.json").read_text())
+    (old / "model.json").write_text(json.dumps({**meta, "version": "engagement-ensemble-1"}))
+    stale = dataclasses.replace(services, engagement_dir=old)
+    stale.warm_up()  # the action server still starts
+    assert "engagement model not loaded at start-up" in caplog.text
+    with pytest.raises(ModelLoadError, match="retrain it with `beacon engagement train`"):
+        stale.engagement()
+
+
 def _tracker(
     text: str, post_id: str | None = None, entities: list[dict[str, Any]] | None = None
 ) -> Tracker:

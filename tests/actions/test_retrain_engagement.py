@@ -152,19 +152,25 @@ def test_recalibration_is_idempotent(eng: Services) -> None:
 
 
 def test_posts_published_after_training_are_used(eng: Services) -> None:
-    """A new post's real outcome is calibration data; the members never saw it."""
+    """A new post's real outcome is calibration data; the members never saw it.
+
+    The six new posts repeat the latest six a few days later, outcomes included, so
+    they agree with the model and the guard adopts the refit. (Six posts that all did
+    20x better move the map by more than the guard's ECE allowance on 142 held-out rows,
+    at the margin: whether that is adopted is the guard's business, tested below.)
+    """
     with eng.workspace.connect() as con:
         con.execute(
             "INSERT INTO posts SELECT * REPLACE ("
             "'ig-new' || row_number() OVER () AS post_id, posted_at + INTERVAL 3 DAY "
-            "+ row_number() OVER () * INTERVAL 2 HOUR AS posted_at, likes * 20 AS likes) "
+            "+ row_number() OVER () * INTERVAL 2 HOUR AS posted_at) "
             "FROM posts WHERE platform = 'instagram' AND account IN "
             "(SELECT unnest(CAST(value AS VARCHAR[])) FROM meta WHERE key = 'own_accounts') "
             "ORDER BY posted_at DESC LIMIT 6"
         )
     report = retrain_engagement(eng.settings)
     assert report.outcome_rows == 6 and report.corrections == 0 and report.examples == ()
-    assert report.accepted
+    assert report.accepted and report.changed, report.text()
     with eng.workspace.connect() as con:
         last = last_retrain(con, "engagement")
     assert last is not None and last["outcome_rows"] == 6

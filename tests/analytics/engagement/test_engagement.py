@@ -23,6 +23,7 @@ from analytics.engagement import (
     train_on_workspace,
 )
 from analytics.engagement._combine import BayesianCombiner, Calibrator
+from analytics.engagement._target import CONTEXT_COLUMNS, AccountHistory
 from analytics.exceptions import AnalysisInputError, ModelLoadError, NotFittedError
 from beacon.demo import build_demo
 from beacon.workspace import Pseudonymizer, Workspace
@@ -40,13 +41,28 @@ def test_context_uses_only_earlier_posts() -> None:
     changed = posts.copy()
     changed.loc[29, "likes"] = 10_000  # the future must not move earlier rows
     after = add_context(changed)
-    cols = ["trailing_median", "trailing_q70", "recent_median", "label"]
+    cols = ["trailing_median", "trailing_q70", "recent_median", "recent_hit_rate", "label"]
     pd.testing.assert_frame_equal(before[cols].iloc[:29], after[cols].iloc[:29])
     assert before["label"].iloc[:5].isna().all()  # fewer than 5 earlier posts: no label
     row = before.iloc[10]
     earlier = np.log1p(np.arange(10) % 7)
     assert row["trailing_q70"] == pytest.approx(np.quantile(earlier, 0.7))
     assert row["label"] == float(np.log1p(10 % 7) > np.quantile(earlier, 0.7))
+
+
+def test_recent_hit_rate_is_the_share_of_recent_posts_that_beat_their_bar() -> None:
+    posts = _posts(60)
+    posts["likes"] = (np.arange(60) * 7) % 11  # irregular, so hits and misses mix
+    frame = add_context(posts)
+    assert np.isnan(frame["recent_hit_rate"].iloc[5])  # no labelled post before it yet
+    assert frame["recent_hit_rate"].iloc[6] == frame["label"].iloc[5]
+    assert frame["recent_hit_rate"].iloc[45] == pytest.approx(frame["label"].iloc[25:45].mean())
+    assert 0.0 < frame["recent_hit_rate"].iloc[45] < 1.0
+    # A draft scored later from the saved history sees exactly what training saw.
+    history = AccountHistory.from_posts(frame.iloc[:45])
+    draft = history.context("a", frame["posted_at"].iloc[45])
+    for column in CONTEXT_COLUMNS:
+        assert draft[column] == pytest.approx(frame[column].iloc[45]), column
 
 
 def test_ece_and_combiners() -> None:
@@ -117,6 +133,49 @@ def test_demo_brand_model_finds_planted_effects(
     loaded = EngagementModel.load(tmp_path / "model")
     again = loaded.predict([good, poor])
     assert [p.probability for p in again] == pytest.approx([p_good.probability, p_poor.probability])
+
+
+def test_history_merge_keeps_older_posts_and_takes_the_new_ones() -> None:
+    day = 86_400
+    history = AccountHistory(
+        {"a": np.arange(10, dtype=np.int64) * day, "b": np.array([0], dtype=np.int64)},
+        {"a": np.zeros(10), "b": np.ones(1)},
+    )
+    newer = _posts(5).assign(posted_at=pd.to_datetime(np.arange(8, 13) * day, unit="s"))
+    newer["likes"] = 99
+    merged = history.merged(pd.concat([newer, _posts(3, account="c")], ignore_index=True))
+    # "a": days 0-7 stored, then the table's days 8-12 (its day 8 and 9 replace the stored ones)
+    np.testing.assert_array_equal(merged.times["a"], np.arange(13) * day)
+    np.testing.assert_allclose(merged.values["a"], [0.0] * 8 + [np.log1p(99)] * 5)
+    assert merged.times["b"].tolist() == [0] and len(merged.times["c"]) == 3
+    assert len(history.times["a"]) == 10 and "c" not in history.times  # the original is untouched
+
+
+def test_with_posts_reads_context_from_posts_after_training(
+    demo_model: EngagementModel, tmp_path: Path
+) -> None:
+    account = next(a for a in demo_model.history_.times if a.endswith("@instagram"))
+    last = pd.Timestamp(int(demo_model.history_.times[account][-1]), unit="s")
+    later = pd.DataFrame(
+        {"account": account, "posted_at": last + pd.to_timedelta(np.arange(1, 31), unit="D"),
+         "likes": 5_000_000, "comments": 0, "shares": 0}
+    )  # fmt: skip
+    live = demo_model.with_posts(later)
+    when = last + pd.Timedelta(days=31)
+    before, after = demo_model.history_.context(account, when), live.history_.context(account, when)
+    assert after["trailing_median"] == pytest.approx(np.log1p(5_000_000))
+    assert before["trailing_median"] < 10 < after["trailing_median"]
+    assert after["posts_7d"] == 7 and before["posts_7d"] == 0
+    assert live.trained_until() == demo_model.trained_until()  # retrain still knows what is new
+    draft = Draft("Trail shoe drop this Friday", account=account, posted_at=when.to_pydatetime())
+    assert live.predict([draft])[0].probability != demo_model.predict([draft])[0].probability
+    live.save(tmp_path / "model")  # the saved model keeps the training history
+    loaded = EngagementModel.load(tmp_path / "model")
+    np.testing.assert_array_equal(
+        loaded.history_.times[account], demo_model.history_.times[account]
+    )
+    with pytest.raises(AnalysisInputError, match="missing likes"):
+        demo_model.with_posts(later.drop(columns="likes"))
 
 
 def _head(source: Path, target: Path, rows: int) -> Path:

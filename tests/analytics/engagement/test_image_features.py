@@ -134,6 +134,7 @@ def test_pipeline_includes_the_image_group(tmp_path: Path) -> None:
             "posted_at": pd.to_datetime(["2026-05-01 18:00", "2026-05-02 09:00"]),
             "trailing_median": [3.0, 3.1], "trailing_q70": [3.5, 3.6], "recent_median": [3.0, 3.0],
             "history_len": [10, 11], "posts_7d": [3, 4], "hours_since_prev": [20.0, 15.0],
+            "recent_hit_rate": [0.3, 0.25],
             "followers": [1000, 1000], "media_type": ["image", "none"],
             "media_path": [_save(BASE, tmp_path, "x"), None],
         }
