@@ -201,7 +201,7 @@ class ActionPredictEngagement(BeaconAction):
                 sources=["model:engagement-ensemble", "workspace:posts"]
                 + ([POST_INDEX_SOURCE] if similar else []),
                 output=reply,
-                model_version=services.engagement().version,
+                model_version=model.version,  # the model that answered
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
@@ -373,7 +373,7 @@ class ActionExplainPost(BeaconAction):
                 sources=[f"workspace:posts/{post_id}", "model:engagement-ensemble"]
                 + ([POST_INDEX_SOURCE] if similar else []),
                 output=reply,
-                model_version=services.engagement().version,
+                model_version=model.version,  # the model that answered
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
@@ -451,7 +451,7 @@ class ActionRecommendContent(BeaconAction):
                 inputs={"platform": platform, "template": template, "posted_at": posted_at},
                 sources=["model:engagement-ensemble"] + ([POST_INDEX_SOURCE] if similar else []),
                 output=reply,
-                model_version=services.engagement().version,
+                model_version=model.version,  # the model that answered
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)

@@ -14,7 +14,8 @@ spread of the ensemble's AUC, its gap to the best member and its ECE under
 
 ``--latency-only`` fits only the latency dataset (the first of ``--datasets``
 with text), measures one predict + explain per draft (p50/p95 after warm-up;
-every draft a different post, so nothing is reused between calls) and batch
+every draft a different post, so nothing is reused between calls), one
+``recommend`` (p50 of 10: the search over posting times, media and wording) and batch
 throughput next to the raw encoder, and replaces only the ``latency`` entry of
 ``--out``. ``--profile N`` also prints cProfile's N most expensive calls of the
 timed loop.
@@ -127,6 +128,11 @@ def main() -> None:
             profiler.disable()
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
+    recommend_timings = []  # the bot's prediction reply also searches for changes
+    for draft in drafts[3 : 3 + min(10, args.latency_calls)]:
+        start = time.perf_counter()
+        model.recommend(draft, now=draft.posted_at, top=3)
+        recommend_timings.append(1000 * (time.perf_counter() - start))
     start = time.perf_counter()
     encode(texts)
     encode_rate = len(texts) / (time.perf_counter() - start)
@@ -141,6 +147,8 @@ def main() -> None:
         "torch_threads_process": torch.get_num_threads(),
         "predict_plus_explain_ms_p50": round(float(np.percentile(timings, 50)), 1),
         "predict_plus_explain_ms_p95": round(float(np.percentile(timings, 95)), 1),
+        "recommend_ms_p50": round(float(np.percentile(recommend_timings, 50)), 1),
+        "recommend_calls": len(recommend_timings),
         "batch_predict_posts_per_s": round(predict_rate, 1),
         "raw_embedding_texts_per_s": round(encode_rate, 1),
         "ratio_predict_to_embedding": round(predict_rate / encode_rate, 3),

@@ -162,6 +162,9 @@ class AccountHistory:
 
     times: dict[str, np.ndarray] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict)
+    # past_hits of each account's stored posts, computed on first use: a recommendation
+    # scores ~170 posting times, and each would otherwise judge the last 20 posts again.
+    _hits: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_posts(cls, frame: pd.DataFrame) -> AccountHistory:
@@ -214,4 +217,6 @@ class AccountHistory:
         seconds = int(stamp.value // 10**9)
         times = self.times.get(account, np.zeros(0, dtype=np.int64))
         values = self.values.get(account, np.zeros(0))
-        return context_at(times, values, seconds)
+        if account not in self._hits:
+            self._hits[account] = past_hits(values, 0, len(values))
+        return context_at(times, values, seconds, self._hits[account])
