@@ -170,11 +170,11 @@ class Services:
         if self.knowledge_dir is not None and self.knowledge_dir.exists():
             self.knowledge()
         if self.engagement_dir is not None and self.engagement_dir.exists():
+            # A model saved by an older Beacon must not stop the server: each engagement
+            # question then says what to run.
             try:
                 self.engagement().warm_up()
-            except (
-                BeaconError
-            ) as error:  # e.g. a model saved by an older Beacon: say so per question
+            except BeaconError as error:
                 logger.warning("engagement model not loaded at start-up: %s", error)
         self.post_index()
         from actions.vision import warm_up as warm_up_vision  # imports this module

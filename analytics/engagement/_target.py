@@ -185,10 +185,10 @@ class AccountHistory:
                 example every post of the brand's accounts in the workspace.
 
         Returns:
-            A new history. For each account in ``posts``, the stored posts older than its
-            earliest post there are kept and its posts follow, so a table that holds every
-            post from some time on replaces the stored posts it covers. The last
-            :data:`KEEP` are kept; accounts not in ``posts`` are unchanged.
+            A new history. For each account in ``posts``, its posts there replace the
+            stored ones within their time span, and stored posts before or after that span
+            stay, so a table that holds every post over some period is the truth for that
+            period. The last :data:`KEEP` are kept; accounts not in ``posts`` are unchanged.
         """
         merged = AccountHistory(dict(self.times), dict(self.values))
         if posts.empty:
@@ -204,9 +204,11 @@ class AccountHistory:
             times, values = rows["seconds"].to_numpy(np.int64), rows["value"].to_numpy(float)
             old_times = self.times.get(str(account), np.zeros(0, dtype=np.int64))
             old_values = self.values.get(str(account), np.zeros(0))
-            older = old_times < times[0]
-            merged.times[str(account)] = np.concatenate([old_times[older], times])[-KEEP:]
-            merged.values[str(account)] = np.concatenate([old_values[older], values])[-KEEP:]
+            outside = (old_times < times[0]) | (old_times > times[-1])
+            all_times = np.concatenate([old_times[outside], times])
+            order = np.argsort(all_times, kind="stable")[-KEEP:]
+            merged.times[str(account)] = all_times[order]
+            merged.values[str(account)] = np.concatenate([old_values[outside], values])[order]
         return merged
 
     def context(self, account: str, when: pd.Timestamp) -> dict[str, float]:

@@ -148,6 +148,12 @@ def test_history_merge_keeps_older_posts_and_takes_the_new_ones() -> None:
     np.testing.assert_array_equal(merged.times["a"], np.arange(13) * day)
     np.testing.assert_allclose(merged.values["a"], [0.0] * 8 + [np.log1p(99)] * 5)
     assert merged.times["b"].tolist() == [0] and len(merged.times["c"]) == 3
+    # a table that stops early leaves the stored posts after it in place
+    middle = _posts(2).assign(posted_at=pd.to_datetime([3 * day, 4 * day], unit="s"), likes=50)
+    np.testing.assert_array_equal(history.merged(middle).times["a"], np.arange(10) * day)
+    np.testing.assert_allclose(
+        history.merged(middle).values["a"][2:6], [0, np.log1p(50), np.log1p(50), 0]
+    )
     assert len(history.times["a"]) == 10 and "c" not in history.times  # the original is untouched
 
 
