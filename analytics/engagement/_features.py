@@ -145,8 +145,8 @@ class AccountContextBlock:
     the account is doing against its bar now without an absolute level in it. The
     absolute levels alone drift: elon-musk-tweets' bar rose between the training and
     test periods while its rate of hits did not, and the members under-predicted.
-    With the hit rate the ensemble's ECE there went from 0.061 to 0.055, mean over
-    three seeds 0.059 to 0.053 (docs/benchmarks/engagement.md).
+    With it (and the five-net neural member) the ensemble's ECE there went from
+    0.056–0.061 to 0.055–0.056 over seeds 0–2 (docs/benchmarks/engagement.md).
 
     Follower counts are left out on purpose: the label is relative to the account's own
     history, so followers carry no signal across accounts, and within one account a count
