@@ -67,6 +67,8 @@ def main() -> None:
         "--seeds", type=int, default=3, help="seeds per dataset for the spread (default 3)"
     )
     args = parser.parse_args()
+    if args.latency_calls < 1:
+        parser.error(f"--latency-calls must be at least 1, got {args.latency_calls}")
     settings = get_settings()
     if settings.data_dir is None:
         raise SystemExit("no shared data: set BEACON_DATA_DIR")

@@ -39,7 +39,7 @@ from analytics.sentiment import SentimentScorer, VaderScorer
 if TYPE_CHECKING:
     from analytics.engagement._explain import TextVectors
 
-MODEL_VERSION = "engagement-ensemble-3"
+MODEL_VERSION = "engagement-ensemble-4"
 MIN_LABELLED = 60
 INTERVAL = (0.1, 0.9)
 MEMO_TEXTS = 32  # texts whose encoder output a loaded model keeps (predict → explain → recommend)
@@ -309,7 +309,7 @@ class EngagementModel:
 
     @property
     def version(self) -> str:
-        """``engagement-ensemble-3``, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
+        """``engagement-ensemble-4``, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
         recal = getattr(self, "recalibration_", None)
         return f"{MODEL_VERSION}+{recal['id']}" if recal else MODEL_VERSION
 

@@ -40,6 +40,11 @@ CONTEXT_COLUMNS = (
     "trailing_median", "trailing_q70", "recent_median", "history_len", "posts_7d",
     "hours_since_prev", "recent_hit_rate",
 )  # fmt: skip
+#: The context columns that are the account's absolute engagement level (log scale).
+#: Multiplying every engagement count of an account by a constant moves all three
+#: by the same amount and leaves every label unchanged, so a model should read
+#: them relative to each other (``LightGBMMember``'s level shift relies on this).
+LEVEL_COLUMNS = ("trailing_median", "trailing_q70", "recent_median")
 
 
 def log_engagement(posts: pd.DataFrame) -> pd.Series:

@@ -292,7 +292,7 @@ def engagement_section(
     section = EngagementSection(
         rows=tuple(table), best=best, worst=worst, baseline_weeks=BASELINE_WEEKS,
         without_followers=without,
-        model_version=_model_version(model) if model is not None else None,
+        model_version=model.version if model is not None else None,
     )  # fmt: skip
     params = {
         "query": " ".join(OWN_POSTS_SQL.split()),
@@ -307,12 +307,6 @@ def engagement_section(
         f"(traits with at least {MIN_DRIVER_POSTS} baseline posts)",
     }
     return section, params
-
-
-def _model_version(model: EngagementModel) -> str:
-    from analytics.engagement import MODEL_VERSION
-
-    return f"engagement-ensemble-{MODEL_VERSION}"
 
 
 def _highlight(

@@ -15,6 +15,7 @@ from actions.base import STAFF_ONLY_REFUSAL
 from actions.capabilities import BY_ACTION, help_text
 from actions.digest import ActionRequestDigest
 from actions.services import Services
+from analytics.engagement import MODEL_VERSION
 from beacon.workspace import get_meta
 from tests.actions.conftest import FIXTURES, ActionRun
 
@@ -78,7 +79,7 @@ def test_the_engagement_model_explains_best_and_worst(services: Services) -> Non
             "SELECT output FROM audit WHERE kind = 'digest_section' "
             "AND json_extract_string(inputs, '$.section') = 'engagement'"
         ).fetchall()[0][0])  # fmt: skip
-    assert output["model_version"].startswith("engagement-ensemble")
+    assert output["model_version"] == MODEL_VERSION  # the model's own version, not re-prefixed
     assert output["best"]["model_text"].startswith("Chance of landing in this account's top 30%")
     assert "Best post" in run.text
 
