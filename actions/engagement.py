@@ -64,7 +64,9 @@ def _previous_prediction(tracker: Tracker) -> tuple[str, datetime] | None:
     """The draft and planned time of a prediction answered just before the latest message.
 
     The prediction clears ``draft_text`` and ``posting_time``, so they are read from the
-    slot events that led up to it; None when the bot's last action was something else.
+    slot events that led up to it. "Why?" answers in between explain that same draft, so
+    they are looked past; None when the bot's last action was something else, or when a
+    published post was named since.
     """
     events = list(tracker.events)
     users = [i for i, e in enumerate(events) if e.get("event") == "user"]
@@ -72,9 +74,18 @@ def _previous_prediction(tracker: Tracker) -> tuple[str, datetime] | None:
         return None
     earlier = events[: users[-1]]
     actions = [
-        e for e in earlier if e.get("event") == "action" and e.get("name") != "action_listen"
+        i
+        for i, e in enumerate(earlier)
+        if e.get("event") == "action" and e.get("name") != "action_listen"
     ]
-    if not actions or actions[-1].get("name") != "action_predict_engagement":
+    while actions and earlier[actions[-1]].get("name") == "action_explain_post":
+        actions.pop()
+    if not actions or earlier[actions[-1]].get("name") != "action_predict_engagement":
+        return None
+    since = earlier[actions[-1] :]
+    if any(
+        e.get("event") == "slot" and e.get("name") == "post_id" and e.get("value") for e in since
+    ):
         return None
     found: dict[str, Any] = {}
     for event in reversed(earlier):
@@ -324,9 +335,50 @@ class ActionExplainPost(BeaconAction):
                 return []
             post_id = candidates[0].post_id
         if not post_id:
-            raise SlotValueError(f"Which post? {ASK_POST_ID}")
+            previous = _previous_prediction(tracker)  # "why?" right after a prediction
+            platform = parse_platform(tracker.get_slot("platform"))
+            if previous is None or platform is None:
+                raise SlotValueError(f"Which post? {ASK_POST_ID}")
+            self._explain_draft(dispatcher, tracker, services, previous, platform)
+            return []
         self._explain(dispatcher, tracker, services, post_id)
         return [SlotSet("post_id", post_id)] if reference is not None else []
+
+    def _explain_draft(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        services: Services,
+        previous: tuple[str, datetime],
+        platform: str,
+    ) -> None:
+        text, posted_at = previous
+        model = services.engagement()
+        with services.workspace.connect() as con:
+            draft = Draft(
+                text=text, account=_account_key(con, platform, model), posted_at=posted_at
+            )
+            explanation = model.explain(draft)
+            lines = [
+                f"Your draft for {platform_name(platform)}, posted "
+                f"{posting_time_label(posted_at)}, text only:",
+                explanation.text(),
+                "How to read it: a reason's points are what that feature adds to the chance, as "
+                "the tree model weighs it against its average training post (SHAP); a word's "
+                "points are how far the chance falls when the word is left out.",
+                "Source: the engagement ensemble trained on our own posts in the workspace.",
+            ]
+            reply = "\n".join(lines)
+            record_audit(
+                con,
+                kind="draft_explanation",
+                inputs={"text": text, "platform": platform, "posted_at": posted_at},
+                sources=["model:engagement-ensemble", "workspace:posts"],
+                output=reply,
+                model_version=model.version,  # the model that answered
+                conversation_id=tracker.sender_id,
+            )
+        dispatcher.utter_message(text=reply)
 
     def _explain(
         self,

@@ -14,7 +14,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import STAFF_ONLY_REFUSAL
-from actions.engagement import ActionPredictEngagement, ActionRecommendContent, planning_now
+from actions.engagement import (
+    ActionExplainPost,
+    ActionPredictEngagement,
+    ActionRecommendContent,
+    planning_now,
+)
 from actions.forms import ASK_POSTING_TIME, ActionAskPostingTime, ValidateEngagementForm
 from actions.parsing import inline_draft
 from actions.services import Services
@@ -195,7 +200,9 @@ def test_other_messages_are_not_read_as_the_time(
          "gets to the point: and then says more", None),
     ],
 )  # fmt: skip
-def test_a_draft_given_with_the_request_is_found(text: str, expected: tuple[str, str] | None) -> None:
+def test_a_draft_given_with_the_request_is_found(
+    text: str, expected: tuple[str, str] | None
+) -> None:
     assert inline_draft(text) == expected
 
 
@@ -280,6 +287,52 @@ def test_improving_a_prediction_whose_time_has_passed_starts_next_hour(
     )
     text = _run(ActionRecommendContent(), tracker).text
     assert text.startswith("For Instagram, using your draft as the template, posted next hour:")
+
+
+def _asked_why(post_id: str | None = None) -> list[dict[str, Any]]:
+    """A "why?" turn answered by action_explain_post (naming ``post_id`` when given)."""
+    named = [{"event": "slot", "name": "post_id", "value": post_id, "timestamp": 1}]
+    return [
+        {"event": "user", "text": "why?", "timestamp": 1,
+         "parse_data": {"intent": {"name": "explain_post", "confidence": 0.9}, "entities": []}},
+        *(named if post_id else []),
+        {"event": "action", "name": "action_explain_post", "timestamp": 1},
+        {"event": "action", "name": "action_listen", "timestamp": 1},
+    ]  # fmt: skip
+
+
+def test_why_right_after_a_prediction_explains_that_draft(services: Services) -> None:
+    tracker = _tracker("why?", intent="explain_post", before=_predicted(FRIDAY_9))
+    run = _run(ActionExplainPost(), tracker)
+    assert run.text.startswith("Your draft for Instagram, posted Fri 4 Dec 09:00 UTC, text only:")
+    assert re.search(r"Chance of landing in this account's top 30%: \d+%", run.text)
+    assert "Strongest reasons:" in run.text and "How to read it:" in run.text
+    assert _slots(run) == {}  # no post was named
+    with services.workspace.connect() as con:
+        rows = con.execute("SELECT kind, inputs FROM audit").fetchall()
+    assert [kind for kind, _ in rows] == ["draft_explanation"]
+    assert json.loads(rows[0][1])["text"] == "New Sprint 3 colours!"
+
+
+def test_why_without_a_prediction_before_asks_which_post(services: Services) -> None:
+    run = _run(ActionExplainPost(), _tracker("why?", intent="explain_post"))
+    assert run.text.startswith("Which post?")
+
+
+def test_improving_after_why_still_means_the_draft(services: Services) -> None:
+    before = _predicted(FRIDAY_9) + _asked_why()
+    tracker = _tracker("how can i improve it", intent="recommend_content", before=before)
+    text = _run(ActionRecommendContent(), tracker).text
+    assert text.startswith("For Instagram, using your draft as the template")
+
+
+def test_improving_after_explaining_a_published_post_is_not_about_the_draft(
+    services: Services,
+) -> None:
+    before = _predicted(FRIDAY_9) + _asked_why(post_id="ig-000045")
+    tracker = _tracker("how can i improve it", intent="recommend_content", before=before)
+    text = _run(ActionRecommendContent(), tracker).text
+    assert text.startswith("For Instagram, using our latest Instagram post (ig-")
 
 
 def test_a_recommendation_not_after_a_prediction_is_for_the_next_hour(services: Services) -> None:

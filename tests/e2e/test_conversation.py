@@ -185,6 +185,12 @@ def test_engagement_form_asks_for_the_draft_then_predicts(e2e: E2E) -> None:
     assert f"I read that as {label} (morning = 09:00)." in fourth
     assert f"Draft for Instagram, posted {label}, text only:" in fourth
     assert "Chance of landing in this account's top 30%" in fourth
+    # "Why?" and "how can I improve it?" are about that draft, not a published post.
+    fifth = e2e.ask("why?", sender)
+    assert fifth.startswith(f"Your draft for Instagram, posted {label}, text only:")
+    assert "Strongest reasons:" in fifth
+    sixth = e2e.ask("how can I improve it?", sender)
+    assert sixth.startswith("For Instagram, using your draft as the template")
 
 
 def test_a_draft_given_with_the_request_is_not_asked_for(e2e: E2E) -> None:
