@@ -278,10 +278,9 @@ class LightGBMMember:
         self.pre_ = Preprocessor().fit(features)
         frame = self.pre_.tree_frame(features)
         self.level_shift_ = self._shift_size(frame)
-        frame, label = self._level_shifted(frame, np.asarray(y))
+        frame, label, copies = self._level_shifted(frame, np.asarray(y))
         # The copies are not new evidence: together they weigh what the rows did, and a
         # leaf still needs as many real posts, so the regularisation stays as tuned.
-        copies = len(label) // max(1, len(y))
         params = {**LGBM_PARAMS, "objective": "binary", "seed": self.random_state,
                   "min_data_in_leaf": LGBM_PARAMS["min_data_in_leaf"] * copies}  # fmt: skip
         data = lgb.Dataset(frame, label=label, weight=np.full(len(label), 1.0 / copies))
@@ -295,17 +294,23 @@ class LightGBMMember:
         moves = (frame["recent_median"] - frame["trailing_median"]).dropna()
         return self.level_shift * float(moves.std()) if len(moves) > 1 else 0.0
 
-    def _level_shifted(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-        """``frame`` stacked with copies whose level columns moved by ∓``level_shift_``."""
+    def _level_shifted(
+        self, frame: pd.DataFrame, y: np.ndarray
+    ) -> tuple[pd.DataFrame, np.ndarray, int]:
+        """``frame`` stacked with copies whose level columns moved by ∓``level_shift_``.
+
+        Returns:
+            The stacked frame, its labels and how many copies of each row it holds.
+        """
         if not self.level_shift_ > 0:
-            return frame, y
+            return frame, y, 1
         levels = list(LEVEL_COLUMNS)
         copies = [frame]
         for shift in (-self.level_shift_, self.level_shift_):
             moved = frame.copy()
             moved[levels] = moved[levels] + shift  # NaN (no history yet) stays NaN
             copies.append(moved)
-        return pd.concat(copies, ignore_index=True), np.tile(y, len(copies))
+        return pd.concat(copies, ignore_index=True), np.tile(y, len(copies)), len(copies)
 
     def frame(self, features: Features) -> pd.DataFrame:
         """The trees' input, shape (n, n_tabular + n_components)."""

@@ -68,7 +68,7 @@ def _drifting_account(n: int, seed: int) -> tuple[Features, np.ndarray]:
         "trailing_median": level, "trailing_q70": q70, "recent_median": recent,
         "hashtags": rng.poisson(2, n).astype(float),
     })  # fmt: skip
-    tabular.loc[:9, ["trailing_median", "trailing_q70", "recent_median"]] = np.nan  # no history
+    tabular.loc[:9, list(LEVEL_COLUMNS)] = np.nan  # no history yet
     embedding = rng.normal(size=(n, 384)).astype(np.float32)
     return Features(tabular, embedding), y
 
