@@ -12,7 +12,7 @@ from actions.services import Services
 from analytics.anomalies import detect_anomalies, plot_anomalies
 from analytics.listening import brand_scope
 from analytics.periods import parse_period
-from beacon.workspace import record_audit
+from foundation.workspace import record_audit
 
 #: "Anything unusual?" without a period looks at the last two weeks.
 DEFAULT_WINDOW = "last 14 days"

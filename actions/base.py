@@ -14,9 +14,9 @@ from actions.audience import STAFF, audience_of
 from actions.parsing import SlotValueError
 from actions.services import Services, get_services
 from analytics.support import Frustration, Turn, assess_frustration
-from beacon.exceptions import BeaconError
 from beacon.support import record_customer_message
-from beacon.workspace import record_audit, utc_now
+from foundation.exceptions import BeaconError
+from foundation.workspace import record_audit, utc_now
 
 logger = logging.getLogger(__name__)
 

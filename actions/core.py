@@ -27,7 +27,7 @@ from beacon.retrain import (
     sentiment_correction,
     sentiment_corrections,
 )
-from beacon.workspace import fetch_one, get_meta, record_audit, utc_now
+from foundation.workspace import fetch_one, get_meta, record_audit, utc_now
 
 
 class ActionHelp(BeaconAction):

@@ -9,8 +9,8 @@ from actions.base import BeaconAction, Events
 from actions.services import Services
 from analytics.engagement import EngagementModel
 from beacon.digest import build_digest, last_complete_week
-from beacon.exceptions import ConfigError
-from beacon.workspace import record_audit
+from foundation.exceptions import ConfigError
+from foundation.workspace import record_audit
 
 #: The chart the bot sends with the summary (the HTML digest and Slack carry all of them).
 CHART = "sentiment"

@@ -25,8 +25,8 @@ from actions.parsing import (
 )
 from actions.services import Services
 from analytics.engagement import Draft, EngagementModel
-from beacon.exceptions import BeaconError
-from beacon.workspace import fetch_one, get_meta, record_audit
+from foundation.exceptions import BeaconError
+from foundation.workspace import fetch_one, get_meta, record_audit
 from knowledge import SimilarPost
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from actions.formatting import format_experiment
 from actions.parsing import match_experiment
 from actions.services import Services
 from analytics.experiments import analyze_workspace_experiment, describe_roi, plot_lifts
-from beacon.workspace import record_audit
+from foundation.workspace import record_audit
 
 CURRENCY = "€"
 

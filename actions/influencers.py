@@ -9,7 +9,7 @@ from actions.base import BeaconAction, Events
 from actions.parsing import brief_from_request, parse_budget, parse_platform
 from actions.services import Services
 from analytics.influencers import load_creators_from_workspace, rank_creators
-from beacon.workspace import record_audit
+from foundation.workspace import record_audit
 
 TOP_K = 5
 

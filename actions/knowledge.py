@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.services import Services
-from beacon.workspace import fetch_one, record_audit
+from foundation.workspace import fetch_one, record_audit
 from knowledge import Answer, Passage, SearchFilter
 
 #: Customers only ever search the public collection (FAQ, shipping, care, sizing).

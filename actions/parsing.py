@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from beacon.workspace import PLATFORMS
+from foundation.workspace import PLATFORMS
 
 PLATFORM_ALIASES = {
     "x": "twitter", "tw": "twitter", "tweets": "twitter", "tweet": "twitter",

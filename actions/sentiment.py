@@ -17,7 +17,7 @@ from analytics.listening import (
     sentiment_themes,
 )
 from analytics.periods import parse_period
-from beacon.workspace import get_meta, record_audit
+from foundation.workspace import get_meta, record_audit
 
 
 class ActionSentimentSummary(BeaconAction):

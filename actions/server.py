@@ -19,8 +19,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.services import get_services
-from beacon.exceptions import ConfigError
-from beacon.settings import get_settings
+from actions.vision import TAG_MODEL
+from foundation.exceptions import ConfigError
+from foundation.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,10 @@ def create_action_app(token: str | None) -> Sanic:
 
     @app.before_server_start
     async def warm_up(_app: Sanic) -> None:
+        from analytics.vision import warm_up as warm_up_vision  # torch and three models
+
         get_services().warm_up()
+        warm_up_vision(TAG_MODEL)
 
     return app
 

@@ -19,10 +19,10 @@ from analytics.embeddings import get_encoder
 from analytics.engagement import EngagementModel, posts_fingerprint, with_workspace_posts
 from analytics.sentiment import SentimentScorer
 from beacon.digest import SlackPoster
-from beacon.exceptions import BeaconError, ConfigError
 from beacon.scoring import current_scorer
-from beacon.settings import Settings, get_settings
-from beacon.workspace import Pseudonymizer, Workspace
+from foundation.exceptions import BeaconError, ConfigError
+from foundation.settings import Settings, get_settings
+from foundation.workspace import Pseudonymizer, Workspace
 from knowledge import KnowledgeBase, KnowledgeError, PostIndex, default_post_index_dir
 
 logger = logging.getLogger(__name__)
@@ -177,9 +177,6 @@ class Services:
             except BeaconError as error:
                 logger.warning("engagement model not loaded at start-up: %s", error)
         self.post_index()
-        from actions.vision import warm_up as warm_up_vision  # imports this module
-
-        warm_up_vision()
 
 
 _override: Services | None = None

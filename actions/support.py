@@ -20,7 +20,7 @@ from actions.base import BeaconAction, Events, customer_turns
 from actions.services import Services
 from analytics.support import SUPPORT_PLATFORM, handoff_summary
 from beacon.support import hand_off, record_rating
-from beacon.workspace import get_meta
+from foundation.workspace import get_meta
 
 RATING_QUESTION = "Before you go: how did I do today?"
 RATING_BUTTONS = [

@@ -18,7 +18,7 @@ Where the media comes from (first match wins), and what is allowed:
 
 Images get tags, categories, faces, brand safety and an occlusion heatmap sent as an
 image; videos get timed segments with brand safety per segment. Models load once per
-process: in :func:`warm_up` when the action server calls it, else on the first question.
+process: at the action server's start (``actions/server.py``), else on the first question.
 
 The chat answer uses EfficientNet-Lite0 for both the tags and the heatmap (so the
 heatmap explains the tag shown first) and a 5x5 occlusion grid: on the 2 shared cores
@@ -39,15 +39,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from PIL import Image
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
 from actions.parsing import media_reference, mentioned_post_ids
 from actions.services import Services
-from beacon.exceptions import InputError
-from beacon.workspace import record_audit
+from foundation.exceptions import InputError
+from foundation.workspace import record_audit
 
 #: Largest image or video downloaded.
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
@@ -219,16 +218,6 @@ def slack_file_allowed(url: str, api_url: str) -> bool:
     if parts.scheme == "https" and parts.hostname == SLACK_FILES_HOST:
         return True
     return (parts.scheme, parts.hostname, parts.port) == (api.scheme, api.hostname, api.port)
-
-
-def warm_up() -> None:
-    """Load the chat answer's models now (classifier, brand safety, face detector)."""
-    from analytics.vision import detect_faces, predict_proba, score_safety
-
-    blank = Image.new("RGB", (64, 64), (127, 127, 127))
-    predict_proba([blank], TAG_MODEL)
-    score_safety([blank])
-    detect_faces(blank)
 
 
 class ActionTagImage(BeaconAction):

@@ -10,7 +10,7 @@ Hierarchy::
 
 from __future__ import annotations
 
-from beacon.exceptions import BeaconError
+from foundation.exceptions import BeaconError
 
 
 class AnalyticsError(BeaconError):

@@ -101,7 +101,7 @@ def brand_scope(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     Every brand-talk analysis (summaries, daily series, anomalies) selects posts the
     same way; this reads that selection from the workspace's ``meta`` once.
     """
-    from beacon.workspace import get_meta
+    from foundation.workspace import get_meta
 
     return {
         "exclude_accounts": get_meta(con, "own_accounts", []),

@@ -1,7 +1,7 @@
-"""Beacon application shell: settings, the DuckDB workspace and the ``beacon`` CLI.
+"""Beacon's application shell: the ``beacon`` CLI, the demo brand, the digest and the servers.
 
-The analytics live in :mod:`analytics`, document retrieval in :mod:`knowledge`,
-and the Rasa custom actions in :mod:`actions`.
+It stands on :mod:`foundation` (settings, errors, the workspace), :mod:`analytics`
+and :mod:`knowledge`; the Rasa custom actions in :mod:`actions` stand on it.
 """
 
 __all__ = ["__version__"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from beacon.exceptions import ServiceUnavailableError
+from foundation.exceptions import ServiceUnavailableError
 
 
 class BotClient:

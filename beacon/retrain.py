@@ -33,9 +33,9 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from beacon.exceptions import InputError
-from beacon.settings import Settings
-from beacon.workspace import Workspace, record_audit
+from foundation.exceptions import InputError
+from foundation.settings import Settings
+from foundation.workspace import Workspace, record_audit
 
 #: ``feedback.correction`` marker of a structured sentiment correction.
 SENTIMENT_TARGET = "sentiment"
@@ -458,7 +458,7 @@ def retrain_engagement(
 
     from analytics.engagement import EngagementModel, recalibrate
     from analytics.exceptions import AnalysisInputError, ModelLoadError
-    from beacon.exceptions import ConfigError
+    from foundation.exceptions import ConfigError
 
     folder = model_dir or settings.engagement_model_dir
     try:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.sentiment import LABELS, SentimentScorer, load_default_scorer
-from beacon.workspace import Workspace, utc_now
+from foundation.workspace import Workspace, utc_now
 
 
 @functools.cache
@@ -29,7 +29,7 @@ def current_scorer() -> SentimentScorer:
     """
     from analytics.sentiment import BeaconSentimentModel
     from beacon.retrain import sentiment_model_dir
-    from beacon.settings import get_settings
+    from foundation.settings import get_settings
 
     retrained = sentiment_model_dir(get_settings())
     if (retrained / "beacon-sentiment.json").is_file():

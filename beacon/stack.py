@@ -23,8 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from beacon.exceptions import ConfigError
-from beacon.settings import PROJECT_ROOT, Settings
+from foundation.exceptions import ConfigError
+from foundation.settings import PROJECT_ROOT, Settings
 
 # The Rasa project lives under bot/ (not Rasa's default ./data and ./domain.yml).
 RASA_CONFIG = PROJECT_ROOT / "config.yml"

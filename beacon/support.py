@@ -23,9 +23,9 @@ import duckdb
 from analytics.sentiment import LABELS, SentimentScorer
 from analytics.support import SUPPORT_PLATFORM
 from beacon.digest import SlackPoster
-from beacon.exceptions import BeaconError, InputError
 from beacon.scoring import score_texts
-from beacon.workspace import Pseudonymizer, ingest_rows, record_audit, utc_now
+from foundation.exceptions import BeaconError, InputError
+from foundation.workspace import Pseudonymizer, ingest_rows, record_audit, utc_now
 
 logger = logging.getLogger(__name__)
 

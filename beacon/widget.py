@@ -28,8 +28,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from beacon.exceptions import ConfigError
-from beacon.settings import PROJECT_ROOT
+from foundation.exceptions import ConfigError
+from foundation.settings import PROJECT_ROOT
 
 __all__ = ["BOT_URL_PLACEHOLDER", "WEB_ROOT", "main", "make_server"]
 

@@ -54,7 +54,7 @@ def main() -> None:
 
     from analytics.embeddings import encode
     from analytics.engagement import Draft, EngagementModel, evaluate, read_posts, time_split
-    from beacon.settings import get_settings
+    from foundation.settings import get_settings
 
     torch.set_num_threads(2)
     parser = argparse.ArgumentParser(description=__doc__)

@@ -5,7 +5,7 @@ Run from the project root::
     python -m benchmarks.engagement_images [--seeds 7,8,9] [--out docs/benchmarks/engagement-images.json]
 
 For each seed a fresh demo workspace is built in a temporary folder (its image
-posts get synthetic pictures with a *planted* effect: beacon/demo_media.py; real
+posts get synthetic pictures with a *planted* effect: beacon/demo/_media.py; real
 posts' images cannot be fetched here). The brand's own posts are split by time
 (latest 25% for testing, as ``beacon engagement evaluate`` does) and the same
 ensemble is fitted three times in the same run: without the image block, with its
@@ -98,7 +98,7 @@ def _time_images(posts: pd.DataFrame) -> dict[str, float]:
 def run_seed(seed: int, cache: Path) -> dict[str, Any]:
     from analytics.engagement import add_context, classification_metrics, evaluate, time_split
     from beacon.demo import build_demo
-    from beacon.workspace import Pseudonymizer, Workspace
+    from foundation.workspace import Pseudonymizer, Workspace
 
     with tempfile.TemporaryDirectory(prefix="beacon-img-bench-") as tmp:
         workspace = Workspace(Path(tmp) / "beacon.duckdb")
@@ -136,7 +136,7 @@ def run_seed(seed: int, cache: Path) -> dict[str, Any]:
 def main() -> None:
     import torch
 
-    from beacon.settings import get_settings
+    from foundation.settings import get_settings
 
     torch.set_num_threads(2)
     parser = argparse.ArgumentParser(description=__doc__)

@@ -149,9 +149,8 @@ def simulation(obs: list[EngagementObservation], reps: int = 200) -> None:
 def demo() -> None:
     import torch
 
-    from beacon.demo import build_demo
-    from beacon.demo_creators import add_demo_creators
-    from beacon.workspace import Pseudonymizer, Workspace
+    from beacon.demo import add_demo_creators, build_demo
+    from foundation.workspace import Pseudonymizer, Workspace
 
     torch.set_num_threads(2)
     end = date(2026, 11, 30)

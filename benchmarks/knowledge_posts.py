@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from beacon.settings import get_settings
-from beacon.workspace import Workspace
+from foundation.settings import get_settings
+from foundation.workspace import Workspace
 
 HASHTAG = re.compile(r"\s*#\w+")
 

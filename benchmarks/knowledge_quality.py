@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from beacon.settings import PROJECT_ROOT, get_settings
+from foundation.settings import PROJECT_ROOT, get_settings
 from knowledge import KnowledgeBase, build_index, fixed_collection
 from knowledge._kb import DEFAULT_MIN_SCORE, DEFAULT_MMR_LAMBDA
 

@@ -22,7 +22,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from beacon.settings import get_settings
+from foundation.settings import get_settings
 from knowledge import IndexConfig
 from knowledge._faiss import build_faiss_index, search
 

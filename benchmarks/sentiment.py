@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         score_split,
     )
     from analytics.sentiment._train import _sample
-    from beacon.settings import PROJECT_ROOT, get_settings
+    from foundation.settings import PROJECT_ROOT, get_settings
 
     torch.set_num_threads(args.threads)
     data_dir = get_settings().data_dir

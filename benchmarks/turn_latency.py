@@ -23,9 +23,9 @@ from pathlib import Path
 from beacon.chat import BotClient
 from beacon.demo import build_demo
 from beacon.scoring import current_scorer, score_posts
-from beacon.settings import Settings, get_settings
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
-from beacon.workspace import Pseudonymizer, Workspace
+from foundation.settings import Settings, get_settings
+from foundation.workspace import Pseudonymizer, Workspace
 
 KINDS = {
     # The greeting became a custom action (it differs per audience); thanks is still Rasa-only.

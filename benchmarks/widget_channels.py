@@ -46,9 +46,9 @@ import socketio
 
 from actions.base import STAFF_ONLY_REFUSAL
 from beacon.demo import build_demo
-from beacon.settings import PROJECT_ROOT, Settings, get_settings
 from beacon.stack import RASA_CREDENTIALS, Stack, StackConfig, ensure_model, free_port
-from beacon.workspace import Pseudonymizer, Workspace
+from foundation.settings import PROJECT_ROOT, Settings, get_settings
+from foundation.workspace import Pseudonymizer, Workspace
 from knowledge import build_index
 
 CONVERSATION = ("hi", "what is your return policy?", "how long does shipping take?")

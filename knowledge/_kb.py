@@ -39,7 +39,7 @@ CANDIDATE_POOL = 50
 
 def default_index_dir() -> Path:
     """``<settings.home>/knowledge``."""
-    from beacon.settings import get_settings
+    from foundation.settings import get_settings
 
     return get_settings().home / "knowledge"
 

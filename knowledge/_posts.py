@@ -47,7 +47,7 @@ import faiss
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 from knowledge import _faiss
 from knowledge._embeddings import MiniLMEmbeddings, embed_array, embeddings_name
 from knowledge._store import _write_blob
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-    from beacon.workspace import Workspace
+    from foundation.workspace import Workspace
 
 FORMAT = "beacon-posts/1"
 MANIFEST = "manifest.json"
@@ -78,7 +78,7 @@ def default_post_index_dir(workspace_path: Path | None = None) -> Path:
     The index is derived from one workspace, so it lives beside it.
     """
     if workspace_path is None:
-        from beacon.settings import get_settings
+        from foundation.settings import get_settings
 
         workspace_path = get_settings().workspace_path
     return Path(workspace_path).expanduser().resolve().with_name(POST_INDEX_DIR_NAME)

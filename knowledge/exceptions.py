@@ -2,7 +2,7 @@
 
 Hierarchy::
 
-    BeaconError                     (beacon.exceptions)
+    BeaconError                     (foundation.exceptions)
     └── KnowledgeError              base of everything the knowledge base raises on purpose
         ├── IndexNotFoundError      no index at the given folder (nothing was indexed yet)
         ├── IndexIntegrityError     the index or docstore fails its checksum or is inconsistent
@@ -14,7 +14,7 @@ Every message says what was expected, what was found, and how to fix it.
 
 from __future__ import annotations
 
-from beacon.exceptions import BeaconError
+from foundation.exceptions import BeaconError
 
 
 class KnowledgeError(BeaconError):

@@ -18,7 +18,7 @@ import pytest
 
 from beacon.demo import build_demo
 from beacon.scoring import current_scorer, score_posts
-from beacon.workspace import Pseudonymizer, Workspace
+from foundation.workspace import Pseudonymizer, Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from beacon.chat import BotClient, render_message
-from beacon.exceptions import ServiceUnavailableError
+from foundation.exceptions import ServiceUnavailableError
 
 
 def test_sends_token_and_returns_messages() -> None:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from beacon.cli import app
-from beacon.settings import get_settings
+from foundation.settings import get_settings
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from beacon.exceptions import ConfigError
 from beacon.stack import free_port
 from beacon.widget import BOT_URL_PLACEHOLDER, WEB_ROOT, make_server
+from foundation.exceptions import ConfigError
 
 BOT_URL = "http://127.0.0.1:5999"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analytics.exceptions import AnalysisInputError
-from beacon.workspace import Pseudonymizer, RowError, get_reader, validate_post
+from foundation.workspace import Pseudonymizer, RowError, get_reader, validate_post
 
 EVALUATION_KEY = b"beacon-engagement-evaluation"
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from analytics._threads import one_openmp_thread, one_thread
 from analytics.embeddings import get_encoder
 from analytics.engagement._combine import logit, sigmoid
 from analytics.engagement._features import HASHTAG
 from analytics.engagement._image import describe_group
-from analytics.engagement._members import one_openmp_thread, one_thread
 from analytics.engagement._types import Draft, Explanation, Reason, Recommendation, WordEffect
 
 if TYPE_CHECKING:

@@ -108,7 +108,7 @@ def describe_images(paths: list[str]) -> list[tuple[float, ...] | None]:
 
 def _describe_loaded(images: list[Image.Image]) -> list[tuple[float, ...]]:
     """Measured columns of decoded RGB images (one batch through both networks)."""
-    from analytics.engagement._members import torch_threads
+    from analytics._threads import torch_threads
     from analytics.vision import (
         TEXT_HEAVY_FRACTION,
         colourfulness,

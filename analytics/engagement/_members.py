@@ -8,82 +8,19 @@ format, safetensors for the network).
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
 import warnings
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from analytics._threads import torch_threads
 from analytics.engagement._features import Features
 from analytics.engagement._target import LEVEL_COLUMNS
 
 N_COMPONENTS = 16
-_THREADED_MODULES = ("numpy", "scipy", "torch", "lightgbm")
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the block with ``n`` torch intra-op threads, then restore the previous number.
-
-    Small forward passes (one post, a 64-unit MLP) only lose from extra threads:
-    on a busy 2-core machine two threads made one MiniLM pass ~25x slower.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    if before == n:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@functools.cache
-def _thread_controller(loaded: tuple[str, ...], user_api: str) -> Any:
-    """threadpoolctl's view of the loaded ``user_api`` libraries, scanned once per set of
-    loaded packages (``threadpool_limits`` rescans every library on each call: ~6 ms here)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController().select(user_api=user_api)
-
-
-def _limit(user_api: str) -> AbstractContextManager[Any]:
-    loaded = tuple(name for name in _THREADED_MODULES if name in sys.modules)
-    limiter: AbstractContextManager[Any] = _thread_controller(loaded, user_api).limit(limits=1)
-    return limiter
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the block with one BLAS thread and one torch thread (restored after).
-
-    For small, latency-bound work on a shared 2-core machine extra threads only wait
-    for each other: one MiniLM pass took 280 ms with two torch threads, 11 ms with one.
-    LightGBM gets its thread count per call (``num_threads``), see :func:`one_openmp_thread`.
-    """
-    with _limit("blas"), torch_threads(1):
-        yield
-
-
-def one_openmp_thread() -> AbstractContextManager[Any]:
-    """One OpenMP thread for a LightGBM call that takes no ``num_threads`` (shap's TreeSHAP).
-
-    One tree-ensemble prediction of one row took 16 ms with the default OpenMP
-    threads and 0.02 ms with one. Torch shares the OpenMP runtime, so no torch work
-    may run inside (torch's threads are set through torch, :func:`torch_threads`).
-    """
-    return _limit("openmp")
-
-
 class Member(Protocol):
     """What the ensemble needs from a member."""
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from analytics._threads import one_thread, torch_threads
 from analytics.engagement._cache import EmbeddingCache
 from analytics.engagement._combine import BayesianCombiner, Calibrator, StackingCombiner
 from analytics.engagement._features import (
@@ -27,9 +28,7 @@ from analytics.engagement._members import (
     LogisticMember,
     NeuralMember,
     RegressionHead,
-    one_thread,
     save_arrays,
-    torch_threads,
 )
 from analytics.engagement._target import HISTORY_COLUMNS, AccountHistory, add_context, check_posts
 from analytics.engagement._types import Draft, Explanation, Prediction, Recommendation

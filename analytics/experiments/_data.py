@@ -31,7 +31,7 @@ _ARTEA_NUMERIC = ["num_past_purch", "spent_last_purchase", "weeks_since_visit", 
 def _data_dir(data_dir: str | Path | None) -> Path:
     if data_dir is not None:
         return Path(data_dir)
-    from beacon.settings import get_settings
+    from foundation.settings import get_settings
 
     found = get_settings().data_dir
     if found is None:

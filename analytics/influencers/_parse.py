@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.influencers._types import CreatorProfile
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 TOP200_COLUMNS = (
     "rank", "channel_info", "influence_score", "posts", "followers", "avg_likes",

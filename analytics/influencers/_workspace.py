@@ -17,7 +17,7 @@ import duckdb
 
 from analytics.influencers._parse import InfluencerRowError, parse_top200_row, read_top200
 from analytics.influencers._types import CreatorPost, CreatorProfile
-from beacon.workspace import IngestReport, Pseudonymizer, quarantine, utc_now
+from foundation.workspace import IngestReport, Pseudonymizer, quarantine, utc_now
 
 MAX_POSTS_PER_CREATOR = 400
 MAX_AUDIENCE_PER_CREATOR = 400

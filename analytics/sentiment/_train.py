@@ -30,7 +30,7 @@ TRAIN_COMMAND = "beacon sentiment train"
 
 def default_model_dir() -> Path:
     """``<project root>/artifacts/sentiment``, where the committed model lives."""
-    from beacon.settings import PROJECT_ROOT
+    from foundation.settings import PROJECT_ROOT
 
     return PROJECT_ROOT / "artifacts" / "sentiment"
 

@@ -52,7 +52,14 @@ from analytics.vision._models import (
     resolve_device,
 )
 from analytics.vision._safety import Safety, score_safety
-from analytics.vision._tagger import CategoryScore, ImageTags, Tag, tag_images, tags_from_proba
+from analytics.vision._tagger import (
+    CategoryScore,
+    ImageTags,
+    Tag,
+    tag_images,
+    tags_from_proba,
+    warm_up,
+)
 from analytics.vision._video import (
     VIDEO_EXTENSIONS,
     VideoFeatures,
@@ -112,5 +119,6 @@ __all__ = [
     "tag_videos",
     "tags_from_proba",
     "text_fraction",
+    "warm_up",
     "write_projection_card",
 ]

@@ -218,7 +218,7 @@ class EmbeddingProjection:
 
 def default_projection_path() -> Path:
     """``<project root>/artifacts/vision/image-embedding-pca.npz``, the committed projection."""
-    from beacon.settings import PROJECT_ROOT
+    from foundation.settings import PROJECT_ROOT
 
     return PROJECT_ROOT / "artifacts" / "vision" / PROJECTION_FILE
 
@@ -490,7 +490,7 @@ def write_projection_card(
     projection: EmbeddingProjection, npz_path: Path, source: Path, command: str
 ) -> Path:
     """Write ``MODEL_CARD.md`` next to a saved projection: data, command, variance, weights."""
-    from beacon.settings import PROJECT_ROOT
+    from foundation.settings import PROJECT_ROOT
 
     try:
         shown = f"../{source.resolve().relative_to(PROJECT_ROOT.parent)}"

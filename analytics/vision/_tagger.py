@@ -187,3 +187,14 @@ def _tag_batch(
         ready[i] if i in ready else ImageTags(file=str(paths[i]), model=model, error=errors[i])
         for i in range(len(paths))
     ]
+
+
+def warm_up(model: str = "lite0") -> None:
+    """Load what :func:`tag_images` uses for ``model`` now (classifier, brand safety, faces).
+
+    A server calls this at start-up, so the first image question is not the slow one.
+    """
+    blank = Image.new("RGB", (64, 64), (127, 127, 127))
+    predict_proba([blank], model)
+    score_safety([blank])
+    detect_faces(blank)

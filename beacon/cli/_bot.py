@@ -11,7 +11,7 @@ from types import FrameType
 import typer
 
 from beacon.cli._common import console, fail, run_command
-from beacon.settings import get_settings
+from foundation.settings import get_settings
 
 bot_app = typer.Typer(help="Train, validate and test the Rasa bot.", no_args_is_help=True)
 

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from beacon.exceptions import BeaconError
+from foundation.exceptions import BeaconError
 
 T = TypeVar("T")
 

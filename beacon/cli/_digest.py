@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
-from beacon.settings import get_settings
+from foundation.settings import get_settings
 
 if TYPE_CHECKING:
     from analytics.engagement import EngagementModel
@@ -67,7 +67,7 @@ def _run(
 ) -> DigestRun:
     from beacon.digest import STEPS, default_output, parse_week, run_digest
     from beacon.scoring import current_scorer
-    from beacon.workspace import Workspace
+    from foundation.workspace import Workspace
 
     settings = get_settings()
     week = parse_week(week_text, datetime.now(UTC).date())

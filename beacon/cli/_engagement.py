@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, run_command
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 app = typer.Typer(
     help="Engagement: will a draft land in its account's top 30%? Train and evaluate the ensemble.",
@@ -39,7 +39,7 @@ CALIBRATION_OPTION = typer.Option(
 
 
 def _settings_paths() -> tuple[Path, Path]:
-    from beacon.settings import get_settings
+    from foundation.settings import get_settings
 
     settings = get_settings()
     return settings.engagement_cache_dir, settings.engagement_model_dir
@@ -158,8 +158,8 @@ def train(
                 calibration=calibration.value, cache_dir=cache, random_state=seed
             ).fit(posts)
         else:
-            from beacon.settings import get_settings
-            from beacon.workspace import Workspace
+            from foundation.settings import get_settings
+            from foundation.workspace import Workspace
 
             with Workspace(get_settings().workspace_path).connect(read_only=True) as con:
                 model = train_on_workspace(con, cache_dir=cache, random_state=seed)

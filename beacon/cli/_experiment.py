@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from beacon.cli._common import JSON_OPTION, print_json, progress, run_command
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 app = typer.Typer(
     help="A/B-test analysis, power calculations and uplift targeting.", no_args_is_help=True

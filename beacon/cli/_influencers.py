@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, run_command
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 app = typer.Typer(
     help="Influencer discovery: rank creators for a brief, ingest influencer lists.",
@@ -49,8 +49,8 @@ def rank(
             rank_creators,
             read_rate_card,
         )
-        from beacon.settings import get_settings
-        from beacon.workspace import Pseudonymizer, Workspace
+        from foundation.settings import get_settings
+        from foundation.workspace import Pseudonymizer, Workspace
 
         skipped = 0
         key = None
@@ -125,8 +125,8 @@ def ingest(
 
     def body() -> None:
         from analytics.influencers import ingest_top200
-        from beacon.settings import get_settings
-        from beacon.workspace import Pseudonymizer, Workspace
+        from foundation.settings import get_settings
+        from foundation.workspace import Pseudonymizer, Workspace
 
         settings = get_settings()
         workspace = Workspace(settings.workspace_path)

@@ -148,8 +148,8 @@ def index_posts_command(
     """
 
     def body() -> None:
-        from beacon.settings import get_settings
-        from beacon.workspace import Workspace
+        from foundation.settings import get_settings
+        from foundation.workspace import Workspace
         from knowledge import PostIndex
 
         settings = get_settings()

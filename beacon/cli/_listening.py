@@ -33,8 +33,8 @@ def sentiment(
     from analytics.listening import brand_scope, sentiment_summary, sentiment_themes
     from analytics.periods import parse_period
     from beacon.scoring import current_scorer
-    from beacon.settings import get_settings
-    from beacon.workspace import Workspace
+    from foundation.settings import get_settings
+    from foundation.workspace import Workspace
 
     def body() -> None:
         with Workspace(get_settings().workspace_path).connect() as con:
@@ -91,8 +91,8 @@ def anomalies(
     from analytics.listening import brand_scope
     from analytics.periods import parse_period
     from beacon.scoring import current_scorer
-    from beacon.settings import get_settings
-    from beacon.workspace import Workspace
+    from foundation.settings import get_settings
+    from foundation.workspace import Workspace
 
     def body() -> None:
         with Workspace(get_settings().workspace_path).connect() as con:

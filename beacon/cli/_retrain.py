@@ -10,8 +10,8 @@ from typing import Any
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, run_command
-from beacon.exceptions import BeaconError, InputError
-from beacon.settings import get_settings
+from foundation.exceptions import BeaconError, InputError
+from foundation.settings import get_settings
 
 
 class Target(str, Enum):
@@ -46,7 +46,7 @@ def retrain(
     """Learn the workspace's corrections (sentiment retrain, engagement recalibration)."""
     from beacon.retrain import RetrainReport, retrain_engagement, retrain_sentiment
     from beacon.scoring import current_scorer, score_posts
-    from beacon.workspace import Workspace
+    from foundation.workspace import Workspace
 
     def body() -> None:
         settings = get_settings()

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 app = typer.Typer(
     help="Sentiment: score texts with Beacon's model, or rebuild it.", no_args_is_help=True
@@ -185,7 +185,7 @@ def train(
         import torch
 
         from analytics.sentiment import BeaconSentimentModel, default_model_dir, train_and_save
-        from beacon.settings import get_settings
+        from foundation.settings import get_settings
 
         torch.set_num_threads(threads)
         data = data_dir or get_settings().data_dir

@@ -171,8 +171,8 @@ def fit_projection_command(
         write_projection_card,
     )
     from analytics.vision._features import FIT_PROJECTION_COMMAND, image_files
-    from beacon.exceptions import InputError
-    from beacon.settings import get_settings
+    from foundation.exceptions import InputError
+    from foundation.settings import get_settings
 
     def body() -> tuple[dict[str, object], str]:
         import torch

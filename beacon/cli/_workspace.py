@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
-from beacon.settings import PROJECT_ROOT, get_settings
-from beacon.workspace import READERS, Pseudonymizer, Workspace, forget_account, ingest_file
+from foundation.settings import PROJECT_ROOT, get_settings
+from foundation.workspace import READERS, Pseudonymizer, Workspace, forget_account, ingest_file
 
 DEMO_DOCS = PROJECT_ROOT / "data" / "knowledge"
 

@@ -19,7 +19,7 @@ from beacon.digest._sections import (
 )
 from beacon.digest._types import SECTION_TITLES, ActionsSection, Digest
 from beacon.digest._week import IsoWeek
-from beacon.workspace import Workspace, get_meta, record_audit, utc_now
+from foundation.workspace import Workspace, get_meta, record_audit, utc_now
 
 if TYPE_CHECKING:
     from analytics.engagement import EngagementModel

@@ -8,8 +8,8 @@ from typing import Any
 
 from beacon.digest._slack import SlackImage, SlackPoster
 from beacon.digest._types import SECTION_TITLES, Digest
-from beacon.exceptions import ServiceUnavailableError
-from beacon.workspace import Workspace, record_audit
+from foundation.exceptions import ServiceUnavailableError
+from foundation.workspace import Workspace, record_audit
 
 POSTED_KIND = "digest_posted"
 MAX_SECTION_TEXT = 3000  # Block Kit limit of a section's text

@@ -15,8 +15,8 @@ from beacon.digest._publish import PublishResult, publish_digest
 from beacon.digest._slack import SlackPoster
 from beacon.digest._types import SECTION_TITLES, Digest
 from beacon.digest._week import IsoWeek
-from beacon.exceptions import InputError
-from beacon.workspace import Workspace
+from foundation.exceptions import InputError
+from foundation.workspace import Workspace
 
 if TYPE_CHECKING:
     from analytics.engagement import EngagementModel

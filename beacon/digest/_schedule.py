@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 logger = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ from beacon.digest._types import (
     VolumeSection,
 )
 from beacon.digest._week import IsoWeek
-from beacon.exceptions import BeaconError
+from foundation.exceptions import BeaconError
 
 if TYPE_CHECKING:
     from analytics.engagement import EngagementModel

@@ -9,8 +9,8 @@ One small class other parts of Beacon can reuse::
 
 The client is injectable (tests point a real ``WebClient`` at a local fake Slack with
 ``base_url``); every call has a timeout; Slack's and the network's errors become
-:class:`~beacon.exceptions.ConfigError` (token, scopes, channel) or
-:class:`~beacon.exceptions.ServiceUnavailableError` (anything else), with one line saying
+:class:`~foundation.exceptions.ConfigError` (token, scopes, channel) or
+:class:`~foundation.exceptions.ServiceUnavailableError` (anything else), with one line saying
 what to do.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from beacon.exceptions import ConfigError, InputError, ServiceUnavailableError
+from foundation.exceptions import ConfigError, InputError, ServiceUnavailableError
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"
 API_URL_ENV = "BEACON_SLACK_API_URL"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from analytics.periods import Period, format_range
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 _WEEK = re.compile(r"(\d{4})-[Ww](\d{2})")
 

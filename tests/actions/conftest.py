@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import ChartStore, Services, set_services
 from beacon.scoring import current_scorer
-from beacon.settings import Settings
+from foundation.settings import Settings
 from tests.conftest import DemoWorkspace
 
 FIXTURES = Path(__file__).parent / "fixtures"

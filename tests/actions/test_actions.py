@@ -12,7 +12,7 @@ from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
-from beacon.workspace import get_meta
+from foundation.workspace import get_meta
 from tests.actions.conftest import run_action
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")

@@ -16,7 +16,7 @@ from actions.capabilities import BY_ACTION, help_text
 from actions.digest import ActionRequestDigest
 from actions.services import Services
 from analytics.engagement import MODEL_VERSION
-from beacon.workspace import get_meta
+from foundation.workspace import get_meta
 from tests.actions.conftest import FIXTURES, ActionRun
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")

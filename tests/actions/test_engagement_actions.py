@@ -22,7 +22,7 @@ from actions.formatting import platform_name
 from actions.parsing import PostReference, post_reference
 from actions.services import Services
 from analytics.exceptions import ModelLoadError
-from beacon.workspace import get_meta
+from foundation.workspace import get_meta
 from tests.actions.conftest import FIXTURES, ActionRun, run_action
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")

@@ -15,8 +15,8 @@ from actions.core import ActionFeedbackStatus, ActionRecordFeedback
 from actions.services import Services
 from analytics.exceptions import AnalysisInputError
 from analytics.sentiment import LABELS, BeaconSentimentModel, load_default_scorer
-from beacon.exceptions import InputError
 from beacon.retrain import retrain_sentiment, sentiment_corrections, sentiment_model_dir
+from foundation.exceptions import InputError
 from tests.actions.conftest import FIXTURES
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")

@@ -18,7 +18,6 @@ from actions.parsing import engagement_outcome
 from actions.services import Services
 from analytics.engagement import MODEL_VERSION, EngagementModel
 from beacon.cli import app
-from beacon.exceptions import ConfigError, InputError
 from beacon.retrain import (
     MAX_BRIER_INCREASE,
     MAX_ECE_INCREASE,
@@ -27,8 +26,9 @@ from beacon.retrain import (
     last_retrain,
     retrain_engagement,
 )
-from beacon.settings import get_settings
-from beacon.workspace import record_audit
+from foundation.exceptions import ConfigError, InputError
+from foundation.settings import get_settings
+from foundation.workspace import record_audit
 from tests.actions.conftest import FIXTURES
 from tests.actions.test_retrain import _say
 

@@ -29,8 +29,8 @@ from actions.vision import (
     slack_file_allowed,
 )
 from beacon.scoring import current_scorer
-from beacon.settings import Settings
-from beacon.workspace import Workspace
+from foundation.settings import Settings
+from foundation.workspace import Workspace
 from tests.actions.conftest import ActionRun
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")

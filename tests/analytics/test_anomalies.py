@@ -18,7 +18,7 @@ from analytics.anomalies import (
 from analytics.exceptions import AnalysisInputError
 from analytics.periods import Period, parse_period
 from beacon.scoring import current_scorer
-from beacon.workspace import get_meta
+from foundation.workspace import get_meta
 from tests.conftest import DemoWorkspace
 
 

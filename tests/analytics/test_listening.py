@@ -15,7 +15,7 @@ from analytics.listening import (
 )
 from analytics.periods import parse_period
 from beacon.scoring import current_scorer
-from beacon.workspace import get_meta
+from foundation.workspace import get_meta
 from tests.conftest import DemoWorkspace
 
 

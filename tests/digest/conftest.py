@@ -9,7 +9,7 @@ import pytest
 
 from beacon.digest import Digest, IsoWeek, build_digest
 from beacon.scoring import current_scorer
-from beacon.workspace import Workspace
+from foundation.workspace import Workspace
 from tests.conftest import DemoWorkspace
 
 #: Weeks of the demo (ending 30 Nov 2026) with something planted in them.

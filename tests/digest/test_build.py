@@ -13,7 +13,7 @@ import pytest
 
 from analytics.listening import share_change
 from beacon.digest import AUDIT_KIND, SECTION_TITLES, IsoWeek
-from beacon.workspace import Workspace, get_meta
+from foundation.workspace import Workspace, get_meta
 from tests.conftest import DemoWorkspace
 from tests.digest.conftest import EXPERIMENT_WEEK, LAST_WEEK, SPIKE_WEEK, DemoDigests
 

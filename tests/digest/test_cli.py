@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from beacon.cli import app
 from beacon.digest import last_complete_week
-from beacon.settings import get_settings
+from foundation.settings import get_settings
 from tests.conftest import DemoWorkspace
 from tests.fakes.slack import FakeSlack
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from beacon.digest import SECTION_TITLES, render_html, write_html
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 from tests.digest.conftest import EXPERIMENT_WEEK, SPIKE_WEEK, DemoDigests
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from beacon.digest import WeeklySchedule, parse_schedule, run_weekly
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 
 def test_next_run_is_the_next_monday_at_eight() -> None:

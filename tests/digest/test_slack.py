@@ -17,8 +17,8 @@ from beacon.digest import (
     digest_blocks,
     publish_digest,
 )
-from beacon.exceptions import ConfigError, InputError, ServiceUnavailableError
 from beacon.scoring import current_scorer
+from foundation.exceptions import ConfigError, InputError, ServiceUnavailableError
 from tests.conftest import DemoWorkspace
 from tests.digest.conftest import SPIKE_WEEK, DemoDigests
 from tests.fakes.slack import FakeSlack

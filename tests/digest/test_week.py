@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from beacon.digest import IsoWeek, last_complete_week, parse_week
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 TODAY = date(2026, 11, 30)  # a Monday
 

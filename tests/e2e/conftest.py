@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from beacon.chat import BotClient
-from beacon.settings import Settings, get_settings
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
+from foundation.settings import Settings, get_settings
 from knowledge import build_index
 from tests.conftest import PROJECT_ROOT, DemoWorkspace, build_scored_demo, train_engagement
 from tests.fakes.slack import FakeSlack

@@ -15,7 +15,7 @@ from actions.parsing import posting_time_label
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
 from beacon.scoring import current_scorer
-from beacon.workspace import get_meta
+from foundation.workspace import get_meta
 from tests.e2e.conftest import E2E
 
 pytestmark = pytest.mark.e2e

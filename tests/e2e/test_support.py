@@ -22,8 +22,7 @@ import pytest
 import yaml
 
 from actions.base import HANDOFF_OFFER, STAFF_ONLY_REFUSAL
-from beacon.demo import CAMPAIGNS, INFLUENCERS
-from beacon.demo_creators import CREATORS
+from beacon.demo import CAMPAIGNS, CREATORS, INFLUENCERS
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import E2E, SlackE2E
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from actions.base import HANDOFF_OFFER
-from beacon.settings import PROJECT_ROOT
 from beacon.widget import make_server
+from foundation.settings import PROJECT_ROOT
 from tests.e2e.conftest import E2E, SlackE2E
 
 try:

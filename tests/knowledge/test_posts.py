@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from beacon.exceptions import InputError
-from beacon.workspace import Pseudonymizer, Workspace, ingest_rows, set_meta
+from foundation.exceptions import InputError
+from foundation.workspace import Pseudonymizer, Workspace, ingest_rows, set_meta
 from knowledge import (
     IndexIntegrityError,
     IndexNotFoundError,
@@ -257,7 +257,7 @@ def test_cli_index_posts(private: Workspace, monkeypatch: pytest.MonkeyPatch) ->
     from typer.testing import CliRunner
 
     from beacon.cli._knowledge import app
-    from beacon.settings import get_settings
+    from foundation.settings import get_settings
 
     runner = CliRunner()
     monkeypatch.setenv("BEACON_HOME", str(private.path.parent))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from beacon.exceptions import InputError
-from beacon.workspace import READERS, Pseudonymizer, RowError, get_reader, validate_post
+from foundation.exceptions import InputError
+from foundation.workspace import READERS, Pseudonymizer, RowError, get_reader, validate_post
 
 FORMATS = (
     "fivethirtyeight-twitter-ratio", "elon-musk-tweets", "vaccination-tweets",

@@ -83,7 +83,7 @@ def test_experiment_effects_are_as_planted(demo: DemoWorkspace) -> None:
 
 
 def test_same_seed_same_workspace(demo: DemoWorkspace, tmp_path: Path) -> None:
-    from beacon.workspace import Workspace
+    from foundation.workspace import Workspace
 
     other = Workspace(tmp_path / "again.duckdb")
     build_demo(other, demo.pseudonymizer, end_date=demo.end_date)

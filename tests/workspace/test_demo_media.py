@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from analytics.vision import load_image
-from beacon.demo_media import add_demo_media
+from beacon.demo import add_demo_media
 from tests.conftest import DemoWorkspace
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from beacon.exceptions import InputError, UnknownFormatError
-from beacon.workspace import Pseudonymizer, Workspace, forget_account, ingest_file
+from foundation.exceptions import InputError, UnknownFormatError
+from foundation.workspace import Pseudonymizer, Workspace, forget_account, ingest_file
 
 HEADER = ["post_id", "platform", "account", "text", "posted_at", "followers", "likes", "comments",
           "shares", "views", "media_type"]  # fmt: skip

@@ -26,7 +26,7 @@ from analytics.engagement._combine import BayesianCombiner, Calibrator
 from analytics.engagement._target import CONTEXT_COLUMNS, AccountHistory
 from analytics.exceptions import AnalysisInputError, ModelLoadError, NotFittedError
 from beacon.demo import build_demo
-from beacon.workspace import Pseudonymizer, Workspace
+from foundation.workspace import Pseudonymizer, Workspace
 
 
 def _posts(n: int, account: str = "a") -> pd.DataFrame:

@@ -21,7 +21,7 @@ from analytics.engagement._image import (
 from analytics.exceptions import ModelLoadError
 from analytics.sentiment import VaderScorer
 from analytics.vision import EmbeddingProjection, load_default_projection
-from beacon.demo_media import ImageSpec, render
+from beacon.demo import ImageSpec, render_image
 from tests.conftest import DemoWorkspace
 
 BASE = ImageSpec(
@@ -32,7 +32,7 @@ BASE = ImageSpec(
 
 def _save(spec: ImageSpec, folder: Path, name: str) -> str:
     path = folder / f"{name}.jpg"
-    render(spec).save(path, format="JPEG", quality=88)
+    render_image(spec).save(path, format="JPEG", quality=88)
     return str(path)
 
 

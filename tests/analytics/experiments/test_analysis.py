@@ -23,7 +23,7 @@ from analytics.experiments import (
     sample_size,
     srm_check,
 )
-from beacon.workspace._schema import DDL
+from foundation.workspace._schema import DDL
 
 
 def _frame(n: int = 3000, seed: int = 0, lift: float = 0.03) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from analytics.influencers import (
     rank_creators,
 )
 from beacon.demo import build_demo
-from beacon.workspace import Pseudonymizer, Workspace
+from foundation.workspace import Pseudonymizer, Workspace
 
 END = date(2026, 11, 30)
 KEY = b"influencer-test-key"
@@ -67,7 +67,7 @@ def creator_demo(tmp_path_factory: pytest.TempPathFactory) -> CreatorDemo:
     path: Path = tmp_path_factory.mktemp("influencers") / "beacon.duckdb"
     workspace = Workspace(path)
     pseudonymizer = Pseudonymizer(KEY)
-    # build_demo plants the creators (beacon/demo_creators.py) and returns their manifest.
+    # build_demo plants the creators (beacon/demo/_creators.py) and returns their manifest.
     report = build_demo(
         workspace, pseudonymizer, end_date=END, manifest_path=path.with_suffix(".json")
     )

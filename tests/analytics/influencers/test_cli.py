@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from beacon.cli._influencers import app
-from beacon.settings import get_settings
+from foundation.settings import get_settings
 from tests.analytics.influencers.conftest import KEY, CreatorDemo
 from tests.analytics.influencers.test_top200 import HEADER, ROWS
 

@@ -15,7 +15,7 @@ from analytics.influencers import (
     read_top200,
     repair_text,
 )
-from beacon.exceptions import InputError
+from foundation.exceptions import InputError
 
 ROW = {
     "rank": "1", "channel_info": "cristiano", "influence_score": "92", "posts": "3.3k",

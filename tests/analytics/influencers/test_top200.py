@@ -17,7 +17,7 @@ from analytics.influencers import (
     load_top200,
     observe_engagement,
 )
-from beacon.workspace import Pseudonymizer, Workspace
+from foundation.workspace import Pseudonymizer, Workspace
 
 HEADER = "rank,channel_info,influence_score,posts,followers,avg_likes,60_day_eng_rate,new_post_avg_like,total_likes,country"
 ROWS = [

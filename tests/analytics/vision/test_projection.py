@@ -21,7 +21,7 @@ from analytics.vision import (
 )
 from analytics.vision._features import weights_sha256
 from beacon.cli import app
-from beacon.settings import get_settings
+from foundation.settings import get_settings
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_a_projection_for_other_weights_is_refused(
 def test_the_committed_projection_fits_the_imagenet_sample(shared_data_dir: Path) -> None:
     # Cheap check instead of a refit (a refit embeds all 1,000 images): on every 16th
     # sample image the committed directions carry about the variance they were fitted with.
-    from analytics.engagement._members import torch_threads
+    from analytics._threads import torch_threads
 
     projection = load_default_projection()
     paths = sorted((shared_data_dir / "images" / "imagenet-sample").glob("*.JPEG"))[::16]

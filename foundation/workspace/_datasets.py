@@ -29,10 +29,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from beacon.exceptions import InputError
-from beacon.workspace._textio import open_text
+from foundation.exceptions import InputError
+from foundation.workspace._textio import open_text
 
-# Same shape as ``beacon.workspace._formats.RawRows`` (that module imports this one).
+# Same shape as ``foundation.workspace._formats.RawRows`` (that module imports this one).
 RawRows = Iterator[tuple[int, dict[str, Any]]]
 
 FACEBOOK_YEAR = 2014  # the UCI "Facebook metrics" posts are from 2014 (Moro et al., 2016)

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from beacon.exceptions import InputError
-from beacon.workspace._forget import forget_account
-from beacon.workspace._formats import READERS, get_reader
-from beacon.workspace._ingest import IngestReport, RowError, ingest_rows, quarantine, validate_post
-from beacon.workspace._pseudonym import Pseudonymizer
-from beacon.workspace._schema import MEDIA_TYPES, PLATFORMS
-from beacon.workspace._store import (
+from foundation.exceptions import InputError
+from foundation.workspace._forget import forget_account
+from foundation.workspace._formats import READERS, get_reader
+from foundation.workspace._ingest import (
+    IngestReport,
+    RowError,
+    ingest_rows,
+    quarantine,
+    validate_post,
+)
+from foundation.workspace._pseudonym import Pseudonymizer
+from foundation.workspace._schema import MEDIA_TYPES, PLATFORMS
+from foundation.workspace._store import (
     Workspace,
     fetch_one,
     get_meta,

@@ -10,7 +10,7 @@ influencer analytics find it):
 - ``lucky_small``: a small trail-running creator with few posts, three of which
   went viral; its plain average beats steadier peers, a shrunk estimate should not.
 
-Everything goes through :func:`beacon.workspace.ingest_rows` (validated and
+Everything goes through :func:`foundation.workspace.ingest_rows` (validated and
 pseudonymised); influencer ids are ``inf-<handle>``, post ids ``cr-<handle>-0001``.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from beacon.workspace import Pseudonymizer, ingest_rows, utc_now
+from foundation.workspace import Pseudonymizer, ingest_rows, utc_now
 
 SOURCE = "demo:creators"
 WINDOW_DAYS = 120

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from beacon.workspace._pseudonym import Pseudonymizer
-from beacon.workspace._store import fetch_one
+from foundation.workspace._pseudonym import Pseudonymizer
+from foundation.workspace._store import fetch_one
 
 FORGOTTEN_MENTION = "@[forgotten]"
 

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from beacon.exceptions import InputError, UnknownFormatError
-from beacon.workspace._datasets import DATASET_READERS
-from beacon.workspace._textio import open_text
+from foundation.exceptions import InputError, UnknownFormatError
+from foundation.workspace._datasets import DATASET_READERS
+from foundation.workspace._textio import open_text
 
 RawRows = Iterator[tuple[int, dict[str, Any]]]
 Reader = Callable[[Path], RawRows]

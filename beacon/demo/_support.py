@@ -10,7 +10,7 @@ Customers ask about orders, returns, sizing, care and gift cards; some are upset
 
 Each chat is one or more customer messages stored as ``support`` posts (post ids
 ``support-d000001``; the chat id, like a widget session, is the pseudonymised
-account) through :func:`beacon.workspace.ingest_rows`, plus a 1-5 rating for some
+account) through :func:`foundation.workspace.ingest_rows`, plus a 1-5 rating for some
 chats, lower when the chat was upset.
 """
 
@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 
 from analytics.support import SUPPORT_PLATFORM
-from beacon.workspace import Pseudonymizer, ingest_rows
+from foundation.workspace import Pseudonymizer, ingest_rows
 
 SOURCE = "demo:support"
 CHATS_PER_DAY = 4.0

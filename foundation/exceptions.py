@@ -1,4 +1,4 @@
-"""Exceptions raised by the Beacon application shell.
+"""Exceptions at the foundation of Beacon: the base every package's errors derive from.
 
 Hierarchy::
 

@@ -10,8 +10,8 @@ saved next to it) so tests and benchmarks can check that analytics find it:
 - engagement: follower-scaled counts with weekday, posting-hour and media effects;
 - a three-day negative spike on Twitter about soles peeling off (its cause);
 - experiments: one with a real effect, one without, one with a sample-ratio mismatch;
-- creators (beacon/demo_creators.py): two with bought engagement, one small lucky one;
-- images (beacon/demo_media.py): synthetic pictures for image posts, with a planted effect
+- creators (beacon/demo/_creators.py): two with bought engagement, one small lucky one;
+- images (beacon/demo/_media.py): synthetic pictures for image posts, with a planted effect
   of colourfulness, brightness, faces and text overlays on their engagement.
 
 Everything is drawn from a seeded generator, so the same seed and end date
@@ -29,10 +29,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from beacon.demo_creators import add_demo_creators
-from beacon.demo_media import MEDIA_DIR_NAME, add_demo_media
-from beacon.demo_support import add_demo_support
-from beacon.workspace import IngestReport, Pseudonymizer, Workspace, ingest_rows, set_meta, utc_now
+from beacon.demo._creators import add_demo_creators
+from beacon.demo._media import MEDIA_DIR_NAME, add_demo_media
+from beacon.demo._support import add_demo_support
+from foundation.workspace import (
+    IngestReport,
+    Pseudonymizer,
+    Workspace,
+    ingest_rows,
+    set_meta,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from knowledge import PostIndexReport

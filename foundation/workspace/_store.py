@@ -19,8 +19,8 @@ from typing import Any
 
 import duckdb
 
-from beacon.exceptions import WorkspaceError
-from beacon.workspace._schema import DDL, SCHEMA_VERSION
+from foundation.exceptions import WorkspaceError
+from foundation.workspace._schema import DDL, SCHEMA_VERSION
 
 LOCK_RETRY_SECONDS = 10.0
 

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from beacon.exceptions import ConfigError
+from foundation.exceptions import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -149,7 +149,7 @@ def _draw_face(draw: ImageDraw.ImageDraw, cx: int, cy: int, r: int, skin: np.nda
     )
 
 
-def render(spec: ImageSpec) -> Image.Image:
+def render_image(spec: ImageSpec) -> Image.Image:
     """The RGB picture of ``spec``: sky, hills, a shoe-like product, maybe a face and a banner."""
     rng = np.random.default_rng(spec.layout)
     width, height = spec.width, spec.height
@@ -239,7 +239,7 @@ def add_demo_media(
             row["media_path"] = None
             continue
         path = media_dir / f"{row['post_id']}.jpg"
-        render(spec).save(path, format="JPEG", quality=88)
+        render_image(spec).save(path, format="JPEG", quality=88)
         row["media_path"] = str(path)
     manifest = {
         "dir": str(media_dir),

@@ -1,6 +1,6 @@
 """Validated ingest of posts: every row is stored or quarantined with its reason.
 
-Readers (:mod:`beacon.workspace._formats`) turn a file into raw dicts with the
+Readers (:mod:`foundation.workspace._formats`) turn a file into raw dicts with the
 canonical column names; :func:`ingest_rows` validates, pseudonymises and stores
 them, so every format gets the same checks and read = stored + duplicates +
 quarantined always holds.
@@ -21,9 +21,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from beacon.workspace._pseudonym import Pseudonymizer
-from beacon.workspace._schema import MEDIA_TYPES, PLATFORMS
-from beacon.workspace._store import fetch_one, utc_now
+from foundation.workspace._pseudonym import Pseudonymizer
+from foundation.workspace._schema import MEDIA_TYPES, PLATFORMS
+from foundation.workspace._store import fetch_one, utc_now
 
 POST_COLUMNS = (
     "post_id", "platform", "account", "text", "posted_at", "followers", "likes", "comments",
