@@ -51,8 +51,9 @@ run: venv demo train ## Start the bot, the action server (and widget); Ctrl-C st
 chat: $(APP_STAMP) ## Chat with the running bot in the terminal
 	$(BEACON) chat
 
-lint: $(APP_STAMP) ## ruff and mypy
+lint: $(APP_STAMP) ## ruff (lint and format), mypy
 	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/ruff format --check .
 	$(APP_VENV)/bin/mypy
 
 conversations: train ## Rasa conversation tests (bot/tests)

@@ -79,10 +79,14 @@ class ActionRecordFeedback(BeaconAction):
             if learned or outcome or (verdict == "down" and corrected_label(text)):
                 verdict = "correction"  # "X is negative, not positive" carries the right answer
             correction = (
-                sentiment_correction(*learned) if learned
-                else engagement_correction(*outcome) if outcome
-                else text if verdict == "correction" else None
-            )  # fmt: skip
+                sentiment_correction(*learned)
+                if learned
+                else engagement_correction(*outcome)
+                if outcome
+                else text
+                if verdict == "correction"
+                else None
+            )
             feedback_id = record_audit(
                 con,
                 kind="feedback",

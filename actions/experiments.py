@@ -26,9 +26,12 @@ class ActionAnalyzeExperiment(BeaconAction):
     ) -> Events:
         asked = tracker.get_slot("experiment")
         with services.workspace.connect() as con:
-            known = [(str(e), str(n)) for e, n in con.execute(
-                "SELECT experiment_id, name FROM experiments ORDER BY name"
-            ).fetchall()]  # fmt: skip
+            known = [
+                (str(e), str(n))
+                for e, n in con.execute(
+                    "SELECT experiment_id, name FROM experiments ORDER BY name"
+                ).fetchall()
+            ]
             experiment_id = match_experiment(asked, known)
             if experiment_id is None:
                 names = ", ".join(name for _, name in known) or "none yet"

@@ -7,10 +7,16 @@ from analytics.listening import SentimentSummary, ShareChange, Theme
 from analytics.sentiment import LABELS
 
 PLATFORM_NAMES = {
-    "twitter": "Twitter/X", "instagram": "Instagram", "facebook": "Facebook", "reddit": "Reddit",
-    "linkedin": "LinkedIn", "tiktok": "TikTok", "youtube": "YouTube", "other": "other platforms",
+    "twitter": "Twitter/X",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "reddit": "Reddit",
+    "linkedin": "LinkedIn",
+    "tiktok": "TikTok",
+    "youtube": "YouTube",
+    "other": "other platforms",
     "support": "support chats",
-}  # fmt: skip
+}
 
 
 def platform_name(platform: str | None) -> str:
@@ -117,8 +123,11 @@ def format_experiment(result: ExperimentResult, name: str, roi_sentences: list[s
         + (", adjusted for pre-period spend with CUPED" if cuped else "")
         + "):"
     )
-    lines += [f"• {sentence}" for metric in result.metrics
-              for sentence in describe_lifts(metric, result.control)]  # fmt: skip
+    lines += [
+        f"• {sentence}"
+        for metric in result.metrics
+        for sentence in describe_lifts(metric, result.control)
+    ]
     lines += roi_sentences
     winners = sorted(
         {

@@ -29,9 +29,14 @@ class ActionRankInfluencers(BeaconAction):
         with services.workspace.connect() as con:
             creators = load_creators_from_workspace(con, platform=platform)
             ranking = rank_creators(
-                creators, brief, budget=budget, top_k=TOP_K, platform=platform,
-                scorer=services.scorer, currency="EUR",
-            )  # fmt: skip
+                creators,
+                brief,
+                budget=budget,
+                top_k=TOP_K,
+                platform=platform,
+                scorer=services.scorer,
+                currency="EUR",
+            )
             if not ranking.items:
                 reply = f"No creator in the workspace fits “{brief}”" + (
                     f" within a budget of {budget:,.0f} EUR." if budget else "."

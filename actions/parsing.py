@@ -356,9 +356,14 @@ POSTING_HORIZON = timedelta(days=30)
 _PAST_GRACE = timedelta(minutes=5)
 #: The hour each fuzzy part of the day stands for (said in the reply).
 PARTS_OF_DAY = {
-    "morning": 9, "lunchtime": 12, "lunch": 12, "afternoon": 15, "evening": 18, "tonight": 20,
+    "morning": 9,
+    "lunchtime": 12,
+    "lunch": 12,
+    "afternoon": 15,
+    "evening": 18,
+    "tonight": 20,
     "night": 20,
-}  # fmt: skip
+}
 #: The hour a day named without a time stands for ("tomorrow", "Friday").
 DEFAULT_HOUR = 9
 _LATE_PARTS = {"afternoon", "evening", "tonight", "night"}
@@ -401,8 +406,10 @@ _CLOCK_RE = re.compile(
     rf"(?<![\d:.-])(\d{{1,2}})[:h](\d{{2}})(?::\d{{2}})?\s*{_MERIDIEM}?(?![\d:])"
 )
 _AMPM_RE = re.compile(rf"(?<![\d:.-])(\d{{1,2}})\s*{_MERIDIEM}(?!\w)")
-_BARE_HOUR_RE = re.compile(r"(?:\bat|@)\s*(\d{1,2})(?:\s*o'?clock|h)?(?![\d:/.]|\w)|"
-                           r"(?<![\w:.-])(\d{1,2})h(?!\w)|\b(\d{1,2})\s*o'?clock\b")  # fmt: skip
+_BARE_HOUR_RE = re.compile(
+    r"(?:\bat|@)\s*(\d{1,2})(?:\s*o'?clock|h)?(?![\d:/.]|\w)|"
+    r"(?<![\w:.-])(\d{1,2})h(?!\w)|\b(\d{1,2})\s*o'?clock\b"
+)
 _NOON_RE = re.compile(r"\b(?:noon|midday)\b")
 _PART_RE = re.compile(r"\b(morning|lunchtime|lunch|afternoon|evening|tonight|night)\b")
 _UTC_RE = re.compile(r"(?<=\d)z\b|\s*\+00:?00\b|\b(?:utc|gmt)\b(?!\s*[+-]\s*\d)")
@@ -508,8 +515,9 @@ def _clock(text: str) -> tuple[int, int, bool, str | None] | None:
     """
     match = _CLOCK_RE.search(text)
     if match:
-        hour, minute = _hour_of(int(match.group(1)), int(match.group(2)), match.group(3),
-                                match.group(0).strip())  # fmt: skip
+        hour, minute = _hour_of(
+            int(match.group(1)), int(match.group(2)), match.group(3), match.group(0).strip()
+        )
         return hour, minute, bool(match.group(3)) or hour >= 13, None
     match = _AMPM_RE.search(text)
     if match:
@@ -662,9 +670,11 @@ def read_posting_time(text: str, now: datetime) -> PostingTime | None:
         minutes = _amount(ago.group(1)) * _UNIT_MINUTES[ago.group(2)]
         return _checked(PostingTime(now - timedelta(minutes=round(minutes))), now)
     if relative:
-        minutes = 30.0 if relative.group(1) else (
-            _amount(relative.group(2)) * _UNIT_MINUTES[relative.group(3)]
-        )  # fmt: skip
+        minutes = (
+            30.0
+            if relative.group(1)
+            else (_amount(relative.group(2)) * _UNIT_MINUTES[relative.group(3)])
+        )
         ahead = now + timedelta(minutes=round(minutes))
         if minutes < 1440 or (clock is None and part is None):
             return _checked(PostingTime(ahead), now)

@@ -27,9 +27,23 @@ RATING_BUTTONS = [
     {"title": f"{stars} {'★' * stars}", "payload": f'/rate_conversation{{"rating": "{stars}"}}'}
     for stars in (5, 4, 3, 2, 1)
 ]
-_RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "terrible": 1,
-                 "bad": 2, "poor": 2, "ok": 3, "okay": 3, "fine": 3, "good": 4, "great": 5,
-                 "excellent": 5, "perfect": 5}  # fmt: skip
+_RATING_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "terrible": 1,
+    "bad": 2,
+    "poor": 2,
+    "ok": 3,
+    "okay": 3,
+    "fine": 3,
+    "good": 4,
+    "great": 5,
+    "excellent": 5,
+    "perfect": 5,
+}
 
 
 def _brand(services: Services) -> tuple[str, str | None]:
@@ -169,9 +183,11 @@ class ActionRateConversation(BeaconAction):
             dispatcher.utter_message(
                 text=f"Thank you for telling me ({rating}/5), and sorry I wasn't more help. "
                 "Would you like a person on our team to take a look?",
-                buttons=[{"title": "Yes, talk to a person", "payload": "/request_human"},
-                         {"title": "No, thanks", "payload": "/deny"}],
-            )  # fmt: skip
+                buttons=[
+                    {"title": "Yes, talk to a person", "payload": "/request_human"},
+                    {"title": "No, thanks", "payload": "/deny"},
+                ],
+            )
         else:
             dispatcher.utter_message(text=f"Thank you for the rating ({rating}/5)!")
         return []

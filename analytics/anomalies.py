@@ -367,9 +367,17 @@ def _volume_checks(
     for i in range(first, len(days)):
         if i - data_start < MIN_HISTORY_DAYS:
             checks.append(
-                DayCheck(days[i], platform, "volume", float(totals[i]), 0.0, 0.0,
-                         int(totals[i]), tested=False)
-            )  # fmt: skip
+                DayCheck(
+                    days[i],
+                    platform,
+                    "volume",
+                    float(totals[i]),
+                    0.0,
+                    0.0,
+                    int(totals[i]),
+                    tested=False,
+                )
+            )
             continue
         window = slice(max(i - baseline_days, data_start), i)
         raw, values, wds = totals[window], stabilised[window], weekdays[window]
@@ -665,13 +673,29 @@ def plot_anomalies(report: AnomalyReport, path: Path, title: str) -> Path:
                 continue
             colour = f"C{index}"
             name = PLATFORM_NAMES.get(platform, platform)
-            axis.plot([c.day for c in tested], [scale * c.observed for c in tested],
-                      color=colour, linewidth=1.4, label=name)  # fmt: skip
-            axis.plot([c.day for c in tested], [scale * c.expected for c in tested],
-                      color=colour, linewidth=1, linestyle="--", alpha=0.7)  # fmt: skip
+            axis.plot(
+                [c.day for c in tested],
+                [scale * c.observed for c in tested],
+                color=colour,
+                linewidth=1.4,
+                label=name,
+            )
+            axis.plot(
+                [c.day for c in tested],
+                [scale * c.expected for c in tested],
+                color=colour,
+                linewidth=1,
+                linestyle="--",
+                alpha=0.7,
+            )
             flagged = [c for c in tested if abs(c.z) >= report.sensitivity]
-            axis.scatter([c.day for c in flagged], [scale * c.observed for c in flagged],
-                         color="#d62728", zorder=3, s=28)  # fmt: skip
+            axis.scatter(
+                [c.day for c in flagged],
+                [scale * c.observed for c in flagged],
+                color="#d62728",
+                zorder=3,
+                s=28,
+            )
         axis.set_ylabel(ylabel)
     axes[0].legend(loc="upper left", fontsize=8, frameon=False, ncol=3)
     axes[0].set_title(f"{title}\n(dashed: expected for that weekday; red: unusual)", fontsize=10)

@@ -349,9 +349,15 @@ def daily_sentiment(
         column per label in :data:`LABELS`.
     """
     rows = _counts_by(
-        con, "CAST(p.posted_at AS DATE)", period, model_version, exclude_accounts or [],
-        platform, topic, brand_terms or [],
-    )  # fmt: skip
+        con,
+        "CAST(p.posted_at AS DATE)",
+        period,
+        model_version,
+        exclude_accounts or [],
+        platform,
+        topic,
+        brand_terms or [],
+    )
     days = pd.date_range(period.start, period.end, freq="D")
     frame = pd.DataFrame(0, index=days, columns=list(LABELS))
     for day, label, count in rows:

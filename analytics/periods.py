@@ -22,8 +22,19 @@ _MONTHS = (
 )
 _WEEKDAYS = {name.lower(): index for index, name in enumerate(calendar.day_name)}
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30}
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "ten": 10, "fourteen": 14, "thirty": 30, "ninety": 90}  # fmt: skip
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "ten": 10,
+    "fourteen": 14,
+    "thirty": 30,
+    "ninety": 90,
+}
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,45 @@ _URGENT = re.compile(
 )
 _WORD = re.compile(r"[a-z0-9']+")
 _STOP = frozenset(
-    ["a", "an", "the", "i", "my", "me", "we", "our", "you", "your", "it", "is", "are", "was", "be", "to", "of", "and", "or", "in", "on", "for", "with", "at", "this", "that", "do", "does", "did", "can", "could", "would", "will", "please", "hi", "hello", "hey"]
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "my",
+        "me",
+        "we",
+        "our",
+        "you",
+        "your",
+        "it",
+        "is",
+        "are",
+        "was",
+        "be",
+        "to",
+        "of",
+        "and",
+        "or",
+        "in",
+        "on",
+        "for",
+        "with",
+        "at",
+        "this",
+        "that",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "will",
+        "please",
+        "hi",
+        "hello",
+        "hey",
+    ]
 )
 
 
@@ -92,9 +130,7 @@ def _shouting(message: str) -> bool:
     return "!!" in message or (len(letters) >= 8 and upper / len(letters) >= 0.6)
 
 
-def assess_frustration(
-    message: str, earlier: Sequence[str], negative: float
-) -> Frustration:
+def assess_frustration(message: str, earlier: Sequence[str], negative: float) -> Frustration:
     """Judge one customer message.
 
     Args:
@@ -149,7 +185,13 @@ def handoff_summary(turns: Sequence[Turn], negative: Sequence[float], max_turns:
     if not asked:
         return "The customer asked for a person before saying anything else."
     mean = sum(negative) / len(negative) if negative else 0.0
-    mood = "negative" if mean >= NEGATIVE_TONE else "mixed" if max(negative, default=0) >= NEGATIVE_TONE else "calm"
+    mood = (
+        "negative"
+        if mean >= NEGATIVE_TONE
+        else "mixed"
+        if max(negative, default=0) >= NEGATIVE_TONE
+        else "calm"
+    )
     lines = [
         f"First question: “{_clip(asked[0])}”",
         f"{len(asked)} customer message{'s' if len(asked) != 1 else ''}; mood {mood} "

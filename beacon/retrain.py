@@ -281,17 +281,33 @@ def retrain_sentiment(
     if accepted:
         staging = target.with_name(target.name + ".new")
         shutil.rmtree(staging, ignore_errors=True)
-        new.save(staging, {"retrained_from": base.version,
-                           "corrections": {"count": len(corrections), "weight": weight,
-                                           "feedback_ids": [c.feedback_id for c in corrections]}})  # fmt: skip
+        new.save(
+            staging,
+            {
+                "retrained_from": base.version,
+                "corrections": {
+                    "count": len(corrections),
+                    "weight": weight,
+                    "feedback_ids": [c.feedback_id for c in corrections],
+                },
+            },
+        )
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     report = RetrainReport(
-        corrections=len(corrections), weight=weight, base_version=base.version,
-        new_version=new.version, examples=examples, heldout_split=split_name,
-        heldout_before=heldout_before, heldout_after=heldout_after, guard_before=guard_before,
-        guard_after=guard_after, accepted=accepted, model_dir=str(target),
-    )  # fmt: skip
+        corrections=len(corrections),
+        weight=weight,
+        base_version=base.version,
+        new_version=new.version,
+        examples=examples,
+        heldout_split=split_name,
+        heldout_before=heldout_before,
+        heldout_after=heldout_after,
+        guard_before=guard_before,
+        guard_after=guard_after,
+        accepted=accepted,
+        model_dir=str(target),
+    )
     with workspace.connect() as con:
         record_audit(
             con,
@@ -516,12 +532,20 @@ def retrain_engagement(
     if changed:
         _swap_in(folder, new)
     report = EngagementRetrainReport(
-        corrections=len(usable), correction_weight=result.correction_weight,
-        outcome_rows=result.outcome_rows, fit_rows=result.fit_rows, skipped=skipped,
-        base_version=model.version, new_version=new.version, examples=examples,
-        before=result.before.to_dict(), after=result.after.to_dict(), accepted=accepted,
-        changed=changed, model_dir=str(folder),
-    )  # fmt: skip
+        corrections=len(usable),
+        correction_weight=result.correction_weight,
+        outcome_rows=result.outcome_rows,
+        fit_rows=result.fit_rows,
+        skipped=skipped,
+        base_version=model.version,
+        new_version=new.version,
+        examples=examples,
+        before=result.before.to_dict(),
+        after=result.after.to_dict(),
+        accepted=accepted,
+        changed=changed,
+        model_dir=str(folder),
+    )
     with workspace.connect() as con:
         record_audit(
             con,

@@ -96,9 +96,16 @@ def ensure_model(settings: Settings, force: bool = False) -> tuple[Path, bool]:
         if target.exists() and not force:
             return target, False
         command = [
-            str(rasa_executable()), "train", *_project_args(), "--data", str(RASA_DATA),
-            "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
-        ]  # fmt: skip
+            str(rasa_executable()),
+            "train",
+            *_project_args(),
+            "--data",
+            str(RASA_DATA),
+            "--out",
+            str(target.parent),
+            "--fixed-model-name",
+            target.name.removesuffix(".tar.gz"),
+        ]
         result = subprocess.run(command, cwd=PROJECT_ROOT, env=_rasa_env(), check=False)
         if result.returncode != 0 or not target.exists():
             raise ConfigError(f"rasa train failed (exit {result.returncode}); see its output above")
@@ -107,8 +114,15 @@ def ensure_model(settings: Settings, force: bool = False) -> tuple[Path, bool]:
 
 def validate_data() -> int:
     """``rasa data validate`` on the project, failing on warnings. Returns the exit code."""
-    command = [str(rasa_executable()), "data", "validate", *_project_args(),
-               "--data", str(RASA_DATA), "--fail-on-warnings"]  # fmt: skip
+    command = [
+        str(rasa_executable()),
+        "data",
+        "validate",
+        *_project_args(),
+        "--data",
+        str(RASA_DATA),
+        "--fail-on-warnings",
+    ]
     return subprocess.run(command, cwd=PROJECT_ROOT, env=_rasa_env(), check=False).returncode
 
 
@@ -116,8 +130,19 @@ def test_conversations(settings: Settings) -> int:
     """Run the conversation tests (bot/tests) against the current model. Returns the exit code."""
     model, _ = ensure_model(settings)
     out = settings.home / "rasa-results"
-    command = [str(rasa_executable()), "test", "core", "--model", str(model), "--stories",
-               str(RASA_TESTS), "--out", str(out), "--fail-on-prediction-errors", "--no-plot"]  # fmt: skip
+    command = [
+        str(rasa_executable()),
+        "test",
+        "core",
+        "--model",
+        str(model),
+        "--stories",
+        str(RASA_TESTS),
+        "--out",
+        str(out),
+        "--fail-on-prediction-errors",
+        "--no-plot",
+    ]
     return subprocess.run(command, cwd=PROJECT_ROOT, env=_rasa_env(), check=False).returncode
 
 
@@ -192,9 +217,13 @@ class Stack:
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         with self._log(name).open("ab") as log:  # the child keeps its own copy of the handle
             self.processes[name] = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                command,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stop() ends its children too
-            )  # fmt: skip
+            )
 
     def start_actions(self) -> None:
         """Start the action server and wait until it answers."""
@@ -209,8 +238,15 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        command = [sys.executable, "-m", "actions.server", "--host", self.config.host,
-                   "--port", str(self.config.action_port)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "actions.server",
+            "--host",
+            self.config.host,
+            "--port",
+            str(self.config.action_port),
+        ]
         self._spawn("actions", command, env)
         self._wait_ready("actions", f"{self.config.action_url}/health")
 
@@ -228,10 +264,21 @@ class Stack:
             }
         )
         command = [
-            str(rasa_executable()), "run", "--model", str(self.model), "--endpoints", str(RASA_ENDPOINTS),
-            "--credentials", str(self.config.credentials), "--interface", self.config.host,
-            "--port", str(self.config.bot_port), "--cors", "*",
-        ]  # fmt: skip
+            str(rasa_executable()),
+            "run",
+            "--model",
+            str(self.model),
+            "--endpoints",
+            str(RASA_ENDPOINTS),
+            "--credentials",
+            str(self.config.credentials),
+            "--interface",
+            self.config.host,
+            "--port",
+            str(self.config.bot_port),
+            "--cors",
+            "*",
+        ]
         self._spawn("bot", command, env)
         self._wait_ready("bot", f"{self.config.bot_url}/webhooks/rest/")
 
@@ -242,8 +289,17 @@ class Stack:
         """
         if self.config.widget_port is None:
             return
-        command = [sys.executable, "-m", "beacon.widget", "--host", self.config.host,
-                   "--port", str(self.config.widget_port), "--bot-url", self.config.bot_url]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "beacon.widget",
+            "--host",
+            self.config.host,
+            "--port",
+            str(self.config.widget_port),
+            "--bot-url",
+            self.config.bot_url,
+        ]
         self._spawn("widget", command, {**os.environ, "PYTHONUNBUFFERED": "1"})
         self._wait_ready("widget", f"{self.config.widget_url}config.js")
 

@@ -64,9 +64,17 @@ def record_customer_message(
         InputError: The message cannot be stored (empty or too long); the reason says why.
     """
     post_id = support_post_id(conversation_id, message_id)
-    row = {"post_id": post_id, "platform": SUPPORT_PLATFORM, "account": conversation_id,
-           "text": text, "posted_at": posted_at, "likes": 0, "comments": 0, "shares": 0,
-           "media_type": "none"}  # fmt: skip
+    row = {
+        "post_id": post_id,
+        "platform": SUPPORT_PLATFORM,
+        "account": conversation_id,
+        "text": text,
+        "posted_at": posted_at,
+        "likes": 0,
+        "comments": 0,
+        "shares": 0,
+        "media_type": "none",
+    }
     report = ingest_rows(con, [(1, row)], source=SUPPORT_SOURCE, pseudonymizer=pseudonymizer)
     if report.quarantined:
         raise InputError(f"that message could not be kept: {next(iter(report.reasons))}")
@@ -132,11 +140,15 @@ def hand_off(
     record_audit(
         con,
         kind=HANDOFF_KIND,
-        inputs={"reference": reference, "channel": channel, "delivered": error is None,
-                "error": error},
+        inputs={
+            "reference": reference,
+            "channel": channel,
+            "delivered": error is None,
+            "error": error,
+        },
         output=text,
         conversation_id=conversation_id,
-    )  # fmt: skip
+    )
     return Handoff(reference=reference, delivered=error is None, channel=channel, error=error)
 
 

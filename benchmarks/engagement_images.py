@@ -108,9 +108,12 @@ def run_seed(seed: int, cache: Path) -> dict[str, Any]:
         with workspace.connect(read_only=True) as con:
             posts = con.execute(QUERY, [report.manifest["own_accounts"]]).df()
         train, test = time_split(posts, 0.25)
-        out: dict[str, Any] = {"seed": seed, "demo_build_s": round(build_s, 1),
-                               "media": {k: report.manifest["media"][k] for k in ("images", "missing")},
-                               "image_seconds": _time_images(posts)}  # fmt: skip
+        out: dict[str, Any] = {
+            "seed": seed,
+            "demo_build_s": round(build_s, 1),
+            "media": {k: report.manifest["media"][k] for k in ("images", "missing")},
+            "image_seconds": _time_images(posts),
+        }
         for variant, embedding in VARIANTS.items():
             start = time.perf_counter()
             result, model = evaluate(train, test, _model(embedding, cache))

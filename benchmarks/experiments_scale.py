@@ -48,23 +48,35 @@ FROM base
 
 def _pandas_stats(df: pd.DataFrame) -> tuple[list[MetricStats], dict[str, int]]:
     work = df.assign(
-        converted_sq=df["converted"] ** 2, revenue_sq=df["revenue"] ** 2, pre_sq=df["pre"] ** 2,
-        converted_xy=df["converted"] * df["pre"], revenue_xy=df["revenue"] * df["pre"],
+        converted_sq=df["converted"] ** 2,
+        revenue_sq=df["revenue"] ** 2,
+        pre_sq=df["pre"] ** 2,
+        converted_xy=df["converted"] * df["pre"],
+        revenue_xy=df["revenue"] * df["pre"],
     )
     agg = work.groupby("variant").agg(
-        n=("pre", "size"), sum_x=("pre", "sum"), sum_x_sq=("pre_sq", "sum"),
-        converted=("converted", "sum"), converted_sq=("converted_sq", "sum"),
-        converted_xy=("converted_xy", "sum"), revenue=("revenue", "sum"),
-        revenue_sq=("revenue_sq", "sum"), revenue_xy=("revenue_xy", "sum"),
+        n=("pre", "size"),
+        sum_x=("pre", "sum"),
+        sum_x_sq=("pre_sq", "sum"),
+        converted=("converted", "sum"),
+        converted_sq=("converted_sq", "sum"),
+        converted_xy=("converted_xy", "sum"),
+        revenue=("revenue", "sum"),
+        revenue_sq=("revenue_sq", "sum"),
+        revenue_xy=("revenue_xy", "sum"),
         converted_binary=("converted", lambda s: bool(s.isin([0.0, 1.0]).all())),
     )
     out = []
     for metric in ("converted", "revenue"):
         arms = {
             str(v): ArmStats(
-                n=int(r["n"]), sum=float(r[metric]), sum_sq=float(r[f"{metric}_sq"]),
-                sum_x=float(r["sum_x"]), sum_x_sq=float(r["sum_x_sq"]),
-                sum_xy=float(r[f"{metric}_xy"]), has_covariate=True,
+                n=int(r["n"]),
+                sum=float(r[metric]),
+                sum_sq=float(r[f"{metric}_sq"]),
+                sum_x=float(r["sum_x"]),
+                sum_x_sq=float(r["sum_x_sq"]),
+                sum_xy=float(r[f"{metric}_xy"]),
+                has_covariate=True,
             )
             for v, r in agg.iterrows()
         }
@@ -132,7 +144,9 @@ def main() -> None:
     for label, s in lines:
         print(f"{label:66s} {s:8.3f}s  {rows / s / 1e6:8.1f} M rows/s")
     speedup = pandas_s / sql_s
-    print(f"DuckDB SQL vs pandas groupby: {speedup:.1f}x; end to end: {(fetch_s + pandas_s + analyze_s) / duck_total:.1f}x")
+    print(
+        f"DuckDB SQL vs pandas groupby: {speedup:.1f}x; end to end: {(fetch_s + pandas_s + analyze_s) / duck_total:.1f}x"
+    )
     conv = res_db.metric("converted")
     rev = res_db.metric("revenue")
     a, b = conv.variant("A"), rev.variant("B")
@@ -147,7 +161,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # Keep the uplift section (written from benchmarks.uplift) when rewriting the file.
     old = args.out.read_text() if args.out.is_file() else ""
-    tail = old[old.index("\n## Uplift"):] if "\n## Uplift" in old else ""
+    tail = old[old.index("\n## Uplift") :] if "\n## Uplift" in old else ""
     args.out.write_text(
         f"""# Experiment analysis at scale
 

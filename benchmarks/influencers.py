@@ -121,11 +121,15 @@ def simulation(obs: list[EngagementObservation], reps: int = 200) -> None:
             logs = np.log(rate) - sd**2 / 2 + rng.normal(0.0, sd, n[i])
             sims.append(
                 EngagementObservation(
-                    creator_id=str(i), tier="mega", raw_rate=float(np.exp(logs).mean()),
-                    log_mean=float(logs.mean()), log_var=float(logs.var(ddof=1)), n=int(n[i]),
+                    creator_id=str(i),
+                    tier="mega",
+                    raw_rate=float(np.exp(logs).mean()),
+                    log_mean=float(logs.mean()),
+                    log_var=float(logs.var(ddof=1)),
+                    n=int(n[i]),
                     from_posts=True,
                 )
-            )  # fmt: skip
+            )
         shrinker = EngagementShrinker().fit(sims)
         raw = np.array([s.raw_rate for s in sims])
         eb = np.array([shrinker.estimate(s).rate for s in sims])
@@ -180,15 +184,19 @@ def demo() -> None:
     print(
         f"creators: {len(creators)} ({len(planted)} planted with posts), rank time {rank_s:.1f} s (encoder load {load_s:.1f} s)"
     )
-    print(f"fake-engagement creators flagged: {len(fakes & flagged)}/{len(fakes)}; "
-          f"honest planted creators flagged: {len((planted - fakes) & flagged)}/{len(planted - fakes)}")  # fmt: skip
+    print(
+        f"fake-engagement creators flagged: {len(fakes & flagged)}/{len(fakes)}; "
+        f"honest planted creators flagged: {len((planted - fakes) & flagged)}/{len(planted - fakes)}"
+    )
     lucky = items[manifest["lucky_small"]].engagement
     peers = [items[c].engagement for c in manifest["steady_peers_of_lucky"]]
     assert lucky is not None and all(peers)
     raw_place = 1 + sum(p.raw_rate > lucky.raw_rate for p in peers if p)
     eb_place = 1 + sum(p.rate > lucky.rate for p in peers if p)
-    print(f"lucky small creator: raw {100 * lucky.raw_rate:.1f}% (place {raw_place} of {len(peers) + 1} in its tier group) "
-          f"-> shrunk {100 * lucky.rate:.1f}% (place {eb_place}), 95% interval {100 * lucky.low:.1f}-{100 * lucky.high:.1f}%")  # fmt: skip
+    print(
+        f"lucky small creator: raw {100 * lucky.raw_rate:.1f}% (place {raw_place} of {len(peers) + 1} in its tier group) "
+        f"-> shrunk {100 * lucky.rate:.1f}% (place {eb_place}), 95% interval {100 * lucky.low:.1f}-{100 * lucky.high:.1f}%"
+    )
     niches = {c.creator_id: c.topics for c in creators}
     print("top 5 niches:", [niches[i.creator_id] for i in ranking.items])
     for item in ranking.items:

@@ -56,24 +56,41 @@ def main() -> None:
     }
     hill = load_hillstrom()
     ab, nxt = load_artea()
-    cases = [(f"Hillstrom {t} / {o}", hillstrom_uplift_data(hill, t, o))
-             for t in ("Mens E-Mail", "Womens E-Mail") for o in ("visit", "conversion")]
+    cases = [
+        (f"Hillstrom {t} / {o}", hillstrom_uplift_data(hill, t, o))
+        for t in ("Mens E-Mail", "Womens E-Mail")
+        for o in ("visit", "conversion")
+    ]
     cases.append(("Artea coupon / purchased", artea_uplift_data(ab)))
     rows = []
     for case, data in cases:
         for name, make in learners.items():
             start = time.perf_counter()
-            ev = evaluate_uplift(make, data.X, data.treatment, data.y, n_splits=args.folds, name=name)
-            rows.append({"case": case, "learner": name, "n": len(data.y), "seconds": time.perf_counter() - start,
-                         **{k: v for k, v in ev.to_dict().items() if k.endswith(("mean", "sd"))}})
+            ev = evaluate_uplift(
+                make, data.X, data.treatment, data.y, n_splits=args.folds, name=name
+            )
+            rows.append(
+                {
+                    "case": case,
+                    "learner": name,
+                    "n": len(data.y),
+                    "seconds": time.perf_counter() - start,
+                    **{k: v for k, v in ev.to_dict().items() if k.endswith(("mean", "sd"))},
+                }
+            )
             r = rows[-1]
-            print(f"{case:38s} {name:22s} Qini {r['qini_mean']:+.5f} ± {r['qini_sd']:.5f}  "
-                  f"AUUC {r['auuc_mean']:+.5f} ± {r['auuc_sd']:.5f}  {r['seconds']:.1f}s", flush=True)
+            print(
+                f"{case:38s} {name:22s} Qini {r['qini_mean']:+.5f} ± {r['qini_sd']:.5f}  "
+                f"AUUC {r['auuc_mean']:+.5f} ± {r['auuc_sd']:.5f}  {r['seconds']:.1f}s",
+                flush=True,
+            )
     data = artea_uplift_data(ab)
     model = TLearner(n_estimators=args.trees).fit(data.X, data.treatment, data.y)
     plan = rank_targets(model.predict(artea_features(nxt)), nxt["id"].to_numpy())
-    print(f"Artea next campaign: target {plan.n_targeted} of {len(nxt)} customers, expected "
-          f"{plan.expected_incremental:.1f} extra buyers (coupon to everyone: {plan.expected_incremental_all:.1f})")
+    print(
+        f"Artea next campaign: target {plan.n_targeted} of {len(nxt)} customers, expected "
+        f"{plan.expected_incremental:.1f} extra buyers (coupon to everyone: {plan.expected_incremental_all:.1f})"
+    )
     if args.json:
         print(json.dumps({"rows": rows, "artea_plan": plan.to_dict(top=5)}, default=str, indent=1))
 

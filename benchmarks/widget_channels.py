@@ -356,8 +356,10 @@ def main() -> None:
             credentials=credentials,
             log_dir=home / "logs",
         )
-        print(f"{'channel':9} {'users':>5} {'turns':>6} {'p50 ms':>8} {'p95 ms':>8} "
-              f"{'max ms':>8} {'turns/s':>8}  errors")  # fmt: skip
+        print(
+            f"{'channel':9} {'users':>5} {'turns':>6} {'p50 ms':>8} {'p95 ms':>8} "
+            f"{'max ms':>8} {'turns/s':>8}  errors"
+        )
         with Stack(config, model) as stack:
             summary |= asyncio.run(measure(stack, levels, args.rounds))
             # The same Rasa with session_persistence on (what keeping a conversation across

@@ -70,7 +70,9 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a positive whole number (got {raw!r}); unset it for {default}")
+        raise ValueError(
+            f"{name} must be a positive whole number (got {raw!r}); unset it for {default}"
+        )
     return int(raw)
 
 
@@ -124,9 +126,7 @@ class TokenBuckets:
 class CustomerRateLimiter:
     """The public channel's limits: per session and per address, both must allow a message."""
 
-    def __init__(
-        self, limits: CustomerLimits, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, limits: CustomerLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self.sessions = TokenBuckets(limits.session_per_minute, clock=clock)
         self.addresses = TokenBuckets(limits.address_per_minute, clock=clock)

@@ -364,7 +364,9 @@ class BeaconSlackInput(InputChannel):
                 return response.text("")  # e.g. app_rate_limited: nothing to answer
             event_id = body.get("event_id")
             if not isinstance(event_id, str) or not isinstance(body.get("event"), dict):
-                return response.text("an event_callback needs 'event_id' and an 'event' object\n", status=400)  # fmt: skip
+                return response.text(
+                    "an event_callback needs 'event_id' and an 'event' object\n", status=400
+                )
             retry = request.headers.get("X-Slack-Retry-Num")
             if not self.recent.add(f"event:{event_id}"):
                 logger.info("Slack event %s delivered again (retry %s); ignored", event_id, retry)
@@ -389,13 +391,17 @@ class BeaconSlackInput(InputChannel):
             except (ValueError, KeyError, UnicodeDecodeError):
                 payload = None
             if not isinstance(payload, dict):
-                return response.text("expected a form field 'payload' holding a JSON object\n", status=400)  # fmt: skip
+                return response.text(
+                    "expected a form field 'payload' holding a JSON object\n", status=400
+                )
             if payload.get("type") != "block_actions":
                 return response.text("")
             try:
                 turn, dedup_key = self._click(payload)
             except (KeyError, TypeError, IndexError, AttributeError):
-                return response.text("a block_actions payload needs user, channel, message and actions\n", status=400)  # fmt: skip
+                return response.text(
+                    "a block_actions payload needs user, channel, message and actions\n", status=400
+                )
             if turn is None or not self.recent.add(dedup_key):
                 return response.text("")
             if turn.intent == "give_feedback":
@@ -429,8 +435,14 @@ class BeaconSlackInput(InputChannel):
             text, intent = value[:MAX_MESSAGE_CHARS], None
         else:
             return None, dedup
-        turn = _Turn(text=text, user=user, channel=channel, thread_ts=thread_ts,
-                     audience=audience, intent=intent)  # fmt: skip
+        turn = _Turn(
+            text=text,
+            user=user,
+            channel=channel,
+            thread_ts=thread_ts,
+            audience=audience,
+            intent=intent,
+        )
         return turn, dedup
 
     # -- turns ---------------------------------------------------------------------
@@ -481,9 +493,13 @@ class BeaconSlackInput(InputChannel):
             answer = build_answer(messages, section_chars=self.section_chars)
             for post in answer.posts:
                 await self.client.chat_postMessage(
-                    channel=turn.channel, thread_ts=turn.thread_ts, text=post.text,
-                    blocks=list(post.blocks), unfurl_links=False, unfurl_media=False,
-                )  # fmt: skip
+                    channel=turn.channel,
+                    thread_ts=turn.thread_ts,
+                    text=post.text,
+                    blocks=list(post.blocks),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
             for url in answer.images:
                 await self._upload_image(turn, url)
         except _SLACK_ERRORS as error:
@@ -504,9 +520,13 @@ class BeaconSlackInput(InputChannel):
             return
         filename = PurePosixPath(urlparse(url).path).name or "chart.png"
         await self.client.files_upload_v2(
-            channel=turn.channel, thread_ts=turn.thread_ts, content=data, filename=filename,
-            title="Beacon chart", alt_txt="Chart for Beacon's answer above",
-        )  # fmt: skip
+            channel=turn.channel,
+            thread_ts=turn.thread_ts,
+            content=data,
+            filename=filename,
+            title="Beacon chart",
+            alt_txt="Chart for Beacon's answer above",
+        )
 
     async def _feedback(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], turn: _Turn

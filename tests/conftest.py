@@ -88,7 +88,9 @@ def knowledge_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engagement_dirs(demo: DemoWorkspace, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def engagement_dirs(
+    demo: DemoWorkspace, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
     """An engagement ensemble trained on the demo brand's own posts: (model dir, cache dir)."""
     folder = tmp_path_factory.mktemp("engagement")
     return train_engagement(demo.workspace, folder / "model", folder / "cache")

@@ -38,9 +38,13 @@ def test_ingest_reports_counts_and_is_idempotent(home: Path) -> None:
     code, out, _ = invoke("ingest", str(csv), "--format", "canonical", "--json")
     assert code == 0
     assert json.loads(out) | {"reasons": None} == {
-        "source": "canonical:posts.csv", "read": 2, "stored": 1, "duplicates": 0,
-        "quarantined": 1, "reasons": None,
-    }  # fmt: skip
+        "source": "canonical:posts.csv",
+        "read": 2,
+        "stored": 1,
+        "duplicates": 0,
+        "quarantined": 1,
+        "reasons": None,
+    }
     code, out, _ = invoke("ingest", str(csv), "--json")
     assert json.loads(out)["stored"] == 0 and json.loads(out)["duplicates"] == 1
 
@@ -89,8 +93,15 @@ def test_chat_without_a_bot_says_how_to_start_it(
 
 
 def test_every_command_has_help() -> None:
-    for command in (["--help"], ["ingest", "--help"], ["forget", "--help"], ["demo", "--help"],
-                    ["serve", "--help"], ["chat", "--help"], ["bot", "train", "--help"]):  # fmt: skip
+    for command in (
+        ["--help"],
+        ["ingest", "--help"],
+        ["forget", "--help"],
+        ["demo", "--help"],
+        ["serve", "--help"],
+        ["chat", "--help"],
+        ["bot", "train", "--help"],
+    ):
         code, out, _ = invoke(*command)
         assert code == 0 and "Usage" in out
 
@@ -110,7 +121,9 @@ def test_listening_sentiment_and_anomalies(home: Path) -> None:
     summary = json.loads(out)
     assert summary["total"] > 100 and set(summary["shares"]) == {"negative", "neutral", "positive"}
     negative_themes = summary["themes"]["negative"]
-    assert negative_themes and all(t["term"] in t["examples"][0][1].lower() for t in negative_themes)
+    assert negative_themes and all(
+        t["term"] in t["examples"][0][1].lower() for t in negative_themes
+    )
     code, out, _ = invoke(
         "listening", "anomalies", "--period", "2026-10-15 to 2026-10-31", "--json"
     )

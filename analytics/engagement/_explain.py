@@ -101,8 +101,13 @@ def _describe(group: str, row: pd.Series, draft: Draft) -> str:
         return f"{int(row['posts_7d'])} posts in the 7 days before"
     if group == "text content":
         return "the topic and wording"
-    columns = {"mentions": "n_mentions", "links": "n_links", "emoji": "n_emoji",
-               "question marks": "n_questions", "exclamation marks": "n_exclaims"}  # fmt: skip
+    columns = {
+        "mentions": "n_mentions",
+        "links": "n_links",
+        "emoji": "n_emoji",
+        "question marks": "n_questions",
+        "exclamation marks": "n_exclaims",
+    }
     if group in columns:
         return f"{int(row[columns[group]])}"
     if group == "capital letters":
@@ -223,9 +228,13 @@ def recommend(
     for media in ("image", "video"):
         if draft.media_type != media:
             candidates.append(
-                (f"Add {'an' if media == 'image' else 'a'} {media}", "media", False,
-                 dataclasses.replace(draft, media_type=media))
-            )  # fmt: skip
+                (
+                    f"Add {'an' if media == 'image' else 'a'} {media}",
+                    "media",
+                    False,
+                    dataclasses.replace(draft, media_type=media),
+                )
+            )
     present = {t.lower() for t in HASHTAG.findall(draft.text)}
     extra = [t for t in model.hashtags_.get(account, []) if t not in present][:2]
     for n in range(1, len(extra) + 1):
@@ -248,9 +257,13 @@ def recommend(
     if len(sentences) > 1:
         short = sentences[0]
         candidates.append(
-            (f"Shorten to the first sentence ({len(short)} characters)", "length", True,
-             dataclasses.replace(draft, text=short))
-        )  # fmt: skip
+            (
+                f"Shorten to the first sentence ({len(short)} characters)",
+                "length",
+                True,
+                dataclasses.replace(draft, text=short),
+            )
+        )
 
     drafts = [draft] + [c[3] for c in candidates]
     rows = model.draft_rows(drafts, now)
@@ -266,8 +279,16 @@ def recommend(
         agreement = float(
             np.mean([scores.members[k][i] > members_before[k] for k in members_before])
         )
-        rec = Recommendation(change, kind, before, after, agreement,
-                             _confidence(after - before, agreement), meaning, changed)  # fmt: skip
+        rec = Recommendation(
+            change,
+            kind,
+            before,
+            after,
+            agreement,
+            _confidence(after - before, agreement),
+            meaning,
+            changed,
+        )
         if kind == "time":
             if best_time is None or rec.after > best_time.after:
                 best_time = rec

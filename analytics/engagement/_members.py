@@ -21,6 +21,8 @@ from analytics.engagement._features import Features
 from analytics.engagement._target import LEVEL_COLUMNS
 
 N_COMPONENTS = 16
+
+
 class Member(Protocol):
     """What the ensemble needs from a member."""
 
@@ -89,9 +91,12 @@ class Preprocessor:
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {
-            "median": self.median_, "mean": self.mean_, "scale": self.scale_,
-            "emb_mean": self.emb_mean_, "components": self.components_,
-        }  # fmt: skip
+            "median": self.median_,
+            "mean": self.mean_,
+            "scale": self.scale_,
+            "emb_mean": self.emb_mean_,
+            "components": self.components_,
+        }
 
     @classmethod
     def from_arrays(cls, columns: list[str], arrays: dict[str, np.ndarray]) -> Preprocessor:
@@ -218,8 +223,12 @@ class LightGBMMember:
         frame, label, copies = self._level_shifted(frame, np.asarray(y))
         # The copies are not new evidence: together they weigh what the rows did, and a
         # leaf still needs as many real posts, so the regularisation stays as tuned.
-        params = {**LGBM_PARAMS, "objective": "binary", "seed": self.random_state,
-                  "min_data_in_leaf": LGBM_PARAMS["min_data_in_leaf"] * copies}  # fmt: skip
+        params = {
+            **LGBM_PARAMS,
+            "objective": "binary",
+            "seed": self.random_state,
+            "min_data_in_leaf": LGBM_PARAMS["min_data_in_leaf"] * copies,
+        }
         data = lgb.Dataset(frame, label=label, weight=np.full(len(label), 1.0 / copies))
         self.booster_ = lgb.train(params, data, self.n_estimators)
         return self
@@ -260,9 +269,13 @@ class LightGBMMember:
     def save(self, folder: Path) -> None:
         self.booster_.save_model(str(folder / "lightgbm.txt"))
         save_arrays(folder / "lightgbm_pre.npz", self.pre_.arrays())
-        meta = {"n_estimators": self.n_estimators, "random_state": self.random_state,
-                "level_shift": self.level_shift, "level_shift_": self.level_shift_,
-                "columns": self.pre_.columns_}  # fmt: skip
+        meta = {
+            "n_estimators": self.n_estimators,
+            "random_state": self.random_state,
+            "level_shift": self.level_shift,
+            "level_shift_": self.level_shift_,
+            "columns": self.pre_.columns_,
+        }
         (folder / "lightgbm.json").write_text(json.dumps(meta))
 
     @classmethod
@@ -321,8 +334,11 @@ class RegressionHead:
             folder / "regression_pre.npz",
             {"quantiles": self.residual_quantiles_, **self.pre_.arrays()},
         )
-        meta = {"n_estimators": self.n_estimators, "random_state": self.random_state,
-                "columns": self.pre_.columns_}  # fmt: skip
+        meta = {
+            "n_estimators": self.n_estimators,
+            "random_state": self.random_state,
+            "columns": self.pre_.columns_,
+        }
         (folder / "regression.json").write_text(json.dumps(meta))
 
     @classmethod
@@ -448,9 +464,14 @@ class NeuralMember:
         }
         save_file(tensors, str(folder / "neural.safetensors"))
         save_arrays(folder / "neural_pre.npz", self.pre_.arrays())
-        meta = {"hidden": self.hidden, "epochs": self.epochs, "random_state": self.random_state,
-                "n_networks": len(self.nets_), "n_inputs": self.n_inputs_,
-                "columns": self.pre_.columns_}  # fmt: skip
+        meta = {
+            "hidden": self.hidden,
+            "epochs": self.epochs,
+            "random_state": self.random_state,
+            "n_networks": len(self.nets_),
+            "n_inputs": self.n_inputs_,
+            "columns": self.pre_.columns_,
+        }
         (folder / "neural.json").write_text(json.dumps(meta))
 
     @classmethod

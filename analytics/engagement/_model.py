@@ -404,10 +404,13 @@ class EngagementModel:
             context = self.history_.context(account, when)
             records.append(
                 {
-                    "account": account, "text": draft.text, "posted_at": when,
-                    "media_type": draft.media_type, **context,
+                    "account": account,
+                    "text": draft.text,
+                    "posted_at": when,
+                    "media_type": draft.media_type,
+                    **context,
                 }
-            )  # fmt: skip
+            )
         return pd.DataFrame.from_records(records)
 
     def resolve_account(self, account: str | None) -> str:
@@ -488,31 +491,42 @@ class EngagementModel:
         history = self.training_history
         cal_rows = {}
         if getattr(self, "calibration_scores_", None) is not None:
-            cal_rows = {"cal_scores": self.calibration_scores_,
-                        "cal_labels": self.calibration_labels_}  # fmt: skip
+            cal_rows = {
+                "cal_scores": self.calibration_scores_,
+                "cal_labels": self.calibration_labels_,
+            }
         accounts = list(history.times)
         save_arrays(
             folder / "ensemble.npz",
             {
-                "stack_coef": self.stacker_.coef_, "bmc_weights": self.bmc_.weights_,
-                "cal_x": self.calibrator_.x_, "cal_y": self.calibrator_.y_, **cal_rows,
+                "stack_coef": self.stacker_.coef_,
+                "bmc_weights": self.bmc_.weights_,
+                "cal_x": self.calibrator_.x_,
+                "cal_y": self.calibrator_.y_,
+                **cal_rows,
                 **{f"times_{i}": history.times[a] for i, a in enumerate(accounts)},
                 **{f"values_{i}": history.values[a] for i, a in enumerate(accounts)},
             },
-        )  # fmt: skip
+        )
         meta = {
             "version": MODEL_VERSION,
-            "params": {"n_folds": self.n_folds, "calibration": self.calibration,
-                       "members": list(self.members), "random_state": self.random_state},
+            "params": {
+                "n_folds": self.n_folds,
+                "calibration": self.calibration,
+                "members": list(self.members),
+                "random_state": self.random_state,
+            },
             "stack_intercept": self.stacker_.intercept_,
             "calibration_method": self.calibrator_.method_,
             "platt": [self.calibrator_.a_, self.calibrator_.b_],
-            "base_rate": self.base_rate_, "n_train": self.n_train_,
+            "base_rate": self.base_rate_,
+            "n_train": self.n_train_,
             "accounts": accounts,
-            "hashtags": self.hashtags_, "columns": self.columns_,
+            "hashtags": self.hashtags_,
+            "columns": self.columns_,
             "scorer": (self.scorer or VaderScorer()).version,
             "recalibration": getattr(self, "recalibration_", None),
-        }  # fmt: skip
+        }
         (folder / "model.json").write_text(json.dumps(meta, indent=2))
 
     @classmethod
@@ -537,11 +551,19 @@ class EngagementModel:
                 "retrain it with `beacon engagement train` (or `beacon demo` for the demo brand)"
             )
         params = meta["params"]
-        model = cls(params["n_folds"], params["calibration"], tuple(params["members"]),
-                    cache_dir, scorer, params["random_state"])  # fmt: skip
+        model = cls(
+            params["n_folds"],
+            params["calibration"],
+            tuple(params["members"]),
+            cache_dir,
+            scorer,
+            params["random_state"],
+        )
         loaders: dict[str, Any] = {
-            "neural": NeuralMember, "lightgbm": LightGBMMember, "logistic": LogisticMember,
-        }  # fmt: skip
+            "neural": NeuralMember,
+            "lightgbm": LightGBMMember,
+            "logistic": LogisticMember,
+        }
         try:
             model.members_ = {name: loaders[name].load(folder) for name in params["members"]}
             model.head_ = RegressionHead.load(folder)

@@ -37,9 +37,14 @@ REQUIRED = ("account", "text", "posted_at", "likes", "comments", "shares")
 #: What the account context needs (no text).
 HISTORY_COLUMNS = ("account", "posted_at", "likes", "comments", "shares")
 CONTEXT_COLUMNS = (
-    "trailing_median", "trailing_q70", "recent_median", "history_len", "posts_7d",
-    "hours_since_prev", "recent_hit_rate",
-)  # fmt: skip
+    "trailing_median",
+    "trailing_q70",
+    "recent_median",
+    "history_len",
+    "posts_7d",
+    "hours_since_prev",
+    "recent_hit_rate",
+)
 #: The context columns that are the account's absolute engagement level (log scale).
 #: Multiplying every engagement count of an account by a constant moves all three
 #: by the same amount and leaves every label unchanged, so a model should read

@@ -115,7 +115,9 @@ def _analyze_metric(
 
     mean_c, var_c = moments(c)
     tau2 = mixture_sd**2 if mixture_sd is not None else _default_tau2(c, var_c)
-    results: list[VariantResult] = [VariantResult(name=control, is_control=True, n=c.n, mean=c.mean)]
+    results: list[VariantResult] = [
+        VariantResult(name=control, is_control=True, n=c.n, mean=c.mean)
+    ]
     for v in order[1:]:
         t = arms[v]
         mean_t, var_t = moments(t)
@@ -196,7 +198,9 @@ def srm_check(
                 f"(got {sorted(expected_split)}); fix the split or the variant names"
             )
         if any(w <= 0 for w in expected_split.values()):
-            raise AnalysisInputError(f"expected_split weights must be positive (got {dict(expected_split)})")
+            raise AnalysisInputError(
+                f"expected_split weights must be positive (got {dict(expected_split)})"
+            )
         weights = np.array([expected_split[n] for n in names], dtype=float)
     else:
         weights = np.ones(len(names))
@@ -296,7 +300,9 @@ def analyze_stats(
         for ms in metrics
     ]
     # Holm across variants × metrics.
-    flat = [(i, j) for i, m in enumerate(results) for j, v in enumerate(m.variants) if not v.is_control]
+    flat = [
+        (i, j) for i, m in enumerate(results) for j, v in enumerate(m.variants) if not v.is_control
+    ]
     raw = np.array(
         [
             np.nan if results[i].variants[j].p_value is None else results[i].variants[j].p_value
@@ -309,7 +315,8 @@ def analyze_stats(
     for (i, j), p_adj in zip(flat, adjusted, strict=True):
         new_variants[i][j] = dataclasses.replace(new_variants[i][j], p_value_adjusted=float(p_adj))
     results = [
-        dataclasses.replace(m, variants=tuple(vs)) for m, vs in zip(results, new_variants, strict=True)
+        dataclasses.replace(m, variants=tuple(vs))
+        for m, vs in zip(results, new_variants, strict=True)
     ]
     warnings: list[str] = []
     if srm.message:
@@ -406,7 +413,9 @@ def stats_from_frame(
         AnalysisInputError: Missing columns, no rows, or non-numeric metrics.
     """
     if df.empty:
-        raise AnalysisInputError("the experiment data has no rows; pass a file with one row per unit")
+        raise AnalysisInputError(
+            "the experiment data has no rows; pass a file with one row per unit"
+        )
     _require_columns(df, [variant_col], "variant column")
     _require_columns(df, list(metrics), "metric column")
     if covariate is not None:
@@ -431,7 +440,9 @@ def stats_from_frame(
             sel = ok & (variant_str == v)
             arms[v] = _arm_stats(y[sel], None if x_all is None else x_all[sel])
         out.append(
-            MetricStats(name=name, binary=binary, arms=arms, n_missing=int(has_variant.sum() - ok.sum()))
+            MetricStats(
+                name=name, binary=binary, arms=arms, n_missing=int(has_variant.sum() - ok.sum())
+            )
         )
     return out, unit_counts
 
@@ -527,7 +538,9 @@ def analyze_frame(
         cost = coerce_metric(df[cost_col], cost_col).fillna(0.0)
         mean_cost = cost.groupby(df[variant_col].astype(str)).mean()
         cost_by_variant = {
-            v: float((mean_cost[v] - mean_cost[control]) * counts[v]) for v in counts if v != control
+            v: float((mean_cost[v] - mean_cost[control]) * counts[v])
+            for v in counts
+            if v != control
         }
     if revenue_col is None and cost_by_variant is None and cost_per_unit is None:
         return result
@@ -543,6 +556,8 @@ def analyze_frame(
     return dataclasses.replace(result, roi=roi)
 
 
-def analyze_csv(path: str | Path, variant_col: str, control: str, metrics: Sequence[str], **kwargs: Any) -> ExperimentResult:
+def analyze_csv(
+    path: str | Path, variant_col: str, control: str, metrics: Sequence[str], **kwargs: Any
+) -> ExperimentResult:
     """Read a CSV with :func:`read_experiment_csv` and analyse it with :func:`analyze_frame`."""
     return analyze_frame(read_experiment_csv(path), variant_col, control, metrics, **kwargs)

@@ -187,7 +187,9 @@ def normal_posterior(diff: ArrayLike, se: ArrayLike) -> tuple[FloatArray, FloatA
     """
     diff, se = _f(diff), _f(se)
     z = _safe_div(diff, se)
-    prob = np.where(se > 0, stats.norm.cdf(z), np.where(diff > 0, 1.0, np.where(diff < 0, 0.0, 0.5)))
+    prob = np.where(
+        se > 0, stats.norm.cdf(z), np.where(diff > 0, 1.0, np.where(diff < 0, 0.0, 0.5))
+    )
     loss = np.where(
         se > 0, se * stats.norm.pdf(z) - diff * stats.norm.cdf(-z), np.maximum(-diff, 0.0)
     )

@@ -24,8 +24,13 @@ from analytics.exceptions import AnalysisInputError
 
 HILLSTROM_CONTROL = "No E-Mail"
 ARTEA_CHANNELS = {1: "google", 2: "facebook", 3: "instagram", 4: "referral", 5: "other"}
-_ARTEA_NUMERIC = ["num_past_purch", "spent_last_purchase", "weeks_since_visit", "browsing_minutes",
-                  "shopping_cart"]
+_ARTEA_NUMERIC = [
+    "num_past_purch",
+    "spent_last_purchase",
+    "weeks_since_visit",
+    "browsing_minutes",
+    "shopping_cart",
+]
 
 
 def _data_dir(data_dir: str | Path | None) -> Path:
@@ -78,8 +83,10 @@ class UpliftData:
 def hillstrom_features(df: pd.DataFrame) -> pd.DataFrame:
     """Numeric features of Hillstrom customers (one-hot zip code and channel)."""
     out = df[["recency", "history", "mens", "womens", "newbie"]].astype(float)
-    for col, values in (("zip_code", ("Surburban", "Rural", "Urban")),
-                        ("channel", ("Phone", "Web", "Multichannel"))):
+    for col, values in (
+        ("zip_code", ("Surburban", "Rural", "Urban")),
+        ("channel", ("Phone", "Web", "Multichannel")),
+    ):
         for v in values:
             out[f"{col}_{v.lower()}"] = (df[col] == v).astype(float)
     return out
@@ -96,7 +103,9 @@ def hillstrom_uplift_data(
         outcome: ``"visit"``, ``"conversion"`` or ``"spend"``.
     """
     if treatment not in set(df["segment"]) - {HILLSTROM_CONTROL}:
-        raise AnalysisInputError(f"treatment must be 'Mens E-Mail' or 'Womens E-Mail' (got {treatment!r})")
+        raise AnalysisInputError(
+            f"treatment must be 'Mens E-Mail' or 'Womens E-Mail' (got {treatment!r})"
+        )
     if outcome not in {"visit", "conversion", "spend"}:
         raise AnalysisInputError(f"outcome must be visit, conversion or spend (got {outcome!r})")
     sub = df[df["segment"].isin([treatment, HILLSTROM_CONTROL])].reset_index(drop=True)
@@ -135,10 +144,12 @@ def artea_uplift_data(df: pd.DataFrame, outcome: str = "purchased") -> UpliftDat
         raise AnalysisInputError(
             f"outcome must be purchased, trans_after or revenue_after (got {outcome!r})"
         )
-    segments = pd.DataFrame({
-        "channel_acq": df["channel_acq"].map(ARTEA_CHANNELS).fillna("unknown"),
-        "shopping_cart": np.where(df["shopping_cart"] == 1, "something", "nothing"),
-    })
+    segments = pd.DataFrame(
+        {
+            "channel_acq": df["channel_acq"].map(ARTEA_CHANNELS).fillna("unknown"),
+            "shopping_cart": np.where(df["shopping_cart"] == 1, "something", "nothing"),
+        }
+    )
     return UpliftData(
         X=artea_features(df),
         treatment=df["test_coupon"].to_numpy().astype(np.int64),

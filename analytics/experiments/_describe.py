@@ -39,10 +39,12 @@ def describe_lifts(metric: MetricResult, control: str) -> list[str]:
         )
         p_adj = variant.p_value_adjusted
         p_text = (
-            "" if p_adj is None
-            else ", p < 0.001 after Holm correction" if p_adj < 0.001
+            ""
+            if p_adj is None
+            else ", p < 0.001 after Holm correction"
+            if p_adj < 0.001
             else f", p = {p_adj:.3f} after Holm correction"
-        )  # fmt: skip
+        )
         sure = (
             f"; {100 * variant.prob_beats_control:.0f}% chance {variant.name} is better"
             if variant.prob_beats_control is not None

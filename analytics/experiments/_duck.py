@@ -57,8 +57,7 @@ def sufficient_stats_sql(
             ]
     conditions = [f"{_quote(variant_col)} IS NOT NULL"] + ([f"({where})"] if where else [])
     return (
-        f"SELECT {', '.join(cols)} FROM {_quote(table)} "
-        f"WHERE {' AND '.join(conditions)} GROUP BY 1"
+        f"SELECT {', '.join(cols)} FROM {_quote(table)} WHERE {' AND '.join(conditions)} GROUP BY 1"
     )
 
 
@@ -89,8 +88,11 @@ def stats_from_duckdb(
         AnalysisInputError: A column is not in the table, or a metric is not numeric.
     """
     columns = _table_columns(con, table)
-    for what, names in (("variant column", [variant_col]), ("metric column", list(metrics)),
-                        ("covariate column", [covariate] if covariate else [])):
+    for what, names in (
+        ("variant column", [variant_col]),
+        ("metric column", list(metrics)),
+        ("covariate column", [covariate] if covariate else []),
+    ):
         for name in names:
             if name not in columns:
                 raise AnalysisInputError(f"unknown {what} {name!r}; {table} has columns {columns}")
@@ -158,8 +160,12 @@ def analyze_workspace_experiment(
         [experiment_id],
     ).fetchone()
     if row is None:
-        known = [r[0] for r in con.execute(
-            "SELECT experiment_id FROM experiments ORDER BY 1 LIMIT 20").fetchall()]
+        known = [
+            r[0]
+            for r in con.execute(
+                "SELECT experiment_id FROM experiments ORDER BY 1 LIMIT 20"
+            ).fetchall()
+        ]
         raise AnalysisInputError(
             f"experiment {experiment_id!r} is not in the workspace; known experiments: {known}"
         )
@@ -170,8 +176,11 @@ def analyze_workspace_experiment(
             f"experiment {experiment_id!r} lists no metrics (got {metric_text!r}); "
             "set experiments.metrics to a comma-separated list of experiment_units columns"
         )
-    usable = [c for c in _table_columns(con, "experiment_units")
-              if c not in {"experiment_id", "unit_id", "variant"}]
+    usable = [
+        c
+        for c in _table_columns(con, "experiment_units")
+        if c not in {"experiment_id", "unit_id", "variant"}
+    ]
     for m in metrics:
         if m not in usable:
             raise AnalysisInputError(
@@ -189,7 +198,12 @@ def analyze_workspace_experiment(
     revenue = "revenue" if n_rev else None
     all_metrics = list(dict.fromkeys([*metrics, *([revenue] if revenue else [])]))
     stats, units = stats_from_duckdb(
-        con, "experiment_units", "variant", all_metrics, covariate, "experiment_id = ?",
+        con,
+        "experiment_units",
+        "variant",
+        all_metrics,
+        covariate,
+        "experiment_id = ?",
         [experiment_id],
     )
     result = analyze_stats(
@@ -206,19 +220,23 @@ def analyze_workspace_experiment(
         return result
     cost_by_variant = None
     if n_cost:
-        means = dict(con.execute(
-            "SELECT variant, avg(coalesce(cost, 0)) FROM experiment_units "
-            "WHERE experiment_id = ? GROUP BY 1",
-            [experiment_id],
-        ).fetchall())
+        means = dict(
+            con.execute(
+                "SELECT variant, avg(coalesce(cost, 0)) FROM experiment_units "
+                "WHERE experiment_id = ? GROUP BY 1",
+                [experiment_id],
+            ).fetchall()
+        )
         cost_by_variant = {
             v: float((means[v] - means[control]) * units[v]) for v in units if v != control
         }
     duration = None
     if started_at is not None and ended_at is not None:
         duration = (ended_at - started_at).total_seconds() / 86400.0
-    conv = "converted" if "converted" in metrics else next(
-        (m.name for m in result.metrics if m.kind == "binary"), None
+    conv = (
+        "converted"
+        if "converted" in metrics
+        else next((m.name for m in result.metrics if m.kind == "binary"), None)
     )
     roi = compute_roi(
         result,

@@ -10,13 +10,17 @@ from analytics.exceptions import AnalysisInputError
 from analytics.experiments._types import PowerResult
 
 
-def _check(baseline: float, sd: float | None, alpha: float, power: float | None, ratio: float) -> bool:
+def _check(
+    baseline: float, sd: float | None, alpha: float, power: float | None, ratio: float
+) -> bool:
     if not 0.0 < alpha < 1.0:
         raise AnalysisInputError(f"alpha must be between 0 and 1 (got {alpha!r})")
     if power is not None and not 0.0 < power < 1.0:
         raise AnalysisInputError(f"power must be between 0 and 1 (got {power!r})")
     if ratio <= 0:
-        raise AnalysisInputError(f"ratio (treatment/control units) must be positive (got {ratio!r})")
+        raise AnalysisInputError(
+            f"ratio (treatment/control units) must be positive (got {ratio!r})"
+        )
     if sd is None:
         if not 0.0 < baseline < 1.0:
             raise AnalysisInputError(
@@ -36,7 +40,9 @@ def _variances(baseline: float, delta: float, sd: float | None) -> tuple[float, 
     return sd**2, sd**2
 
 
-def _power(delta: float, var_c: float, var_t: float, n_c: float, ratio: float, alpha: float) -> float:
+def _power(
+    delta: float, var_c: float, var_t: float, n_c: float, ratio: float, alpha: float
+) -> float:
     se = math.sqrt(var_c / n_c + var_t / (n_c * ratio))
     z = stats.norm.ppf(1 - alpha / 2)
     shift = abs(delta) / se
@@ -120,6 +126,7 @@ def minimum_detectable_effect(
         raise AnalysisInputError(f"n_control must be at least 2 (got {n_control})")
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     if binary:
+
         def gap(d: float) -> float:
             var_c, var_t = _variances(baseline, d, None)
             return d - z * math.sqrt(var_c / n_control + var_t / (n_control * ratio))

@@ -43,7 +43,10 @@ def compute_roi(
         AnalysisInputError: A named metric is not in the result, or costs are negative.
     """
     names = {m.name for m in result.metrics}
-    for label, metric in (("conversion_metric", conversion_metric), ("revenue_metric", revenue_metric)):
+    for label, metric in (
+        ("conversion_metric", conversion_metric),
+        ("revenue_metric", revenue_metric),
+    ):
         if metric is not None and metric not in names:
             raise AnalysisInputError(
                 f"{label} {metric!r} was not analysed; analysed metrics: {sorted(names)}"

@@ -35,12 +35,16 @@ from analytics.experiments import _core
 FloatArray = NDArray[np.float64]
 
 
-def _arrays(X: Any, treatment: ArrayLike, y: ArrayLike) -> tuple[FloatArray, NDArray[np.bool_], FloatArray]:
+def _arrays(
+    X: Any, treatment: ArrayLike, y: ArrayLike
+) -> tuple[FloatArray, NDArray[np.bool_], FloatArray]:
     Xa = np.asarray(X, dtype=np.float64)
     t = np.asarray(treatment)
     ya = np.asarray(y, dtype=np.float64)
     if Xa.ndim != 2:
-        raise AnalysisInputError(f"X must be 2-D of shape (n_samples, n_features) (got shape {Xa.shape})")
+        raise AnalysisInputError(
+            f"X must be 2-D of shape (n_samples, n_features) (got shape {Xa.shape})"
+        )
     if not (len(Xa) == len(t) == len(ya)):
         raise AnalysisInputError(
             f"X, treatment and y must have the same length (got {len(Xa)}, {len(t)}, {len(ya)})"
@@ -145,7 +149,9 @@ class TLearner(_LgbmMixin):
     def predict_outcomes(self, X: Any) -> tuple[FloatArray, FloatArray]:
         """Predicted outcome without and with treatment, each of shape (n_samples,)."""
         if not hasattr(self, "model_treated_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
+            )
         Xa = np.asarray(X, dtype=np.float64)
         return (
             self._response(self.model_control_, Xa, self.binary_),
@@ -209,8 +215,12 @@ class XLearner(_LgbmMixin):
         """
         Xa, t, ya = _arrays(X, treatment, y)
         first = TLearner(
-            self.n_estimators, self.learning_rate, self.num_leaves, self.min_child_samples,
-            self.random_state, self.n_jobs,
+            self.n_estimators,
+            self.learning_rate,
+            self.num_leaves,
+            self.min_child_samples,
+            self.random_state,
+            self.n_jobs,
         ).fit(Xa, t, ya)
         m0_treated, _ = first.predict_outcomes(Xa[t])
         _, m1_control = first.predict_outcomes(Xa[~t])
@@ -225,7 +235,9 @@ class XLearner(_LgbmMixin):
     def predict(self, X: Any) -> FloatArray:
         """Predicted uplift of shape (n_samples,)."""
         if not hasattr(self, "tau_treated_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
+            )
         Xa = np.asarray(X, dtype=np.float64)
         g = self.propensity_
         return g * np.asarray(self.tau_control_.predict(Xa)) + (1.0 - g) * np.asarray(
@@ -272,7 +284,8 @@ class ClassTransformationLearner(BaseEstimator):
         share = t.mean()
         weight = np.where(t, 0.5 / share, 0.5 / (1.0 - share))
         self.model_ = make_pipeline(
-            StandardScaler(), LogisticRegression(C=self.C, max_iter=1000, random_state=self.random_state)
+            StandardScaler(),
+            LogisticRegression(C=self.C, max_iter=1000, random_state=self.random_state),
         )
         self.model_.fit(Xa, z.astype(int), logisticregression__sample_weight=weight)
         return self
@@ -280,7 +293,9 @@ class ClassTransformationLearner(BaseEstimator):
     def predict(self, X: Any) -> FloatArray:
         """Predicted uplift of shape (n_samples,)."""
         if not hasattr(self, "model_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
+            )
         p = self.model_.predict_proba(np.asarray(X, dtype=np.float64))[:, 1]
         return np.asarray(2.0 * p - 1.0, dtype=np.float64)
 
@@ -323,8 +338,11 @@ def _cumulative(
     # Evaluate only at the end of each run of tied scores, so ties are not ordered arbitrarily.
     last = np.r_[u[1:] != u[:-1], True]
     return (
-        n_t[last].astype(np.float64), n_c[last].astype(np.float64),
-        y_t[last].astype(np.float64), y_c[last].astype(np.float64), float(len(ya)),
+        n_t[last].astype(np.float64),
+        n_c[last].astype(np.float64),
+        y_t[last].astype(np.float64),
+        y_c[last].astype(np.float64),
+        float(len(ya)),
     )
 
 
@@ -584,7 +602,9 @@ def rank_targets(
     u = np.asarray(uplift, dtype=np.float64)
     ident = np.arange(len(u)) if ids is None else np.asarray(ids)
     if len(ident) != len(u):
-        raise AnalysisInputError(f"ids and uplift must have the same length (got {len(ident)}, {len(u)})")
+        raise AnalysisInputError(
+            f"ids and uplift must have the same length (got {len(ident)}, {len(u)})"
+        )
     if budget is not None and budget < 0:
         raise AnalysisInputError(f"budget must be non-negative (got {budget})")
     order = np.argsort(-u, kind="stable")

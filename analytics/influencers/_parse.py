@@ -21,9 +21,17 @@ from analytics.influencers._types import CreatorProfile
 from foundation.exceptions import InputError
 
 TOP200_COLUMNS = (
-    "rank", "channel_info", "influence_score", "posts", "followers", "avg_likes",
-    "60_day_eng_rate", "new_post_avg_like", "total_likes", "country",
-)  # fmt: skip
+    "rank",
+    "channel_info",
+    "influence_score",
+    "posts",
+    "followers",
+    "avg_likes",
+    "60_day_eng_rate",
+    "new_post_avg_like",
+    "total_likes",
+    "country",
+)
 TOP200_REQUIRED = ("channel_info", "followers", "60_day_eng_rate")
 
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9}

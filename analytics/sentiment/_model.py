@@ -256,8 +256,9 @@ class BeaconSentimentModel(BaseEstimator):
         weight = 1.0
         while True:
             stacker = LogisticRegression(C=self.stack_c, max_iter=2000)
-            sample_weight = np.concatenate([np.ones(len(self.stack_targets_)),
-                                            np.full(len(targets), weight)])  # fmt: skip
+            sample_weight = np.concatenate(
+                [np.ones(len(self.stack_targets_)), np.full(len(targets), weight)]
+            )
             stacker.fit(rows, labels, sample_weight=sample_weight)
             learned = bool((stacker.predict(features) == targets).all())
             if learned or weight >= max_weight:

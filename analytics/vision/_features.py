@@ -162,8 +162,15 @@ class EmbeddingProjection:
             raise ModelLoadError(
                 f"cannot read the image-embedding projection {source} ({error}); {fix}"
             ) from error
-        needed = ("mean", "components", "explained_variance", "explained_variance_ratio",
-                  "model", "weights_sha256", "n_images")  # fmt: skip
+        needed = (
+            "mean",
+            "components",
+            "explained_variance",
+            "explained_variance_ratio",
+            "model",
+            "weights_sha256",
+            "n_images",
+        )
         missing = [key for key in needed if key not in arrays]
         if missing:
             raise ModelLoadError(
@@ -442,9 +449,16 @@ class ImageFeaturizer:
             for position, image, safety in zip(positions, images, verdicts, strict=True):
                 rows[position] = _describe_one(image) | {"nsfw_score": safety.nsfw_score}
         columns = [
-            "colourfulness", "brightness", "contrast", "face_count", "face_area",
-            "text_fraction", "text_heavy", "nsfw_score", "aspect_ratio",
-        ]  # fmt: skip
+            "colourfulness",
+            "brightness",
+            "contrast",
+            "face_count",
+            "face_area",
+            "text_fraction",
+            "text_heavy",
+            "nsfw_score",
+            "aspect_ratio",
+        ]
         table = pd.DataFrame(rows, columns=columns, index=[str(path) for path in paths])
         return table.astype("float64"), embeddings, errors
 

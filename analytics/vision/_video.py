@@ -31,8 +31,18 @@ from analytics.vision._tagger import CATEGORY_MIN_SCORE, CategoryScore, Tag, tag
 
 #: File name endings taken as video without looking inside.
 VIDEO_EXTENSIONS: tuple[str, ...] = (
-    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp",
-)  # fmt: skip
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".avi",
+    ".mkv",
+    ".webm",
+    ".mpg",
+    ".mpeg",
+    ".wmv",
+    ".flv",
+    ".3gp",
+)
 #: A Bhattacharyya distance between consecutive frames' histograms above this is a cut.
 CUT_DISTANCE = 0.5
 #: Sampled frames are kept at most this many pixels on the longer side.

@@ -144,8 +144,10 @@ def chat(
                 for text in message:
                     say(client, text)
                 return
-            console.print(f"Talking to {settings.bot_url} as {'customer' if customer else 'staff'}; "
-                          "Ctrl-D or /quit to leave.")  # fmt: skip
+            console.print(
+                f"Talking to {settings.bot_url} as {'customer' if customer else 'staff'}; "
+                "Ctrl-D or /quit to leave."
+            )
             while True:
                 try:
                     text = input("you> ") if sys.stdin.isatty() else sys.stdin.readline()

@@ -80,10 +80,16 @@ def _run(
         model = _engagement_model(no_model)
         advance(1)
         return run_digest(
-            Workspace(settings.workspace_path), week, out or default_output(settings.home, week),
-            model_version=model_version, engagement_model=model, poster=poster,
-            channel=channel, force=force, on_step=lambda _step: advance(1),
-        )  # fmt: skip
+            Workspace(settings.workspace_path),
+            week,
+            out or default_output(settings.home, week),
+            model_version=model_version,
+            engagement_model=model,
+            poster=poster,
+            channel=channel,
+            force=force,
+            on_step=lambda _step: advance(1),
+        )
 
 
 def _report(run: DigestRun) -> None:
@@ -130,8 +136,9 @@ def digest(
     """
 
     def body() -> None:
-        run = _run(week, out, slack_channel, force=force, no_model=no_model,
-                   show_progress=not as_json)  # fmt: skip
+        run = _run(
+            week, out, slack_channel, force=force, no_model=no_model, show_progress=not as_json
+        )
         if as_json:
             print_json(run.to_dict())
         else:
@@ -171,8 +178,14 @@ def schedule(
 
         week = last_complete_week(datetime.now(UTC).date())
         folder = out_dir or get_settings().home / "digests"
-        run = _run(week.label, folder / f"digest-{week.label}.html", slack_channel,
-                   force=False, no_model=no_model, show_progress=False)  # fmt: skip
+        run = _run(
+            week.label,
+            folder / f"digest-{week.label}.html",
+            slack_channel,
+            force=False,
+            no_model=no_model,
+            show_progress=False,
+        )
         _report(run)
 
     def body() -> None:

@@ -102,11 +102,12 @@ def evaluate(
         cache, _ = _settings_paths()
         console.print(f"training on {len(train_posts)} posts, testing on {len(test_posts)} ...")
         report, _model = evaluate(
-            train_posts, test_posts, EngagementModel(
-                calibration=calibration.value, cache_dir=cache, random_state=seed
-            ),
-            reliability_path=reliability, title=fmt,
-        )  # fmt: skip
+            train_posts,
+            test_posts,
+            EngagementModel(calibration=calibration.value, cache_dir=cache, random_state=seed),
+            reliability_path=reliability,
+            title=fmt,
+        )
         payload = report.to_dict()
         if json_output:
             print_json(payload)
@@ -114,13 +115,19 @@ def evaluate(
         typer.echo(
             f"train {report.n_train} posts, test {report.n_test} posts (top-30% rate {report.base_rate:.0%})"
         )
-        rows = {**{f"member {k}": v for k, v in report.members.items()}, "ensemble": report.ensemble,
-                **report.combiners, "naive trailing median": report.baseline}  # fmt: skip
+        rows = {
+            **{f"member {k}": v for k, v in report.members.items()},
+            "ensemble": report.ensemble,
+            **report.combiners,
+            "naive trailing median": report.baseline,
+        }
         typer.echo(f"{'model':32} {'AUC':>6} {'PR-AUC':>7} {'Brier':>6} {'ECE':>6}")
         for name, m in rows.items():
             typer.echo(f"{name:32} {m.roc_auc:6.3f} {m.pr_auc:7.3f} {m.brier:6.3f} {m.ece:6.3f}")
-        typer.echo(f"regression head MAE (log1p engagement): {report.ensemble.mae_log:.3f} "
-                   f"vs trailing median {report.baseline.mae_log:.3f}")  # fmt: skip
+        typer.echo(
+            f"regression head MAE (log1p engagement): {report.ensemble.mae_log:.3f} "
+            f"vs trailing median {report.baseline.mae_log:.3f}"
+        )
         typer.echo(f"reliability diagram: {reliability}")
 
     run_command(body)
@@ -164,8 +171,12 @@ def train(
             with Workspace(get_settings().workspace_path).connect(read_only=True) as con:
                 model = train_on_workspace(con, cache_dir=cache, random_state=seed)
         model.save(target)
-        payload = {"model": str(target), "n_train": model.n_train_, "accounts": len(model.history_.times),
-                   "base_rate": round(model.base_rate_, 4)}  # fmt: skip
+        payload = {
+            "model": str(target),
+            "n_train": model.n_train_,
+            "accounts": len(model.history_.times),
+            "base_rate": round(model.base_rate_, 4),
+        }
         if json_output:
             print_json(payload)
         else:

@@ -113,7 +113,9 @@ def demo(
                 f"knowledge index: {index.added} added, {index.updated} updated, "
                 f"{index.unchanged} unchanged, {index.removed} removed"
             )
-            console.print(f"engagement ensemble trained on our own posts: {settings.engagement_model_dir}")
+            console.print(
+                f"engagement ensemble trained on our own posts: {settings.engagement_model_dir}"
+            )
             console.print(f"workspace: {workspace.path}\nmanifest: {report.manifest_path}")
 
     run_command(body)

@@ -223,8 +223,15 @@ INFLUENCERS = (
 
 
 UNIT_COLUMNS = (
-    "experiment_id", "unit_id", "variant", "clicked", "converted", "revenue", "pre_period", "cost",
-)  # fmt: skip
+    "experiment_id",
+    "unit_id",
+    "variant",
+    "clicked",
+    "converted",
+    "revenue",
+    "pre_period",
+    "cost",
+)
 
 
 @dataclass(frozen=True)
@@ -421,10 +428,17 @@ def build_demo(
         rows, workspace.path.with_name(MEDIA_DIR_NAME), np.random.default_rng(seed + 3)
     )
     campaigns = [
-        (cid, name, objective, window_start + timedelta(days=start),
-         window_start + timedelta(days=end), budget, f"{name}: {objective}")
+        (
+            cid,
+            name,
+            objective,
+            window_start + timedelta(days=start),
+            window_start + timedelta(days=end),
+            budget,
+            f"{name}: {objective}",
+        )
         for cid, name, start, end, budget, objective in CAMPAIGNS
-    ]  # fmt: skip
+    ]
     with workspace.connect() as con:
         report = ingest_rows(
             con, enumerate(rows, start=1), source="demo:trailbird", pseudonymizer=pseudonymizer
@@ -434,9 +448,17 @@ def build_demo(
             started = datetime.combine(end_date - timedelta(days=30), datetime.min.time())
             con.execute(
                 "INSERT OR IGNORE INTO experiments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [spec["experiment_id"], spec["name"], spec["description"], spec["control"],
-                 spec["metrics"], started, started + timedelta(days=14), "holiday-gifts"],
-            )  # fmt: skip
+                [
+                    spec["experiment_id"],
+                    spec["name"],
+                    spec["description"],
+                    spec["control"],
+                    spec["metrics"],
+                    started,
+                    started + timedelta(days=14),
+                    "holiday-gifts",
+                ],
+            )
             units = pd.DataFrame(_experiment_units(rng, spec), columns=UNIT_COLUMNS)
             con.register("demo_units", units)
             try:
@@ -447,20 +469,37 @@ def build_demo(
         con.executemany(
             "INSERT OR IGNORE INTO influencers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (f"inf-{handle}", pseudonymizer.account(handle), "instagram", followers, posts,
-                 avg_likes, round(avg_likes / followers, 5), country, topics, cost, "demo:trailbird", now)
+                (
+                    f"inf-{handle}",
+                    pseudonymizer.account(handle),
+                    "instagram",
+                    followers,
+                    posts,
+                    avg_likes,
+                    round(avg_likes / followers, 5),
+                    country,
+                    topics,
+                    cost,
+                    "demo:trailbird",
+                    now,
+                )
                 for handle, followers, posts, avg_likes, country, topics, cost in INFLUENCERS
             ],
-        )  # fmt: skip
+        )
         # Creators with posts for influencer ranking; their own generator so the
         # draws above and below do not shift when the creators change.
         creators = add_demo_creators(
             con, pseudonymizer, end_date=end_date, rng=np.random.default_rng(seed + 1)
         )
         support = add_demo_support(
-            con, pseudonymizer, end_date=end_date, days=DAYS, spike_start=spike_start,
-            spike_days=SPIKE_DAYS, rng=np.random.default_rng(seed + 2),
-        )  # fmt: skip
+            con,
+            pseudonymizer,
+            end_date=end_date,
+            days=DAYS,
+            spike_start=spike_start,
+            spike_days=SPIKE_DAYS,
+            rng=np.random.default_rng(seed + 2),
+        )
         own = [pseudonymizer.account(BRAND_HANDLE)]
         manifest = {
             "brand": BRAND,

@@ -85,9 +85,11 @@ class ImageSpec:
 def draw_spec(rng: np.random.Generator, platform: str) -> ImageSpec:
     """Draw the properties of one image for ``platform``."""
     aspect = ASPECT.get(platform, 1.0)
-    width, height = (IMAGE_SIDE, round(IMAGE_SIDE / aspect)) if aspect >= 1 else (
-        round(IMAGE_SIDE * aspect), IMAGE_SIDE
-    )  # fmt: skip
+    width, height = (
+        (IMAGE_SIDE, round(IMAGE_SIDE / aspect))
+        if aspect >= 1
+        else (round(IMAGE_SIDE * aspect), IMAGE_SIDE)
+    )
     return ImageSpec(
         hue=float(rng.random()),
         saturation=float(rng.uniform(*SATURATION_RANGE)),

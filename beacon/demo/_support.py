@@ -43,20 +43,29 @@ CHATS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("Can I change the delivery address of my order?",),
     ),
     "late": (
-        ("My order is two weeks late and nobody answers my emails.",
-         "This is really frustrating, where is my order?"),
+        (
+            "My order is two weeks late and nobody answers my emails.",
+            "This is really frustrating, where is my order?",
+        ),
         ("Still waiting for my {product}, ordered 12 days ago. Any update?",),
-        ("Tracking hasn't moved in a week. Not happy.", "I want a refund if it's not here by Friday"),
+        (
+            "Tracking hasn't moved in a week. Not happy.",
+            "I want a refund if it's not here by Friday",
+        ),
     ),
     "refund": (
-        ("I returned my {product} three weeks ago and still no refund!!",
-         "I want to talk to a person"),
+        (
+            "I returned my {product} three weeks ago and still no refund!!",
+            "I want to talk to a person",
+        ),
         ("Where is my refund? This is the second time I ask.",),
     ),
     "sole": (
         ("The sole on my {product} is peeling off after two runs. Is there a recall?",),
-        ("Glue failed on my {product}, the sole came apart. I want a replacement.",
-         "This is unacceptable, get me an agent"),
+        (
+            "Glue failed on my {product}, the sole came apart. I want a replacement.",
+            "This is unacceptable, get me an agent",
+        ),
     ),
 }
 PRODUCTS = ("Ridgeline 2", "Sprint 3", "Canyon GTX", "Trail socks")
@@ -115,17 +124,29 @@ def add_demo_support(
                 hours=int(rng.integers(7, 22)), minutes=int(rng.integers(0, 50))
             )
             for turn, template in enumerate(messages):
-                rows.append({
-                    "post_id": f"{SUPPORT_PLATFORM}-d{len(rows) + 1:06d}",
-                    "platform": SUPPORT_PLATFORM, "account": chat_id,
-                    "text": template.format(product=product),
-                    "posted_at": (at + timedelta(minutes=2 * turn)).isoformat(),
-                    "likes": 0, "comments": 0, "shares": 0, "media_type": "none",
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "post_id": f"{SUPPORT_PLATFORM}-d{len(rows) + 1:06d}",
+                        "platform": SUPPORT_PLATFORM,
+                        "account": chat_id,
+                        "text": template.format(product=product),
+                        "posted_at": (at + timedelta(minutes=2 * turn)).isoformat(),
+                        "likes": 0,
+                        "comments": 0,
+                        "shares": 0,
+                        "media_type": "none",
+                    }
+                )
             if rng.random() < RATED_SHARE:
                 stars = int(np.clip(round(rng.normal(RATING_CENTRE[kind], 0.8)), 1, 5))
-                ratings.append((f"demo-{chat_no:05d}", at + timedelta(minutes=10),
-                                f"customer:{chat_id}", stars))  # fmt: skip
+                ratings.append(
+                    (
+                        f"demo-{chat_no:05d}",
+                        at + timedelta(minutes=10),
+                        f"customer:{chat_id}",
+                        stars,
+                    )
+                )
     report = ingest_rows(con, enumerate(rows, start=1), source=SOURCE, pseudonymizer=pseudonymizer)
     con.executemany("INSERT OR IGNORE INTO support_ratings VALUES (?, ?, ?, ?)", ratings)
     return {
@@ -133,10 +154,14 @@ def add_demo_support(
         "messages": len(rows),
         "stored": report.stored,
         "ratings": len(ratings),
-        "spike": {"start": spike_start.isoformat(),
-                  "end": (spike_start + timedelta(days=spike_days - 1)).isoformat(),
-                  "extra_chats_per_day": SPIKE_EXTRA_CHATS},
-        "recent_shift": {"start": recent_start.isoformat(), "late_share_before": MIX["late"],
-                         "late_share_after": RECENT_MIX["late"]},
-    }  # fmt: skip
-
+        "spike": {
+            "start": spike_start.isoformat(),
+            "end": (spike_start + timedelta(days=spike_days - 1)).isoformat(),
+            "extra_chats_per_day": SPIKE_EXTRA_CHATS,
+        },
+        "recent_shift": {
+            "start": recent_start.isoformat(),
+            "late_share_before": MIX["late"],
+            "late_share_after": RECENT_MIX["late"],
+        },
+    }

@@ -34,9 +34,12 @@ def _window(week: IsoWeek) -> dict[str, Any]:
     return {
         "week": week.label,
         "period": {"start": week.start.isoformat(), "end": week.end.isoformat()},
-        "previous": {"label": previous.label, "start": previous.start.isoformat(),
-                     "end": previous.end.isoformat()},
-    }  # fmt: skip
+        "previous": {
+            "label": previous.label,
+            "start": previous.start.isoformat(),
+            "end": previous.end.isoformat(),
+        },
+    }
 
 
 def build_digest(
@@ -71,17 +74,25 @@ def build_digest(
         brand = str(get_meta(con, "brand", "the brand"))
         audit_ids: dict[str, str] = {}
 
-        def audit(key: str, section: Any, params: dict[str, Any], sources: list[str],
-                  version: str | None) -> None:  # fmt: skip
+        def audit(
+            key: str, section: Any, params: dict[str, Any], sources: list[str], version: str | None
+        ) -> None:
             audit_ids[key] = record_audit(
-                con, kind=AUDIT_KIND,
+                con,
+                kind=AUDIT_KIND,
                 inputs={**_window(week), "section": key, "parameters": params},
-                output=section.to_dict(), sources=sources, model_version=version,
+                output=section.to_dict(),
+                sources=sources,
+                model_version=version,
                 conversation_id=conversation_id,
-            )  # fmt: skip
+            )
 
-        listening_sources = ["workspace:posts", f"workspace:scores/{model_version}",
-                             "workspace:meta/own_accounts", "workspace:meta/brand_terms"]  # fmt: skip
+        listening_sources = [
+            "workspace:posts",
+            f"workspace:scores/{model_version}",
+            "workspace:meta/own_accounts",
+            "workspace:meta/brand_terms",
+        ]
         step("volume")
         volume, params = volume_section(con, week, model_version, scope)
         audit("volume", volume, params, listening_sources, model_version)
@@ -94,16 +105,24 @@ def build_digest(
 
             engagement_model = with_workspace_posts(engagement_model, con)
         engagement, params = engagement_section(con, week, scope, engagement_model)
-        audit("engagement", engagement, params,
-              ["workspace:posts (own accounts)"]
-              + ([f"model:{engagement.model_version}"] if engagement.model_version else []),
-              engagement.model_version)  # fmt: skip
+        audit(
+            "engagement",
+            engagement,
+            params,
+            ["workspace:posts (own accounts)"]
+            + ([f"model:{engagement.model_version}"] if engagement.model_version else []),
+            engagement.model_version,
+        )
         step("experiments")
         experiments, params = experiments_section(con, week)
-        audit("experiments", experiments, params,
-              ["workspace:experiments"]
-              + [f"workspace:experiment_units/{o.experiment_id}" for o in experiments.concluded],
-              None)  # fmt: skip
+        audit(
+            "experiments",
+            experiments,
+            params,
+            ["workspace:experiments"]
+            + [f"workspace:experiment_units/{o.experiment_id}" for o in experiments.concluded],
+            None,
+        )
         step("anomalies")
         anomalies, params = anomalies_section(con, week, model_version, scope)
         audit("anomalies", anomalies, params, listening_sources, model_version)
@@ -112,24 +131,56 @@ def build_digest(
         audit("creators", creators, params, ["workspace:influencers", "workspace:posts"], None)
         step("support")
         support, params = support_section(con, week, model_version, scope)
-        audit("support", support, params,
-              ["workspace:posts (support)", f"workspace:scores/{model_version}",
-               "workspace:support_ratings", "workspace:audit (handoff)"], model_version)  # fmt: skip
+        audit(
+            "support",
+            support,
+            params,
+            [
+                "workspace:posts (support)",
+                f"workspace:scores/{model_version}",
+                "workspace:support_ratings",
+                "workspace:audit (handoff)",
+            ],
+            model_version,
+        )
         step("actions")
-        actions = ActionsSection(recommend(
-            brand=brand, volume=volume, sentiment=sentiment, engagement=engagement,
-            experiments=experiments, anomalies=anomalies, creators=creators,
-        ))  # fmt: skip
-        audit("actions", actions,
-              {"rules": "beacon.digest._rules.recommend",
-               "fired": [item.rule for item in actions.items],
-               "findings": {key: audit_ids[key] for key in audit_ids}},
-              [f"audit:{audit_id}" for audit_id in audit_ids.values()], None)  # fmt: skip
+        actions = ActionsSection(
+            recommend(
+                brand=brand,
+                volume=volume,
+                sentiment=sentiment,
+                engagement=engagement,
+                experiments=experiments,
+                anomalies=anomalies,
+                creators=creators,
+            )
+        )
+        audit(
+            "actions",
+            actions,
+            {
+                "rules": "beacon.digest._rules.recommend",
+                "fired": [item.rule for item in actions.items],
+                "findings": {key: audit_ids[key] for key in audit_ids},
+            },
+            [f"audit:{audit_id}" for audit_id in audit_ids.values()],
+            None,
+        )
     step("charts")
     charts = (volume_chart(volume, week, brand), sentiment_chart(sentiment, week, brand))
     return Digest(
-        week=week, brand=brand, generated_at=utc_now(), sentiment_model=model_version,
-        volume=volume, sentiment=sentiment, engagement=engagement, experiments=experiments,
-        anomalies=anomalies, creators=creators, support=support, actions=actions, charts=charts,
+        week=week,
+        brand=brand,
+        generated_at=utc_now(),
+        sentiment_model=model_version,
+        volume=volume,
+        sentiment=sentiment,
+        engagement=engagement,
+        experiments=experiments,
+        anomalies=anomalies,
+        creators=creators,
+        support=support,
+        actions=actions,
+        charts=charts,
         audit_ids=audit_ids,
-    )  # fmt: skip
+    )

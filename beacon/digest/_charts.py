@@ -14,9 +14,16 @@ from analytics.sentiment import LABELS
 from beacon.digest._types import Chart, SentimentSection, VolumeSection, pct, platform_name
 from beacon.digest._week import IsoWeek
 
-PLATFORM_COLOURS = {"twitter": "#1d9bf0", "instagram": "#c13584", "facebook": "#1877f2",
-                    "reddit": "#ff4500", "linkedin": "#0a66c2", "tiktok": "#222222",
-                    "youtube": "#ff0000", "other": "#888888"}  # fmt: skip
+PLATFORM_COLOURS = {
+    "twitter": "#1d9bf0",
+    "instagram": "#c13584",
+    "facebook": "#1877f2",
+    "reddit": "#ff4500",
+    "linkedin": "#0a66c2",
+    "tiktok": "#222222",
+    "youtube": "#ff0000",
+    "other": "#888888",
+}
 LABEL_COLOURS = {"negative": "#d62728", "neutral": "#bbbbbb", "positive": "#2ca02c"}
 
 
@@ -49,8 +56,13 @@ def _week_divider(axis: Any, days: list[date], week: IsoWeek) -> None:
 
 
 def _legend(axis: Any, columns: int) -> None:
-    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False,
-                ncol=max(1, columns))  # fmt: skip
+    axis.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        fontsize=8,
+        frameon=False,
+        ncol=max(1, columns),
+    )
 
 
 def _day_ticks(axis: Any, days: list[date]) -> None:
@@ -66,8 +78,14 @@ def volume_chart(section: VolumeSection, week: IsoWeek, brand: str) -> Chart:
     bottom = np.zeros(len(days))
     for platform in platforms:
         values = np.array([section.daily[d.isoformat()].get(platform, 0) for d in days], float)
-        axis.bar(range(len(days)), values, bottom=bottom, label=platform_name(platform),
-                 color=PLATFORM_COLOURS.get(platform, "#888888"), width=0.85)  # fmt: skip
+        axis.bar(
+            range(len(days)),
+            values,
+            bottom=bottom,
+            label=platform_name(platform),
+            color=PLATFORM_COLOURS.get(platform, "#888888"),
+            width=0.85,
+        )
         bottom += values
     axis.set_ylim(0, max(1.0, float(bottom.max()) * 1.18))
     axis.set_ylabel("posts per day")
@@ -93,16 +111,24 @@ def volume_chart(section: VolumeSection, week: IsoWeek, brand: str) -> Chart:
 def sentiment_chart(section: SentimentSection, week: IsoWeek, brand: str) -> Chart:
     """Daily shares of each sentiment label, previous week and this week."""
     days = _frame_days(section.daily)
-    counts = {label: np.array([section.daily[d.isoformat()][label] for d in days], float)
-              for label in LABELS}  # fmt: skip
+    counts = {
+        label: np.array([section.daily[d.isoformat()][label] for d in days], float)
+        for label in LABELS
+    }
     totals = sum(counts.values())
     safe = np.where(totals > 0, totals, 1.0)
     figure, axis = _figure()
     bottom = np.zeros(len(days))
     for label in ("negative", "neutral", "positive"):
         share = 100 * counts[label] / safe
-        axis.bar(range(len(days)), share, bottom=bottom, label=label,
-                 color=LABEL_COLOURS[label], width=0.85)  # fmt: skip
+        axis.bar(
+            range(len(days)),
+            share,
+            bottom=bottom,
+            label=label,
+            color=LABEL_COLOURS[label],
+            width=0.85,
+        )
         bottom += share
     axis.set_ylim(0, 118)
     axis.set_yticks([0, 25, 50, 75, 100])

@@ -86,12 +86,24 @@ def _list(items: list[str], ordered: bool = False) -> str:
 def _volume(d: Digest) -> str:
     v = d.volume
     rows = [
-        [_e(platform_name(r.platform)), f"{r.brand_posts:,}", f"{r.previous_brand_posts:,}",
-         _change(r.change), f"{r.own_posts:,}", f"{r.previous_own_posts:,}"]
+        [
+            _e(platform_name(r.platform)),
+            f"{r.brand_posts:,}",
+            f"{r.previous_brand_posts:,}",
+            _change(r.change),
+            f"{r.own_posts:,}",
+            f"{r.previous_own_posts:,}",
+        ]
         for r in (*v.rows, v.total)
-    ]  # fmt: skip
-    head = ["Platform", f"Posts about us, {d.week.label}", d.week.previous().label,
-            "Change (95% CI)", f"Our posts, {d.week.label}", d.week.previous().label]  # fmt: skip
+    ]
+    head = [
+        "Platform",
+        f"Posts about us, {d.week.label}",
+        d.week.previous().label,
+        "Change (95% CI)",
+        f"Our posts, {d.week.label}",
+        d.week.previous().label,
+    ]
     return (
         f'<p class="lead">{_e(v.headline())}</p>'
         + _table("Posts per platform, this week and the week before", head, rows)
@@ -102,22 +114,42 @@ def _volume(d: Digest) -> str:
 def _sentiment(d: Digest) -> str:
     s = d.sentiment.summary
     rows = [
-        [_e(c.label), pct(s.share(c.label)), pct(s.previous_share(c.label)),
-         _e(f"{c.points:+.1f} ({c.ci_low:+.1f} to {c.ci_high:+.1f})"),
-         "beyond noise" if c.significant else "within noise"]
+        [
+            _e(c.label),
+            pct(s.share(c.label)),
+            pct(s.previous_share(c.label)),
+            _e(f"{c.points:+.1f} ({c.ci_low:+.1f} to {c.ci_high:+.1f})"),
+            "beyond noise" if c.significant else "within noise",
+        ]
         for c in s.changes
-    ]  # fmt: skip
-    table = _table(
-        f"Sentiment shares of {s.total:,} posts this week and {s.previous_total:,} the week before",
-        ["Label", d.week.label, d.week.previous().label, "Change, points (95% CI)", "Verdict"],
-        rows,
-    ) if rows else ""  # fmt: skip
-    platforms = _table(
-        "Sentiment by platform this week",
-        ["Platform", "Posts", "Positive", "Neutral", "Negative"],
-        [[_e(platform_name(p)), f"{int(v['posts']):,}", pct(v["positive"]), pct(v["neutral"]),
-          pct(v["negative"])] for p, v in s.by_platform.items()],
-    ) if s.by_platform else ""  # fmt: skip
+    ]
+    table = (
+        _table(
+            f"Sentiment shares of {s.total:,} posts this week and {s.previous_total:,} the week before",
+            ["Label", d.week.label, d.week.previous().label, "Change, points (95% CI)", "Verdict"],
+            rows,
+        )
+        if rows
+        else ""
+    )
+    platforms = (
+        _table(
+            "Sentiment by platform this week",
+            ["Platform", "Posts", "Positive", "Neutral", "Negative"],
+            [
+                [
+                    _e(platform_name(p)),
+                    f"{int(v['posts']):,}",
+                    pct(v["positive"]),
+                    pct(v["neutral"]),
+                    pct(v["negative"]),
+                ]
+                for p, v in s.by_platform.items()
+            ],
+        )
+        if s.by_platform
+        else ""
+    )
     return (
         f'<p class="lead">{_e(d.sentiment.headline())}</p>{table}{platforms}'
         + _figure(d.chart("sentiment"))
@@ -137,26 +169,45 @@ def _post(kind: str, post: PostHighlight) -> str:
     return (
         f"<h3>{_e(kind)} post: {_e(post.post_id)}</h3><p>{_e(post.line(kind))}</p>"
         f"<blockquote>{_e(post.text)}</blockquote>"
-        + (f"<p>How posts like it usually do on {_e(platform_name(post.platform))} "
-           f"(median rate ÷ typical rate):</p>" + _list(why) if why else "")
+        + (
+            f"<p>How posts like it usually do on {_e(platform_name(post.platform))} "
+            f"(median rate ÷ typical rate):</p>" + _list(why)
+            if why
+            else ""
+        )
         + model
-    )  # fmt: skip
+    )
 
 
 def _engagement(d: Digest) -> str:
     g = d.engagement
     rows = [
-        [_e(platform_name(r.platform)), f"{r.posts}",
-         rate_pct(r.rate) if r.rate is not None else "—", f"{r.previous_posts}",
-         rate_pct(r.previous_rate) if r.previous_rate is not None else "—", _change(r.change)]
+        [
+            _e(platform_name(r.platform)),
+            f"{r.posts}",
+            rate_pct(r.rate) if r.rate is not None else "—",
+            f"{r.previous_posts}",
+            rate_pct(r.previous_rate) if r.previous_rate is not None else "—",
+            _change(r.change),
+        ]
         for r in g.rows
-    ]  # fmt: skip
-    table = _table(
-        "Typical engagement rate of our posts (geometric mean of engagements ÷ followers)",
-        ["Platform", f"Posts, {d.week.label}", "Rate", f"Posts, {d.week.previous().label}",
-         "Rate", "Change (95% CI)"],
-        rows,
-    ) if rows else ""  # fmt: skip
+    ]
+    table = (
+        _table(
+            "Typical engagement rate of our posts (geometric mean of engagements ÷ followers)",
+            [
+                "Platform",
+                f"Posts, {d.week.label}",
+                "Rate",
+                f"Posts, {d.week.previous().label}",
+                "Rate",
+                "Change (95% CI)",
+            ],
+            rows,
+        )
+        if rows
+        else ""
+    )
     posts = "".join(_post(k, p) for k, p in (("Best", g.best), ("Worst", g.worst)) if p)
     note = (
         f"<p>{g.without_followers} of this week's posts had no follower count and were left out.</p>"
@@ -212,18 +263,27 @@ def _actions(d: Digest) -> str:
     )
 
 
-RENDERERS = {"volume": _volume, "sentiment": _sentiment, "engagement": _engagement,
-             "experiments": _experiments, "anomalies": _anomalies, "creators": _creators,
-             "support": _support, "actions": _actions}  # fmt: skip
+RENDERERS = {
+    "volume": _volume,
+    "sentiment": _sentiment,
+    "engagement": _engagement,
+    "experiments": _experiments,
+    "anomalies": _anomalies,
+    "creators": _creators,
+    "support": _support,
+    "actions": _actions,
+}
 
 
 def render_html(digest: Digest) -> str:
     """The whole digest as one HTML document (no external files, scripts or fonts)."""
     title = f"{digest.brand} weekly digest, {digest.week.label}"
     headlines = _list(
-        [f'<a href="#{key}">{_e(SECTION_TITLES[key])}</a>: {_e(digest.section(key).headline())}'
-         for key in SECTION_TITLES]
-    )  # fmt: skip
+        [
+            f'<a href="#{key}">{_e(SECTION_TITLES[key])}</a>: {_e(digest.section(key).headline())}'
+            for key in SECTION_TITLES
+        ]
+    )
     sections = "".join(
         f'<section aria-labelledby="{key}"><h2 id="{key}">{_e(SECTION_TITLES[key])}</h2>'
         f"{RENDERERS[key](digest)}{_audit(digest, key)}</section>"

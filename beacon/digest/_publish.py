@@ -58,11 +58,21 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(header, MAX_HEADER_TEXT)}}
     ]
-    for key in ("volume", "sentiment", "engagement", "experiments", "anomalies", "creators",
-                "support"):
+    for key in (
+        "volume",
+        "sentiment",
+        "engagement",
+        "experiments",
+        "anomalies",
+        "creators",
+        "support",
+    ):
         blocks.append(_section(SECTION_TITLES[key], digest.section(key).headline()))
-    posts = [p.line(k) for k, p in (("Best", digest.engagement.best),
-                                    ("Worst", digest.engagement.worst)) if p]  # fmt: skip
+    posts = [
+        p.line(k)
+        for k, p in (("Best", digest.engagement.best), ("Worst", digest.engagement.worst))
+        if p
+    ]
     if posts:
         blocks.append(_section("Best and worst post", "\n".join(posts)))
     actions = digest.actions
@@ -74,15 +84,21 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     blocks.append({"type": "divider"})
     blocks.append(_section(SECTION_TITLES["actions"], body))
     audit = ", ".join(f"{key} {audit_id}" for key, audit_id in digest.audit_ids.items())
-    blocks.append({
-        "type": "context",
-        "elements": [
-            {"type": "mrkdwn", "text": _escape(
-                f"Week {digest.week.describe()} vs {digest.week.previous().describe()} · "
-                f"sentiment by {digest.sentiment_model} · charts in the thread")},
-            {"type": "mrkdwn", "text": _clip(_escape(f"Audit ids: {audit}"), MAX_SECTION_TEXT)},
-        ],
-    })  # fmt: skip
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": _escape(
+                        f"Week {digest.week.describe()} vs {digest.week.previous().describe()} · "
+                        f"sentiment by {digest.sentiment_model} · charts in the thread"
+                    ),
+                },
+                {"type": "mrkdwn", "text": _clip(_escape(f"Audit ids: {audit}"), MAX_SECTION_TEXT)},
+            ],
+        }
+    )
     return blocks
 
 
@@ -135,13 +151,15 @@ def publish_digest(
     message = poster.post_message(channel_id, fallback_text(digest), digest_blocks(digest))
     with workspace.connect() as con:
         marker_id = record_audit(
-            con, kind=POSTED_KIND,
+            con,
+            kind=POSTED_KIND,
             inputs={"week": week, "channel": channel_id, "channel_asked": channel, "force": force},
             output={"channel": message.channel, "ts": message.ts},
             sources=[f"audit:{audit_id}" for audit_id in digest.audit_ids.values()],
-        )  # fmt: skip
-    images = [SlackImage(f"{digest.week.label}-{c.key}.png", c.title, c.alt, c.png)
-              for c in digest.charts]  # fmt: skip
+        )
+    images = [
+        SlackImage(f"{digest.week.label}-{c.key}.png", c.title, c.alt, c.png) for c in digest.charts
+    ]
     try:
         files = poster.upload_images(channel_id, images, thread_ts=message.ts)
     except ServiceUnavailableError as error:

@@ -103,8 +103,13 @@ def run_digest(
     """
     if channel and poster is None:
         raise InputError(f"posting to {channel!r} needs a SlackPoster (got none)")
-    digest = build_digest(workspace, week, model_version=model_version,
-                          engagement_model=engagement_model, on_step=on_step)  # fmt: skip
+    digest = build_digest(
+        workspace,
+        week,
+        model_version=model_version,
+        engagement_model=engagement_model,
+        on_step=on_step,
+    )
     path = write_html(digest, out)
     published = None
     if channel and poster is not None:

@@ -120,10 +120,14 @@ def volume_section(
     )
     totals = daily_sentiment(con, period=history, model_version=model_version, **scope)
     platforms = sorted(
-        {p for w in (week, week.previous())
-         for p in sentiment_summary(con, period=w.period(), model_version=model_version,
-                                    **scope).by_platform}
-    )  # fmt: skip
+        {
+            p
+            for w in (week, week.previous())
+            for p in sentiment_summary(
+                con, period=w.period(), model_version=model_version, **scope
+            ).by_platform
+        }
+    )
     per_platform: dict[str, dict[date, int]] = {}
     for platform in platforms:
         frame = daily_sentiment(
@@ -149,13 +153,20 @@ def volume_section(
             sum(daily.get(week.previous().start - timedelta(weeks=k, days=-i), 0) for i in range(7))
             for k in range(1, DISPERSION_WEEKS + 1)
         ]
-        return VolumeRow(name, now, before, own_counts[0], own_counts[1],
-                         poisson_ratio(now, before, _dispersion(weekly)))  # fmt: skip
+        return VolumeRow(
+            name,
+            now,
+            before,
+            own_counts[0],
+            own_counts[1],
+            poisson_ratio(now, before, _dispersion(weekly)),
+        )
 
     rows = tuple(row(p, per_platform.get(p, {}), own[p]) for p in sorted(own))
     all_daily = {ts.date(): int(n) for ts, n in totals.sum(axis=1).items()}
-    total = row("all", all_daily,
-                (sum(r.own_posts for r in rows), sum(r.previous_own_posts for r in rows)))  # fmt: skip
+    total = row(
+        "all", all_daily, (sum(r.own_posts for r in rows), sum(r.previous_own_posts for r in rows))
+    )
     shown = _both_weeks(week)
     daily = {
         d.isoformat(): {p: per_platform.get(p, {}).get(d, 0) for p in platforms}
@@ -214,8 +225,11 @@ def _day_part(hour: int) -> str:
 
 
 def _traits(posted_at: datetime, media_type: str) -> dict[str, str]:
-    return {"media": media_type, "weekday": WEEKDAYS[posted_at.weekday()],
-            "time of day": _day_part(posted_at.hour)}  # fmt: skip
+    return {
+        "media": media_type,
+        "weekday": WEEKDAYS[posted_at.weekday()],
+        "time of day": _day_part(posted_at.hour),
+    }
 
 
 def _log_rate(engagements: int, followers: int) -> float:
@@ -235,9 +249,11 @@ def welch_ratio(now: list[float], before: list[float]) -> RateChange | None:
     dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     t = float(stats.t.ppf(0.975, dof))
     return RateChange(
-        math.exp(diff), math.exp(diff - t * se), math.exp(diff + t * se),
+        math.exp(diff),
+        math.exp(diff - t * se),
+        math.exp(diff + t * se),
         f"Welch t on log rates ({dof:.0f} df)",
-    )  # fmt: skip
+    )
 
 
 def engagement_section(
@@ -251,10 +267,24 @@ def engagement_section(
     baseline_start = week.start - timedelta(weeks=BASELINE_WEEKS)
     rows = con.execute(OWN_POSTS_SQL, [own, baseline_start, week.end]).fetchall()
     posts = [
-        dict(zip(("post_id", "platform", "account", "posted_at", "media_type", "text",
-                  "engagements", "followers"), r, strict=True))
+        dict(
+            zip(
+                (
+                    "post_id",
+                    "platform",
+                    "account",
+                    "posted_at",
+                    "media_type",
+                    "text",
+                    "engagements",
+                    "followers",
+                ),
+                r,
+                strict=True,
+            )
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     rated = [p for p in posts if p["followers"]]
     for p in rated:
         p["rate"] = p["engagements"] / p["followers"]
@@ -268,12 +298,16 @@ def engagement_section(
     for platform in sorted({p["platform"] for p in in_week + in_prev}):
         now = [p["log"] for p in in_week if p["platform"] == platform]
         before = [p["log"] for p in in_prev if p["platform"] == platform]
-        table.append(EngagementRow(
-            platform, len(now), len(before),
-            math.exp(float(np.mean(now))) if now else None,
-            math.exp(float(np.mean(before))) if before else None,
-            welch_ratio(now, before),
-        ))  # fmt: skip
+        table.append(
+            EngagementRow(
+                platform,
+                len(now),
+                len(before),
+                math.exp(float(np.mean(now))) if now else None,
+                math.exp(float(np.mean(before))) if before else None,
+                welch_ratio(now, before),
+            )
+        )
 
     typical: dict[str, float] = {}
     for platform in {p["platform"] for p in in_week}:
@@ -290,10 +324,13 @@ def engagement_section(
     best = _highlight(ranked[-1], baseline, typical, model) if ranked else None
     worst = _highlight(ranked[0], baseline, typical, model) if len(ranked) > 1 else None
     section = EngagementSection(
-        rows=tuple(table), best=best, worst=worst, baseline_weeks=BASELINE_WEEKS,
+        rows=tuple(table),
+        best=best,
+        worst=worst,
+        baseline_weeks=BASELINE_WEEKS,
         without_followers=without,
         model_version=model.version if model is not None else None,
-    )  # fmt: skip
+    )
     params = {
         "query": " ".join(OWN_POSTS_SQL.split()),
         "query_params": [own, baseline_start.isoformat(), week.end.isoformat()],
@@ -327,13 +364,19 @@ def _highlight(
                 Driver(trait, value, float(np.median(same)) / typical[platform], len(same))
             )
     return PostHighlight(
-        post_id=str(post["post_id"]), platform=platform, posted_at=post["posted_at"],
-        media_type=str(post["media_type"]), text=str(post["text"]),
-        engagements=int(post["engagements"]), followers=int(post["followers"]),
-        rate=float(post["rate"]), typical_rate=typical[platform],
-        relative=float(post["relative"]), drivers=tuple(drivers),
+        post_id=str(post["post_id"]),
+        platform=platform,
+        posted_at=post["posted_at"],
+        media_type=str(post["media_type"]),
+        text=str(post["text"]),
+        engagements=int(post["engagements"]),
+        followers=int(post["followers"]),
+        rate=float(post["rate"]),
+        typical_rate=typical[platform],
+        relative=float(post["relative"]),
+        drivers=tuple(drivers),
         model_text=_model_text(model, post),
-    )  # fmt: skip
+    )
 
 
 def _model_text(model: EngagementModel | None, post: dict[str, Any]) -> str | None:
@@ -345,8 +388,12 @@ def _model_text(model: EngagementModel | None, post: dict[str, Any]) -> str | No
     key = f"{post['account']}@{post['platform']}"
     if key not in set(model.history_.times):
         return None
-    draft = Draft(text=str(post["text"]), account=key, posted_at=post["posted_at"],
-                  media_type=str(post["media_type"]))  # fmt: skip
+    draft = Draft(
+        text=str(post["text"]),
+        account=key,
+        posted_at=post["posted_at"],
+        media_type=str(post["media_type"]),
+    )
     try:
         return model.explain(draft, now=post["posted_at"]).text()
     except BeaconError:
@@ -370,18 +417,29 @@ def _outcome(result: ExperimentResult, row: tuple[Any, ...]) -> ExperimentOutcom
             if not v.is_control and v.abs_lift_ci is not None and v.abs_lift_ci[0] > 0
         }
     )
-    losers = any(v.abs_lift_ci is not None and v.abs_lift_ci[1] < 0
-                 for m in result.metrics for v in m.variants if not v.is_control)  # fmt: skip
-    verdict = ("srm" if result.srm.warning else "winner" if winners
-               else "loser" if losers else "no_effect")  # fmt: skip
+    losers = any(
+        v.abs_lift_ci is not None and v.abs_lift_ci[1] < 0
+        for m in result.metrics
+        for v in m.variants
+        if not v.is_control
+    )
+    verdict = (
+        "srm" if result.srm.warning else "winner" if winners else "loser" if losers else "no_effect"
+    )
     return ExperimentOutcome(
-        experiment_id=str(experiment_id), name=str(name),
-        started=started_at.date() if started_at else None, ended=ended_at.date(),
-        units=sum(result.srm.observed.values()), verdict=verdict, winners=tuple(winners),
+        experiment_id=str(experiment_id),
+        name=str(name),
+        started=started_at.date() if started_at else None,
+        ended=ended_at.date(),
+        units=sum(result.srm.observed.values()),
+        verdict=verdict,
+        winners=tuple(winners),
         control=result.control,
-        metric_lines=tuple(line for m in result.metrics for line in describe_lifts(m, result.control)),
+        metric_lines=tuple(
+            line for m in result.metrics for line in describe_lifts(m, result.control)
+        ),
         warnings=tuple(result.warnings),
-    )  # fmt: skip
+    )
 
 
 def experiments_section(
@@ -464,25 +522,34 @@ def creators_section(
         flags = {c.creator_id: checker.flags(c) for c in creators}
         observations = {c.creator_id: observe_engagement(c, as_of=as_of) for c in creators}
         present = [o for o in observations.values() if o is not None]
-        shrinker = EngagementShrinker().fit(
-            present, exclude=[cid for cid, f in flags.items() if f]
-        ) if present else None  # fmt: skip
+        shrinker = (
+            EngagementShrinker().fit(present, exclude=[cid for cid, f in flags.items() if f])
+            if present
+            else None
+        )
         profiles = {c.creator_id: c for c in creators}
         for creator_id, posts in sorted(by_creator.items()):
             profile = profiles[creator_id]
             obs = observations.get(creator_id)
             estimate = shrinker.estimate(obs) if shrinker is not None and obs else None
             example = max(posts, key=lambda r: (r[4], r[1]))
-            mentions.append(CreatorMention(
-                creator_id=creator_id, handle=display_handle(profile.handle),
-                platform=profile.platform, followers=profile.latest_followers(),
-                mentions=len(posts), post_ids=tuple(str(r[1]) for r in posts),
-                example=str(example[3]), engagements=int(sum(r[4] for r in posts)),
-                rate=estimate.rate if estimate else None, low=estimate.low if estimate else None,
-                high=estimate.high if estimate else None,
-                tier=estimate.tier if estimate else "unknown",
-                flags=tuple(f.message for f in flags.get(creator_id, ())),
-            ))  # fmt: skip
+            mentions.append(
+                CreatorMention(
+                    creator_id=creator_id,
+                    handle=display_handle(profile.handle),
+                    platform=profile.platform,
+                    followers=profile.latest_followers(),
+                    mentions=len(posts),
+                    post_ids=tuple(str(r[1]) for r in posts),
+                    example=str(example[3]),
+                    engagements=int(sum(r[4] for r in posts)),
+                    rate=estimate.rate if estimate else None,
+                    low=estimate.low if estimate else None,
+                    high=estimate.high if estimate else None,
+                    tier=estimate.tier if estimate else "unknown",
+                    flags=tuple(f.message for f in flags.get(creator_id, ())),
+                )
+            )
         mentions.sort(key=lambda m: (-m.engagements, m.creator_id))
     section = CreatorsSection(
         tuple(mentions), len({str(r[0]) for r in previous}), int(tracked), int(posted)
@@ -523,22 +590,30 @@ def support_section(
         SUPPORT_CHATS_SQL, [week.start, week.end, before.start, before.end, SUPPORT_PLATFORM]
     ).fetchall()[0]
     summary = sentiment_summary(
-        con, period=week.period(), model_version=model_version, platform=SUPPORT_PLATFORM,
+        con,
+        period=week.period(),
+        model_version=model_version,
+        platform=SUPPORT_PLATFORM,
         **scope,
-    )  # fmt: skip
+    )
     change = next((c for c in summary.changes if c.label == "negative"), None)
     ratings, mean, previous_mean = con.execute(
         RATINGS_SQL, [week.start, week.end, week.start, week.end, before.start, before.end]
     ).fetchall()[0]
     handoffs, undelivered = con.execute(HANDOFFS_SQL, [week.start, week.end]).fetchall()[0]
     section = SupportSection(
-        chats=int(chats), previous_chats=int(previous_chats), messages=summary.total,
+        chats=int(chats),
+        previous_chats=int(previous_chats),
+        messages=summary.total,
         negative=summary.share("negative") if summary.total else None,
         previous_negative=summary.previous_share("negative") if summary.previous_total else None,
-        negative_change=change, handoffs=int(handoffs), undelivered_handoffs=int(undelivered or 0),
-        ratings=int(ratings), mean_rating=None if mean is None else float(mean),
+        negative_change=change,
+        handoffs=int(handoffs),
+        undelivered_handoffs=int(undelivered or 0),
+        ratings=int(ratings),
+        mean_rating=None if mean is None else float(mean),
         previous_mean_rating=None if previous_mean is None else float(previous_mean),
-    )  # fmt: skip
+    )
     params = {
         "platform": SUPPORT_PLATFORM,
         "model_version": model_version,

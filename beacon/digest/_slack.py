@@ -34,9 +34,17 @@ DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_TIMEOUT_S = 10
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 #: Slack errors that a person fixes in the configuration, not by retrying.
-_CONFIG_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired",
-                  "account_inactive", "missing_scope", "not_in_channel", "channel_not_found",
-                  "is_archived"}  # fmt: skip
+_CONFIG_ERRORS = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "missing_scope",
+    "not_in_channel",
+    "channel_not_found",
+    "is_archived",
+}
 
 
 @dataclass(frozen=True)
@@ -139,9 +147,11 @@ class SlackPoster:
         while True:
             with _slack_call("conversations.list"):
                 page = self.client.conversations_list(
-                    types="public_channel,private_channel", exclude_archived=True, limit=200,
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=200,
                     cursor=cursor,
-                )  # fmt: skip
+                )
             for item in page.get("channels") or []:
                 self._channels[str(item.get("name"))] = str(item.get("id"))
             if name in self._channels:
@@ -164,9 +174,13 @@ class SlackPoster:
         channel_id = self.channel_id(channel)
         with _slack_call("chat.postMessage"):
             reply = self.client.chat_postMessage(
-                channel=channel_id, text=text, blocks=list(blocks) if blocks else None,
-                thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
-            )  # fmt: skip
+                channel=channel_id,
+                text=text,
+                blocks=list(blocks) if blocks else None,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
         return SlackPost(channel=str(reply.get("channel") or channel_id), ts=str(reply["ts"]))
 
     def upload_images(
@@ -176,8 +190,15 @@ class SlackPoster:
         if not images:
             return ()
         channel_id = self.channel_id(channel)
-        uploads = [{"content": i.content, "filename": i.filename, "title": i.title,
-                    "alt_txt": i.alt[:1000]} for i in images]  # fmt: skip
+        uploads = [
+            {
+                "content": i.content,
+                "filename": i.filename,
+                "title": i.title,
+                "alt_txt": i.alt[:1000],
+            }
+            for i in images
+        ]
         with _slack_call("files_upload_v2"):
             reply = self.client.files_upload_v2(
                 file_uploads=uploads, channel=channel_id, thread_ts=thread_ts

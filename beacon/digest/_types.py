@@ -16,9 +16,17 @@ from beacon.digest._week import IsoWeek
 #: rate (or at most its inverse).
 DRIVER_EFFECT = 1.2
 
-PLATFORM_NAMES = {"twitter": "Twitter/X", "instagram": "Instagram", "facebook": "Facebook",
-                  "reddit": "Reddit", "linkedin": "LinkedIn", "tiktok": "TikTok",
-                  "youtube": "YouTube", "other": "other platforms", "all": "all platforms"}  # fmt: skip
+PLATFORM_NAMES = {
+    "twitter": "Twitter/X",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "reddit": "Reddit",
+    "linkedin": "LinkedIn",
+    "tiktok": "TikTok",
+    "youtube": "YouTube",
+    "other": "other platforms",
+    "all": "all platforms",
+}
 
 
 def platform_name(platform: str) -> str:
@@ -65,8 +73,13 @@ class RateChange:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ratio": self.ratio, "low": self.low, "high": self.high,
-                "significant": self.significant, "method": self.method}  # fmt: skip
+        return {
+            "ratio": self.ratio,
+            "low": self.low,
+            "high": self.high,
+            "significant": self.significant,
+            "method": self.method,
+        }
 
 
 # ----------------------------------------------------------------------------- volume
@@ -91,10 +104,14 @@ class VolumeRow:
     change: RateChange | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"platform": self.platform, "brand_posts": self.brand_posts,
-                "previous_brand_posts": self.previous_brand_posts, "own_posts": self.own_posts,
-                "previous_own_posts": self.previous_own_posts,
-                "change": self.change.to_dict() if self.change else None}  # fmt: skip
+        return {
+            "platform": self.platform,
+            "brand_posts": self.brand_posts,
+            "previous_brand_posts": self.previous_brand_posts,
+            "own_posts": self.own_posts,
+            "previous_own_posts": self.previous_own_posts,
+            "change": self.change.to_dict() if self.change else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -126,8 +143,11 @@ class VolumeSection:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": [r.to_dict() for r in self.rows], "total": self.total.to_dict(),
-                "daily": {d: dict(v) for d, v in self.daily.items()}}  # fmt: skip
+        return {
+            "rows": [r.to_dict() for r in self.rows],
+            "total": self.total.to_dict(),
+            "daily": {d: dict(v) for d, v in self.daily.items()},
+        }
 
 
 # -------------------------------------------------------------------------- sentiment
@@ -173,10 +193,15 @@ class SentimentSection:
     def to_dict(self) -> dict[str, Any]:
         data = self.summary.to_dict()
         data["changes"] = [
-            {"label": c.label, "points": c.points, "ci_low": c.ci_low, "ci_high": c.ci_high,
-             "significant": c.significant}
+            {
+                "label": c.label,
+                "points": c.points,
+                "ci_low": c.ci_low,
+                "ci_high": c.ci_high,
+                "significant": c.significant,
+            }
             for c in self.summary.changes
-        ]  # fmt: skip
+        ]
         data["daily"] = {d: dict(v) for d, v in self.daily.items()}
         return data
 
@@ -263,11 +288,20 @@ class PostHighlight:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"post_id": self.post_id, "platform": self.platform,
-                "posted_at": self.posted_at.isoformat(), "media_type": self.media_type,
-                "text": self.text, "engagements": self.engagements, "followers": self.followers,
-                "rate": self.rate, "typical_rate": self.typical_rate, "relative": self.relative,
-                "drivers": [d.__dict__ for d in self.drivers], "model_text": self.model_text}  # fmt: skip
+        return {
+            "post_id": self.post_id,
+            "platform": self.platform,
+            "posted_at": self.posted_at.isoformat(),
+            "media_type": self.media_type,
+            "text": self.text,
+            "engagements": self.engagements,
+            "followers": self.followers,
+            "rate": self.rate,
+            "typical_rate": self.typical_rate,
+            "relative": self.relative,
+            "drivers": [d.__dict__ for d in self.drivers],
+            "model_text": self.model_text,
+        }
 
 
 @dataclass(frozen=True)
@@ -300,10 +334,14 @@ class EngagementRow:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"platform": self.platform, "posts": self.posts,
-                "previous_posts": self.previous_posts, "rate": self.rate,
-                "previous_rate": self.previous_rate,
-                "change": self.change.to_dict() if self.change else None}  # fmt: skip
+        return {
+            "platform": self.platform,
+            "posts": self.posts,
+            "previous_posts": self.previous_posts,
+            "rate": self.rate,
+            "previous_rate": self.previous_rate,
+            "change": self.change.to_dict() if self.change else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -350,12 +388,14 @@ class EngagementSection:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": [r.to_dict() for r in self.rows],
-                "best": self.best.to_dict() if self.best else None,
-                "worst": self.worst.to_dict() if self.worst else None,
-                "baseline_weeks": self.baseline_weeks,
-                "without_followers": self.without_followers,
-                "model_version": self.model_version}  # fmt: skip
+        return {
+            "rows": [r.to_dict() for r in self.rows],
+            "best": self.best.to_dict() if self.best else None,
+            "worst": self.worst.to_dict() if self.worst else None,
+            "baseline_weeks": self.baseline_weeks,
+            "without_followers": self.without_followers,
+            "model_version": self.model_version,
+        }
 
 
 # ------------------------------------------------------------------------ experiments
@@ -427,8 +467,10 @@ class ExperimentsSection:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"concluded": [o.to_dict() for o in self.concluded],
-                "previous_week": self.previous_week}  # fmt: skip
+        return {
+            "concluded": [o.to_dict() for o in self.concluded],
+            "previous_week": self.previous_week,
+        }
 
 
 # -------------------------------------------------------------------------- anomalies
@@ -541,9 +583,12 @@ class CreatorsSection:
         return [self.headline(), *(m.line() for m in self.mentions)]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mentions": [m.to_dict() for m in self.mentions],
-                "previous_creators": self.previous_creators, "tracked": self.tracked,
-                "posted": self.posted}  # fmt: skip
+        return {
+            "mentions": [m.to_dict() for m in self.mentions],
+            "previous_creators": self.previous_creators,
+            "tracked": self.tracked,
+            "posted": self.posted,
+        }
 
 
 # ---------------------------------------------------------------------------- support
@@ -580,8 +625,10 @@ class SupportSection:
     def headline(self) -> str:
         if not self.chats:
             return f"No support chats this week ({self.previous_chats} the week before)."
-        parts = [f"{self.chats} support {'chat' if self.chats == 1 else 'chats'} "
-                 f"({self.previous_chats} the week before)"]  # fmt: skip
+        parts = [
+            f"{self.chats} support {'chat' if self.chats == 1 else 'chats'} "
+            f"({self.previous_chats} the week before)"
+        ]
         if self.negative is not None:
             tone = f"{pct(self.negative)} of {self.messages} customer messages negative"
             change = self.negative_change
@@ -604,10 +651,16 @@ class SupportSection:
     def to_dict(self) -> dict[str, Any]:
         value = {k: v for k, v in self.__dict__.items() if k != "negative_change"}
         change = self.negative_change
-        value["negative_change"] = None if change is None else {
-            "points": change.points, "ci_low": change.ci_low, "ci_high": change.ci_high,
-            "significant": change.significant,
-        }  # fmt: skip
+        value["negative_change"] = (
+            None
+            if change is None
+            else {
+                "points": change.points,
+                "ci_low": change.ci_low,
+                "ci_high": change.ci_high,
+                "significant": change.significant,
+            }
+        )
         return value
 
 
@@ -727,8 +780,15 @@ class Digest:
         lines = [
             f"{self.brand} weekly digest, {self.week.describe()}, vs {self.week.previous().label}:"
         ]
-        for key in ("volume", "sentiment", "engagement", "experiments", "anomalies", "creators",
-                    "support"):
+        for key in (
+            "volume",
+            "sentiment",
+            "engagement",
+            "experiments",
+            "anomalies",
+            "creators",
+            "support",
+        ):
             lines.append(f"• {SECTION_TITLES[key]}: {self.section(key).headline()}")
         for kind, post in (("Best", self.engagement.best), ("Worst", self.engagement.worst)):
             if post is not None:

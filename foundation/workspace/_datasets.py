@@ -38,7 +38,6 @@ RawRows = Iterator[tuple[int, dict[str, Any]]]
 FACEBOOK_YEAR = 2014  # the UCI "Facebook metrics" posts are from 2014 (Moro et al., 2016)
 
 
-
 def _rows(path: Path, required: tuple[str, ...], fmt: str) -> Iterator[tuple[int, dict[str, str]]]:
     """CSV records as dicts with stripped header names; checks the required columns."""
     with open_text(path) as handle:

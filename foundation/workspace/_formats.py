@@ -22,7 +22,6 @@ Reader = Callable[[Path], RawRows]
 CANONICAL_REQUIRED = ("platform", "account", "text", "posted_at", "likes", "comments", "shares")
 
 
-
 def read_canonical(path: Path) -> RawRows:
     """The canonical CSV: one post per row with the ``posts`` column names.
 

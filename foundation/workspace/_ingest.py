@@ -26,9 +26,22 @@ from foundation.workspace._schema import MEDIA_TYPES, PLATFORMS
 from foundation.workspace._store import fetch_one, utc_now
 
 POST_COLUMNS = (
-    "post_id", "platform", "account", "text", "posted_at", "followers", "likes", "comments",
-    "shares", "views", "media_type", "media_path", "campaign_id", "source", "ingested_at",
-)  # fmt: skip
+    "post_id",
+    "platform",
+    "account",
+    "text",
+    "posted_at",
+    "followers",
+    "likes",
+    "comments",
+    "shares",
+    "views",
+    "media_type",
+    "media_path",
+    "campaign_id",
+    "source",
+    "ingested_at",
+)
 
 MAX_TEXT_CHARS = 20_000
 

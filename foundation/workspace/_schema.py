@@ -5,8 +5,17 @@ Timestamps are stored as naive ``TIMESTAMP`` values in UTC.
 
 from __future__ import annotations
 
-PLATFORMS = ("twitter", "instagram", "facebook", "reddit", "linkedin", "tiktok", "youtube", "other",
-             "support")  # support: the customer chats on Beacon's own widget
+PLATFORMS = (
+    "twitter",
+    "instagram",
+    "facebook",
+    "reddit",
+    "linkedin",
+    "tiktok",
+    "youtube",
+    "other",
+    "support",
+)  # support: the customer chats on Beacon's own widget
 MEDIA_TYPES = ("none", "image", "video", "link")
 
 SCHEMA_VERSION = 1

@@ -22,10 +22,13 @@ def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
     run = run_action(ActionSentimentSummary(), "staff_sentiment_twitter_this_month.json")
     with services.workspace.connect() as con:
         expected = sentiment_summary(
-            con, period=parse_period("this month", services.today()), model_version=services.scorer.version,
+            con,
+            period=parse_period("this month", services.today()),
+            model_version=services.scorer.version,
             exclude_accounts=get_meta(con, "own_accounts"),
-            brand_terms=get_meta(con, "brand_terms"), platform="twitter",
-        )  # fmt: skip
+            brand_terms=get_meta(con, "brand_terms"),
+            platform="twitter",
+        )
         audits = con.execute("SELECT kind, conversation_id, model_version FROM audit").fetchall()
     assert run.events == []
     assert len(run.messages) == 2

@@ -75,10 +75,12 @@ def test_staff_get_the_last_complete_weeks_digest(services: Services) -> None:
 def test_the_engagement_model_explains_best_and_worst(services: Services) -> None:
     run = _run(_tracker("staff", "staff-digest-model"))
     with services.workspace.connect() as con:
-        output = json.loads(con.execute(
-            "SELECT output FROM audit WHERE kind = 'digest_section' "
-            "AND json_extract_string(inputs, '$.section') = 'engagement'"
-        ).fetchall()[0][0])  # fmt: skip
+        output = json.loads(
+            con.execute(
+                "SELECT output FROM audit WHERE kind = 'digest_section' "
+                "AND json_extract_string(inputs, '$.section') = 'engagement'"
+            ).fetchall()[0][0]
+        )
     assert output["model_version"] == MODEL_VERSION  # the model's own version, not re-prefixed
     assert output["best"]["model_text"].startswith("Chance of landing in this account's top 30%")
     assert "Best post" in run.text

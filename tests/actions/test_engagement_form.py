@@ -190,16 +190,25 @@ def test_other_messages_are_not_read_as_the_time(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("how will this do on instagram: New colours are in!", ("how will this do on instagram", "New colours are in!")),
-        ('score "Sunrise miles hit different" for friday 9am', ("score for friday 9am", "Sunrise miles hit different")),
+        (
+            "how will this do on instagram: New colours are in!",
+            ("how will this do on instagram", "New colours are in!"),
+        ),
+        (
+            'score "Sunrise miles hit different" for friday 9am',
+            ("score for friday 9am", "Sunrise miles hit different"),
+        ),
         ("rate “Trail socks, now in teal.” please", ("rate please", "Trail socks, now in teal.")),
         ("predict engagement for a post going out at 17:00", None),  # a time, not a draft
         ("how will this do: ok", None),  # one word is not a draft
         ("how will my draft post do?", None),
-        ("a very long message that goes on and on about many things before it finally "
-         "gets to the point: and then says more", None),
+        (
+            "a very long message that goes on and on about many things before it finally "
+            "gets to the point: and then says more",
+            None,
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_draft_given_with_the_request_is_found(
     text: str, expected: tuple[str, str] | None
 ) -> None:
@@ -293,12 +302,16 @@ def _asked_why(post_id: str | None = None) -> list[dict[str, Any]]:
     """A "why?" turn answered by action_explain_post (naming ``post_id`` when given)."""
     named = [{"event": "slot", "name": "post_id", "value": post_id, "timestamp": 1}]
     return [
-        {"event": "user", "text": "why?", "timestamp": 1,
-         "parse_data": {"intent": {"name": "explain_post", "confidence": 0.9}, "entities": []}},
+        {
+            "event": "user",
+            "text": "why?",
+            "timestamp": 1,
+            "parse_data": {"intent": {"name": "explain_post", "confidence": 0.9}, "entities": []},
+        },
         *(named if post_id else []),
         {"event": "action", "name": "action_explain_post", "timestamp": 1},
         {"event": "action", "name": "action_listen", "timestamp": 1},
-    ]  # fmt: skip
+    ]
 
 
 def test_why_right_after_a_prediction_explains_that_draft(services: Services) -> None:

@@ -13,15 +13,24 @@ from tests.actions.conftest import run_action
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
-KNOWN = [("exp-subject-line", "Subject-line test"), ("exp-button-colour", "Button colour test"),
-         ("exp-free-shipping", "Free-shipping banner test")]  # fmt: skip
+KNOWN = [
+    ("exp-subject-line", "Subject-line test"),
+    ("exp-button-colour", "Button colour test"),
+    ("exp-free-shipping", "Free-shipping banner test"),
+]
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("the subject line test", "exp-subject-line"), ("button color", "exp-button-colour"),
-     ("exp-free-shipping", "exp-free-shipping"), ("pricing test", None), (None, None), ("test", None)],
-)  # fmt: skip
+    [
+        ("the subject line test", "exp-subject-line"),
+        ("button color", "exp-button-colour"),
+        ("exp-free-shipping", "exp-free-shipping"),
+        ("pricing test", None),
+        (None, None),
+        ("test", None),
+    ],
+)
 def test_match_experiment(value: str | None, expected: str | None) -> None:
     assert match_experiment(value, KNOWN) == expected
 

@@ -15,9 +15,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of 
 
 @pytest.mark.parametrize(
     ("text", "budget"),
-    [("who fits trail running under 50k?", 50_000.0), ("budget of €5,000 for hiking", 5_000.0),
-     ("up to 2.5m", 2_500_000.0), ("top creators for yoga", None)],
-)  # fmt: skip
+    [
+        ("who fits trail running under 50k?", 50_000.0),
+        ("budget of €5,000 for hiking", 5_000.0),
+        ("up to 2.5m", 2_500_000.0),
+        ("top creators for yoga", None),
+    ],
+)
 def test_parse_budget(text: str, budget: float | None) -> None:
     assert parse_budget(text) == budget
 

@@ -217,7 +217,5 @@ def test_a_customer_statement_is_answered_from_the_help_pages(services: Services
     assert "sentiment" not in text and "how a post will do" not in text
     assert "public/" in text and "internal/" not in text
     with services.workspace.connect() as con:
-        inputs = con.execute(
-            "SELECT inputs FROM audit WHERE kind = 'knowledge_answer'"
-        ).fetchone()
+        inputs = con.execute("SELECT inputs FROM audit WHERE kind = 'knowledge_answer'").fetchone()
     assert inputs is not None and json.loads(inputs[0])["collection"] == "public"

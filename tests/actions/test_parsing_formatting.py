@@ -22,9 +22,17 @@ from analytics.periods import parse_period
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("IG", "instagram"), ("insta", "instagram"), ("X", "twitter"), ("tweets", "twitter"),
-     ("Facebook", "facebook"), ("all platforms", None), (None, None), ("", None)],
-)  # fmt: skip
+    [
+        ("IG", "instagram"),
+        ("insta", "instagram"),
+        ("X", "twitter"),
+        ("tweets", "twitter"),
+        ("Facebook", "facebook"),
+        ("all platforms", None),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_platform_aliases(value: str | None, expected: str | None) -> None:
     assert parse_platform(value) == expected
 
@@ -38,10 +46,15 @@ def test_unknown_platform_lists_known_ones() -> None:
 
 @pytest.mark.parametrize(
     ("text", "verdict"),
-    [("that's wrong, it should be negative", "correction"), ("wrong", "down"),
-     ("great answer, thanks", "up"), ("not right", "down"), ("meh", "down"),
-     ("no, that post was about shipping delays", "correction")],
-)  # fmt: skip
+    [
+        ("that's wrong, it should be negative", "correction"),
+        ("wrong", "down"),
+        ("great answer, thanks", "up"),
+        ("not right", "down"),
+        ("meh", "down"),
+        ("no, that post was about shipping delays", "correction"),
+    ],
+)
 def test_feedback_verdicts(text: str, verdict: str) -> None:
     assert feedback_verdict(text) == verdict
 
@@ -62,9 +75,12 @@ def _summary(
 
 def test_format_names_period_shares_and_real_changes() -> None:
     text = format_sentiment_summary(
-        _summary({"negative": 100, "neutral": 100, "positive": 300}, {"negative": 200, "neutral": 100, "positive": 200}),
+        _summary(
+            {"negative": 100, "neutral": 100, "positive": 300},
+            {"negative": 200, "neutral": 100, "positive": 200},
+        ),
         "Trailbird",
-    )  # fmt: skip
+    )
     assert text.startswith(
         "Sentiment about Trailbird on Instagram, last week (23–29 Nov 2026): 60% positive, 20% neutral, 20% negative across 500 posts."
     )
@@ -75,8 +91,12 @@ def test_format_names_period_shares_and_real_changes() -> None:
 
 def test_format_says_when_nothing_changed_and_when_nothing_found() -> None:
     same = format_sentiment_summary(
-        _summary({"negative": 10, "neutral": 10, "positive": 10}, {"negative": 11, "neutral": 9, "positive": 10}), "B"
-    )  # fmt: skip
+        _summary(
+            {"negative": 10, "neutral": 10, "positive": 10},
+            {"negative": 11, "neutral": 9, "positive": 10},
+        ),
+        "B",
+    )
     assert "no change is bigger than noise" in same
     empty = format_sentiment_summary(
         _summary(dict.fromkeys(("negative", "neutral", "positive"), 0), {}), "B"
@@ -112,5 +132,8 @@ def test_corrected_label_ignores_the_negated_label(text: str, label: str | None)
 
 
 def test_post_ids_are_found_in_corrections() -> None:
-    assert mentioned_post_ids("Wrong: FB-M000324 and tw-123 are negative") == ["fb-m000324", "tw-123"]
+    assert mentioned_post_ids("Wrong: FB-M000324 and tw-123 are negative") == [
+        "fb-m000324",
+        "tw-123",
+    ]
     assert mentioned_post_ids("that's wrong, it should be negative") == []

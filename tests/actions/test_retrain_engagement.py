@@ -83,8 +83,10 @@ def test_staff_engagement_correction_is_stored(eng: Services) -> None:
     assert [(c.post_id, c.label) for c in stored] == [(post_id, "not_top")]
     assert verdict == "correction"
     assert json.loads(correction) == {
-        "target": "engagement", "post_id": post_id, "label": "not_top",
-    }  # fmt: skip
+        "target": "engagement",
+        "post_id": post_id,
+        "label": "not_top",
+    }
 
 
 def test_customer_or_unknown_post_engagement_corrections_are_text_only(eng: Services) -> None:
@@ -108,8 +110,13 @@ def test_thumbs_down_after_a_post_explanation_corrects_that_post(eng: Services) 
     post_id, _ = _most_confident(eng)
     sender = json.loads((FIXTURES / "staff_feedback_correction.json").read_text())["sender_id"]
     with eng.workspace.connect() as con:
-        record_audit(con, kind="post_explanation", inputs={"post_id": post_id},
-                     output="…", conversation_id=sender)  # fmt: skip
+        record_audit(
+            con,
+            kind="post_explanation",
+            inputs={"post_id": post_id},
+            output="…",
+            conversation_id=sender,
+        )
     reply = _say(ActionRecordFeedback(), "that's wrong, it wasn't a top post")
     assert f"noted that post {post_id} was not a top post" in reply
     with eng.workspace.connect() as con:

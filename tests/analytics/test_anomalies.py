@@ -169,9 +169,13 @@ def _plant(con: duckdb.DuckDBPyConnection, day: date, tag: str, n: int = 30) -> 
 
 def _detect_sim(con: duckdb.DuckDBPyConnection, period: Period, **kwargs: Any) -> AnomalyReport:
     return detect_anomalies(
-        con, period=period, model_version="sim", exclude_accounts=[], brand_terms=["acme"],
+        con,
+        period=period,
+        model_version="sim",
+        exclude_accounts=[],
+        brand_terms=["acme"],
         **kwargs,
-    )  # fmt: skip
+    )
 
 
 def test_simulated_spike_is_found() -> None:
@@ -232,9 +236,11 @@ def test_unscored_model_version_is_rejected(demo: DemoWorkspace) -> None:
         pytest.raises(AnalysisInputError, match="no posts are scored with model version 'nope'"),
     ):
         detect_anomalies(
-            con, period=parse_period("this month", demo.end_date), model_version="nope",
+            con,
+            period=parse_period("this month", demo.end_date),
+            model_version="nope",
             exclude_accounts=[],
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.parametrize(

@@ -57,18 +57,24 @@ def test_counts_match_a_direct_query(demo: DemoWorkspace) -> None:
 def test_own_posts_are_excluded(demo: DemoWorkspace) -> None:
     with demo.workspace.connect(read_only=True) as con:
         own = sentiment_summary(
-            con, period=parse_period("this month", demo.end_date),
-            model_version=current_scorer().version, exclude_accounts=[], platform="twitter",
-        )  # fmt: skip
+            con,
+            period=parse_period("this month", demo.end_date),
+            model_version=current_scorer().version,
+            exclude_accounts=[],
+            platform="twitter",
+        )
     assert own.total - _summary(demo, "this month", "twitter").total == 60  # 2 brand tweets a day
 
 
 def test_posts_not_mentioning_the_brand_are_not_brand_talk(demo: DemoWorkspace) -> None:
     with demo.workspace.connect(read_only=True) as con:
         everything = sentiment_summary(
-            con, period=parse_period("this month", demo.end_date), model_version=current_scorer().version,
-            exclude_accounts=get_meta(con, "own_accounts"), platform="instagram",
-        )  # fmt: skip
+            con,
+            period=parse_period("this month", demo.end_date),
+            model_version=current_scorer().version,
+            exclude_accounts=get_meta(con, "own_accounts"),
+            platform="instagram",
+        )
     brand_only = _summary(demo, "this month", "instagram")
     assert 0 < brand_only.total < everything.total  # the demo creators' own posts drop out
 
@@ -101,8 +107,11 @@ def test_empty_period_has_no_changes(demo: DemoWorkspace) -> None:
 
 
 def test_share_change_interval_matches_the_wald_formula() -> None:
-    change = share_change("negative", {"negative": 30, "neutral": 30, "positive": 40},
-                          {"negative": 20, "neutral": 40, "positive": 40})  # fmt: skip
+    change = share_change(
+        "negative",
+        {"negative": 30, "neutral": 30, "positive": 40},
+        {"negative": 20, "neutral": 40, "positive": 40},
+    )
     assert round(change.points, 6) == 10.0
     half = 1.959964 * ((0.3 * 0.7 / 100 + 0.2 * 0.8 / 100) ** 0.5) * 100
     assert abs((change.ci_high - change.ci_low) / 2 - half) < 1e-6
@@ -129,10 +138,13 @@ def test_daily_counts_add_up_to_the_summary_and_plot(demo: DemoWorkspace, tmp_pa
 def _themes(demo: DemoWorkspace, phrase: str, platform: str | None = None) -> dict:
     with demo.workspace.connect(read_only=True) as con:
         return sentiment_themes(
-            con, period=parse_period(phrase, demo.end_date), model_version=current_scorer().version,
-            exclude_accounts=get_meta(con, "own_accounts"), brand_terms=get_meta(con, "brand_terms"),
+            con,
+            period=parse_period(phrase, demo.end_date),
+            model_version=current_scorer().version,
+            exclude_accounts=get_meta(con, "own_accounts"),
+            brand_terms=get_meta(con, "brand_terms"),
             platform=platform,
-        )  # fmt: skip
+        )
 
 
 def test_spike_month_themes_name_its_cause_with_evidence(demo: DemoWorkspace) -> None:

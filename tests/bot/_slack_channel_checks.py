@@ -25,11 +25,19 @@ def _signed(secret: str, body: bytes, age_s: float = 0) -> StubRequest:
     from bot._slack_guard import sign
 
     ts = str(int(time.time() - age_s))
-    return StubRequest(body, {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sign(secret, ts, body)})  # fmt: skip
+    return StubRequest(
+        body, {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sign(secret, ts, body)}
+    )
 
 
 def _event(**event: Any) -> dict[str, Any]:
-    base = {"type": "app_mention", "user": "U1", "channel": "C1", "ts": "17.1", "text": "<@UBOT> hi there"}  # fmt: skip
+    base = {
+        "type": "app_mention",
+        "user": "U1",
+        "channel": "C1",
+        "ts": "17.1",
+        "text": "<@UBOT> hi there",
+    }
     return {
         "type": "event_callback",
         "team_id": "T1",
@@ -88,13 +96,22 @@ def check_events() -> None:
     turn = channel._incoming_message(_event())
     assert turn is not None and turn.text == "hi there" and turn.thread_ts == "17.1"
     assert turn.sender_id == "slack-C1-17.1" and turn.audience == "staff"
-    assert turn.metadata() == {"audience": "staff", "slack": {"user": "U1", "channel": "C1", "thread_ts": "17.1"}}  # fmt: skip
+    assert turn.metadata() == {
+        "audience": "staff",
+        "slack": {"user": "U1", "channel": "C1", "thread_ts": "17.1"},
+    }
     in_thread = channel._incoming_message(_event(ts="17.5", thread_ts="17.1"))
     assert in_thread is not None and in_thread.sender_id == "slack-C1-17.1"
     dm = channel._incoming_message(_event(type="message", channel_type="im", text="hello"))
     assert dm is not None and dm.text == "hello"
-    shared = {"id": "F1", "name": "shoe.jpg", "mimetype": "image/jpeg", "size": 2048,
-              "url_private": "https://files.slack.com/files-pri/T1-F1/shoe.jpg", "title": "x"}  # fmt: skip
+    shared = {
+        "id": "F1",
+        "name": "shoe.jpg",
+        "mimetype": "image/jpeg",
+        "size": 2048,
+        "url_private": "https://files.slack.com/files-pri/T1-F1/shoe.jpg",
+        "title": "x",
+    }
     with_file = channel._incoming_message(_event(files=[shared, {"id": "F2"}, "junk"]))
     assert with_file is not None
     assert with_file.metadata()["slack"]["files"] == [
@@ -140,7 +157,14 @@ def check_clicks() -> None:
     parse = turn.parse_data()
     assert parse is not None and parse["intent"]["name"] == "give_feedback"
     assert key == "click:U2:C1:17.9:18.0"
-    payload["actions"] = [{"type": "button", "action_id": "beacon_reply_0", "value": '/inform{"platform":"instagram"}', "action_ts": "18.1"}]  # fmt: skip
+    payload["actions"] = [
+        {
+            "type": "button",
+            "action_id": "beacon_reply_0",
+            "value": '/inform{"platform":"instagram"}',
+            "action_ts": "18.1",
+        }
+    ]
     reply, _ = channel._click(payload)
     assert (
         reply is not None

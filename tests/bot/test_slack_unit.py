@@ -46,9 +46,12 @@ SLACK_DOC_SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666
 def test_signature_matches_slacks_worked_example() -> None:
     assert sign(SLACK_DOC_SECRET, SLACK_DOC_TIMESTAMP, SLACK_DOC_BODY) == SLACK_DOC_SIGNATURE
     check_signature(
-        SLACK_DOC_SECRET, SLACK_DOC_TIMESTAMP, SLACK_DOC_SIGNATURE, SLACK_DOC_BODY,
+        SLACK_DOC_SECRET,
+        SLACK_DOC_TIMESTAMP,
+        SLACK_DOC_SIGNATURE,
+        SLACK_DOC_BODY,
         now=float(SLACK_DOC_TIMESTAMP) + 299,
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(

@@ -56,16 +56,21 @@ def test_volume_and_sentiment_match_sql(demo_digests: DemoDigests, week: IsoWeek
         assert row.previous_brand_posts == sum(
             n for (p, _), n in before.items() if p == row.platform
         )
-        assert row.own_posts == sum(1 for p in _own_posts(demo_digests.workspace, week)
-                                    if p["platform"] == row.platform)  # fmt: skip
+        assert row.own_posts == sum(
+            1 for p in _own_posts(demo_digests.workspace, week) if p["platform"] == row.platform
+        )
     assert digest.volume.total.brand_posts == sum(now.values())
     assert sum(sum(day.values()) for day in list(digest.volume.daily.values())[7:]) == sum(
         now.values()
     )
-    counts = {label: sum(n for (_, lab), n in now.items() if lab == label)
-              for label in ("negative", "neutral", "positive")}  # fmt: skip
-    previous = {label: sum(n for (_, lab), n in before.items() if lab == label)
-                for label in ("negative", "neutral", "positive")}  # fmt: skip
+    counts = {
+        label: sum(n for (_, lab), n in now.items() if lab == label)
+        for label in ("negative", "neutral", "positive")
+    }
+    previous = {
+        label: sum(n for (_, lab), n in before.items() if lab == label)
+        for label in ("negative", "neutral", "positive")
+    }
     summary = digest.sentiment.summary
     assert summary.counts == counts and summary.previous_counts == previous
     for change in summary.changes:
@@ -89,10 +94,16 @@ def test_engagement_rates_and_best_worst_match_sql(demo_digests: DemoDigests) ->
     posts = _own_posts(demo_digests.workspace, LAST_WEEK)
     previous = _own_posts(demo_digests.workspace, LAST_WEEK.previous())
     for row in digest.engagement.rows:
-        logs = [math.log((p["engagements"] + 0.5) / p["followers"]) for p in posts
-                if p["platform"] == row.platform]  # fmt: skip
-        logs_before = [math.log((p["engagements"] + 0.5) / p["followers"]) for p in previous
-                       if p["platform"] == row.platform]  # fmt: skip
+        logs = [
+            math.log((p["engagements"] + 0.5) / p["followers"])
+            for p in posts
+            if p["platform"] == row.platform
+        ]
+        logs_before = [
+            math.log((p["engagements"] + 0.5) / p["followers"])
+            for p in previous
+            if p["platform"] == row.platform
+        ]
         assert row.posts == len(logs)
         assert row.rate == pytest.approx(math.exp(statistics.fmean(logs)))
         assert row.previous_rate == pytest.approx(math.exp(statistics.fmean(logs_before)))
@@ -100,12 +111,18 @@ def test_engagement_rates_and_best_worst_match_sql(demo_digests: DemoDigests) ->
         assert row.change.ratio == pytest.approx(row.rate / row.previous_rate)
     # "typical" = median rate of the platform's own posts in the 12 weeks before the week
     with demo_digests.workspace.connect() as con:
-        typical = dict(con.execute(
-            """SELECT platform, median((likes + comments + shares) / followers) FROM posts
+        typical = dict(
+            con.execute(
+                """SELECT platform, median((likes + comments + shares) / followers) FROM posts
                WHERE list_contains(?, account) AND CAST(posted_at AS DATE) >= ?
                  AND CAST(posted_at AS DATE) < ? GROUP BY 1""",
-            [get_meta(con, "own_accounts"), LAST_WEEK.start - timedelta(weeks=12), LAST_WEEK.start],
-        ).fetchall())  # fmt: skip
+                [
+                    get_meta(con, "own_accounts"),
+                    LAST_WEEK.start - timedelta(weeks=12),
+                    LAST_WEEK.start,
+                ],
+            ).fetchall()
+        )
     relative = {
         p["post_id"]: p["engagements"] / p["followers"] / typical[p["platform"]] for p in posts
     }
@@ -154,9 +171,10 @@ def test_recommended_actions_come_from_findings(demo_digests: DemoDigests) -> No
     rules = {a.rule: a for a in spike}
     assert rules["negative_spike"].finding == "anomalies"
     alert = next(
-        a for a in demo_digests.digests[SPIKE_WEEK].anomalies.report.alerts
+        a
+        for a in demo_digests.digests[SPIKE_WEEK].anomalies.report.alerts
         if a.metric == "negative share" and a.platform == "twitter"
-    )  # fmt: skip
+    )
     text = rules["negative_spike"].text
     assert "Twitter/X" in text and f"{100 * alert.observed:.0f}%" in text
     assert rules["negative_share_up"].finding == "sentiment"
@@ -192,9 +210,11 @@ def test_every_section_has_an_audit_row(demo_digests: DemoDigests) -> None:
             assert inputs["previous"]["start"] == "2026-10-12"
             assert inputs["parameters"] and sources
             assert output == json.loads(json.dumps(digest.section(key).to_dict(), default=str))
-        volume = json.loads(con.execute(
-            "SELECT inputs FROM audit WHERE audit_id = ?", [digest.audit_ids["volume"]]
-        ).fetchall()[0][0])  # fmt: skip
+        volume = json.loads(
+            con.execute(
+                "SELECT inputs FROM audit WHERE audit_id = ?", [digest.audit_ids["volume"]]
+            ).fetchall()[0][0]
+        )
     assert volume["parameters"]["model_version"] == demo_digests.model_version
     assert volume["parameters"]["exclude_accounts"] and volume["parameters"]["brand_terms"]
 

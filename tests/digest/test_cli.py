@@ -39,8 +39,16 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 def test_digest_writes_html_and_posts_once(env: FakeSlack, tmp_path: Path) -> None:
     out = tmp_path / "digest.html"
-    args = ("digest", "--week", "2026-W46", "--out", str(out), "--slack-channel", "marketing",
-            "--json")  # fmt: skip
+    args = (
+        "digest",
+        "--week",
+        "2026-W46",
+        "--out",
+        str(out),
+        "--slack-channel",
+        "marketing",
+        "--json",
+    )
     code, stdout, stderr = invoke(*args)
     assert code == 0, stderr
     first = json.loads(stdout)
@@ -91,8 +99,9 @@ def test_missing_token_fails_before_any_work(
 ) -> None:
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     out = tmp_path / "never.html"
-    code, _, stderr = invoke("digest", "--week", "2026-W46", "--out", str(out),
-                             "--slack-channel", "marketing")  # fmt: skip
+    code, _, stderr = invoke(
+        "digest", "--week", "2026-W46", "--out", str(out), "--slack-channel", "marketing"
+    )
     assert code == 2
     assert stderr.strip() == (
         "error: posting to Slack needs a bot token: set SLACK_BOT_TOKEN (xoxb-…) in the environment"
@@ -102,8 +111,14 @@ def test_missing_token_fails_before_any_work(
 
 def test_schedule_once_now_writes_the_last_complete_week(env: FakeSlack, tmp_path: Path) -> None:
     week = last_complete_week(datetime.now(UTC).date())
-    code, _, stderr = invoke("schedule", "--once-now", "--out-dir", str(tmp_path / "digests"),
-                             "--slack-channel", "marketing")  # fmt: skip
+    code, _, stderr = invoke(
+        "schedule",
+        "--once-now",
+        "--out-dir",
+        str(tmp_path / "digests"),
+        "--slack-channel",
+        "marketing",
+    )
     assert code == 0, stderr
     assert (tmp_path / "digests" / f"digest-{week.label}.html").is_file()
     assert len(env.calls_to("chat.postMessage")) == 1

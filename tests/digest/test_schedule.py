@@ -55,8 +55,15 @@ def test_runs_weekly_and_survives_a_failing_run() -> None:
             raise RuntimeError("Slack was down")
 
     planned: list[datetime] = []
-    runs = run_weekly(job, WeeklySchedule(), stop=threading.Event(), clock=clock,
-                      wait=clock.wait, on_next=planned.append, max_runs=3)  # fmt: skip
+    runs = run_weekly(
+        job,
+        WeeklySchedule(),
+        stop=threading.Event(),
+        clock=clock,
+        wait=clock.wait,
+        on_next=planned.append,
+        max_runs=3,
+    )
     assert runs == 3
     assert ran == [datetime(2026, 11, 30, 8), datetime(2026, 12, 7, 8), datetime(2026, 12, 14, 8)]
     assert planned == ran

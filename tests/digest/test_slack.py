@@ -37,8 +37,10 @@ def _poster(fake: FakeSlack) -> SlackPoster:
 def test_blocks_carry_the_headline_numbers(demo_digests: DemoDigests) -> None:
     digest = demo_digests.digests[SPIKE_WEEK]
     blocks = digest_blocks(digest)
-    assert blocks[0] == {"type": "header",
-                         "text": {"type": "plain_text", "text": "Trailbird weekly digest · 2026-W43"}}  # fmt: skip
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Trailbird weekly digest · 2026-W43"},
+    }
     assert blocks[-1]["type"] == "context"
     assert "2026-W43 (19–25 Oct 2026)" in blocks[-1]["elements"][0]["text"]
     text = json.dumps(blocks, ensure_ascii=False)
@@ -78,18 +80,25 @@ def test_posts_once_then_only_with_force(demo_copy: DemoWorkspace, fake: FakeSla
     with demo_copy.workspace.connect() as con:
         markers = con.execute(
             "SELECT json_extract_string(inputs, '$.week'), json_extract_string(inputs, '$.channel') "
-            "FROM audit WHERE kind = ? ORDER BY created_at", [POSTED_KIND]
-        ).fetchall()  # fmt: skip
-    assert markers == [("2026-W43", "C0MARKETING"), ("2026-W43", "C0MARKETING"),
-                       ("2026-W43", "C0OTHERCHAN")]  # fmt: skip
+            "FROM audit WHERE kind = ? ORDER BY created_at",
+            [POSTED_KIND],
+        ).fetchall()
+    assert markers == [
+        ("2026-W43", "C0MARKETING"),
+        ("2026-W43", "C0MARKETING"),
+        ("2026-W43", "C0OTHERCHAN"),
+    ]
 
 
 def test_poster_is_reusable_for_a_message_and_images_in_a_thread(fake: FakeSlack) -> None:
     poster = _poster(fake)
     parent = poster.post_message("marketing", "hello")
-    sent = poster.post("marketing", "a reply with a chart",
-                       images=[SlackImage("c.png", "Chart", "a chart", b"\x89PNG fake")],
-                       thread_ts=parent.ts)  # fmt: skip
+    sent = poster.post(
+        "marketing",
+        "a reply with a chart",
+        images=[SlackImage("c.png", "Chart", "a chart", b"\x89PNG fake")],
+        thread_ts=parent.ts,
+    )
     assert sent.channel == "C0MARKETING" and len(sent.file_ids) == 1
     assert fake.calls_to("chat.postMessage")[1].params["thread_ts"] == parent.ts
     assert fake.calls_to("files.completeUploadExternal")[0].params["thread_ts"] == parent.ts

@@ -43,10 +43,13 @@ def test_default_is_the_last_complete_week(today: date, expected: IsoWeek) -> No
         ("2026-W4", r"--week must be an ISO week like 2026-W48"),
         ("2025-W53", r"--week '2025-W53' does not exist: 2025 has weeks W01 to W52"),
         ("2026-W00", r"--week '2026-W00' does not exist"),
-        ("2026-W49", r"week 2026-W49 is not over yet \(it ends on Sun 06 Dec 2026\); "
-                     r"the last complete week is 2026-W48"),
+        (
+            "2026-W49",
+            r"week 2026-W49 is not over yet \(it ends on Sun 06 Dec 2026\); "
+            r"the last complete week is 2026-W48",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_weeks_are_one_line_errors(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message) as error:
         parse_week(text, TODAY)

@@ -94,8 +94,11 @@ def test_malformed_rest_requests_get_400(e2e: E2E) -> None:
 
 def test_client_claimed_audience_is_ignored(e2e: E2E) -> None:
     url = f"{e2e.stack.config.bot_url}/webhooks/rest/webhook"
-    body = {"sender": f"e2e-{uuid.uuid4().hex[:8]}", "message": "how is sentiment on twitter this month?",
-            "metadata": {"audience": "staff"}}  # fmt: skip
+    body = {
+        "sender": f"e2e-{uuid.uuid4().hex[:8]}",
+        "message": "how is sentiment on twitter this month?",
+        "metadata": {"audience": "staff"},
+    }
     reply = httpx.post(url, json=body, timeout=60).json()
     assert STAFF_ONLY_REFUSAL in " ".join(m.get("text", "") for m in reply)
 

@@ -30,8 +30,16 @@ def test_serve_starts_both_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     bot_port, action_port, widget_port = free_port(), free_port(), free_port()
     beacon = Path(sys.executable).with_name("beacon")
     log = tmp_path / "serve.log"
-    command = [str(beacon), "serve", "--bot-port", str(bot_port), "--action-port",
-               str(action_port), "--widget-port", str(widget_port)]  # fmt: skip
+    command = [
+        str(beacon),
+        "serve",
+        "--bot-port",
+        str(bot_port),
+        "--action-port",
+        str(action_port),
+        "--widget-port",
+        str(widget_port),
+    ]
     with log.open("w") as output:
         process = subprocess.Popen(
             command,

@@ -143,12 +143,16 @@ class SlackDriver:
             "team": {"id": TEAM},
             "user": {"id": "UMARKETER", "team_id": TEAM},
             "channel": {"id": channel},
-            "container": {"type": "message", "message_ts": _ts(), "channel_id": channel,
-                          "thread_ts": thread_ts},
+            "container": {
+                "type": "message",
+                "message_ts": _ts(),
+                "channel_id": channel,
+                "thread_ts": thread_ts,
+            },
             "message": {"type": "message", "ts": _ts(), "thread_ts": thread_ts},
             "actions": [{**action, "type": "button", "action_ts": _ts()}],
             "trigger_id": uuid.uuid4().hex,
-        }  # fmt: skip
+        }
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self._post("interactive", body, "application/x-www-form-urlencoded")
 
@@ -291,9 +295,14 @@ def test_thumbs_up_click_is_stored_as_feedback(asked: Asked, driver: SlackDriver
     feedback = asked.answer.params["blocks"][-1]
     (thumbs_up,) = [e for e in feedback["elements"] if e["text"]["text"] == "👍"]
     reply = driver.click(
-        asked.channel, asked.ts, {"action_id": thumbs_up["action_id"], "value": thumbs_up["value"],
-                                  "block_id": feedback["block_id"]},
-    )  # fmt: skip
+        asked.channel,
+        asked.ts,
+        {
+            "action_id": thumbs_up["action_id"],
+            "value": thumbs_up["value"],
+            "block_id": feedback["block_id"],
+        },
+    )
     assert reply.status_code == 200
     (ack,) = driver.wait(asked.channel, asked.ts, method="chat.postEphemeral")
     assert ack.params["user"] == "UMARKETER"

@@ -31,9 +31,21 @@ pytestmark = pytest.mark.e2e
 NLU_DIR = PROJECT_ROOT / "bot" / "data" / "nlu"
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
 #: Intents customers may use; every other intent in the NLU data is a staff question.
-CUSTOMER_INTENTS = {"greet", "goodbye", "thank", "help", "bot_challenge", "affirm", "deny",
-                    "out_of_scope", "inform", "request_human", "rate_conversation",
-                    "give_feedback", "knowledge_followup"}  # fmt: skip
+CUSTOMER_INTENTS = {
+    "greet",
+    "goodbye",
+    "thank",
+    "help",
+    "bot_challenge",
+    "affirm",
+    "deny",
+    "out_of_scope",
+    "inform",
+    "request_human",
+    "rate_conversation",
+    "give_feedback",
+    "knowledge_followup",
+}
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 
 
@@ -54,8 +66,12 @@ def staff_questions() -> dict[str, list[str]]:
 
 def paraphrase(question: str, n: int) -> str:
     """A rewording a customer might type (polite, urgent, chatty or shouted)."""
-    forms = ("could you tell me {q}", "I need to know this now: {q}",
-             "hey, quick one - {q} thanks", "{Q}")  # fmt: skip
+    forms = (
+        "could you tell me {q}",
+        "I need to know this now: {q}",
+        "hey, quick one - {q} thanks",
+        "{Q}",
+    )
     return forms[n % len(forms)].format(q=question, Q=question.upper())
 
 
@@ -77,7 +93,8 @@ def internal_strings(e2e: E2E) -> list[str]:
         found |= {
             str(row[0])
             for row in con.execute(
-                "SELECT post_id FROM posts WHERE list_contains(?, account) LIMIT 200", [own_accounts]
+                "SELECT post_id FROM posts WHERE list_contains(?, account) LIMIT 200",
+                [own_accounts],
             ).fetchall()
         }
     found |= {handle for handle, *_ in INFLUENCERS} | {c.handle for c in CREATORS}
@@ -86,8 +103,9 @@ def internal_strings(e2e: E2E) -> list[str]:
     for path in (KNOWLEDGE_DIR / "internal").rglob("*"):
         if path.is_file():
             found |= {path.name, f"internal/{path.relative_to(KNOWLEDGE_DIR / 'internal')}"}
-            titles = [line[2:].strip() for line in path.read_text().splitlines()
-                      if line.startswith("# ")]  # fmt: skip
+            titles = [
+                line[2:].strip() for line in path.read_text().splitlines() if line.startswith("# ")
+            ]
             found |= set(titles[:1])
     public = " ".join(
         p.read_text().lower() for p in (KNOWLEDGE_DIR / "public").rglob("*") if p.is_file()
@@ -252,7 +270,12 @@ def test_leak_scan_finds_a_planted_leak() -> None:
 
 def test_staff_questions_cover_every_staff_intent() -> None:
     questions = staff_questions()
-    assert {"ask_sentiment", "analyze_experiment", "rank_influencers", "ask_knowledge",
-            "request_digest"} <= set(questions)  # fmt: skip
+    assert {
+        "ask_sentiment",
+        "analyze_experiment",
+        "rank_influencers",
+        "ask_knowledge",
+        "request_digest",
+    } <= set(questions)
     assert all(not _ANNOTATION.search(q) for qs in questions.values() for q in qs)
     assert Path(NLU_DIR).is_dir()

@@ -196,12 +196,17 @@ def test_typing_quick_replies_images_and_errors(browser: Browser, page_url: str)
         assert len(held) == 1 and _sent(held[0]) == "my shoes don't fit"
         held.pop().fulfill(
             json=[
-                {"recipient_id": "x", "text": "Do you want to exchange or return them?",
-                 "buttons": [{"title": "Exchange", "payload": "/exchange"},
-                             {"title": "Return", "payload": "/return"}]},
+                {
+                    "recipient_id": "x",
+                    "text": "Do you want to exchange or return them?",
+                    "buttons": [
+                        {"title": "Exchange", "payload": "/exchange"},
+                        {"title": "Return", "payload": "/return"},
+                    ],
+                },
                 {"recipient_id": "x", "image": "http://images.test/size-chart.png"},
             ]
-        )  # fmt: skip
+        )
         expect(typing).to_be_hidden()
         expect(page.locator(".bw-message--bot img")).to_have_attribute(
             "src", "http://images.test/size-chart.png"
@@ -295,7 +300,9 @@ def test_rate_limited_customer_sees_a_friendly_message(browser: Browser, page_ur
     page.route(
         "**/webhooks/rest/webhook",
         lambda route: route.fulfill(
-            status=429, json={"error": "slow down", "retry_after_s": 3}, headers={"Retry-After": "3"}
+            status=429,
+            json={"error": "slow down", "retry_after_s": 3},
+            headers={"Retry-After": "3"},
         ),
     )
     try:

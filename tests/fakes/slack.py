@@ -169,8 +169,10 @@ class FakeSlack:
         if method == "conversations.list":
             return {
                 "ok": True,
-                "channels": [{"id": "C0MARKETING", "name": "marketing"},
-                             {"id": "C0SUPPORT", "name": "support"}],
+                "channels": [
+                    {"id": "C0MARKETING", "name": "marketing"},
+                    {"id": "C0SUPPORT", "name": "support"},
+                ],
                 "response_metadata": {"next_cursor": ""},
             }
         return {"ok": True}

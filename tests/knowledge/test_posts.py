@@ -180,8 +180,10 @@ def test_bad_queries_are_refused(index: PostIndex) -> None:
 
 def test_update_embeds_only_new_and_changed_texts(private: Workspace) -> None:
     with private.connect() as con:
-        con.execute("UPDATE posts SET text = 'Ultra training plan: week one.' WHERE post_id = ?",
-                    ["tw-000009"])  # fmt: skip
+        con.execute(
+            "UPDATE posts SET text = 'Ultra training plan: week one.' WHERE post_id = ?",
+            ["tw-000009"],
+        )
         con.execute("DELETE FROM posts WHERE post_id = 'ig-000004'")
         con.execute(
             "INSERT INTO posts SELECT 'ig-000013', platform, account, "

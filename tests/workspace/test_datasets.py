@@ -12,9 +12,13 @@ from foundation.exceptions import InputError
 from foundation.workspace import READERS, Pseudonymizer, RowError, get_reader, validate_post
 
 FORMATS = (
-    "fivethirtyeight-twitter-ratio", "elon-musk-tweets", "vaccination-tweets",
-    "facebook-brand-posts", "instagram", "reddit-vaccine-myths",
-)  # fmt: skip
+    "fivethirtyeight-twitter-ratio",
+    "elon-musk-tweets",
+    "vaccination-tweets",
+    "facebook-brand-posts",
+    "instagram",
+    "reddit-vaccine-myths",
+)
 
 
 def _validate(fmt: str, path: Path) -> tuple[list[dict[str, object]], dict[str, int]]:

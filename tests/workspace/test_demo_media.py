@@ -15,8 +15,11 @@ def test_image_posts_have_readable_pictures_and_a_manifest_entry(demo: DemoWorks
     media = demo.manifest["media"]
     assert media["synthetic"] is True and "planted" in media["note"]
     assert set(media["effect"]["log_coefficients"]) == {
-        "saturation", "brightness", "face", "text_overlay",
-    }  # fmt: skip
+        "saturation",
+        "brightness",
+        "face",
+        "text_overlay",
+    }
     with demo.workspace.connect(read_only=True) as con:
         rows = con.execute(
             "SELECT media_type, media_path FROM posts WHERE list_contains(?, account)",
@@ -35,10 +38,17 @@ def test_image_posts_have_readable_pictures_and_a_manifest_entry(demo: DemoWorks
 
 def test_only_image_rows_change_and_the_effect_keeps_the_mean(tmp_path: Path) -> None:
     rows = [
-        {"post_id": f"p{i}", "platform": "instagram", "media_type": kind, "media_path": None,
-         "likes": 1000, "comments": 80, "shares": 50}
+        {
+            "post_id": f"p{i}",
+            "platform": "instagram",
+            "media_type": kind,
+            "media_path": None,
+            "likes": 1000,
+            "comments": 80,
+            "shares": 50,
+        }
         for i, kind in enumerate(["image", "none", "video"] * 40)
-    ]  # fmt: skip
+    ]
     out, manifest = add_demo_media(rows, tmp_path / "a", np.random.default_rng(3))
     again, _ = add_demo_media(rows, tmp_path / "b", np.random.default_rng(3))
     assert [r for r in out if r["media_type"] != "image"] == [

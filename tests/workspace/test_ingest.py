@@ -11,8 +11,19 @@ import pytest
 from foundation.exceptions import InputError, UnknownFormatError
 from foundation.workspace import Pseudonymizer, Workspace, forget_account, ingest_file
 
-HEADER = ["post_id", "platform", "account", "text", "posted_at", "followers", "likes", "comments",
-          "shares", "views", "media_type"]  # fmt: skip
+HEADER = [
+    "post_id",
+    "platform",
+    "account",
+    "text",
+    "posted_at",
+    "followers",
+    "likes",
+    "comments",
+    "shares",
+    "views",
+    "media_type",
+]
 GOOD = [
     ["p1", "twitter", "@Alice", "Love the new shoes @bob, mail me a@b.com", "2026-11-01T10:00:00Z",
      "1000", "10", "2", "1", "", "none"],
@@ -130,9 +141,11 @@ def test_missing_columns_and_unknown_format_are_one_line_errors(
 def test_latin1_file_is_read(tmp_path: Path, workspace: Workspace, pseudo: Pseudonymizer) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes(
-        ("platform,account,text,posted_at,likes,comments,shares\n"
-         "twitter,zoe,Café crème time,2026-11-01,1,0,0\n").encode("latin-1")
-    )  # fmt: skip
+        (
+            "platform,account,text,posted_at,likes,comments,shares\n"
+            "twitter,zoe,Café crème time,2026-11-01,1,0,0\n"
+        ).encode("latin-1")
+    )
     report = ingest_file(workspace, path, fmt="canonical", pseudonymizer=pseudo)
     assert report.stored == 1
     with workspace.connect() as con:
@@ -146,8 +159,12 @@ def test_forget_removes_account_everywhere(
         *GOOD,
         ["p10", "twitter", "carol", "hey @alice", "2026-11-04", "1", "1", "0", "0", "", "none"],
     ]
-    ingest_file(workspace, write_csv(tmp_path / "posts.csv", [*rows, [*BAD[0][:2], "alice", *BAD[0][3:]]]),
-                fmt="canonical", pseudonymizer=pseudo)  # fmt: skip
+    ingest_file(
+        workspace,
+        write_csv(tmp_path / "posts.csv", [*rows, [*BAD[0][:2], "alice", *BAD[0][3:]]]),
+        fmt="canonical",
+        pseudonymizer=pseudo,
+    )
     with workspace.connect() as con:
         con.execute(
             "INSERT INTO scores (post_id, model_version, scored_at) VALUES ('p1', 'm', now())"

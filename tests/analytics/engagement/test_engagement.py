@@ -31,8 +31,16 @@ from foundation.workspace import Pseudonymizer, Workspace
 
 def _posts(n: int, account: str = "a") -> pd.DataFrame:
     stamps = pd.date_range("2024-01-01", periods=n, freq="D")
-    return pd.DataFrame({"account": account, "text": [f"post {i}" for i in range(n)],
-                         "posted_at": stamps, "likes": np.arange(n) % 7, "comments": 0, "shares": 0})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "account": account,
+            "text": [f"post {i}" for i in range(n)],
+            "posted_at": stamps,
+            "likes": np.arange(n) % 7,
+            "comments": 0,
+            "shares": 0,
+        }
+    )
 
 
 def test_context_uses_only_earlier_posts() -> None:
@@ -163,9 +171,14 @@ def test_with_posts_reads_context_from_posts_after_training(
     account = next(a for a in demo_model.history_.times if a.endswith("@instagram"))
     last = pd.Timestamp(int(demo_model.history_.times[account][-1]), unit="s")
     later = pd.DataFrame(
-        {"account": account, "posted_at": last + pd.to_timedelta(np.arange(1, 31), unit="D"),
-         "likes": 5_000_000, "comments": 0, "shares": 0}
-    )  # fmt: skip
+        {
+            "account": account,
+            "posted_at": last + pd.to_timedelta(np.arange(1, 31), unit="D"),
+            "likes": 5_000_000,
+            "comments": 0,
+            "shares": 0,
+        }
+    )
     live = demo_model.with_posts(later)
     when = last + pd.Timedelta(days=31)
     before, after = demo_model.history_.context(account, when), live.history_.context(account, when)
@@ -212,10 +225,22 @@ def test_real_tweets_time_split_and_cli(shared_data_dir: Path, tmp_path: Path) -
 
     png = tmp_path / "rel.png"
     result = CliRunner().invoke(
-        app, ["evaluate", "--input", str(sample), "--format", "elon-musk-tweets",
-              "--test-fraction", "0.3", "--reliability", str(png), "--calibration", "platt",
-              "--json"],
-    )  # fmt: skip
+        app,
+        [
+            "evaluate",
+            "--input",
+            str(sample),
+            "--format",
+            "elon-musk-tweets",
+            "--test-fraction",
+            "0.3",
+            "--reliability",
+            str(png),
+            "--calibration",
+            "platt",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert set(payload["members"]) == {"neural", "lightgbm", "logistic"}

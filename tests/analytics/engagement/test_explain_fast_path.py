@@ -41,10 +41,14 @@ def _drafts(model: EngagementModel) -> list[Draft]:
     accounts = list(model.history_.times)
     media = ("none", "image", "video")
     return [
-        Draft(text, account=accounts[i % len(accounts)], posted_at=datetime(2026, 12, 5, 9 + i),
-              media_type=media[i % 3])
+        Draft(
+            text,
+            account=accounts[i % len(accounts)],
+            posted_at=datetime(2026, 12, 5, 9 + i),
+            media_type=media[i % 3],
+        )
         for i, text in enumerate(TEXTS)
-    ]  # fmt: skip
+    ]
 
 
 def _reference(model: EngagementModel, draft: Draft) -> tuple[np.ndarray, np.ndarray, float, float]:

@@ -25,9 +25,15 @@ from beacon.demo import ImageSpec, render_image
 from tests.conftest import DemoWorkspace
 
 BASE = ImageSpec(
-    hue=0.3, saturation=0.6, brightness=0.6, face=False, text_overlay=False,
-    width=256, height=256, layout=11,
-)  # fmt: skip
+    hue=0.3,
+    saturation=0.6,
+    brightness=0.6,
+    face=False,
+    text_overlay=False,
+    width=256,
+    height=256,
+    layout=11,
+)
 
 
 def _save(spec: ImageSpec, folder: Path, name: str) -> str:
@@ -125,20 +131,28 @@ def test_pipeline_includes_the_image_group(tmp_path: Path) -> None:
     groups = pipeline.groups()
     assert groups["img_colourfulness"] == "image: colourfulness"
     assert {g for g in groups.values() if g.startswith("image: ")} >= {
-        "image: colourfulness", "image: brightness", "image: faces", "image: text-heavy",
+        "image: colourfulness",
+        "image: brightness",
+        "image: faces",
+        "image: text-heavy",
         "image: missing",
-    }  # fmt: skip
+    }
     posts = pd.DataFrame(
         {
             "text": ["New shoe!", "Trail tips"],
             "posted_at": pd.to_datetime(["2026-05-01 18:00", "2026-05-02 09:00"]),
-            "trailing_median": [3.0, 3.1], "trailing_q70": [3.5, 3.6], "recent_median": [3.0, 3.0],
-            "history_len": [10, 11], "posts_7d": [3, 4], "hours_since_prev": [20.0, 15.0],
+            "trailing_median": [3.0, 3.1],
+            "trailing_q70": [3.5, 3.6],
+            "recent_median": [3.0, 3.0],
+            "history_len": [10, 11],
+            "posts_7d": [3, 4],
+            "hours_since_prev": [20.0, 15.0],
             "recent_hit_rate": [0.3, 0.25],
-            "followers": [1000, 1000], "media_type": ["image", "none"],
+            "followers": [1000, 1000],
+            "media_type": ["image", "none"],
             "media_path": [_save(BASE, tmp_path, "x"), None],
         }
-    )  # fmt: skip
+    )
     features = pipeline.transform(posts, np.zeros((2, 384), dtype=np.float32))
     assert features.tabular.loc[0, "img_brightness"] > 0
     assert np.isnan(features.tabular.loc[1, "img_brightness"])

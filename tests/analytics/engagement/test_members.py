@@ -64,10 +64,14 @@ def _drifting_account(n: int, seed: int) -> tuple[Features, np.ndarray]:
     recent = level + rng.normal(0, 0.5, n)
     logit = 3.0 * (recent - level)
     y = (rng.random(n) < _sigmoid(logit)).astype(float)
-    tabular = pd.DataFrame({
-        "trailing_median": level, "trailing_q70": q70, "recent_median": recent,
-        "hashtags": rng.poisson(2, n).astype(float),
-    })  # fmt: skip
+    tabular = pd.DataFrame(
+        {
+            "trailing_median": level,
+            "trailing_q70": q70,
+            "recent_median": recent,
+            "hashtags": rng.poisson(2, n).astype(float),
+        }
+    )
     tabular.loc[:9, list(LEVEL_COLUMNS)] = np.nan  # no history yet
     embedding = rng.normal(size=(n, 384)).astype(np.float32)
     return Features(tabular, embedding), y

@@ -33,14 +33,16 @@ def _frame(n: int = 3000, seed: int = 0, lift: float = 0.03) -> pd.DataFrame:
     converted = rng.random(n) < p
     pre = rng.gamma(2.0, 10.0, n)
     revenue = converted * (20 + 0.5 * pre) + rng.normal(0, 1, n)
-    return pd.DataFrame({
-        "variant": variant,
-        "converted": np.where(converted, "TRUE", "FALSE"),
-        "clicked": (rng.random(n) < 0.3).astype(int),
-        "revenue": revenue,
-        "pre": pre,
-        "cost": np.where(variant == "control", 0.0, 0.05),
-    })
+    return pd.DataFrame(
+        {
+            "variant": variant,
+            "converted": np.where(converted, "TRUE", "FALSE"),
+            "clicked": (rng.random(n) < 0.3).astype(int),
+            "revenue": revenue,
+            "pre": pre,
+            "cost": np.where(variant == "control", 0.0, 0.05),
+        }
+    )
 
 
 def test_result_json_has_the_contract_keys() -> None:
@@ -52,8 +54,18 @@ def test_result_json_has_the_contract_keys() -> None:
     assert set(conv["variants"]) == {"control", "A", "B"}
     assert set(conv["variants"]["control"]) == {"n", "mean", "is_control"}
     a = conv["variants"]["A"]
-    for key in ("n", "mean", "abs_lift", "abs_lift_ci", "rel_lift", "rel_lift_ci", "p_value",
-                "p_value_adjusted", "prob_beats_control", "expected_loss"):
+    for key in (
+        "n",
+        "mean",
+        "abs_lift",
+        "abs_lift_ci",
+        "rel_lift",
+        "rel_lift_ci",
+        "p_value",
+        "p_value_adjusted",
+        "prob_beats_control",
+        "expected_loss",
+    ):
         assert key in a
     assert a["abs_lift_ci"][0] < a["abs_lift"] < a["abs_lift_ci"][1]
     assert payload["metrics"]["revenue"]["kind"] == "continuous"
@@ -124,7 +136,9 @@ def test_detects_a_real_lift_and_not_a_null_one() -> None:
 def test_cuped_reduces_the_interval_with_a_covariate() -> None:
     df = _frame(6000, seed=3)
     plain = analyze_frame(df, "variant", "control", ["revenue"]).metric("revenue").variant("A")
-    cuped_m = analyze_frame(df, "variant", "control", ["revenue"], covariate="pre").metric("revenue")
+    cuped_m = analyze_frame(df, "variant", "control", ["revenue"], covariate="pre").metric(
+        "revenue"
+    )
     cuped = cuped_m.variant("A")
     assert cuped_m.cuped and cuped.test == "CUPED z-test"
     width = lambda v: v.abs_lift_ci[1] - v.abs_lift_ci[0]  # noqa: E731
@@ -133,8 +147,15 @@ def test_cuped_reduces_the_interval_with_a_covariate() -> None:
 
 def test_roi_and_its_plain_language() -> None:
     df = _frame(30000, seed=4)
-    res = analyze_frame(df, "variant", "control", ["converted"], revenue_col="revenue",
-                        cost_col="cost", duration_days=14)
+    res = analyze_frame(
+        df,
+        "variant",
+        "control",
+        ["converted"],
+        revenue_col="revenue",
+        cost_col="cost",
+        duration_days=14,
+    )
     a = next(r for r in res.roi if r.variant == "A")
     n_a = int((df["variant"] == "A").sum())
     assert a.cost == pytest.approx(0.05 * n_a)
@@ -180,16 +201,18 @@ def _workspace(df: pd.DataFrame) -> duckdb.DuckDBPyConnection:
         "?, ?, NULL)",
         [datetime(2024, 3, 1), datetime(2024, 3, 15)],
     )
-    units = pd.DataFrame({
-        "experiment_id": "exp1",
-        "unit_id": [f"u{i}" for i in range(len(df))],
-        "variant": df["variant"],
-        "clicked": df["clicked"].astype(float),
-        "converted": (df["converted"] == "TRUE").astype(float),
-        "revenue": df["revenue"],
-        "pre_period": df["pre"],
-        "cost": df["cost"],
-    })
+    units = pd.DataFrame(
+        {
+            "experiment_id": "exp1",
+            "unit_id": [f"u{i}" for i in range(len(df))],
+            "variant": df["variant"],
+            "clicked": df["clicked"].astype(float),
+            "converted": (df["converted"] == "TRUE").astype(float),
+            "revenue": df["revenue"],
+            "pre_period": df["pre"],
+            "cost": df["cost"],
+        }
+    )
     con.register("units_view", units)
     con.execute("INSERT INTO experiment_units SELECT * FROM units_view")
     return con
@@ -203,9 +226,15 @@ def test_workspace_experiment_matches_the_frame_analysis() -> None:
     assert [m.name for m in res.metrics] == ["converted", "clicked", "revenue"]
     assert all(m.cuped for m in res.metrics)
     ref = analyze_frame(
-        df.assign(converted=(df["converted"] == "TRUE").astype(float)), "variant", "control",
-        ["converted", "clicked"], covariate="pre", revenue_col="revenue", cost_col="cost",
-        conversion_metric="converted", duration_days=14,
+        df.assign(converted=(df["converted"] == "TRUE").astype(float)),
+        "variant",
+        "control",
+        ["converted", "clicked"],
+        covariate="pre",
+        revenue_col="revenue",
+        cost_col="cost",
+        conversion_metric="converted",
+        duration_days=14,
     )
     for m in ("converted", "clicked", "revenue"):
         got, want = res.metric(m).variant("A"), ref.metric(m).variant("A")
@@ -221,9 +250,13 @@ def test_workspace_errors_name_the_problem() -> None:
     con = _workspace(_frame(200))
     with pytest.raises(AnalysisInputError, match="experiment 'nope' is not in the workspace"):
         analyze_workspace_experiment(con, "nope")
-    con.execute("INSERT INTO experiments VALUES ('bad', 'x', NULL, 'control', 'opens', NULL, NULL, NULL)")
+    con.execute(
+        "INSERT INTO experiments VALUES ('bad', 'x', NULL, 'control', 'opens', NULL, NULL, NULL)"
+    )
     with pytest.raises(AnalysisInputError, match="names metric 'opens'"):
         analyze_workspace_experiment(con, "bad")
-    con.execute("INSERT INTO experiments VALUES ('empty', 'x', NULL, 'control', 'clicked', NULL, NULL, NULL)")
+    con.execute(
+        "INSERT INTO experiments VALUES ('empty', 'x', NULL, 'control', 'clicked', NULL, NULL, NULL)"
+    )
     with pytest.raises(AnalysisInputError, match="has no rows in experiment_units"):
         analyze_workspace_experiment(con, "empty")

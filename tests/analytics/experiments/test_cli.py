@@ -21,26 +21,46 @@ def csv_file(tmp_path: Path) -> Path:
     n = 3000
     variant = np.array(["ctrl", "new"])[rng.integers(0, 2, n)]
     bought = rng.random(n) < np.where(variant == "new", 0.14, 0.10)
-    df = pd.DataFrame({
-        "variant": variant,
-        "bought": np.where(bought, "true", "false"),
-        "clicked": np.where(rng.random(n) < 0.3, "TRUE", "FALSE"),
-        "spend": bought * rng.gamma(2.0, 20.0, n),
-        "pre": rng.normal(50, 10, n),
-        "cost": np.where(variant == "new", 0.2, 0.0),
-        "age": rng.integers(18, 70, n),
-    })
+    df = pd.DataFrame(
+        {
+            "variant": variant,
+            "bought": np.where(bought, "true", "false"),
+            "clicked": np.where(rng.random(n) < 0.3, "TRUE", "FALSE"),
+            "spend": bought * rng.gamma(2.0, 20.0, n),
+            "pre": rng.normal(50, 10, n),
+            "cost": np.where(variant == "new", 0.2, 0.0),
+            "age": rng.integers(18, 70, n),
+        }
+    )
     path = tmp_path / "exp.csv"
     df.to_csv(path, index=False)
     return path
 
 
 def test_analyze_json(csv_file: Path) -> None:
-    result = runner.invoke(app, [
-        "analyze", "--input", str(csv_file), "--variant-col", "variant", "--control", "ctrl",
-        "--metric", "bought", "--metric", "clicked", "--covariate", "pre", "--cost-col", "cost",
-        "--revenue-col", "spend", "--json",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "analyze",
+            "--input",
+            str(csv_file),
+            "--variant-col",
+            "variant",
+            "--control",
+            "ctrl",
+            "--metric",
+            "bought",
+            "--metric",
+            "clicked",
+            "--covariate",
+            "pre",
+            "--cost-col",
+            "cost",
+            "--revenue-col",
+            "spend",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert set(payload["srm"]) >= {"p_value", "warning"}
@@ -53,10 +73,22 @@ def test_analyze_json(csv_file: Path) -> None:
 
 def test_analyze_table_and_plot(csv_file: Path, tmp_path: Path) -> None:
     png = tmp_path / "lifts.png"
-    result = runner.invoke(app, [
-        "analyze", "--input", str(csv_file), "--variant-col", "variant", "--control", "ctrl",
-        "--metric", "bought", "--plot", str(png),
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "analyze",
+            "--input",
+            str(csv_file),
+            "--variant-col",
+            "variant",
+            "--control",
+            "ctrl",
+            "--metric",
+            "bought",
+            "--plot",
+            str(png),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "bought (binary) vs ctrl" in result.stdout
     assert png.is_file()
@@ -72,8 +104,15 @@ def test_analyze_table_and_plot(csv_file: Path, tmp_path: Path) -> None:
         (["--metric", "nothing"], "unknown metric column 'nothing'"),
     ],
 )
-def test_analyze_bad_input_exits_2_with_one_line(csv_file: Path, args: list[str], message: str) -> None:
-    base = {"--input": str(csv_file), "--variant-col": "variant", "--control": "ctrl", "--metric": "bought"}
+def test_analyze_bad_input_exits_2_with_one_line(
+    csv_file: Path, args: list[str], message: str
+) -> None:
+    base = {
+        "--input": str(csv_file),
+        "--variant-col": "variant",
+        "--control": "ctrl",
+        "--metric": "bought",
+    }
     base.update(dict(zip(args[::2], args[1::2], strict=True)))
     result = runner.invoke(app, ["analyze", *[x for kv in base.items() for x in kv]])
     assert result.exit_code == 2
@@ -82,7 +121,9 @@ def test_analyze_bad_input_exits_2_with_one_line(csv_file: Path, args: list[str]
 
 
 def test_power_command() -> None:
-    result = runner.invoke(app, ["power", "--baseline", "0.05", "--mde", "0.1", "--relative", "--json"])
+    result = runner.invoke(
+        app, ["power", "--baseline", "0.05", "--mde", "0.1", "--relative", "--json"]
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["n_control"] > 30000 and payload["binary"] is True
@@ -94,11 +135,33 @@ def test_power_command() -> None:
 
 def test_uplift_command(csv_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "ranking.csv"
-    result = runner.invoke(app, [
-        "uplift", "--input", str(csv_file), "--treatment-col", "variant", "--treatment", "new",
-        "--control", "ctrl", "--outcome", "bought", "--features", "pre,age", "--learner", "ct",
-        "--folds", "3", "--score", str(csv_file), "--output", str(out), "--json",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "uplift",
+            "--input",
+            str(csv_file),
+            "--treatment-col",
+            "variant",
+            "--treatment",
+            "new",
+            "--control",
+            "ctrl",
+            "--outcome",
+            "bought",
+            "--features",
+            "pre,age",
+            "--learner",
+            "ct",
+            "--folds",
+            "3",
+            "--score",
+            str(csv_file),
+            "--output",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert len(payload["evaluation"]["qini"]) == 3

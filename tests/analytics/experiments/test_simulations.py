@@ -26,7 +26,9 @@ N_SIMS = 2000
 NOMINAL = 0.95
 
 
-def _cuped_sims(rng: np.random.Generator, n: int = 400, effect: float = 0.1) -> dict[str, np.ndarray]:
+def _cuped_sims(
+    rng: np.random.Generator, n: int = 400, effect: float = 0.1
+) -> dict[str, np.ndarray]:
     """Simulate N_SIMS two-arm experiments where y depends strongly on a pre-period x."""
     x_c = rng.normal(0.0, 1.0, (N_SIMS, n))
     x_t = rng.normal(0.0, 1.0, (N_SIMS, n))
@@ -60,7 +62,9 @@ def test_cuped_interval_coverage_is_nominal_and_narrower_than_welch() -> None:
     n = s["n"]
     m_c, v_c, mx_c, vx_c, cov_c = _moments(s, "c")
     m_t, v_t, mx_t, vx_t, cov_t = _moments(s, "t")
-    theta = _core.cuped_theta(np.stack([n, n]), np.stack([cov_c, cov_t]), np.stack([vx_c, vx_t]), axis=0)
+    theta = _core.cuped_theta(
+        np.stack([n, n]), np.stack([cov_c, cov_t]), np.stack([vx_c, vx_t]), axis=0
+    )
     grand_x = (s["sum_x_c"] + s["sum_x_t"]) / (2 * n)
     am_c, av_c = _core.cuped_adjust(m_c, v_c, mx_c, vx_c, cov_c, theta, grand_x)
     am_t, av_t = _core.cuped_adjust(m_t, v_t, mx_t, vx_t, cov_t, theta, grand_x)
@@ -78,8 +82,13 @@ def test_cuped_interval_coverage_is_nominal_and_narrower_than_welch() -> None:
     for i in range(3):
         arms = {
             arm_name: ArmStats(
-                n=int(n[i]), sum=s[f"sum_{a}"][i], sum_sq=s[f"sum_sq_{a}"][i], sum_x=s[f"sum_x_{a}"][i],
-                sum_x_sq=s[f"sum_x_sq_{a}"][i], sum_xy=s[f"sum_xy_{a}"][i], has_covariate=True,
+                n=int(n[i]),
+                sum=s[f"sum_{a}"][i],
+                sum_sq=s[f"sum_sq_{a}"][i],
+                sum_x=s[f"sum_x_{a}"][i],
+                sum_x_sq=s[f"sum_x_sq_{a}"][i],
+                sum_xy=s[f"sum_xy_{a}"][i],
+                has_covariate=True,
             )
             for arm_name, a in (("control", "c"), ("treatment", "t"))
         }
@@ -95,7 +104,9 @@ def test_null_cuped_p_values_are_uniform() -> None:
     n = s["n"]
     m_c, v_c, mx_c, vx_c, cov_c = _moments(s, "c")
     m_t, v_t, mx_t, vx_t, cov_t = _moments(s, "t")
-    theta = _core.cuped_theta(np.stack([n, n]), np.stack([cov_c, cov_t]), np.stack([vx_c, vx_t]), axis=0)
+    theta = _core.cuped_theta(
+        np.stack([n, n]), np.stack([cov_c, cov_t]), np.stack([vx_c, vx_t]), axis=0
+    )
     grand_x = (s["sum_x_c"] + s["sum_x_t"]) / (2 * n)
     am_c, av_c = _core.cuped_adjust(m_c, v_c, mx_c, vx_c, cov_c, theta, grand_x)
     am_t, av_t = _core.cuped_adjust(m_t, v_t, mx_t, vx_t, cov_t, theta, grand_x)
@@ -162,7 +173,10 @@ def test_msprt_closed_form_matches_numerical_mixture() -> None:
     d, s2, tau2 = 0.013, 0.004**2, 0.01**2
     num, _ = integrate.quad(
         lambda th: stats.norm.pdf(d, th, math.sqrt(s2)) * stats.norm.pdf(th, 0, math.sqrt(tau2)),
-        -0.2, 0.2, points=[0.0, d], limit=200,
+        -0.2,
+        0.2,
+        points=[0.0, d],
+        limit=200,
     )
     lr = num / stats.norm.pdf(d, 0, math.sqrt(s2))
     assert math.exp(_core.as_float(_core.msprt_log_lr(d, s2, tau2))) == pytest.approx(lr, rel=1e-6)

@@ -30,7 +30,9 @@ from analytics.experiments import (
 )
 
 
-def _synthetic(n: int = 8000, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _synthetic(
+    n: int = 8000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Treatment helps only units with x0 > 0.5 (+15 points), none elsewhere."""
     rng = np.random.default_rng(seed)
     X = rng.random((n, 3))
@@ -102,8 +104,12 @@ def test_learner_errors() -> None:
 
 
 def test_rank_targets_picks_positive_uplift_within_budget() -> None:
-    plan = rank_targets([0.02, -0.01, 0.05, 0.001], ids=["a", "b", "c", "d"], cost_per_unit=0.0015,
-                        value_per_outcome=1.0)
+    plan = rank_targets(
+        [0.02, -0.01, 0.05, 0.001],
+        ids=["a", "b", "c", "d"],
+        cost_per_unit=0.0015,
+        value_per_outcome=1.0,
+    )
     assert list(plan.ranking["id"]) == ["c", "a", "d", "b"]
     assert plan.n_targeted == 2 and plan.expected_incremental == pytest.approx(0.07)
     assert rank_targets([0.02, 0.05, 0.03], budget=1).n_targeted == 1

@@ -76,7 +76,9 @@ def _check_welch(df: pd.DataFrame, arm_col: str, control: str, treated: str, met
 
 @pytest.mark.parametrize("treated", EMAILS)
 @pytest.mark.parametrize("metric", ["visit", "conversion"])
-def test_hillstrom_proportions_match_statsmodels(hillstrom: pd.DataFrame, treated: str, metric: str) -> None:
+def test_hillstrom_proportions_match_statsmodels(
+    hillstrom: pd.DataFrame, treated: str, metric: str
+) -> None:
     _check_binary(hillstrom, "segment", CONTROL, treated, metric)
 
 
@@ -134,15 +136,31 @@ def test_relative_lift_interval_matches_bootstrap(hillstrom: pd.DataFrame) -> No
         assert se == pytest.approx(boot.std(ddof=1), rel=0.10)
 
 
-def test_bayesian_quantities_match_monte_carlo(hillstrom: pd.DataFrame, artea: pd.DataFrame) -> None:
+def test_bayesian_quantities_match_monte_carlo(
+    hillstrom: pd.DataFrame, artea: pd.DataFrame
+) -> None:
     rng = np.random.default_rng(1)
     draws = 400_000
     res = analyze_frame(hillstrom, "segment", CONTROL, ["conversion"])
     sub = artea
     res_a = analyze_frame(sub, "arm", "control", ["purchased"])
     cases = [
-        (res.metric("conversion").variant("Womens E-Mail"), hillstrom, "segment", CONTROL, "Womens E-Mail", "conversion"),
-        (res_a.metric("purchased").variant("coupon"), artea, "arm", "control", "coupon", "purchased"),
+        (
+            res.metric("conversion").variant("Womens E-Mail"),
+            hillstrom,
+            "segment",
+            CONTROL,
+            "Womens E-Mail",
+            "conversion",
+        ),
+        (
+            res_a.metric("purchased").variant("coupon"),
+            artea,
+            "arm",
+            "control",
+            "coupon",
+            "purchased",
+        ),
     ]
     for v, df, col, control, treated, metric in cases:
         t = df.loc[df[col] == treated, metric]
@@ -151,14 +169,20 @@ def test_bayesian_quantities_match_monte_carlo(hillstrom: pd.DataFrame, artea: p
         pc = stats.beta.rvs(1 + c.sum(), 1 + len(c) - c.sum(), size=draws, random_state=rng)
         prob = np.mean(pt > pc)
         loss = np.mean(np.maximum(pc - pt, 0))
-        assert v.prob_beats_control == pytest.approx(prob, abs=4 * np.sqrt(prob * (1 - prob) / draws) + 1e-6)
+        assert v.prob_beats_control == pytest.approx(
+            prob, abs=4 * np.sqrt(prob * (1 - prob) / draws) + 1e-6
+        )
         loss_se = np.maximum(pc - pt, 0).std() / np.sqrt(draws)
         assert v.expected_loss == pytest.approx(loss, abs=4 * loss_se + 1e-9)
 
 
 def test_normal_posterior_matches_monte_carlo(artea: pd.DataFrame) -> None:
     rng = np.random.default_rng(2)
-    v = analyze_frame(artea, "arm", "control", ["revenue_after"]).metric("revenue_after").variant("coupon")
+    v = (
+        analyze_frame(artea, "arm", "control", ["revenue_after"])
+        .metric("revenue_after")
+        .variant("coupon")
+    )
     assert v.abs_lift_ci is not None and v.abs_lift is not None
     se = (v.abs_lift_ci[1] - v.abs_lift) / stats.t.ppf(0.975, 4000)  # Welch df here is ~5,000
     d = rng.normal(v.abs_lift, se, 1_000_000)
@@ -199,12 +223,19 @@ def test_duckdb_statistics_equal_pandas(hillstrom: pd.DataFrame) -> None:
 
 def test_hillstrom_roi_sentence(hillstrom: pd.DataFrame) -> None:
     res = analyze_frame(
-        hillstrom, "segment", CONTROL, ["conversion"], revenue_col="spend", cost_per_unit=0.10,
+        hillstrom,
+        "segment",
+        CONTROL,
+        ["conversion"],
+        revenue_col="spend",
+        cost_per_unit=0.10,
         conversion_metric="conversion",
     )
     mens = next(r for r in res.roi if r.variant == "Mens E-Mail")
     assert mens.incremental_conversions_per_unit == pytest.approx(0.0068, abs=5e-5)
     assert mens.cost == pytest.approx(0.10 * 21307)
     text = describe_roi(mens, label="E-mails to men", conversion_noun="purchases")
-    assert text.startswith("E-mails to men brought 0.68 extra purchases per 100 customers (95% CI 0.50 to 0.86)")
+    assert text.startswith(
+        "E-mails to men brought 0.68 extra purchases per 100 customers (95% CI 0.50 to 0.86)"
+    )
     assert "worth $0.77 per customer" in text

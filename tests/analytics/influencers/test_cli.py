@@ -61,9 +61,21 @@ def test_rank_from_file_with_rate_card(home: Path, top200_file: Path, tmp_path: 
     card.write_text("handle,cost_per_post\ncristiano,50000\nleomessi,40000\ndrogba,2000\n")
     result = runner.invoke(
         app,
-        ["rank", "--brief", "football boots", "--source", str(top200_file), "--rate-card",
-         str(card), "--budget", "45000", "--top", "5", "--json"],
-    )  # fmt: skip
+        [
+            "rank",
+            "--brief",
+            "football boots",
+            "--source",
+            str(top200_file),
+            "--rate-card",
+            str(card),
+            "--budget",
+            "45000",
+            "--top",
+            "5",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["skipped_rows"] == 4

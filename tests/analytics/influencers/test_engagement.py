@@ -42,9 +42,16 @@ def _steady(name: str, rate: float, n: int, seed: int) -> CreatorProfile:
 
 @pytest.mark.parametrize(
     ("followers", "tier"),
-    [(0, "nano"), (9_999, "nano"), (10_000, "micro"), (150_000, "mid"), (700_000, "macro"),
-     (5_000_000, "mega"), (None, "unknown")],
-)  # fmt: skip
+    [
+        (0, "nano"),
+        (9_999, "nano"),
+        (10_000, "micro"),
+        (150_000, "mid"),
+        (700_000, "macro"),
+        (5_000_000, "mega"),
+        (None, "unknown"),
+    ],
+)
 def test_tiers(followers: int | None, tier: str) -> None:
     assert follower_tier(followers) == tier
 
@@ -70,10 +77,17 @@ def test_lucky_few_posts_shrink_below_steady_peers() -> None:
 
 def test_shrinks_toward_tier_mean_and_uses_profiles() -> None:
     profiles = [
-        CreatorProfile(creator_id=f"p{i}", handle=f"p{i}", followers=50_000 + i, posts_count=n,
-                       engagement_rate=rate)
-        for i, (n, rate) in enumerate([(400, 0.02), (400, 0.04), (3, 0.12), (400, 0.03), (400, 0.05)])
-    ]  # fmt: skip
+        CreatorProfile(
+            creator_id=f"p{i}",
+            handle=f"p{i}",
+            followers=50_000 + i,
+            posts_count=n,
+            engagement_rate=rate,
+        )
+        for i, (n, rate) in enumerate(
+            [(400, 0.02), (400, 0.04), (3, 0.12), (400, 0.03), (400, 0.05)]
+        )
+    ]
     observations = [observe_engagement(c, as_of=AS_OF) for c in profiles]
     shrinker = EngagementShrinker().fit([o for o in observations if o is not None])
     estimates = [shrinker.estimate(o) for o in observations if o is not None]

@@ -18,17 +18,31 @@ from analytics.influencers import (
 from foundation.exceptions import InputError
 
 ROW = {
-    "rank": "1", "channel_info": "cristiano", "influence_score": "92", "posts": "3.3k",
-    "followers": "475.8m", "avg_likes": "8.7m", "60_day_eng_rate": "1.39%",
-    "new_post_avg_like": "6.5m", "total_likes": "29.0b", "country": "Spain",
-}  # fmt: skip
+    "rank": "1",
+    "channel_info": "cristiano",
+    "influence_score": "92",
+    "posts": "3.3k",
+    "followers": "475.8m",
+    "avg_likes": "8.7m",
+    "60_day_eng_rate": "1.39%",
+    "new_post_avg_like": "6.5m",
+    "total_likes": "29.0b",
+    "country": "Spain",
+}
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("475.8m", 475_800_000), ("3.3k", 3_300), ("29.0b", 29_000_000_000), ("0", 0),
-     ("1,234", 1_234), ("0.89k", 890), ("12M", 12_000_000)],
-)  # fmt: skip
+    [
+        ("475.8m", 475_800_000),
+        ("3.3k", 3_300),
+        ("29.0b", 29_000_000_000),
+        ("0", 0),
+        ("1,234", 1_234),
+        ("0.89k", 890),
+        ("12M", 12_000_000),
+    ],
+)
 def test_parse_count(text: str, expected: float) -> None:
     assert parse_count(text, "followers") == pytest.approx(expected)
 

@@ -25,8 +25,9 @@ def _poster(path: Path) -> Path:
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=22)
     for line in range(8):
-        draw.text((20, 20 + 45 * line), "SUMMER SALE 50% OFF running shoes", fill=(20, 20, 20),
-                  font=font)  # fmt: skip
+        draw.text(
+            (20, 20 + 45 * line), "SUMMER SALE 50% OFF running shoes", fill=(20, 20, 20), font=font
+        )
     image.save(path)
     return path
 
@@ -57,9 +58,19 @@ def test_feature_table(tmp_path: Path, good_image: Path) -> None:
     table = image_features(paths, n_components=2)
     assert list(table.index) == [str(path) for path in paths]
     assert list(table.columns) == [
-        "emb_0", "emb_1", "colourfulness", "brightness", "contrast", "face_count", "face_area",
-        "text_fraction", "text_heavy", "nsfw_score", "aspect_ratio", "error",
-    ]  # fmt: skip
+        "emb_0",
+        "emb_1",
+        "colourfulness",
+        "brightness",
+        "contrast",
+        "face_count",
+        "face_area",
+        "text_fraction",
+        "text_heavy",
+        "nsfw_score",
+        "aspect_ratio",
+        "error",
+    ]
     good, text, bad, dark_row = (table.iloc[i] for i in range(4))
     assert bad["error"] == "empty.jpg is empty (0 bytes): expected an image file"
     assert table.drop(columns="error").iloc[2].isna().all()

@@ -55,8 +55,9 @@ def _invoke(*args: str) -> tuple[int, str, str]:
 def test_fit_projection_writes_a_loadable_projection_and_its_card(settings_env: Path) -> None:
     folder = _images(settings_env / "pics", 6)
     out = settings_env / "out" / "pca.npz"
-    code, stdout, _ = _invoke("fit-projection", str(folder), "--out", str(out),
-                              "--components", "3", "--json")  # fmt: skip
+    code, stdout, _ = _invoke(
+        "fit-projection", str(folder), "--out", str(out), "--components", "3", "--json"
+    )
     assert code == 0, stdout
     payload = json.loads(stdout)
     assert payload["images"] == 6 and payload["components"] == 3
@@ -100,9 +101,14 @@ def test_a_projection_for_other_weights_is_refused(
     committed = EmbeddingProjection.load(features.default_projection_path())
     other = tmp_path / "pca.npz"
     EmbeddingProjection(
-        committed.mean, committed.components, committed.explained_variance,
-        committed.explained_variance_ratio, "lite0", "0" * 64, committed.n_images,
-    ).save(other)  # fmt: skip
+        committed.mean,
+        committed.components,
+        committed.explained_variance,
+        committed.explained_variance_ratio,
+        "lite0",
+        "0" * 64,
+        committed.n_images,
+    ).save(other)
     monkeypatch.setattr(features, "default_projection_path", lambda: other)
     load_default_projection.cache_clear()
     try:

@@ -146,8 +146,12 @@ def test_is_video_by_extension_and_by_content(tmp_path: Path) -> None:
 
 def test_format_time() -> None:
     assert [format_time(s) for s in (0, 3.4, 59.6, 61, 3725)] == [
-        "0:00", "0:03", "1:00", "1:01", "1:02:05",
-    ]  # fmt: skip
+        "0:00",
+        "0:03",
+        "1:00",
+        "1:01",
+        "1:02:05",
+    ]
 
 
 def test_cli_tags_images_and_videos_in_input_order(tmp_path: Path) -> None:
