@@ -1,10 +1,10 @@
 """Thread limits for small, latency-bound work on a shared machine.
 
 Torch, BLAS and OpenMP each start a pool of threads sized to the machine. For one
-post, one image or one 64-unit network, the threads only wait for each other on a
-busy 2-core box, so these helpers run such blocks on one thread and restore the
-previous setting after (``benchmarks/engagement.py --latency-only`` measures the
-effect on a prediction).
+post, one image or one small network, the threads only wait for each other on a
+shared machine, so these helpers run such blocks on one thread and restore the
+previous setting after (``python -m benchmarks.engagement --latency-only`` measures
+the effect on a prediction, docs/benchmarks/engagement.md).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _THREADED_MODULES = ("numpy", "scipy", "torch", "lightgbm")
 def torch_threads(n: int) -> Iterator[None]:
     """Run the block with ``n`` torch intra-op threads, then restore the previous number.
 
-    Small forward passes (one post, a 64-unit MLP) only lose from extra threads.
+    Small forward passes (one post, a small MLP) only lose from extra threads.
     """
     import torch
 
@@ -66,7 +66,8 @@ def one_thread() -> Iterator[None]:
 def one_openmp_thread() -> AbstractContextManager[Any]:
     """One OpenMP thread for a LightGBM call that takes no ``num_threads`` (shap's TreeSHAP).
 
-    For one row, starting the OpenMP pool costs far more than the prediction. Torch shares the OpenMP runtime, so no torch work
-    may run inside (torch's threads are set through torch, :func:`torch_threads`).
+    For one row, starting the OpenMP pool costs far more than the prediction. Torch
+    shares the OpenMP runtime, so no torch work may run inside (torch's threads are set
+    through torch, :func:`torch_threads`).
     """
     return _limit("openmp")

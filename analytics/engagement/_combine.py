@@ -16,7 +16,7 @@ CALIBRATION_METHODS = ("none", "platt", "isotonic", "auto")
 
 
 def logit(p: np.ndarray) -> np.ndarray:
-    """Log-odds of probabilities clipped to [1e-4, 1 − 1e-4]."""
+    """Log-odds of probabilities clipped to [:data:`EPS`, 1 − :data:`EPS`]."""
     p = np.clip(np.asarray(p, dtype=float), EPS, 1 - EPS)
     return np.log(p / (1 - p))
 
@@ -86,12 +86,13 @@ class StackingCombiner:
       so each fold has its own offset (the members under- or over-shoot as the account
       drifts); fold intercepts absorb that, and the weights say only how much each
       member's ranking is worth.
-    - *Sum to one*: out-of-fold members learnt from 20–80% of the posts and are flatter
-      and shifted against the final members, which learnt from all of them. So the
-      out-of-fold rows decide *which* member to trust, and the final members' own
+    - *Sum to one*: out-of-fold members learnt from the earlier folds' posts only and
+      are flatter and shifted against the final members, which learnt from all of them.
+      So the out-of-fold rows decide *which* member to trust, and the final members' own
       probability scale (fitted on every training post) is kept. Fitting a slope and an
-      intercept on out-of-fold rows instead mis-calibrated the final model under drift
-      (docs/benchmarks/engagement.md: ECE 0.103 against 0.035 on fivethirtyeight).
+      intercept on out-of-fold rows instead mis-calibrates the final model under drift
+      (``python -m benchmarks.engagement`` reports it as the
+      ``stacking_platt_on_out_of_fold_rows`` combiner, docs/benchmarks/engagement.md).
     - When no member helps on the out-of-fold rows (all weights 0, e.g. a few hundred
       posts), the members count equally: no evidence is no reason to prefer one.
 

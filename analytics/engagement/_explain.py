@@ -17,6 +17,7 @@ from analytics.embeddings import get_encoder
 from analytics.engagement._combine import logit, sigmoid
 from analytics.engagement._features import HASHTAG
 from analytics.engagement._image import describe_group
+from analytics.engagement._members import LightGBMMember
 from analytics.engagement._types import Draft, Explanation, Reason, Recommendation, WordEffect
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def explain(
 
     # Grouped SHAP on the LightGBM member (log-odds), turned into points of the ensemble.
     reasons: list[Reason] = []
-    lgbm = model.members_.get("lightgbm")
+    lgbm = _trees(model)
     if lgbm is not None:
         phi = _tree_shap(model, lgbm.pre_.tree_matrix(feats.rows([0])))
         columns = lgbm.pre_.columns_ + lgbm.pre_.svd_columns()
@@ -164,9 +165,25 @@ def explain(
     return Explanation(prediction, reasons, helped, hurt)
 
 
+def _trees(model: EngagementModel) -> LightGBMMember | None:
+    """The LightGBM member, whose SHAP values give the reasons (``None`` without one)."""
+    member = model.members_.get(LightGBMMember.name)
+    return member if isinstance(member, LightGBMMember) else None
+
+
 def tree_explainer(model: EngagementModel) -> Any:
-    """The SHAP TreeExplainer of the LightGBM member, built once per fitted booster."""
-    booster = model.members_["lightgbm"].booster_
+    """The SHAP TreeExplainer of the LightGBM member, built once per fitted booster.
+
+    Raises:
+        ValueError: The model was fitted without a ``lightgbm`` member.
+    """
+    trees = _trees(model)
+    if trees is None:
+        raise ValueError(
+            f"this engagement model has no {LightGBMMember.name!r} member to explain "
+            f"(members: {', '.join(model.members_)}); fit it with one"
+        )
+    booster = trees.booster_
     cached: Any = getattr(model, "_tree_explainer", None)
     if cached is not None and cached[0] is booster:
         return cached[1]

@@ -142,21 +142,22 @@ class TimingBlock:
 class AccountContextBlock:
     """The account's trailing engagement, recent hit rate and posting frequency (``_target``).
 
-    The hit rate (share of the last 20 labelled posts that beat their own bar) says how
-    the account is doing against its bar now without an absolute level in it. The
-    absolute levels alone drift: elon-musk-tweets' bar rose between the training and
-    test periods while its rate of hits did not, and the members under-predicted.
-    With it (and the five-net neural member) the ensemble's ECE there went from
-    0.056–0.061 to 0.055–0.056 over seeds 0–2; the level shift in ``LightGBMMember``
-    took it to 0.038–0.043 (docs/benchmarks/engagement.md).
+    The hit rate (share of the account's last
+    :data:`~analytics.engagement._target.HIT_WINDOW` labelled posts that beat their own
+    bar) says how the account is doing against its bar now without an absolute level in
+    it. The absolute levels alone drift: an account's bar can rise between the training
+    and the test period while its rate of hits does not (elon-musk-tweets), and members
+    that read only the levels then under-predict. ``LightGBMMember``'s level shift
+    answers the same drift from the trees' side.
 
     Follower counts are left out on purpose: the label is relative to the account's own
     history, so followers carry no signal across accounts, and within one account a count
     that is snapshotted with each post only grows, a clock. On a time split that clock
-    lies outside everything the members saw (facebook-brand-posts: Spearman 1.0 between
-    followers and time; LightGBM then put 65% on test posts whose rate was 29%).
-    Dropping it raised the members' test AUC on instagram by 0.01–0.02 and took
-    LightGBM's ECE on facebook from 0.37 to 0.20 (docs/benchmarks/engagement.md).
+    lies outside everything the members saw (facebook-brand-posts), so the trees
+    extrapolate from the wrong era.
+
+    ``python -m benchmarks.engagement`` measures the ensemble's calibration on both
+    datasets (docs/benchmarks/engagement.md).
     """
 
     name = "account"

@@ -16,12 +16,13 @@ training median and standardise, like every tabular column).
 
 The block stays stateless: the projection is a committed artifact, not fitted on
 the posts. Images are measured in one pass per image (one decode; EfficientNet one
-image at a time on one torch thread, Open-NSFW in batches of 8: fastest on this busy
-2-core machine), and the networks and the projection load
-once per process, only when a post has a picture. Features are cached per file
-*content* hash (and the projection's digest), in memory for the process and, with
-``cache_dir``, in SQLite. ``ImageBlock(embedding=False)`` leaves out the content
-and brand-safety columns (the cheap block, for comparisons).
+image at a time on one torch thread, Open-NSFW in batches of :data:`BATCH_SIZE`: the
+fastest split on a shared CPU; ``python -m benchmarks.engagement_images`` times the
+whole measurement), and the networks and the projection load once per process, only
+when a post has a picture. Features are cached per file *content* hash (and the
+projection's digest), in memory for the process and, with ``cache_dir``, in SQLite.
+``ImageBlock(embedding=False)`` leaves out the content and brand-safety columns (the
+cheap block, for comparisons).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
+
+from analytics._threads import torch_threads
 
 #: Bumped when the measurements change, so cached rows of an older version are not reused.
 FEATURE_VERSION = "image-features-2"
@@ -108,7 +111,6 @@ def describe_images(paths: list[str]) -> list[tuple[float, ...] | None]:
 
 def _describe_loaded(images: list[Image.Image]) -> list[tuple[float, ...]]:
     """Measured columns of decoded RGB images (one batch through both networks)."""
-    from analytics._threads import torch_threads
     from analytics.vision import (
         TEXT_HEAVY_FRACTION,
         colourfulness,
@@ -120,7 +122,7 @@ def _describe_loaded(images: list[Image.Image]) -> list[tuple[float, ...]]:
     )
 
     projection = load_default_projection()
-    with torch_threads(1):  # one image per pass: fastest here (30 ms vs 70 ms a batch of 8)
+    with torch_threads(1):  # one image per pass beats a batch here (see the module docstring)
         pooled = np.vstack([embed([image], projection.model, "cpu") for image in images])
     content = projection.transform(pooled)
     unsafe = [verdict.nsfw_score for verdict in score_safety(images)]

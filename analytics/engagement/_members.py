@@ -4,6 +4,9 @@ Every member takes :class:`~analytics.engagement._features.Features` (tabular
 columns + the 384-d embedding) and a 0/1 label, and saves itself to a folder
 without pickle (JSON + ``.npz`` with ``allow_pickle=False``, LightGBM's text
 format, safetensors for the network).
+
+:data:`MEMBERS` is the one registry of members: a new member is a class that
+follows :class:`Member`, added there.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
 from analytics._threads import torch_threads
+from analytics.engagement._combine import sigmoid
 from analytics.engagement._features import Features
 from analytics.engagement._target import LEVEL_COLUMNS
 
@@ -24,17 +28,33 @@ N_COMPONENTS = 16
 
 
 class Member(Protocol):
-    """What the ensemble needs from a member."""
+    """What the ensemble needs from a member (a scikit-learn style estimator)."""
 
-    name: str
+    #: The member's key in :data:`MEMBERS`, in ``EngagementModel(members=...)`` and in
+    #: the saved model.
+    name: ClassVar[str]
 
-    def fit(self, features: Features, y: np.ndarray) -> Member: ...
+    @classmethod
+    def for_ensemble(cls, random_state: int) -> Member:
+        """An unfitted member with the hyper-parameters the ensemble trains it with."""
+        ...
+
+    def fit(self, features: Features, y: np.ndarray) -> Member:
+        """Fit on features with ``n`` rows and ``y`` of shape (n,), 0/1."""
+        ...
 
     def predict_proba(self, features: Features) -> np.ndarray:
         """Probability of the positive class, shape (n,)."""
         ...
 
-    def save(self, folder: Path) -> None: ...
+    def save(self, folder: Path) -> None:
+        """Write the fitted member's files to ``folder``."""
+        ...
+
+    @classmethod
+    def load(cls, folder: Path) -> Member:
+        """Read a member written by :meth:`save`."""
+        ...
 
 
 class Preprocessor:
@@ -108,12 +128,14 @@ class Preprocessor:
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write named arrays to an ``.npz`` (read back with ``allow_pickle=False``)."""
+    """Write named arrays to an ``.npz`` (read back with :func:`load_arrays`)."""
     np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The named arrays of an ``.npz`` written by :func:`save_arrays` (no pickle)."""
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
 
 
 class LogisticMember:
@@ -123,10 +145,15 @@ class LogisticMember:
         C: Inverse regularisation strength.
     """
 
-    name = "logistic"
+    name: ClassVar[str] = "logistic"
 
     def __init__(self, C: float = 0.5) -> None:
         self.C = C
+
+    @classmethod
+    def for_ensemble(cls, random_state: int) -> LogisticMember:
+        """The default member; its fit is deterministic, so ``random_state`` is unused."""
+        return cls()
 
     def _design(self, features: Features) -> np.ndarray:
         projected = self.pre_.project(features.embedding)
@@ -143,7 +170,7 @@ class LogisticMember:
         return self
 
     def predict_proba(self, features: Features) -> np.ndarray:
-        return _sigmoid(self._design(features) @ self.coef_ + self.intercept_)
+        return sigmoid(self._design(features) @ self.coef_ + self.intercept_)
 
     def save(self, folder: Path) -> None:
         arrays = {f"pre_{k}": v for k, v in self.pre_.arrays().items()}
@@ -156,8 +183,7 @@ class LogisticMember:
     @classmethod
     def load(cls, folder: Path) -> LogisticMember:
         meta = json.loads((folder / "logistic.json").read_text())
-        with np.load(folder / "logistic.npz", allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+        arrays = load_arrays(folder / "logistic.npz")
         member = cls(C=meta["C"])
         member.pre_ = Preprocessor.from_arrays(
             meta["columns"], {k[4:]: v for k, v in arrays.items() if k.startswith("pre_")}
@@ -186,16 +212,17 @@ class LightGBMMember:
     Trees split on absolute thresholds, so an account whose engagement level
     drifts (elon-musk-tweets: the training period starts with a high level and a
     low hit rate, the test period is high again with the usual rate) sends test
-    posts down branches learnt from a different era. The label does not change
-    when all of an account's counts are scaled, so each training row is also
-    shown with its :data:`~analytics.engagement._target.LEVEL_COLUMNS` moved
-    together down and up by ``level_shift_``, same label: the trees then lean on
-    the level columns relative to each other. ``level_shift_`` is ``level_shift``
-    times the spread of the training rows' ``recent_median - trailing_median``:
-    how far the data's own levels are seen to move (elon 1.08 log units,
-    instagram 0.34). The three copies of a row weigh one row between them. On
-    elon-musk-tweets the ensemble's ECE went from 0.055–0.056 to 0.038–0.043 over
-    seeds 0–2 (docs/benchmarks/engagement.md).
+    posts down branches learnt from a different era. The
+    label does not change when all of an account's counts are scaled, so each
+    training row is also shown with its
+    :data:`~analytics.engagement._target.LEVEL_COLUMNS` moved together down and up
+    by ``level_shift_``, same label: the trees then lean on the level columns
+    relative to each other. ``level_shift_`` is ``level_shift`` times the spread of
+    the training rows' ``recent_median - trailing_median``: how far the data's own
+    levels are seen to move, so each dataset gets a shift of its own size. The three
+    copies of a row weigh one row between them. ``python -m benchmarks.engagement``
+    measures the ensemble's calibration on such a drifting account
+    (docs/benchmarks/engagement.md).
 
     Args:
         n_estimators: Boosting rounds.
@@ -204,7 +231,7 @@ class LightGBMMember:
             rows as they are. No shift when the features have no level columns.
     """
 
-    name = "lightgbm"
+    name: ClassVar[str] = "lightgbm"
 
     def __init__(
         self, n_estimators: int = 300, random_state: int = 0, level_shift: float = 1.0
@@ -212,6 +239,11 @@ class LightGBMMember:
         self.n_estimators = n_estimators
         self.random_state = random_state
         self.level_shift = level_shift
+
+    @classmethod
+    def for_ensemble(cls, random_state: int) -> LightGBMMember:
+        """The default member, seeded with ``random_state``."""
+        return cls(random_state=random_state)
 
     def fit(self, features: Features, y: np.ndarray) -> LightGBMMember:
         """Fit on features with ``n`` rows and ``y`` of shape (n,), 0/1."""
@@ -267,8 +299,6 @@ class LightGBMMember:
         return np.asarray(self.booster_.predict(matrix, num_threads=THREADS), dtype=float)
 
     def save(self, folder: Path) -> None:
-        self.booster_.save_model(str(folder / "lightgbm.txt"))
-        save_arrays(folder / "lightgbm_pre.npz", self.pre_.arrays())
         meta = {
             "n_estimators": self.n_estimators,
             "random_state": self.random_state,
@@ -276,21 +306,35 @@ class LightGBMMember:
             "level_shift_": self.level_shift_,
             "columns": self.pre_.columns_,
         }
-        (folder / "lightgbm.json").write_text(json.dumps(meta))
+        _save_trees(folder / "lightgbm", self.booster_, self.pre_.arrays(), meta)
 
     @classmethod
     def load(cls, folder: Path) -> LightGBMMember:
-        import lightgbm as lgb
-
-        meta = json.loads((folder / "lightgbm.json").read_text())
+        meta, arrays, booster = _load_trees(folder / "lightgbm")
         member = cls(meta["n_estimators"], meta["random_state"], meta["level_shift"])
         member.level_shift_ = meta["level_shift_"]
-        with np.load(folder / "lightgbm_pre.npz", allow_pickle=False) as data:
-            member.pre_ = Preprocessor.from_arrays(
-                meta["columns"], {k: data[k] for k in data.files}
-            )
-        member.booster_ = lgb.Booster(model_file=str(folder / "lightgbm.txt"))
+        member.pre_ = Preprocessor.from_arrays(meta["columns"], arrays)
+        member.booster_ = booster
         return member
+
+
+def _save_trees(
+    stem: Path, booster: Any, arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> None:
+    """A LightGBM model as ``<stem>.txt``, its arrays as ``<stem>_pre.npz``, ``meta`` as
+    ``<stem>.json``."""
+    booster.save_model(str(stem.with_suffix(".txt")))
+    save_arrays(stem.with_name(f"{stem.name}_pre.npz"), arrays)
+    stem.with_suffix(".json").write_text(json.dumps(meta))
+
+
+def _load_trees(stem: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], Any]:
+    """``meta``, arrays and booster written by :func:`_save_trees`."""
+    import lightgbm as lgb
+
+    meta = json.loads(stem.with_suffix(".json").read_text())
+    arrays = load_arrays(stem.with_name(f"{stem.name}_pre.npz"))
+    return meta, arrays, lgb.Booster(model_file=str(stem.with_suffix(".txt")))
 
 
 class RegressionHead:
@@ -329,29 +373,21 @@ class RegressionHead:
         return self._base(features) + lift
 
     def save(self, folder: Path) -> None:
-        self.booster_.save_model(str(folder / "regression.txt"))
-        save_arrays(
-            folder / "regression_pre.npz",
-            {"quantiles": self.residual_quantiles_, **self.pre_.arrays()},
-        )
         meta = {
             "n_estimators": self.n_estimators,
             "random_state": self.random_state,
             "columns": self.pre_.columns_,
         }
-        (folder / "regression.json").write_text(json.dumps(meta))
+        arrays = {"quantiles": self.residual_quantiles_, **self.pre_.arrays()}
+        _save_trees(folder / "regression", self.booster_, arrays, meta)
 
     @classmethod
     def load(cls, folder: Path) -> RegressionHead:
-        import lightgbm as lgb
-
-        meta = json.loads((folder / "regression.json").read_text())
+        meta, arrays, booster = _load_trees(folder / "regression")
         head = cls(meta["n_estimators"], meta["random_state"])
-        with np.load(folder / "regression_pre.npz", allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
         head.residual_quantiles_ = arrays.pop("quantiles")
         head.pre_ = Preprocessor.from_arrays(meta["columns"], arrays)
-        head.booster_ = lgb.Booster(model_file=str(folder / "regression.txt"))
+        head.booster_ = booster
         return head
 
 
@@ -359,10 +395,12 @@ class NeuralMember:
     """Small PyTorch MLPs on the full embedding + standardised tabular columns.
 
     ``n_networks`` nets that differ only in their seed are trained and their
-    probabilities averaged (seed bagging). One net's test ECE moved between 0.015 and
-    0.13 with the seed alone on the same data; the average is what the stacking and
-    the calibration can rely on. Each net is early-stopped on the latest 15% of its
-    training rows (time order is kept by the caller), keeping its best epoch's weights.
+    probabilities averaged (seed bagging). One small net's calibration swings with
+    its seed alone on the same data; the average is what the stacking and the
+    calibration can rely on (``python -m benchmarks.engagement --seeds N`` records
+    how much the ensemble still moves with the seed, docs/benchmarks/engagement.md).
+    Each net is early-stopped on the latest 15% of its training rows (time order is
+    kept by the caller), keeping its best epoch's weights.
 
     Args:
         hidden: Width of the first hidden layer.
@@ -371,7 +409,7 @@ class NeuralMember:
         n_networks: Nets in the average.
     """
 
-    name = "neural"
+    name: ClassVar[str] = "neural"
 
     def __init__(
         self, hidden: int = 64, epochs: int = 40, random_state: int = 0, n_networks: int = 5
@@ -380,6 +418,11 @@ class NeuralMember:
         self.epochs = epochs
         self.random_state = random_state
         self.n_networks = n_networks
+
+    @classmethod
+    def for_ensemble(cls, random_state: int) -> NeuralMember:
+        """The default member, its first net seeded with ``random_state``."""
+        return cls(random_state=random_state)
 
     def _net(self, n_inputs: int) -> Any:
         import torch
@@ -401,7 +444,7 @@ class NeuralMember:
         self.pre_ = Preprocessor().fit(features)
         x = torch.from_numpy(self._design(features))
         target = torch.from_numpy(np.asarray(y, dtype=np.float32))
-        with torch_threads(1):  # a 64-unit MLP: extra threads only add contention
+        with torch_threads(1):  # a small MLP: extra threads only add contention
             self.nets_ = [
                 self._fit_one(x, target, self.random_state + k) for k in range(self.n_networks)
             ]
@@ -452,7 +495,7 @@ class NeuralMember:
         x = torch.from_numpy(self._design(features))
         with torch_threads(1), torch.inference_mode():
             logits = torch.cat([net(x) for net in self.nets_], dim=1)
-        return _sigmoid(logits.numpy().astype(float)).mean(axis=1)
+        return sigmoid(logits.numpy().astype(float)).mean(axis=1)
 
     def save(self, folder: Path) -> None:
         from safetensors.torch import save_file
@@ -480,10 +523,9 @@ class NeuralMember:
 
         meta = json.loads((folder / "neural.json").read_text())
         member = cls(meta["hidden"], meta["epochs"], meta["random_state"], meta["n_networks"])
-        with np.load(folder / "neural_pre.npz", allow_pickle=False) as data:
-            member.pre_ = Preprocessor.from_arrays(
-                meta["columns"], {k: data[k] for k in data.files}
-            )
+        member.pre_ = Preprocessor.from_arrays(
+            meta["columns"], load_arrays(folder / "neural_pre.npz")
+        )
         member.n_inputs_ = meta["n_inputs"]
         tensors = load_file(str(folder / "neural.safetensors"))
         member.nets_ = []
@@ -498,8 +540,23 @@ class NeuralMember:
         return member
 
 
-MEMBER_TYPES: dict[str, Any] = {
-    "neural": NeuralMember,
-    "lightgbm": LightGBMMember,
-    "logistic": LogisticMember,
-}
+def _registry(*members: type[Member]) -> dict[str, type[Member]]:
+    return {member.name: member for member in members}
+
+
+#: Every member the ensemble can use, by :attr:`Member.name`: the one place a member is
+#: registered (the default ensemble, the fit and the loader all read it).
+MEMBERS = _registry(NeuralMember, LightGBMMember, LogisticMember)
+
+
+def member_type(name: str) -> type[Member]:
+    """The registered member class called ``name``.
+
+    Raises:
+        ValueError: No member of that name is registered in :data:`MEMBERS`.
+    """
+    try:
+        return MEMBERS[name]
+    except KeyError:
+        *rest, last = MEMBERS
+        raise ValueError(f"unknown member {name!r}; expected {', '.join(rest)} or {last}") from None

@@ -24,10 +24,11 @@ from analytics.engagement._features import (
     default_blocks,
 )
 from analytics.engagement._members import (
-    LightGBMMember,
-    LogisticMember,
-    NeuralMember,
+    MEMBERS,
+    Member,
     RegressionHead,
+    load_arrays,
+    member_type,
     save_arrays,
 )
 from analytics.engagement._target import HISTORY_COLUMNS, AccountHistory, add_context, check_posts
@@ -70,15 +71,17 @@ class EngagementModel:
     Calibration: by default (``"none"``) the pool keeps the final members' own
     probability scale, fitted on every training post; a Platt or isotonic map fitted
     on out-of-fold rows (``"platt"``, ``"isotonic"``, ``"auto"``) learns the scale of
-    the weaker fold members instead and was worse on later posts on four of five real
-    datasets (docs/benchmarks/engagement.md). Outcomes observed after training are the
+    the weaker fold members instead, which calibrates later posts worse
+    (``python -m benchmarks.engagement`` compares both on real datasets,
+    docs/benchmarks/engagement.md). Outcomes observed after training are the
     first held-out rows of the final members: ``beacon retrain`` fits a Platt map on
     them (:mod:`._recalibrate`).
 
     Args:
         n_folds: Time-ordered folds for out-of-fold predictions (>= 3).
         calibration: ``"none"``, ``"platt"``, ``"isotonic"`` or ``"auto"`` (see above).
-        members: Member names to use, from ``neural``, ``lightgbm``, ``logistic``.
+        members: Member names to use, from :data:`~analytics.engagement._members.MEMBERS`
+            (default: all of them, in its order).
         cache_dir: Folder of the embedding cache (``None``: no cache).
         scorer: Sentiment scorer for the tone features (default VADER).
         random_state: Seed of every member.
@@ -91,7 +94,7 @@ class EngagementModel:
         self,
         n_folds: int = 5,
         calibration: str = "none",
-        members: Sequence[str] = ("neural", "lightgbm", "logistic"),
+        members: Sequence[str] = tuple(MEMBERS),
         cache_dir: Path | None = None,
         scorer: SentimentScorer | None = None,
         random_state: int = 0,
@@ -173,14 +176,8 @@ class EngagementModel:
             embedding = self._embed(texts) if texts else self._cache().encode(texts)
         return self._pipeline().transform(rows, embedding)
 
-    def _new_member(self, name: str) -> Any:
-        if name == "neural":
-            return NeuralMember(random_state=self.random_state)
-        if name == "lightgbm":
-            return LightGBMMember(random_state=self.random_state)
-        if name == "logistic":
-            return LogisticMember()
-        raise ValueError(f"unknown member {name!r}; expected neural, lightgbm or logistic")
+    def _new_member(self, name: str) -> Member:
+        return member_type(name).for_ensemble(self.random_state)
 
     # ----------------------------------------------------------------------- fit
     def fit(self, posts: pd.DataFrame) -> EngagementModel:
@@ -308,7 +305,7 @@ class EngagementModel:
 
     @property
     def version(self) -> str:
-        """``engagement-ensemble-4``, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
+        """:data:`MODEL_VERSION`, plus ``+<calibration id>`` once ``beacon retrain`` recalibrated it."""
         recal = getattr(self, "recalibration_", None)
         return f"{MODEL_VERSION}+{recal['id']}" if recal else MODEL_VERSION
 
@@ -450,7 +447,7 @@ class EngagementModel:
 
     def warm_up(self) -> None:
         """Build now what the first explanation would build: the feature pipeline (VADER's
-        lexicon), the SHAP TreeExplainer (importing shap takes seconds) and the encoder."""
+        lexicon), the SHAP TreeExplainer (importing shap is slow) and the encoder."""
         from analytics.embeddings import get_encoder
         from analytics.engagement._explain import tree_explainer
 
@@ -559,16 +556,10 @@ class EngagementModel:
             scorer,
             params["random_state"],
         )
-        loaders: dict[str, Any] = {
-            "neural": NeuralMember,
-            "lightgbm": LightGBMMember,
-            "logistic": LogisticMember,
-        }
         try:
-            model.members_ = {name: loaders[name].load(folder) for name in params["members"]}
+            model.members_ = {name: member_type(name).load(folder) for name in params["members"]}
             model.head_ = RegressionHead.load(folder)
-            with np.load(folder / "ensemble.npz", allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
+            arrays = load_arrays(folder / "ensemble.npz")
         except (OSError, KeyError, ValueError) as error:
             raise ModelLoadError(f"engagement model at {folder} is incomplete: {error}") from None
         model.stacker_ = StackingCombiner()

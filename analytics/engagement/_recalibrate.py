@@ -37,9 +37,10 @@ from analytics.exceptions import AnalysisInputError
 
 #: Every ``EVAL_EVERY``-th stored calibration row is held out for the before/after check.
 EVAL_EVERY = 4
-#: A correction counts as this many ordinary calibration rows (on the demo brand, one
-#: correction of a confidently wrong post moves it by a few points and leaves held-out
-#: Brier within 0.002; at 20 a single correction already costs 0.007) ...
+#: A correction counts as this many ordinary calibration rows: enough that one correction
+#: moves the answer on the post it corrects, little enough that held-out calibration does
+#: not get worse (both checked on the demo brand by
+#: ``tests/actions/test_retrain_engagement.py``) ...
 CORRECTION_WEIGHT = 5.0
 #: ... but all corrections together at most this share of the refit's total weight.
 MAX_CORRECTION_SHARE = 0.1
@@ -60,7 +61,8 @@ class CalibrationCheck:
 
 
 def calibration_check(y: np.ndarray, p: np.ndarray) -> CalibrationCheck:
-    """ECE (15 bins), Brier score, log loss and AUC of probabilities ``p`` for labels ``y``."""
+    """ECE (:func:`expected_calibration_error`), Brier score, log loss and AUC of
+    probabilities ``p`` for labels ``y``."""
     from sklearn.metrics import roc_auc_score
 
     y, p = np.asarray(y, dtype=float), np.clip(np.asarray(p, dtype=float), EPS, 1 - EPS)

@@ -173,7 +173,8 @@ class AccountHistory:
     times: dict[str, np.ndarray] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict)
     # past_hits of each account's stored posts, computed on first use: a recommendation
-    # scores ~170 posting times, and each would otherwise judge the last 20 posts again.
+    # scores many posting times of one account, and each would otherwise judge the last
+    # HIT_WINDOW posts again.
     _hits: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod

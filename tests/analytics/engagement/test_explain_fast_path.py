@@ -22,6 +22,7 @@ from analytics.embeddings import encode, get_encoder
 from analytics.engagement import Draft, EngagementModel
 from analytics.engagement import _explain as explain_module
 from analytics.engagement._combine import logit, sigmoid
+from analytics.engagement._members import LightGBMMember
 
 NOW = datetime(2026, 12, 1, 8)
 TEXTS = (
@@ -74,10 +75,12 @@ def _reference(model: EngagementModel, draft: Draft) -> tuple[np.ndarray, np.nda
     batch = pd.concat([rows] * len(variants), ignore_index=True)
     batch["text"] = variants
     feats = model.features(batch, np.vstack(embeddings))
+    lgbm = model.members_["lightgbm"]
+    assert isinstance(lgbm, LightGBMMember)
     members = {}
     for name, member in model.members_.items():
-        if name == "lightgbm":  # the trees on their pandas frame, as before the numpy path
-            members[name] = np.asarray(member.booster_.predict(member.frame(feats)), dtype=float)
+        if member is lgbm:  # the trees on their pandas frame, as before the numpy path
+            members[name] = np.asarray(lgbm.booster_.predict(lgbm.frame(feats)), dtype=float)
         else:
             members[name] = member.predict_proba(feats)
     stacked = np.column_stack([members[name] for name in model.members_])
@@ -86,7 +89,6 @@ def _reference(model: EngagementModel, draft: Draft) -> tuple[np.ndarray, np.nda
         warnings.simplefilter("ignore")
         import shap
 
-        lgbm = model.members_["lightgbm"]
         explainer = shap.TreeExplainer(lgbm.booster_)
         phi = explainer.shap_values(lgbm.frame(feats.rows([0])))
     phi = np.asarray(phi[-1] if isinstance(phi, list) else phi, dtype=float).reshape(1, -1)[0]
@@ -112,7 +114,9 @@ def test_explanation_matches_the_reference_path(model: EngagementModel) -> None:
         # SHAP: the reasons are the reference values grouped, and they add up to the margin.
         assert base + phi.sum() == pytest.approx(margin, abs=1e-6)
         groups = model._pipeline().groups()
-        pre = model.members_["lightgbm"].pre_
+        lgbm = model.members_["lightgbm"]
+        assert isinstance(lgbm, LightGBMMember)
+        pre = lgbm.pre_
         columns = pre.columns_ + pre.svd_columns()
         totals: dict[str, float] = {}
         for column, value in zip(columns, phi, strict=True):

@@ -18,6 +18,7 @@ from analytics.engagement._image import (
     describe_group,
     describe_image,
 )
+from analytics.engagement._members import LightGBMMember
 from analytics.exceptions import ModelLoadError
 from analytics.sentiment import VaderScorer
 from analytics.vision import EmbeddingProjection, load_default_projection
@@ -171,7 +172,9 @@ def test_the_ensemble_learns_from_the_demo_pictures(demo: DemoWorkspace, tmp_pat
         ).df()
     model = EngagementModel(members=("lightgbm", "logistic"), n_folds=3, cache_dir=tmp_path)
     model.fit(posts)
-    booster = model.members_["lightgbm"].booster_
+    lgbm = model.members_["lightgbm"]
+    assert isinstance(lgbm, LightGBMMember)
+    booster = lgbm.booster_
     gain = dict(zip(booster.feature_name(), booster.feature_importance("gain"), strict=True))
     image_gain = sum(v for k, v in gain.items() if k.startswith("img_"))
     assert gain["img_colourfulness"] > 0 and gain["img_brightness"] > 0

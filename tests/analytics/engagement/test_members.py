@@ -1,4 +1,4 @@
-"""Ensemble members on their own: the seed-bagged network, the level-shifted trees."""
+"""Ensemble members on their own: the registry, the seed-bagged network, the level-shifted trees."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from analytics.engagement._combine import sigmoid
 from analytics.engagement._features import Features
-from analytics.engagement._members import LGBM_PARAMS, LightGBMMember, NeuralMember, _sigmoid
+from analytics.engagement._members import (
+    LGBM_PARAMS,
+    MEMBERS,
+    LightGBMMember,
+    NeuralMember,
+    member_type,
+)
 from analytics.engagement._target import LEVEL_COLUMNS
 
 
@@ -19,8 +26,33 @@ def _features(n: int, seed: int = 0) -> tuple[Features, np.ndarray]:
     tabular = pd.DataFrame({"hashtags": rng.poisson(2, n).astype(float), "hour": rng.random(n)})
     embedding = rng.normal(size=(n, 384)).astype(np.float32)
     embedding /= np.linalg.norm(embedding, axis=1, keepdims=True)
-    y = (rng.random(n) < _sigmoid(2.0 * (tabular["hashtags"].to_numpy() - 2.0))).astype(float)
+    y = (rng.random(n) < sigmoid(2.0 * (tabular["hashtags"].to_numpy() - 2.0))).astype(float)
     return Features(tabular, embedding), y
+
+
+def test_every_registered_member_builds_fits_saves_and_loads_by_name(tmp_path: Path) -> None:
+    features, y = _features(120)
+    test, _ = _features(20, seed=1)
+    for name, registered in MEMBERS.items():
+        assert registered.name == name
+        member = member_type(name).for_ensemble(random_state=3)
+        assert type(member) is registered
+        assert getattr(member, "random_state", 3) == 3
+        assert not [k for k in vars(member) if k.endswith("_")]  # nothing fitted yet
+        p = member.fit(features, y).predict_proba(test)
+        assert p.shape == (20,) and ((p > 0) & (p < 1)).all()
+        (tmp_path / name).mkdir()
+        member.save(tmp_path / name)
+        loaded = member_type(name).load(tmp_path / name)
+        assert type(loaded) is registered
+        np.testing.assert_allclose(loaded.predict_proba(test), p, rtol=1e-6)
+
+
+def test_an_unknown_member_name_says_which_exist() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown member 'forest'; expected neural, lightgbm or logistic"
+    ):
+        member_type("forest")
 
 
 def test_neural_member_averages_nets_of_different_seeds(tmp_path: Path) -> None:
@@ -63,7 +95,7 @@ def _drifting_account(n: int, seed: int) -> tuple[Features, np.ndarray]:
     q70 = level + 0.5 + rng.normal(0, 0.1, n)
     recent = level + rng.normal(0, 0.5, n)
     logit = 3.0 * (recent - level)
-    y = (rng.random(n) < _sigmoid(logit)).astype(float)
+    y = (rng.random(n) < sigmoid(logit)).astype(float)
     tabular = pd.DataFrame(
         {
             "trailing_median": level,
