@@ -35,6 +35,14 @@ def _safe_div(num: FloatArray, den: FloatArray) -> FloatArray:
         return _f(np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan))
 
 
+def _normal_interval(
+    estimate: FloatArray, se: FloatArray, alpha: float
+) -> tuple[FloatArray, FloatArray]:
+    """Wald interval ``estimate ± z_{1-alpha/2}·se`` as ``(low, high)``."""
+    half = z_quantile(alpha) * se
+    return estimate - half, estimate + half
+
+
 def _degenerate_p(diff: FloatArray) -> FloatArray:
     """p-value when the standard error is exactly zero: 1 for no difference, else 0."""
     return _f(np.where(diff == 0, 1.0, 0.0))
@@ -64,8 +72,8 @@ def two_proportion_ztest(
     z = _safe_div(diff, se_pooled)
     p_value = np.where(se_pooled > 0, _p_from_z(z), _degenerate_p(diff))
     se = np.sqrt(p_t * (1.0 - p_t) / n_t + p_c * (1.0 - p_c) / n_c)
-    half = z_quantile(alpha) * se
-    return diff, diff - half, diff + half, _f(p_value)
+    low, high = _normal_interval(diff, se, alpha)
+    return diff, low, high, _f(p_value)
 
 
 def welch_ttest(
@@ -112,8 +120,8 @@ def normal_diff_test(
     diff = mean_t - mean_c
     se = np.sqrt(var_t / n_t + var_c / n_c)
     p_value = np.where(se > 0, _p_from_z(_safe_div(diff, se)), _degenerate_p(diff))
-    half = z_quantile(alpha) * se
-    return diff, diff - half, diff + half, _f(p_value)
+    low, high = _normal_interval(diff, se, alpha)
+    return diff, low, high, _f(p_value)
 
 
 def relative_lift_delta(
@@ -139,8 +147,9 @@ def relative_lift_delta(
     with np.errstate(divide="ignore", invalid="ignore"):
         var_ratio = var_t / (n_t * mean_c**2) + mean_t**2 * var_c / (n_c * mean_c**4)
     se = np.sqrt(np.where(mean_c != 0, var_ratio, np.nan))
-    half = z_quantile(alpha) * se
-    return ratio - 1.0, ratio - 1.0 - half, ratio - 1.0 + half
+    rel_lift = ratio - 1.0
+    low, high = _normal_interval(rel_lift, se, alpha)
+    return rel_lift, low, high
 
 
 def beta_binomial_posterior(

@@ -16,9 +16,10 @@ segment, and a ranking of whom to target next with expected incremental conversi
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -64,13 +65,50 @@ def _is_binary(y: FloatArray) -> bool:
     return bool(np.all((y == 0.0) | (y == 1.0)))
 
 
-class _LgbmMixin(BaseEstimator):
-    n_estimators: int
-    learning_rate: float
-    num_leaves: int
-    min_child_samples: int
-    random_state: int | None
-    n_jobs: int
+def _check_fitted(estimator: BaseEstimator, attribute: str) -> None:
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' first."
+        )
+
+
+class _LgbmLearner(BaseEstimator, metaclass=ABCMeta):
+    """Base of the LightGBM learners: their shared hyper-parameters (documented on each
+    learner), ``fit``'s input checks and the LightGBM model factory."""
+
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        learning_rate: float = 0.05,
+        num_leaves: int = 7,
+        min_child_samples: int = 200,
+        random_state: int | None = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X: Any, treatment: ArrayLike, y: ArrayLike) -> Self:
+        """Fit the learner's models.
+
+        Args:
+            X: Features, array-like of shape (n_samples, n_features).
+            treatment: 0/1 array of shape (n_samples,).
+            y: Outcome of shape (n_samples,), 0/1 or continuous.
+
+        Returns:
+            self.
+        """
+        self._fit(*_arrays(X, treatment, y))
+        return self
+
+    @abstractmethod
+    def _fit(self, X: FloatArray, t: NDArray[np.bool_], y: FloatArray) -> None:
+        """Fit on checked arrays: features, treated mask and outcome."""
 
     def _lgbm(self, classifier: bool) -> Any:
         import lightgbm
@@ -96,7 +134,7 @@ class _LgbmMixin(BaseEstimator):
         return np.asarray(model.predict(X), dtype=np.float64)
 
 
-class TLearner(_LgbmMixin):
+class TLearner(_LgbmLearner):
     """Two-model uplift learner with LightGBM.
 
     Args:
@@ -113,45 +151,15 @@ class TLearner(_LgbmMixin):
         binary_: Whether the outcome is 0/1 (classifiers) or continuous (regressors).
     """
 
-    def __init__(
-        self,
-        n_estimators: int = 100,
-        learning_rate: float = 0.05,
-        num_leaves: int = 7,
-        min_child_samples: int = 200,
-        random_state: int | None = 0,
-        n_jobs: int = 1,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-
-    def fit(self, X: Any, treatment: ArrayLike, y: ArrayLike) -> TLearner:
-        """Fit one outcome model per arm.
-
-        Args:
-            X: Features, array-like of shape (n_samples, n_features).
-            treatment: 0/1 array of shape (n_samples,).
-            y: Outcome of shape (n_samples,), 0/1 or continuous.
-
-        Returns:
-            self.
-        """
-        Xa, t, ya = _arrays(X, treatment, y)
-        self.binary_ = _is_binary(ya)
-        self.model_control_ = self._lgbm(self.binary_).fit(Xa[~t], ya[~t])
-        self.model_treated_ = self._lgbm(self.binary_).fit(Xa[t], ya[t])
-        return self
+    def _fit(self, X: FloatArray, t: NDArray[np.bool_], y: FloatArray) -> None:
+        """Fit one outcome model per arm."""
+        self.binary_ = _is_binary(y)
+        self.model_control_ = self._lgbm(self.binary_).fit(X[~t], y[~t])
+        self.model_treated_ = self._lgbm(self.binary_).fit(X[t], y[t])
 
     def predict_outcomes(self, X: Any) -> tuple[FloatArray, FloatArray]:
         """Predicted outcome without and with treatment, each of shape (n_samples,)."""
-        if not hasattr(self, "model_treated_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
-            )
+        _check_fitted(self, "model_treated_")
         Xa = np.asarray(X, dtype=np.float64)
         return (
             self._response(self.model_control_, Xa, self.binary_),
@@ -164,7 +172,7 @@ class TLearner(_LgbmMixin):
         return m1 - m0
 
 
-class XLearner(_LgbmMixin):
+class XLearner(_LgbmLearner):
     """X-learner (Künzel et al., 2019) with LightGBM at both stages.
 
     Args:
@@ -194,26 +202,13 @@ class XLearner(_LgbmMixin):
         random_state: int | None = 0,
         n_jobs: int = 1,
     ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
+        super().__init__(
+            n_estimators, learning_rate, num_leaves, min_child_samples, random_state, n_jobs
+        )
         self.propensity = propensity
-        self.random_state = random_state
-        self.n_jobs = n_jobs
 
-    def fit(self, X: Any, treatment: ArrayLike, y: ArrayLike) -> XLearner:
-        """Fit both stages.
-
-        Args:
-            X: Features, array-like of shape (n_samples, n_features).
-            treatment: 0/1 array of shape (n_samples,).
-            y: Outcome of shape (n_samples,), 0/1 or continuous.
-
-        Returns:
-            self.
-        """
-        Xa, t, ya = _arrays(X, treatment, y)
+    def _fit(self, X: FloatArray, t: NDArray[np.bool_], y: FloatArray) -> None:
+        """Fit both stages."""
         first = TLearner(
             self.n_estimators,
             self.learning_rate,
@@ -221,23 +216,19 @@ class XLearner(_LgbmMixin):
             self.min_child_samples,
             self.random_state,
             self.n_jobs,
-        ).fit(Xa, t, ya)
-        m0_treated, _ = first.predict_outcomes(Xa[t])
-        _, m1_control = first.predict_outcomes(Xa[~t])
-        d_treated = ya[t] - m0_treated
-        d_control = m1_control - ya[~t]
+        ).fit(X, t, y)
+        m0_treated, _ = first.predict_outcomes(X[t])
+        _, m1_control = first.predict_outcomes(X[~t])
+        d_treated = y[t] - m0_treated
+        d_control = m1_control - y[~t]
         self.t_learner_ = first
-        self.tau_treated_ = self._lgbm(False).fit(Xa[t], d_treated)
-        self.tau_control_ = self._lgbm(False).fit(Xa[~t], d_control)
+        self.tau_treated_ = self._lgbm(False).fit(X[t], d_treated)
+        self.tau_control_ = self._lgbm(False).fit(X[~t], d_control)
         self.propensity_ = float(t.mean()) if self.propensity is None else float(self.propensity)
-        return self
 
     def predict(self, X: Any) -> FloatArray:
         """Predicted uplift of shape (n_samples,)."""
-        if not hasattr(self, "tau_treated_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
-            )
+        _check_fitted(self, "tau_treated_")
         Xa = np.asarray(X, dtype=np.float64)
         g = self.propensity_
         return g * np.asarray(self.tau_control_.predict(Xa)) + (1.0 - g) * np.asarray(
@@ -292,10 +283,7 @@ class ClassTransformationLearner(BaseEstimator):
 
     def predict(self, X: Any) -> FloatArray:
         """Predicted uplift of shape (n_samples,)."""
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first."
-            )
+        _check_fitted(self, "model_")
         p = self.model_.predict_proba(np.asarray(X, dtype=np.float64))[:, 1]
         return np.asarray(2.0 * p - 1.0, dtype=np.float64)
 

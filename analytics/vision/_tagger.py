@@ -48,8 +48,20 @@ class CategoryScore:
     score: float
 
 
+class _FileResult:
+    """What image and video results share: the file, and why it could not be used."""
+
+    file: str
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was tagged."""
+        return self.error is None
+
+
 @dataclass(frozen=True)
-class ImageTags:
+class ImageTags(_FileResult):
     """Everything Beacon says about one image file.
 
     Attributes:
@@ -69,11 +81,6 @@ class ImageTags:
     faces: tuple[Face, ...] | None = None
     safety: Safety | None = None
     error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the image was tagged."""
-        return self.error is None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (see the CLI's ``--json``)."""

@@ -27,7 +27,13 @@ from analytics.vision._faces import detect_faces
 from analytics.vision._features import colourfulness
 from analytics.vision._models import members, predict_proba
 from analytics.vision._safety import Safety, _verdict, score_safety
-from analytics.vision._tagger import CATEGORY_MIN_SCORE, CategoryScore, Tag, tags_from_proba
+from analytics.vision._tagger import (
+    CATEGORY_MIN_SCORE,
+    CategoryScore,
+    Tag,
+    _FileResult,
+    tags_from_proba,
+)
 
 #: File name endings taken as video without looking inside.
 VIDEO_EXTENSIONS: tuple[str, ...] = (
@@ -111,7 +117,7 @@ class VideoFeatures:
 
 
 @dataclass(frozen=True)
-class VideoTags:
+class VideoTags(_FileResult):
     """Everything Beacon says about one video file.
 
     Attributes:
@@ -133,11 +139,6 @@ class VideoTags:
     safety: Safety | None = None
     features: VideoFeatures | None = None
     error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the video was tagged."""
-        return self.error is None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``beacon vision tag --json``)."""

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, run_command
 from foundation.exceptions import InputError
+
+if TYPE_CHECKING:
+    from analytics.engagement import EngagementModel
 
 app = typer.Typer(
     help="Engagement: will a draft land in its account's top 30%? Train and evaluate the ensemble.",
@@ -37,12 +41,36 @@ CALIBRATION_OPTION = typer.Option(
     "platt / isotonic / auto: a map fitted on the out-of-fold rows.",
 )
 
+SEED_OPTION = typer.Option("--seed", help="Random seed of every member.")
+
+#: Torch threads the members train with.
+_TORCH_THREADS = 2
+
+
+def _run_with_torch_threads(body: Callable[[], None]) -> None:
+    """:func:`run_command` with torch set to :data:`_TORCH_THREADS` threads first."""
+
+    def threaded() -> None:
+        import torch
+
+        torch.set_num_threads(_TORCH_THREADS)
+        body()
+
+    run_command(threaded)
+
 
 def _settings_paths() -> tuple[Path, Path]:
     from foundation.settings import get_settings
 
     settings = get_settings()
     return settings.engagement_cache_dir, settings.engagement_model_dir
+
+
+def _new_model(calibration: Calibration, seed: int, cache: Path) -> EngagementModel:
+    """The unfitted ensemble the ``--calibration`` and ``--seed`` options ask for."""
+    from analytics.engagement import EngagementModel
+
+    return EngagementModel(calibration=calibration.value, cache_dir=cache, random_state=seed)
 
 
 def _load(paths: list[Path], fmt: str) -> pd.DataFrame:
@@ -75,18 +103,15 @@ def evaluate(
     reliability: Annotated[
         Path, typer.Option("--reliability", help="Where to write the reliability diagram PNG.")
     ] = Path("engagement-reliability.png"),
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of every member.")] = 0,
+    seed: Annotated[int, SEED_OPTION] = 0,
     calibration: Annotated[Calibration, CALIBRATION_OPTION] = Calibration.none,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Members vs the ensemble on later posts: AUC, PR-AUC, Brier, ECE, MAE (log)."""
 
     def body() -> None:
-        import torch
+        from analytics.engagement import evaluate, time_split
 
-        from analytics.engagement import EngagementModel, evaluate, time_split
-
-        torch.set_num_threads(2)
         if input_file:
             if train or test:
                 raise InputError(
@@ -104,7 +129,7 @@ def evaluate(
         report, _model = evaluate(
             train_posts,
             test_posts,
-            EngagementModel(calibration=calibration.value, cache_dir=cache, random_state=seed),
+            _new_model(calibration, seed, cache),
             reliability_path=reliability,
             title=fmt,
         )
@@ -130,7 +155,7 @@ def evaluate(
         )
         typer.echo(f"reliability diagram: {reliability}")
 
-    run_command(body)
+    _run_with_torch_threads(body)
 
 
 @app.command()
@@ -145,25 +170,20 @@ def train(
     out: Annotated[
         Path | None, typer.Option("--out", help="Model folder (default var/models/engagement).")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of every member.")] = 0,
+    seed: Annotated[int, SEED_OPTION] = 0,
     calibration: Annotated[Calibration, CALIBRATION_OPTION] = Calibration.none,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Fit the ensemble on posts files, or on the workspace's own posts, and save it (no pickle)."""
 
     def body() -> None:
-        import torch
+        from analytics.engagement import train_on_workspace
 
-        from analytics.engagement import EngagementModel, train_on_workspace
-
-        torch.set_num_threads(2)
         cache, default_out = _settings_paths()
         target = out or default_out
         if input_file:
             posts = _load(input_file, fmt)
-            model = EngagementModel(
-                calibration=calibration.value, cache_dir=cache, random_state=seed
-            ).fit(posts)
+            model = _new_model(calibration, seed, cache).fit(posts)
         else:
             from foundation.settings import get_settings
             from foundation.workspace import Workspace
@@ -182,4 +202,4 @@ def train(
         else:
             typer.echo(f"saved the engagement model to {target} ({model.n_train_} labelled posts)")
 
-    run_command(body)
+    _run_with_torch_threads(body)

@@ -22,7 +22,10 @@ _STAGES = {
 
 
 class _ProgressBars:
-    """Adapts ``build_index``'s ``progress(stage, done, total)`` to rich progress bars."""
+    """Adapts ``build_index``'s ``progress(stage, done, total)`` to rich progress bars.
+
+    A context manager: the open bar is closed on leaving the block, also on an error.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -42,7 +45,10 @@ class _ProgressBars:
         self._advance(done - self._done)
         self._done = done
 
-    def close(self) -> None:
+    def __enter__(self) -> _ProgressBars:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
         self._stack.close()
 
 
@@ -72,11 +78,8 @@ def index_command(
         from knowledge import build_index, default_collection_rule, fixed_collection
 
         rule = fixed_collection(collection) if collection else default_collection_rule
-        bars = _ProgressBars(enabled=True)
-        try:
+        with _ProgressBars(enabled=True) as bars:
             report = build_index(docs, _index_dir(index), collection_rule=rule, progress=bars)
-        finally:
-            bars.close()
         if json_output:
             print_json(report.to_dict())
             return
@@ -158,13 +161,10 @@ def index_posts_command(
                 f"no workspace at {settings.workspace_path}; run `beacon demo` or "
                 "`beacon ingest FILE` first (or set BEACON_WORKSPACE)"
             )
-        bars = _ProgressBars(enabled=True)
-        try:
+        with _ProgressBars(enabled=True) as bars:
             report = PostIndex.update(
                 Workspace(settings.workspace_path), index, rebuild=rebuild, progress=bars
             )
-        finally:
-            bars.close()
         if json_output:
             print_json(report.to_dict())
             return
