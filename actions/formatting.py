@@ -5,23 +5,7 @@ from __future__ import annotations
 from analytics.experiments import ExperimentResult, describe_lifts
 from analytics.listening import SentimentSummary, ShareChange, Theme
 from analytics.sentiment import LABELS
-
-PLATFORM_NAMES = {
-    "twitter": "Twitter/X",
-    "instagram": "Instagram",
-    "facebook": "Facebook",
-    "reddit": "Reddit",
-    "linkedin": "LinkedIn",
-    "tiktok": "TikTok",
-    "youtube": "YouTube",
-    "other": "other platforms",
-    "support": "support chats",
-}
-
-
-def platform_name(platform: str | None) -> str:
-    """Display name of a platform; None means all platforms."""
-    return PLATFORM_NAMES.get(platform, platform) if platform else "all platforms"
+from foundation.workspace import platform_name
 
 
 def percent(share: float) -> str:

@@ -14,7 +14,6 @@ from rasa_sdk.types import DomainDict
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.engagement import planning_now
-from actions.formatting import PLATFORM_NAMES
 from actions.parsing import (
     SlotValueError,
     inline_draft,
@@ -24,6 +23,8 @@ from actions.parsing import (
     wants_any_time,
 )
 from actions.services import Services, get_services
+from analytics.support import SUPPORT_PLATFORM
+from foundation.workspace import PLATFORMS, platform_name
 
 #: The question for ``posting_time`` (the examples are phrases the validator reads).
 ASK_POSTING_TIME = "When will it go out? e.g. 'now', 'tomorrow 9am', 'Friday 18:00' (UTC)"
@@ -55,11 +56,13 @@ class ActionAskPlatform(BeaconAction):
     ) -> Events:
         with services.workspace.connect() as con:
             rows = con.execute(
-                "SELECT platform FROM posts GROUP BY platform ORDER BY count(*) DESC"
+                "SELECT platform FROM posts WHERE platform <> ? GROUP BY platform "
+                "ORDER BY count(*) DESC",
+                [SUPPORT_PLATFORM],
             ).fetchall()
-        names = [PLATFORM_NAMES.get(row[0], row[0]) for row in rows] or list(
-            PLATFORM_NAMES.values()
-        )
+        # Support chats are not a platform a draft goes out on.
+        codes = [row[0] for row in rows] or [p for p in PLATFORMS if p != SUPPORT_PLATFORM]
+        names = [platform_name(code) for code in codes]
         dispatcher.utter_message(text=f"Which platform is it for? ({', '.join(names)})")
         return []
 

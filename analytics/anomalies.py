@@ -38,9 +38,11 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from analytics._figures import new_figure, save_png
 from analytics.exceptions import AnalysisInputError
 from analytics.periods import Period, format_range
-from analytics.support import SUPPORT_PLATFORM
+from analytics.scope import Scope
+from foundation.workspace import platform_name
 
 __all__ = [
     "MIN_HISTORY_DAYS",
@@ -60,7 +62,6 @@ MIN_SHARE_POSTS = 10
 #: Days of data a platform needs before a day can be tested: before that, the baseline
 #: would be mostly the empty days before the workspace's data begins.
 MIN_HISTORY_DAYS = 14
-PLATFORM_NAMES = {"twitter": "Twitter/X", "instagram": "Instagram", "facebook": "Facebook"}
 
 _STOP_WORDS_TEXT = """a about above after again against all am an and any are as at be because
 been before being below between both but by can could did do does doing don't down during each few
@@ -159,7 +160,7 @@ class Alert:
 
     def text(self) -> str:
         """One plain paragraph describing the alert."""
-        where = PLATFORM_NAMES.get(self.platform, self.platform)
+        where = platform_name(self.platform)
         verb = "jumped" if self.direction == "up" else "dropped"
         dates = format_range(self.start, self.end)
         if self.metric == "volume":
@@ -238,7 +239,7 @@ class AnomalyReport:
 
     def text(self) -> str:
         """A short summary for a reply."""
-        where = ", ".join(PLATFORM_NAMES.get(p, p) for p in self.platforms)
+        where = ", ".join(platform_name(p) for p in self.platforms)
         if not self.alerts:
             return (
                 f"Nothing unusual on {where} in {self.period.describe()}: volumes and negative "
@@ -325,22 +326,6 @@ def distinctive_terms(
             drivers.append(Driver(term, round(z, 2), y_t))
     drivers.sort(key=lambda d: (-d.z, d.term))
     return drivers[:top]
-
-
-def _brand_filter(brand_terms: list[str] | None, topic: str | None) -> tuple[str, list[Any]]:
-    # Support chats follow the widget's traffic, not public talk; listening reports them.
-    clauses: list[str] = [f" AND p.platform <> '{SUPPORT_PLATFORM}'"]
-    params: list[Any] = []
-    if brand_terms:
-        clauses.append(" AND regexp_matches(lower(p.text), ?)")
-        params.append("|".join(re.escape(term.lower()) for term in brand_terms))
-    if topic:
-        clauses.append(
-            " AND (contains(lower(p.text), lower(?))"
-            " OR lower(coalesce(p.campaign_id, '')) = lower(?))"
-        )
-        params += [topic, topic.replace(" ", "-")]
-    return "".join(clauses), params
 
 
 def _median_mad(values: np.ndarray) -> tuple[float, float]:
@@ -441,15 +426,13 @@ def _runs(flagged: list[DayCheck], cooldown_days: int) -> list[list[DayCheck]]:
 
 def _posts(
     con: duckdb.DuckDBPyConnection,
+    scope: Scope,
     days: Iterable[date],
     platform: str,
-    model_version: str,
-    exclude_accounts: list[str],
-    brand_terms: list[str] | None,
-    topic: str | None,
     negative_only: bool,
 ) -> list[tuple[str, str, str]]:
-    where, params = _brand_filter(brand_terms, topic)
+    """``(post_id, account, text)`` of the scope's brand talk on ``platform`` on ``days``."""
+    where, params = scope.where(support_chats=False)
     negative = " AND s.sentiment_label = 'negative'" if negative_only else ""
     rows = con.execute(
         f"""
@@ -459,19 +442,13 @@ def _posts(
           AND NOT list_contains(?, p.account){negative}{where}
         ORDER BY p.posted_at, p.post_id
         """,
-        [model_version, sorted(days), platform, exclude_accounts, *params],
+        [scope.model_version, sorted(days), platform, [*scope.exclude_accounts], *params],
     ).fetchall()
     return [(str(a), str(b), str(c)) for a, b, c in rows]
 
 
 def _alert(
-    con: duckdb.DuckDBPyConnection,
-    run: list[DayCheck],
-    baseline: list[date],
-    model_version: str,
-    exclude_accounts: list[str],
-    brand_terms: list[str] | None,
-    topic: str | None,
+    con: duckdb.DuckDBPyConnection, scope: Scope, run: list[DayCheck], baseline: list[date]
 ) -> Alert:
     platform, metric = run[0].platform, run[0].metric
     peak = max(run, key=lambda c: abs(c.z))
@@ -484,9 +461,8 @@ def _alert(
     up = peak.z > 0
     negative_only = metric == "negative share" and up
     days = [c.day for c in run]
-    filters = (model_version, exclude_accounts, brand_terms, topic, negative_only)
-    target = _posts(con, days, platform, *filters)
-    background = _posts(con, baseline, platform, *filters)
+    target = _posts(con, scope, days, platform, negative_only)
+    background = _posts(con, scope, baseline, platform, negative_only)
     drivers: list[Driver] = []
     examples: list[ExamplePost] = []
     accounts: list[tuple[str, int]] = []
@@ -519,27 +495,20 @@ def _alert(
 
 def detect_anomalies(
     con: duckdb.DuckDBPyConnection,
+    scope: Scope,
     *,
-    period: Period,
-    model_version: str,
-    exclude_accounts: list[str],
-    brand_terms: list[str] | None = None,
-    platform: str | None = None,
-    topic: str | None = None,
     sensitivity: float = 4.0,
     baseline_days: int = 56,
     cooldown_days: int = 3,
 ) -> AnomalyReport:
-    """Find days in ``period`` whose brand-talk volume or negative share is unusual.
+    """Find days in ``scope.period`` whose brand-talk volume or negative share is unusual.
 
     Args:
         con: Workspace connection (read-only is enough).
-        period: The days to check; each is compared with the ``baseline_days`` before it.
-        model_version: Which scorer's labels to use (``scores.model_version``).
-        exclude_accounts: Pseudonymised accounts to leave out (the brand's own).
-        brand_terms: Only posts containing one of these (case-insensitive); None = all.
-        platform: Only this platform, when given; otherwise every platform with posts.
-        topic: Only posts whose text contains it or whose campaign id matches it.
+        scope: The posts to read. Each day of its period is compared with the
+            ``baseline_days`` before it; without a platform, every platform with scored
+            posts is checked. Support chats are left out: they follow the widget's
+            traffic, not public talk.
         sensitivity: Alert when |robust z| is at least this (4 ≈ one false alarm in
             several hundred quiet days per series).
         baseline_days: Length of the rolling baseline window (at least 14, whole weeks
@@ -552,8 +521,9 @@ def detect_anomalies(
 
     Raises:
         AnalysisInputError: The period is empty, a parameter is out of range, the platform
-            is unknown, or there are no scored posts for ``model_version``.
+            is unknown, or there are no scored posts for ``scope.model_version``.
     """
+    period, model_version, platform = scope.period, scope.model_version, scope.platform
     if period.end < period.start:
         raise AnalysisInputError(
             f"the period {period.describe()} is empty (it ends before it starts); "
@@ -589,7 +559,7 @@ def detect_anomalies(
     first_day = period.start - timedelta(days=baseline_days)
     days = [first_day + timedelta(days=i) for i in range(baseline_days + period.days)]
     index = {d: i for i, d in enumerate(days)}
-    where, params = _brand_filter(brand_terms, topic)
+    where, params = scope.where(support_chats=False)
     rows = con.execute(
         f"""
         SELECT p.platform, CAST(p.posted_at AS DATE) AS day, count(*),
@@ -599,7 +569,7 @@ def detect_anomalies(
           AND NOT list_contains(?, p.account){where}
         GROUP BY ALL
         """,
-        [model_version, first_day, period.end, exclude_accounts, *params],
+        [model_version, first_day, period.end, [*scope.exclude_accounts], *params],
     ).fetchall()
     series = {name: (np.zeros(len(days)), np.zeros(len(days))) for name in platforms}
     for name, day, total, negative in rows:
@@ -629,9 +599,7 @@ def detect_anomalies(
             checks += metric_checks
             flagged = [c for c in metric_checks if c.tested and abs(c.z) >= sensitivity]
             for run in _runs(flagged, cooldown_days):
-                alerts.append(
-                    _alert(con, run, baseline, model_version, exclude_accounts, brand_terms, topic)
-                )
+                alerts.append(_alert(con, scope, run, baseline))
     alerts.sort(key=lambda a: -abs(a.z))
     return AnomalyReport(
         period=period,
@@ -658,12 +626,8 @@ def plot_anomalies(report: AnomalyReport, path: Path, title: str) -> Path:
     Returns:
         ``path``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    figure = new_figure(8, 5)
+    axes = figure.subplots(2, 1, sharex=True)
     panels = (("volume", "posts per day", 1.0), ("negative share", "negative share (%)", 100.0))
     for axis, (metric, ylabel, scale) in zip(axes, panels, strict=True):
         for index, platform in enumerate(report.platforms):
@@ -672,7 +636,7 @@ def plot_anomalies(report: AnomalyReport, path: Path, title: str) -> Path:
             if not tested:
                 continue
             colour = f"C{index}"
-            name = PLATFORM_NAMES.get(platform, platform)
+            name = platform_name(platform)
             axis.plot(
                 [c.day for c in tested],
                 [scale * c.observed for c in tested],
@@ -700,8 +664,4 @@ def plot_anomalies(report: AnomalyReport, path: Path, title: str) -> Path:
     axes[0].legend(loc="upper left", fontsize=8, frameon=False, ncol=3)
     axes[0].set_title(f"{title}\n(dashed: expected for that weekday; red: unusual)", fontsize=10)
     figure.autofmt_xdate()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_png(figure, path)

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from analytics._figures import new_figure, save_png
+
 ECE_BINS = 15
 
 
@@ -123,12 +125,8 @@ def reliability_diagram(
     Args:
         curves: Model name → (labels, probabilities), each of shape (n,).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 5.0))
+    fig = new_figure(5.5, 5.0)
+    ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
     for name, (y, p) in curves.items():
         bins = np.minimum((np.asarray(p) * n_bins).astype(int), n_bins - 1)
@@ -143,6 +141,4 @@ def reliability_diagram(
     ax.set_ylabel("observed share of top-30% posts")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_png(fig, path)

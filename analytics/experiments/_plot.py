@@ -1,9 +1,10 @@
-"""Lift chart of an experiment result (matplotlib, Agg backend)."""
+"""Lift chart of an experiment result (drawn with :mod:`analytics._figures`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from analytics._figures import new_figure, save_png
 from analytics.exceptions import AnalysisInputError
 from analytics.experiments._types import ExperimentResult
 
@@ -22,17 +23,10 @@ def plot_lifts(result: ExperimentResult, path: str | Path, *, relative: bool = T
     Raises:
         AnalysisInputError: The result has no non-control variants to plot.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     rows = [m for m in result.metrics if len(m.variants) > 1]
     if not rows:
         raise AnalysisInputError("nothing to plot: the result has no non-control variants")
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig = Figure(figsize=(7.0, 1.2 + 1.1 * sum(len(m.variants) - 1 for m in rows)))
+    fig = new_figure(7.0, 1.2 + 1.1 * sum(len(m.variants) - 1 for m in rows))
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     level = round(100 * (1 - result.alpha))
     for ax, metric in zip(axes, rows, strict=True):
@@ -63,6 +57,4 @@ def plot_lifts(result: ExperimentResult, path: str | Path, *, relative: bool = T
         suffix = ", CUPED" if metric.cuped else ""
         ax.set_title(f"{metric.name} ({metric.kind}{suffix}) vs {result.control}", fontsize=10)
         ax.set_xlabel(f"{unit}, {level}% CI")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    return out
+    return save_png(fig, path)

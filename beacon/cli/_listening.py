@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, run_command
+
+if TYPE_CHECKING:
+    from analytics.scope import Scope
+    from foundation.workspace import Workspace
 
 app = typer.Typer(
     help="Social listening: brand sentiment and unusual spikes.", no_args_is_help=True
@@ -22,6 +27,33 @@ TOPIC_OPTION = typer.Option(
 )
 
 
+def _asked(
+    period: str | None,
+    platform: str | None,
+    topic: str | None,
+    *,
+    default_period: str | None = None,
+) -> Scope:
+    """What the flags ask about, scored by the current sentiment model (before the brand)."""
+    from analytics.periods import parse_period
+    from analytics.scope import Scope
+    from beacon.scoring import current_scorer
+
+    return Scope(
+        period=parse_period(period or default_period, datetime.now(UTC).date()),
+        model_version=current_scorer().version,
+        platform=platform,
+        topic=topic,
+    )
+
+
+def _workspace() -> Workspace:
+    from foundation.settings import get_settings
+    from foundation.workspace import Workspace
+
+    return Workspace(get_settings().workspace_path)
+
+
 @app.command()
 def sentiment(
     period: str = PERIOD_OPTION,
@@ -30,23 +62,14 @@ def sentiment(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Shares of positive/neutral/negative brand talk, with the change vs the previous period."""
-    from analytics.listening import brand_scope, sentiment_summary, sentiment_themes
-    from analytics.periods import parse_period
-    from beacon.scoring import current_scorer
-    from foundation.settings import get_settings
-    from foundation.workspace import Workspace
+    from analytics.listening import sentiment_summary, sentiment_themes
 
     def body() -> None:
-        with Workspace(get_settings().workspace_path).connect() as con:
-            selection = {
-                "period": parse_period(period, datetime.now(UTC).date()),
-                "model_version": current_scorer().version,
-                "platform": platform,
-                "topic": topic,
-                **brand_scope(con),
-            }
-            summary = sentiment_summary(con, **selection)
-            themes = sentiment_themes(con, **selection)
+        asked = _asked(period, platform, topic)
+        with _workspace().connect() as con:
+            scope = asked.for_brand(con)
+            summary = sentiment_summary(con, scope)
+            themes = sentiment_themes(con, scope)
         if as_json:
             print_json(
                 summary.to_dict()
@@ -88,23 +111,11 @@ def anomalies(
 ) -> None:
     """Unusual volume or negative share per platform, weekday-aware, with likely drivers."""
     from analytics.anomalies import detect_anomalies
-    from analytics.listening import brand_scope
-    from analytics.periods import parse_period
-    from beacon.scoring import current_scorer
-    from foundation.settings import get_settings
-    from foundation.workspace import Workspace
 
     def body() -> None:
-        with Workspace(get_settings().workspace_path).connect() as con:
-            report = detect_anomalies(
-                con,
-                period=parse_period(period or "last 14 days", datetime.now(UTC).date()),
-                model_version=current_scorer().version,
-                platform=platform,
-                topic=topic,
-                sensitivity=sensitivity,
-                **brand_scope(con),
-            )
+        asked = _asked(period, platform, topic, default_period="last 14 days")
+        with _workspace().connect() as con:
+            report = detect_anomalies(con, asked.for_brand(con), sensitivity=sensitivity)
         if as_json:
             print_json(report.to_dict())
         else:

@@ -12,6 +12,9 @@ Every section's inputs (week, periods, query and parameters), sources and output
 recorded in the workspace's ``audit`` table (kind ``digest_section``), and each Slack post
 leaves a ``digest_posted`` marker so a week goes to a channel once. :class:`SlackPoster`
 is the reusable Slack adapter (a message plus images in its thread).
+
+A :class:`Digest` holds one frozen section per heading (:data:`SECTION_TITLES`); the
+rows, highlights and intervals inside a section are reached through it.
 """
 
 from beacon.digest._build import AUDIT_KIND, STEPS, build_digest
@@ -31,20 +34,12 @@ from beacon.digest._types import (
     ActionsSection,
     AnomaliesSection,
     Chart,
-    CreatorMention,
     CreatorsSection,
     Digest,
-    Driver,
-    EngagementRow,
     EngagementSection,
-    ExperimentOutcome,
     ExperimentsSection,
-    PostHighlight,
-    RateChange,
-    RecommendedAction,
     SentimentSection,
     SupportSection,
-    VolumeRow,
     VolumeSection,
 )
 from beacon.digest._week import IsoWeek, last_complete_week, parse_week
@@ -59,26 +54,18 @@ __all__ = [
     "ActionsSection",
     "AnomaliesSection",
     "Chart",
-    "CreatorMention",
     "CreatorsSection",
     "Digest",
     "DigestRun",
-    "Driver",
-    "EngagementRow",
     "EngagementSection",
-    "ExperimentOutcome",
     "ExperimentsSection",
     "IsoWeek",
-    "PostHighlight",
     "PublishResult",
-    "RateChange",
-    "RecommendedAction",
     "SentimentSection",
     "SlackImage",
     "SlackPost",
     "SlackPoster",
     "SupportSection",
-    "VolumeRow",
     "VolumeSection",
     "WeeklySchedule",
     "build_digest",

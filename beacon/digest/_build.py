@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from analytics.listening import brand_scope
+from analytics.scope import Scope
 from beacon.digest._charts import sentiment_chart, volume_chart
 from beacon.digest._rules import recommend
 from beacon.digest._sections import (
@@ -70,7 +70,7 @@ def build_digest(
     """
     step = on_step or (lambda _name: None)
     with workspace.connect() as con:
-        scope = brand_scope(con)
+        scope = Scope(week.period(), model_version).for_brand(con)
         brand = str(get_meta(con, "brand", "the brand"))
         audit_ids: dict[str, str] = {}
 
@@ -94,10 +94,10 @@ def build_digest(
             "workspace:meta/brand_terms",
         ]
         step("volume")
-        volume, params = volume_section(con, week, model_version, scope)
+        volume, params = volume_section(con, week, scope)
         audit("volume", volume, params, listening_sources, model_version)
         step("sentiment")
-        sentiment, params = sentiment_section(con, week, model_version, scope)
+        sentiment, params = sentiment_section(con, week, scope)
         audit("sentiment", sentiment, params, listening_sources, model_version)
         step("engagement")
         if engagement_model is not None:  # judge each post against the posts before it
@@ -124,13 +124,13 @@ def build_digest(
             None,
         )
         step("anomalies")
-        anomalies, params = anomalies_section(con, week, model_version, scope)
+        anomalies, params = anomalies_section(con, week, scope)
         audit("anomalies", anomalies, params, listening_sources, model_version)
         step("creators")
         creators, params = creators_section(con, week, brand, scope)
         audit("creators", creators, params, ["workspace:influencers", "workspace:posts"], None)
         step("support")
-        support, params = support_section(con, week, model_version, scope)
+        support, params = support_section(con, week, scope)
         audit(
             "support",
             support,
@@ -145,15 +145,7 @@ def build_digest(
         )
         step("actions")
         actions = ActionsSection(
-            recommend(
-                brand=brand,
-                volume=volume,
-                sentiment=sentiment,
-                engagement=engagement,
-                experiments=experiments,
-                anomalies=anomalies,
-                creators=creators,
-            )
+            recommend(brand, volume, sentiment, engagement, experiments, anomalies, creators)
         )
         audit(
             "actions",

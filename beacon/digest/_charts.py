@@ -1,18 +1,23 @@
-"""The digest's charts as PNG bytes (matplotlib's Agg canvas), each with its alt text."""
+"""The digest's charts as PNG bytes (:mod:`analytics._figures`), each with its alt text."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from analytics._figures import new_figure, png_bytes
 from analytics.periods import format_range
 from analytics.sentiment import LABELS
-from beacon.digest._types import Chart, SentimentSection, VolumeSection, pct, platform_name
+from beacon.digest._types import Chart, SentimentSection, VolumeSection, pct
 from beacon.digest._week import IsoWeek
+from foundation.workspace import platform_name
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PLATFORM_COLOURS = {
     "twitter": "#1d9bf0",
@@ -25,28 +30,20 @@ PLATFORM_COLOURS = {
     "other": "#888888",
 }
 LABEL_COLOURS = {"negative": "#d62728", "neutral": "#bbbbbb", "positive": "#2ca02c"}
+#: The digest's charts are 800 × 380 pixels: 8 × 3.8 inches at this many dots per inch.
+DPI = 100
 
 
-def _figure() -> Any:
-    """A figure that does not touch pyplot's global state (safe in the action server's threads)."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(8, 3.8))
+def _figure() -> tuple[Figure, Axes]:
+    figure = new_figure(8, 3.8)
     return figure, figure.subplots()
-
-
-def _png(figure: Any) -> bytes:
-    buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=100)  # the Agg canvas, whatever the backend
-    return buffer.getvalue()
 
 
 def _frame_days(daily: Mapping[str, Mapping[str, int]]) -> list[date]:
     return [date.fromisoformat(day) for day in sorted(daily)]
 
 
-def _week_divider(axis: Any, days: list[date], week: IsoWeek) -> None:
+def _week_divider(axis: Axes, days: list[date], week: IsoWeek) -> None:
     split = days.index(week.start) - 0.5 if week.start in days else None
     if split is not None:
         axis.axvline(split, color="black", linestyle="--", linewidth=1)
@@ -55,7 +52,7 @@ def _week_divider(axis: Any, days: list[date], week: IsoWeek) -> None:
         axis.text(split + 0.2, top * 0.97, week.label, ha="left", va="top", fontsize=8)
 
 
-def _legend(axis: Any, columns: int) -> None:
+def _legend(axis: Axes, columns: int) -> None:
     axis.legend(
         loc="upper center",
         bbox_to_anchor=(0.5, -0.2),
@@ -65,7 +62,7 @@ def _legend(axis: Any, columns: int) -> None:
     )
 
 
-def _day_ticks(axis: Any, days: list[date]) -> None:
+def _day_ticks(axis: Axes, days: list[date]) -> None:
     axis.set_xticks(range(len(days)))
     axis.set_xticklabels([f"{d:%a}\n{d.day}" for d in days], fontsize=7)
 
@@ -105,7 +102,7 @@ def volume_chart(section: VolumeSection, week: IsoWeek, brand: str) -> Chart:
         f"vs {section.total.previous_brand_posts:,} in {week.previous().label}"
         + (f"; busiest day {busiest:%a %d %b} with {totals[busiest]:,} posts." if busiest else ".")
     )
-    return Chart("volume", title, alt, _png(figure))
+    return Chart("volume", title, alt, png_bytes(figure, dpi=DPI))
 
 
 def sentiment_chart(section: SentimentSection, week: IsoWeek, brand: str) -> Chart:
@@ -147,4 +144,4 @@ def sentiment_chart(section: SentimentSection, week: IsoWeek, brand: str) -> Cha
         f"{pct(s.previous_share('negative'))} negative, {pct(s.previous_share('positive'))} "
         f"positive of {s.previous_total:,}."
     )
-    return Chart("sentiment", title, alt, _png(figure))
+    return Chart("sentiment", title, alt, png_bytes(figure, dpi=DPI))

@@ -12,9 +12,9 @@ from beacon.digest._types import (
     PostHighlight,
     RateChange,
     pct,
-    platform_name,
     rate_pct,
 )
+from foundation.workspace import platform_name
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a;

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beacon.digest._slack import SlackImage, SlackPoster
-from beacon.digest._types import SECTION_TITLES, Digest
+from beacon.digest._types import FINDINGS, SECTION_TITLES, Digest
 from foundation.exceptions import ServiceUnavailableError
 from foundation.workspace import Workspace, record_audit
 
@@ -58,15 +58,7 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(header, MAX_HEADER_TEXT)}}
     ]
-    for key in (
-        "volume",
-        "sentiment",
-        "engagement",
-        "experiments",
-        "anomalies",
-        "creators",
-        "support",
-    ):
+    for key in FINDINGS:
         blocks.append(_section(SECTION_TITLES[key], digest.section(key).headline()))
     posts = [
         p.line(k)

@@ -19,9 +19,9 @@ from beacon.digest._types import (
     SentimentSection,
     VolumeSection,
     pct,
-    platform_name,
     rate_pct,
 )
+from foundation.workspace import platform_name
 
 MIN_PLATFORM_POSTS = 10
 
@@ -254,7 +254,6 @@ def _creator_actions(section: CreatorsSection) -> list[RecommendedAction]:
 
 
 def recommend(
-    *,
     brand: str,
     volume: VolumeSection,
     sentiment: SentimentSection,
@@ -262,8 +261,13 @@ def recommend(
     experiments: ExperimentsSection,
     anomalies: AnomaliesSection,
     creators: CreatorsSection,
+    /,
 ) -> tuple[RecommendedAction, ...]:
-    """Every rule that fires on this week's findings, most urgent first."""
+    """Every rule that fires on this week's findings, most urgent first.
+
+    The sections come in :data:`~beacon.digest.SECTION_TITLES` order; each has its own
+    type, so the type checker catches any two swapped.
+    """
     actions = [_alert_action(a) for a in anomalies.report.alerts]
     actions += _sentiment_actions(sentiment, brand)
     actions += _volume_actions(volume, {a.platform for a in anomalies.report.alerts})

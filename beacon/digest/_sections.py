@@ -8,7 +8,6 @@ back to the rows it came from.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from analytics.influencers import (
 )
 from analytics.listening import daily_sentiment, sentiment_summary
 from analytics.periods import Period
+from analytics.scope import Scope, brand_pattern
 from analytics.sentiment import LABELS
 from analytics.support import SUPPORT_PLATFORM
 from beacon.digest._types import (
@@ -73,6 +73,16 @@ BRAND_TALK = (
 )
 
 
+def _brand_talk(scope: Scope) -> dict[str, Any]:
+    """How the listening sections selected posts, for their audit rows."""
+    return {
+        "brand_talk": BRAND_TALK,
+        "model_version": scope.model_version,
+        "exclude_accounts": list(scope.exclude_accounts),
+        "brand_terms": list(scope.brand_terms),
+    }
+
+
 def _both_weeks(week: IsoWeek) -> Period:
     previous = week.previous()
     return Period(previous.start, week.end, f"{previous.label} and {week.label}")
@@ -112,30 +122,26 @@ def _dispersion(weekly: list[int]) -> float:
 
 
 def volume_section(
-    con: duckdb.DuckDBPyConnection, week: IsoWeek, model_version: str, scope: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, scope: Scope
 ) -> tuple[VolumeSection, dict[str, Any]]:
     """Brand-talk and own posts per platform, this week vs the previous one."""
     history = Period(
         week.previous().start - timedelta(weeks=DISPERSION_WEEKS), week.end, "volume history"
     )
-    totals = daily_sentiment(con, period=history, model_version=model_version, **scope)
+    totals = daily_sentiment(con, scope.replace(period=history))
     platforms = sorted(
         {
             p
             for w in (week, week.previous())
-            for p in sentiment_summary(
-                con, period=w.period(), model_version=model_version, **scope
-            ).by_platform
+            for p in sentiment_summary(con, scope.replace(period=w.period())).by_platform
         }
     )
     per_platform: dict[str, dict[date, int]] = {}
     for platform in platforms:
-        frame = daily_sentiment(
-            con, period=history, model_version=model_version, platform=platform, **scope
-        )
+        frame = daily_sentiment(con, scope.replace(period=history, platform=platform))
         per_platform[platform] = {ts.date(): int(n) for ts, n in frame.sum(axis=1).items()}
     own = dict.fromkeys(platforms, (0, 0))
-    exclude = scope.get("exclude_accounts") or []
+    exclude = list(scope.exclude_accounts)
     for platform, this_week, last_week in con.execute(
         """SELECT platform,
                   count(*) FILTER (WHERE CAST(posted_at AS DATE) BETWEEN ? AND ?),
@@ -173,9 +179,7 @@ def volume_section(
         for d in _days(shown)
     }
     params = {
-        "brand_talk": BRAND_TALK,
-        "model_version": model_version,
-        **scope,
+        **_brand_talk(scope),
         "own_posts": "posts whose account is in exclude_accounts (the brand's own accounts)",
         "days": "CAST(posted_at AS DATE), UTC",
         "interval": f"quasi-Poisson 95% CI of the rate ratio; dispersion = (1.4826 MAD)² / "
@@ -186,20 +190,17 @@ def volume_section(
 
 # -------------------------------------------------------------------------- sentiment
 def sentiment_section(
-    con: duckdb.DuckDBPyConnection, week: IsoWeek, model_version: str, scope: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, scope: Scope
 ) -> tuple[SentimentSection, dict[str, Any]]:
     """Label shares this week vs the week before, with share_change's 95% intervals."""
-    summary = sentiment_summary(con, period=week.period(), model_version=model_version, **scope)
-    shown = _both_weeks(week)
-    frame = daily_sentiment(con, period=shown, model_version=model_version, **scope)
+    summary = sentiment_summary(con, scope.replace(period=week.period()))
+    frame = daily_sentiment(con, scope.replace(period=_both_weeks(week)))
     daily = {
         ts.date().isoformat(): {label: int(frame.loc[ts, label]) for label in LABELS}
         for ts in frame.index
     }
     params = {
-        "brand_talk": BRAND_TALK,
-        "model_version": model_version,
-        **scope,
+        **_brand_talk(scope),
         "function": "analytics.listening.sentiment_summary (previous = the 7 days before)",
         "interval": "Wald 95% CI of the difference of two proportions (share_change)",
     }
@@ -259,11 +260,11 @@ def welch_ratio(now: list[float], before: list[float]) -> RateChange | None:
 def engagement_section(
     con: duckdb.DuckDBPyConnection,
     week: IsoWeek,
-    scope: dict[str, Any],
+    scope: Scope,
     model: EngagementModel | None = None,
 ) -> tuple[EngagementSection, dict[str, Any]]:
-    """Our own posts' engagement rates; the best and worst post and why."""
-    own = scope.get("exclude_accounts") or []
+    """Our own posts' engagement rates (the scope's ``exclude_accounts``); the best and worst."""
+    own = list(scope.exclude_accounts)
     baseline_start = week.start - timedelta(weeks=BASELINE_WEEKS)
     rows = con.execute(OWN_POSTS_SQL, [own, baseline_start, week.end]).fetchall()
     posts = [
@@ -461,17 +462,13 @@ def experiments_section(
 
 # -------------------------------------------------------------------------- anomalies
 def anomalies_section(
-    con: duckdb.DuckDBPyConnection, week: IsoWeek, model_version: str, scope: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, scope: Scope
 ) -> tuple[AnomaliesSection, dict[str, Any]]:
     """Unusual days in the week (and how many alerts the week before had)."""
-    report = detect_anomalies(con, period=week.period(), model_version=model_version, **scope)
-    previous = detect_anomalies(
-        con, period=week.previous().period(), model_version=model_version, **scope
-    )
+    report = detect_anomalies(con, scope.replace(period=week.period()))
+    previous = detect_anomalies(con, scope.replace(period=week.previous().period()))
     params = {
-        "brand_talk": BRAND_TALK,
-        "model_version": model_version,
-        **scope,
+        **_brand_talk(scope),
         "function": "analytics.anomalies.detect_anomalies",
         "sensitivity": report.sensitivity,
         "baseline_days": report.baseline_days,
@@ -489,16 +486,11 @@ ORDER BY i.influencer_id, p.posted_at
 """
 
 
-def brand_pattern(terms: list[str]) -> str:
-    """The case-insensitive regular expression the listening selection uses for brand terms."""
-    return "|".join(re.escape(term.lower()) for term in terms)
-
-
 def creators_section(
-    con: duckdb.DuckDBPyConnection, week: IsoWeek, brand: str, scope: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, brand: str, scope: Scope
 ) -> tuple[CreatorsSection, dict[str, Any]]:
     """Tracked creators whose posts this week mention the brand, with shrunk rates and flags."""
-    terms = list(scope.get("brand_terms") or [brand])
+    terms = list(scope.brand_terms or [brand])
     pattern = brand_pattern(terms)
     rows = con.execute(MENTIONS_SQL, [week.start, week.end, pattern]).fetchall()
     previous = con.execute(
@@ -582,20 +574,14 @@ FROM audit WHERE kind = 'handoff' AND CAST(created_at AS DATE) BETWEEN ? AND ?
 
 
 def support_section(
-    con: duckdb.DuckDBPyConnection, week: IsoWeek, model_version: str, scope: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, week: IsoWeek, scope: Scope
 ) -> tuple[SupportSection, dict[str, Any]]:
     """Support chats, their tone, hand-offs and ratings, this week vs the week before."""
     before = week.previous()
     chats, previous_chats = con.execute(
         SUPPORT_CHATS_SQL, [week.start, week.end, before.start, before.end, SUPPORT_PLATFORM]
     ).fetchall()[0]
-    summary = sentiment_summary(
-        con,
-        period=week.period(),
-        model_version=model_version,
-        platform=SUPPORT_PLATFORM,
-        **scope,
-    )
+    summary = sentiment_summary(con, scope.replace(period=week.period(), platform=SUPPORT_PLATFORM))
     change = next((c for c in summary.changes if c.label == "negative"), None)
     ratings, mean, previous_mean = con.execute(
         RATINGS_SQL, [week.start, week.end, week.start, week.end, before.start, before.end]
@@ -616,7 +602,7 @@ def support_section(
     )
     params = {
         "platform": SUPPORT_PLATFORM,
-        "model_version": model_version,
+        "model_version": scope.model_version,
         "chats": "distinct pseudonymised chat sessions with a customer message in the week",
         "sentiment": "analytics.listening.sentiment_summary(platform='support'), Wald 95% CI",
         "handoffs": "audit rows of kind 'handoff'",

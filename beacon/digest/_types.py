@@ -11,27 +11,11 @@ from analytics.anomalies import AnomalyReport
 from analytics.listening import SentimentSummary, ShareChange
 from analytics.sentiment import LABELS
 from beacon.digest._week import IsoWeek
+from foundation.workspace import platform_name
 
 #: A trait "matters" when posts with it usually get at least this multiple of the typical
 #: rate (or at most its inverse).
 DRIVER_EFFECT = 1.2
-
-PLATFORM_NAMES = {
-    "twitter": "Twitter/X",
-    "instagram": "Instagram",
-    "facebook": "Facebook",
-    "reddit": "Reddit",
-    "linkedin": "LinkedIn",
-    "tiktok": "TikTok",
-    "youtube": "YouTube",
-    "other": "other platforms",
-    "all": "all platforms",
-}
-
-
-def platform_name(platform: str) -> str:
-    """``twitter`` → ``Twitter/X``."""
-    return PLATFORM_NAMES.get(platform, platform)
 
 
 def pct(value: float, digits: int = 0) -> str:
@@ -731,6 +715,8 @@ SECTION_TITLES = {
     "support": "Support chats",
     "actions": "Recommended actions",
 }
+#: The sections that report the week's findings: every one but the recommended actions.
+FINDINGS = tuple(key for key in SECTION_TITLES if key != "actions")
 
 
 @dataclass(frozen=True)
@@ -780,15 +766,7 @@ class Digest:
         lines = [
             f"{self.brand} weekly digest, {self.week.describe()}, vs {self.week.previous().label}:"
         ]
-        for key in (
-            "volume",
-            "sentiment",
-            "engagement",
-            "experiments",
-            "anomalies",
-            "creators",
-            "support",
-        ):
+        for key in FINDINGS:
             lines.append(f"• {SECTION_TITLES[key]}: {self.section(key).headline()}")
         for kind, post in (("Best", self.engagement.best), ("Worst", self.engagement.worst)):
             if post is not None:

@@ -6,6 +6,7 @@ Public surface:
 - :func:`ingest_file` — validated ingest of a posts file in a named format.
 - :func:`forget_account` — remove one account's data everywhere.
 - :func:`record_audit`, :func:`get_meta`, :func:`set_meta`, :func:`fetch_one`.
+- :data:`PLATFORMS` with their display names (:func:`platform_name`).
 - :func:`get_reader`, :func:`validate_post`, :class:`RowError` — for code that reads
   dataset files without storing them (the engagement benchmarks).
 - :class:`Pseudonymizer` — keyed hashing of handles, e-mails and phone numbers.
@@ -26,7 +27,7 @@ from foundation.workspace._ingest import (
     validate_post,
 )
 from foundation.workspace._pseudonym import Pseudonymizer
-from foundation.workspace._schema import MEDIA_TYPES, PLATFORMS
+from foundation.workspace._schema import MEDIA_TYPES, PLATFORM_NAMES, PLATFORMS, platform_name
 from foundation.workspace._store import (
     Workspace,
     fetch_one,
@@ -58,6 +59,7 @@ def ingest_file(
 __all__ = [
     "MEDIA_TYPES",
     "PLATFORMS",
+    "PLATFORM_NAMES",
     "READERS",
     "IngestReport",
     "Pseudonymizer",
@@ -69,6 +71,7 @@ __all__ = [
     "get_reader",
     "ingest_file",
     "ingest_rows",
+    "platform_name",
     "quarantine",
     "record_audit",
     "set_meta",

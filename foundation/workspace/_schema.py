@@ -16,9 +16,35 @@ PLATFORMS = (
     "other",
     "support",
 )  # support: the customer chats on Beacon's own widget
+#: How replies, charts and the digest name each platform in :data:`PLATFORMS`.
+PLATFORM_NAMES = {
+    "twitter": "Twitter/X",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "reddit": "Reddit",
+    "linkedin": "LinkedIn",
+    "tiktok": "TikTok",
+    "youtube": "YouTube",
+    "other": "other platforms",
+    "support": "support chats",
+}
+#: The name of every platform together (no platform filter, or a digest's ``all`` row).
+ALL_PLATFORMS_NAME = "all platforms"
 MEDIA_TYPES = ("none", "image", "video", "link")
 
 SCHEMA_VERSION = 1
+
+
+def platform_name(code: str | None) -> str:
+    """Display name of a platform code: ``twitter`` → ``Twitter/X``.
+
+    None (no platform filter) and ``"all"`` (a total over platforms) read "all platforms";
+    a code outside :data:`PLATFORMS` is shown as it is.
+    """
+    if not code or code == "all":
+        return ALL_PLATFORMS_NAME
+    return PLATFORM_NAMES.get(code, code)
+
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (

@@ -17,21 +17,21 @@ from analytics.anomalies import (
 )
 from analytics.exceptions import AnalysisInputError
 from analytics.periods import Period, parse_period
+from analytics.scope import Scope
 from beacon.scoring import current_scorer
-from foundation.workspace import get_meta
 from tests.conftest import DemoWorkspace
 
 
-def _detect(demo: DemoWorkspace, period: Period, **kwargs: Any) -> AnomalyReport:
+def _detect(
+    demo: DemoWorkspace,
+    period: Period,
+    platform: str | None = None,
+    topic: str | None = None,
+    **kwargs: Any,
+) -> AnomalyReport:
     with demo.workspace.connect(read_only=True) as con:
-        return detect_anomalies(
-            con,
-            period=period,
-            model_version=current_scorer().version,
-            exclude_accounts=get_meta(con, "own_accounts"),
-            brand_terms=get_meta(con, "brand_terms"),
-            **kwargs,
-        )
+        scope = Scope(period, current_scorer().version, platform, topic).for_brand(con)
+        return detect_anomalies(con, scope, **kwargs)
 
 
 def _spike(demo: DemoWorkspace) -> tuple[date, date]:
@@ -148,9 +148,7 @@ def test_false_alarm_rate_on_1000_simulated_spike_free_days() -> None:
     baseline = 56
     con, first = _simulated_workspace(1000 + baseline, seed=11)
     period = Period(first + timedelta(days=baseline), first + timedelta(days=1055), "sim")
-    report = detect_anomalies(
-        con, period=period, model_version="sim", exclude_accounts=[], brand_terms=["acme"]
-    )
+    report = detect_anomalies(con, Scope(period, "sim", brand_terms=("acme",)))
     rate = report.anomalous_days / report.tested_days
     print(f"simulated false-alarm rate: {report.anomalous_days}/{report.tested_days} = {rate:.4f}")
     assert report.tested_days > 1500
@@ -168,14 +166,7 @@ def _plant(con: duckdb.DuckDBPyConnection, day: date, tag: str, n: int = 30) -> 
 
 
 def _detect_sim(con: duckdb.DuckDBPyConnection, period: Period, **kwargs: Any) -> AnomalyReport:
-    return detect_anomalies(
-        con,
-        period=period,
-        model_version="sim",
-        exclude_accounts=[],
-        brand_terms=["acme"],
-        **kwargs,
-    )
+    return detect_anomalies(con, Scope(period, "sim", brand_terms=("acme",)), **kwargs)
 
 
 def test_simulated_spike_is_found() -> None:
@@ -235,12 +226,7 @@ def test_unscored_model_version_is_rejected(demo: DemoWorkspace) -> None:
         demo.workspace.connect(read_only=True) as con,
         pytest.raises(AnalysisInputError, match="no posts are scored with model version 'nope'"),
     ):
-        detect_anomalies(
-            con,
-            period=parse_period("this month", demo.end_date),
-            model_version="nope",
-            exclude_accounts=[],
-        )
+        detect_anomalies(con, Scope(parse_period("this month", demo.end_date), "nope"))
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from analytics.listening import (
     SentimentSummary,
     daily_sentiment,
@@ -14,24 +16,39 @@ from analytics.listening import (
     share_change,
 )
 from analytics.periods import parse_period
+from analytics.scope import Scope
 from beacon.scoring import current_scorer
 from foundation.workspace import get_meta
 from tests.conftest import DemoWorkspace
+
+
+def _scope(
+    con: duckdb.DuckDBPyConnection,
+    demo: DemoWorkspace,
+    phrase: str,
+    platform: str | None = None,
+    topic: str | None = None,
+) -> Scope:
+    period = parse_period(phrase, demo.end_date)
+    return Scope(period, current_scorer().version, platform, topic).for_brand(con)
 
 
 def _summary(
     demo: DemoWorkspace, phrase: str, platform: str | None = None, topic: str | None = None
 ) -> SentimentSummary:
     with demo.workspace.connect(read_only=True) as con:
-        return sentiment_summary(
-            con,
-            period=parse_period(phrase, demo.end_date),
-            model_version=current_scorer().version,
-            exclude_accounts=get_meta(con, "own_accounts"),
-            brand_terms=get_meta(con, "brand_terms"),
-            platform=platform,
-            topic=topic,
-        )
+        return sentiment_summary(con, _scope(con, demo, phrase, platform, topic))
+
+
+def test_a_scope_for_the_brand_reads_the_workspace_selection(demo: DemoWorkspace) -> None:
+    with demo.workspace.connect(read_only=True) as con:
+        scope = _scope(con, demo, "this month", "twitter", topic="peeling")
+        assert scope.exclude_accounts == tuple(get_meta(con, "own_accounts"))
+        assert scope.brand_terms == tuple(get_meta(con, "brand_terms"))
+    assert (scope.platform, scope.topic) == ("twitter", "peeling")
+    assert scope.period == parse_period("this month", demo.end_date)
+    assert scope.replace(platform=None).platform is None and scope.platform == "twitter"
+    assert hash(scope) == hash(scope.replace())  # frozen and hashable: usable as a cache key
 
 
 def test_counts_match_a_direct_query(demo: DemoWorkspace) -> None:
@@ -58,10 +75,11 @@ def test_own_posts_are_excluded(demo: DemoWorkspace) -> None:
     with demo.workspace.connect(read_only=True) as con:
         own = sentiment_summary(
             con,
-            period=parse_period("this month", demo.end_date),
-            model_version=current_scorer().version,
-            exclude_accounts=[],
-            platform="twitter",
+            Scope(
+                parse_period("this month", demo.end_date),
+                current_scorer().version,
+                platform="twitter",
+            ),
         )
     assert own.total - _summary(demo, "this month", "twitter").total == 60  # 2 brand tweets a day
 
@@ -70,10 +88,12 @@ def test_posts_not_mentioning_the_brand_are_not_brand_talk(demo: DemoWorkspace) 
     with demo.workspace.connect(read_only=True) as con:
         everything = sentiment_summary(
             con,
-            period=parse_period("this month", demo.end_date),
-            model_version=current_scorer().version,
-            exclude_accounts=get_meta(con, "own_accounts"),
-            platform="instagram",
+            Scope(
+                parse_period("this month", demo.end_date),
+                current_scorer().version,
+                platform="instagram",
+                exclude_accounts=tuple(get_meta(con, "own_accounts")),
+            ),
         )
     brand_only = _summary(demo, "this month", "instagram")
     assert 0 < brand_only.total < everything.total  # the demo creators' own posts drop out
@@ -121,14 +141,7 @@ def test_share_change_interval_matches_the_wald_formula() -> None:
 def test_daily_counts_add_up_to_the_summary_and_plot(demo: DemoWorkspace, tmp_path: Path) -> None:
     summary = _summary(demo, "this month", "twitter")
     with demo.workspace.connect(read_only=True) as con:
-        daily = daily_sentiment(
-            con,
-            period=summary.period,
-            model_version=summary.model_version,
-            exclude_accounts=get_meta(con, "own_accounts"),
-            brand_terms=get_meta(con, "brand_terms"),
-            platform="twitter",
-        )
+        daily = daily_sentiment(con, _scope(con, demo, "this month", "twitter"))
     assert len(daily) == 30
     assert daily.sum().to_dict() == summary.counts
     png = plot_sentiment_trend(daily, tmp_path / "trend.png", "test")
@@ -137,14 +150,7 @@ def test_daily_counts_add_up_to_the_summary_and_plot(demo: DemoWorkspace, tmp_pa
 
 def _themes(demo: DemoWorkspace, phrase: str, platform: str | None = None) -> dict:
     with demo.workspace.connect(read_only=True) as con:
-        return sentiment_themes(
-            con,
-            period=parse_period(phrase, demo.end_date),
-            model_version=current_scorer().version,
-            exclude_accounts=get_meta(con, "own_accounts"),
-            brand_terms=get_meta(con, "brand_terms"),
-            platform=platform,
-        )
+        return sentiment_themes(con, _scope(con, demo, phrase, platform))
 
 
 def test_spike_month_themes_name_its_cause_with_evidence(demo: DemoWorkspace) -> None:
@@ -179,3 +185,16 @@ def test_themes_are_distinct_and_brand_words_cancel_out(demo: DemoWorkspace) -> 
 
 def test_no_posts_means_no_themes(demo: DemoWorkspace) -> None:
     assert _themes(demo, "2020-01-01 to 2020-01-31") == {"positive": [], "negative": []}
+
+
+def test_scope_where_turns_each_filter_into_one_clause() -> None:
+    period = parse_period("2026-11-01 to 2026-11-30", date(2026, 12, 1))
+    assert Scope(period, "m").where() == ("", [])
+    scope = Scope(period, "m", platform="twitter", topic="dry fit", brand_terms=("Trail.bird",))
+    listening, params = scope.where()
+    assert listening.startswith(" AND (p.platform = 'support' OR regexp_matches(")
+    assert params == ["trail\\.bird", "twitter", "dry fit", "dry-fit"]
+    assert listening.count("?") == len(params)
+    anomalies, same = scope.where(support_chats=False)
+    assert anomalies.startswith(" AND p.platform <> 'support' AND regexp_matches(")
+    assert same == params and anomalies.count("?") == len(params)
