@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -53,6 +53,36 @@ def embed_array(embeddings: Embeddings, texts: Sequence[str]) -> np.ndarray:
         return vectors.reshape(0, -1).astype(np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def embed_in_batches(
+    embeddings: Embeddings,
+    texts: Sequence[str],
+    batch_size: int,
+    on_batch: Callable[[int, int], None],
+) -> np.ndarray:
+    """Embed many texts, ``4 * batch_size`` per call, reporting progress after each call.
+
+    Args:
+        embeddings: Any LangChain ``Embeddings`` (see :func:`embed_array`).
+        texts: The texts to embed.
+        batch_size: The encoder's batch size.
+        on_batch: Called as ``on_batch(done, total)`` after each call, and once as
+            ``on_batch(0, 0)`` when there is nothing to embed.
+
+    Returns:
+        float32 array of shape (len(texts), dim), L2-normalised; with no texts, shape
+        (0, embeddings.dimension), or (0, 0) when the model does not say its dimension.
+    """
+    if not texts:
+        on_batch(0, 0)
+        return np.zeros((0, int(getattr(embeddings, "dimension", 0) or 0)), dtype=np.float32)
+    step = batch_size * 4
+    parts = []
+    for start in range(0, len(texts), step):
+        parts.append(embed_array(embeddings, texts[start : start + step]))
+        on_batch(min(start + step, len(texts)), len(texts))
+    return np.concatenate(parts).astype(np.float32)
 
 
 def embeddings_name(embeddings: Embeddings) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from knowledge import _store
+from knowledge import _docstore
 from knowledge._documents import (
     CHUNK_OVERLAP,
     CHUNK_SIZE,
@@ -19,14 +19,14 @@ from knowledge._documents import (
     file_sha256,
     load_chunks,
 )
-from knowledge._embeddings import MiniLMEmbeddings, embed_array, embeddings_name
+from knowledge._embeddings import MiniLMEmbeddings, embed_in_batches, embeddings_name
 from knowledge._faiss import build_faiss_index, index_kind
+from knowledge._store import StoredIndex
 from knowledge._types import Chunk, IndexConfig, IndexReport
 from knowledge.exceptions import (
     DocumentLoadError,
     IndexIntegrityError,
     IndexNotFoundError,
-    KnowledgeError,
 )
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -84,27 +84,26 @@ def build_index(
     notify = progress or (lambda _stage, _done, _total: None)
 
     try:
-        stored: _store.StoredIndex | None = _store.load(index_path)
+        stored: StoredIndex[_docstore.Docstore] | None = _docstore.load(index_path)
     except IndexNotFoundError:
         stored = None
-    if stored is not None and stored.manifest.get("embedding_model") != model:
-        raise KnowledgeError(
-            f"index at {index_path} was built with {stored.manifest.get('embedding_model')!r}"
-            f" embeddings, not {model!r}; use a new --index folder or delete this one"
+    if stored is not None:
+        _docstore.DOCUMENT_INDEX.check_model(
+            index_path, stored, model, "use a new --index folder or delete this one"
         )
     # Chunking changed: every document of this folder must be cut again.
     rechunk = stored is not None and stored.manifest.get("chunking") != chunking
-    old_chunks = stored.chunks if stored else []
+    old_chunks = stored.records.chunks if stored else []
     old_vectors = stored.embeddings if stored else np.zeros((0, 0), dtype=np.float32)
-    old_documents = dict(stored.documents) if stored else {}
+    old_documents = dict(stored.records.documents) if stored else {}
 
     root = str(docs_path)
     files = list(discover(docs_path))
     keep_rows: dict[str, list[int]] = {}
     for row, chunk in enumerate(old_chunks):
-        keep_rows.setdefault(_store.document_key(chunk.root, chunk.source), []).append(row)
+        keep_rows.setdefault(_docstore.document_key(chunk.root, chunk.source), []).append(row)
 
-    documents: dict[str, _store.DocumentRecord] = {
+    documents: dict[str, _docstore.DocumentRecord] = {
         key: record for key, record in old_documents.items() if record.root != root
     }
     new_chunks: list[Chunk] = []
@@ -114,7 +113,7 @@ def build_index(
     seen: set[str] = set()
     for done, path in enumerate(files, start=1):
         source = path.relative_to(docs_path).as_posix()
-        key = _store.document_key(root, source)
+        key = _docstore.document_key(root, source)
         seen.add(key)
         collection = collection_rule(PurePosixPath(source))
         digest = file_sha256(path)
@@ -136,7 +135,7 @@ def build_index(
                 failed.append((source, str(error)))
                 notify("reading", done, len(files))
                 continue
-            documents[key] = _store.DocumentRecord(root, source, digest, collection, len(chunks))
+            documents[key] = _docstore.DocumentRecord(root, source, digest, collection, len(chunks))
             new_chunks.extend(chunks)
             if previous is None:
                 added += 1
@@ -145,15 +144,17 @@ def build_index(
         notify("reading", done, len(files))
     removed = sum(1 for key, rec in old_documents.items() if rec.root == root and key not in seen)
 
-    texts = [chunk.embedding_text for chunk in new_chunks]
-    parts: list[np.ndarray] = []
-    for start in range(0, len(texts), batch_size * 4):
-        parts.append(embed_array(embeddings, texts[start : start + batch_size * 4]))
-        notify("embedding", min(start + batch_size * 4, len(texts)), len(texts))
-    dim = getattr(embeddings, "dimension", None) or (
-        parts[0].shape[1] if parts else (old_vectors.shape[1] if old_vectors.size else 0)
+    new_vectors = embed_in_batches(
+        embeddings,
+        [chunk.embedding_text for chunk in new_chunks],
+        batch_size,
+        lambda done, total: notify("embedding", done, total),
     )
-    new_vectors = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+    dim = getattr(embeddings, "dimension", None) or (
+        new_vectors.shape[1] if new_chunks else (old_vectors.shape[1] if old_vectors.size else 0)
+    )
+    if not new_chunks:
+        new_vectors = np.zeros((0, dim), dtype=np.float32)
     kept_vectors = old_vectors[reused_rows] if reused_rows else np.zeros((0, dim), dtype=np.float32)
     if kept_vectors.shape[1:] != new_vectors.shape[1:]:
         raise IndexIntegrityError(
@@ -163,12 +164,11 @@ def build_index(
     all_chunks = [old_chunks[row] for row in reused_rows] + new_chunks
     all_vectors = np.concatenate([kept_vectors, new_vectors]).astype(np.float32)
     index = build_faiss_index(all_vectors, config)
-    _store.save(
+    _docstore.save(
         index_path,
         index,
         all_vectors,
-        all_chunks,
-        documents,
+        _docstore.Docstore(all_chunks, documents),
         config,
         embedding_model=model,
         chunk_settings=chunking,

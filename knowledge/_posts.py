@@ -12,9 +12,9 @@ landed in the top 30% of its account's trailing history — the engagement model
 target (:func:`analytics.engagement.add_context`), computed per ``account@platform``
 exactly as :func:`analytics.engagement.train_on_workspace` does.
 
-Layout of an index folder (persisted like the document index, :mod:`knowledge._store`)::
+Layout of an index folder (persisted by :mod:`knowledge._store`, like the document index)::
 
-    manifest.json             format, model, counts, and name + SHA-256 of each file
+    manifest.json             format, model, counts, workspace, name + SHA-256 of each file
     vectors-<sha16>.faiss     faiss.write_index format (no pickle)
     embeddings-<sha16>.npy    float32 (n, 384), read with allow_pickle=False
     posts-<sha16>.json        one record per post, row i = vector i
@@ -32,27 +32,27 @@ Outcomes are refreshed on every update, since likes keep arriving after a post g
 from __future__ import annotations
 
 import hashlib
-import io
-import json
-import os
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import faiss
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from foundation.exceptions import InputError
 from knowledge import _faiss
-from knowledge._embeddings import MiniLMEmbeddings, embed_array, embeddings_name
-from knowledge._store import _write_blob
+from knowledge._embeddings import (
+    MiniLMEmbeddings,
+    embed_array,
+    embed_in_batches,
+    embeddings_name,
+)
+from knowledge._store import IndexFormat, StoredIndex
 from knowledge._types import IndexConfig
-from knowledge.exceptions import IndexIntegrityError, IndexNotFoundError, KnowledgeError
+from knowledge.exceptions import IndexIntegrityError, IndexNotFoundError
 
 if TYPE_CHECKING:
     import duckdb
@@ -60,12 +60,15 @@ if TYPE_CHECKING:
 
     from foundation.workspace import Workspace
 
-FORMAT = "beacon-posts/1"
-MANIFEST = "manifest.json"
 POST_INDEX_DIR_NAME = "post-index"
-_FILE_NAME = re.compile(r"^(vectors|embeddings|posts)-[0-9a-f]{16}\.(faiss|npy|json)$")
-_REBUILD = "rebuild it with `beacon knowledge index-posts --rebuild --index {index_dir}`"
-_BUILD = "build it with `beacon knowledge index-posts` (or `beacon demo`)"
+_POST_INDEX = IndexFormat(
+    name="beacon-posts/1",
+    label="post index",
+    docstore="posts",
+    rows="posts",
+    build="build it with `beacon knowledge index-posts` (or `beacon demo`)",
+    rebuild="rebuild it with `beacon knowledge index-posts --rebuild --index {index_dir}`",
+)
 _CANDIDATES = 50  # neighbours fetched before de-duplicating identical texts
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -194,148 +197,23 @@ class _PostRecord:
         )
 
 
-@dataclass(frozen=True)
-class _Stored:
-    index: Any
-    embeddings: np.ndarray
-    records: list[_PostRecord]
-    config: IndexConfig
-    manifest: dict[str, Any]
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _text_sha(text: str) -> str:
-    return _sha256(text.encode("utf-8"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _save(
-    index_dir: Path,
-    index: Any,
-    embeddings: np.ndarray,
-    records: list[_PostRecord],
-    *,
-    embedding_model: str,
-    config: IndexConfig,
-    workspace: str,
-) -> None:
-    """Write the folder: data files first, the manifest atomically last, stale files removed."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(embeddings, dtype=np.float32), allow_pickle=False)
-    docstore = {"format": FORMAT, "posts": [asdict(record) for record in records]}
-    files = {
-        "vectors": _write_blob(
-            index_dir, "vectors", "faiss", faiss.serialize_index(index).tobytes()
-        ),
-        "embeddings": _write_blob(index_dir, "embeddings", "npy", buffer.getvalue()),
-        "posts": _write_blob(
-            index_dir,
-            "posts",
-            "json",
-            json.dumps(docstore, ensure_ascii=False, indent=1).encode("utf-8"),
-        ),
-    }
-    manifest = {
-        "format": FORMAT,
-        "created": datetime.now(tz=UTC).isoformat(timespec="seconds"),
-        "embedding_model": embedding_model,
-        "dim": int(embeddings.shape[1]),
-        "count": len(records),
-        "index_kind": _faiss.index_kind(index),
-        "index_config": config.to_json(),
-        "workspace": workspace,
-        "files": files,
-    }
-    tmp = index_dir / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    os.replace(tmp, index_dir / MANIFEST)
-    keep = {entry["name"] for entry in files.values()}
-    for stale in index_dir.iterdir():
-        if _FILE_NAME.match(stale.name) and stale.name not in keep:
-            stale.unlink()
+def _parse_posts(docstore: dict[str, Any]) -> list[_PostRecord]:
+    """The records of a posts file (raises KeyError/TypeError/ValueError when malformed)."""
+    records = [_PostRecord.from_json(item) for item in docstore["posts"]]
+    for record in records:
+        datetime.fromisoformat(record.published_at)
+    if len({record.post_id for record in records}) != len(records):
+        raise ValueError("a post id is listed more than once")
+    return records
 
 
-def _read_manifest(index_dir: Path) -> dict[str, Any]:
-    path = index_dir / MANIFEST
-    if not path.is_file():
-        raise IndexNotFoundError(f"no post index at {index_dir} ({MANIFEST} is missing); {_BUILD}")
-    rebuild = _REBUILD.format(index_dir=index_dir)
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise IndexIntegrityError(f"{path} is not valid JSON ({error}); {rebuild}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-        raise IndexIntegrityError(f"{path} must have format {FORMAT!r} (got {found!r}); {rebuild}")
-    return manifest
-
-
-def _read_verified(index_dir: Path, manifest: dict[str, Any], role: str) -> bytes:
-    rebuild = _REBUILD.format(index_dir=index_dir)
-    try:
-        entry = manifest["files"][role]
-        name, expected = str(entry["name"]), str(entry["sha256"])
-    except (KeyError, TypeError):
-        raise IndexIntegrityError(
-            f"{index_dir / MANIFEST} does not list the {role} file; {rebuild}"
-        ) from None
-    if not _FILE_NAME.match(name) or not name.startswith(f"{role}-"):
-        raise IndexIntegrityError(
-            f"{index_dir / MANIFEST} names an unexpected {role} file {name!r}; {rebuild}"
-        )
-    path = index_dir / name
-    if not path.is_file():
-        raise IndexIntegrityError(f"{role} file {path} is missing; {rebuild}")
-    data = path.read_bytes()
-    actual = _sha256(data)
-    if actual != expected:
-        raise IndexIntegrityError(
-            f"{role} file {path} failed its checksum (expected sha256 {expected[:16]}…, "
-            f"got {actual[:16]}…): it was modified after indexing; refusing to load it; " + rebuild
-        )
-    return data
-
-
-def _load(index_dir: Path) -> _Stored:
+def _load(index_dir: Path) -> StoredIndex[list[_PostRecord]]:
     """Load and verify a post index folder (raises IndexNotFoundError / IndexIntegrityError)."""
-    manifest = _read_manifest(index_dir)
-    raw_posts = _read_verified(index_dir, manifest, "posts")
-    raw_embeddings = _read_verified(index_dir, manifest, "embeddings")
-    raw_vectors = _read_verified(index_dir, manifest, "vectors")
-    rebuild = _REBUILD.format(index_dir=index_dir)
-    try:
-        docstore = json.loads(raw_posts.decode("utf-8"))
-        records = [_PostRecord.from_json(item) for item in docstore["posts"]]
-        embeddings = np.load(io.BytesIO(raw_embeddings), allow_pickle=False)
-        index = faiss.deserialize_index(np.frombuffer(raw_vectors, dtype=np.uint8))
-        config = IndexConfig(**manifest["index_config"])
-        for record in records:
-            datetime.fromisoformat(record.published_at)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise IndexIntegrityError(
-            f"post index at {index_dir} could not be parsed ({type(error).__name__}: {error}); "
-            + rebuild
-        ) from None
-    count, dim = int(manifest.get("count", -1)), int(manifest.get("dim", -1))
-    consistent = (
-        embeddings.dtype == np.float32
-        and embeddings.ndim == 2
-        and embeddings.shape == (count, dim)
-        and len(records) == count
-        and index.ntotal == count
-        and index.d == dim
-        and len({record.post_id for record in records}) == count
-    )
-    if not consistent:
-        raise IndexIntegrityError(
-            f"post index at {index_dir} is inconsistent: manifest says {count} vectors of dim "
-            f"{dim}, found {len(records)} posts, embeddings {embeddings.shape}, faiss "
-            f"{index.ntotal}×{index.d}; " + rebuild
-        )
-    return _Stored(index, embeddings, records, config, manifest)
+    return _POST_INDEX.load(index_dir, _parse_posts)
 
 
 def _own_posts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -390,7 +268,9 @@ class PostIndex:
     between threads for reading.
     """
 
-    def __init__(self, stored: _Stored, embeddings: Embeddings, *, index_dir: Path) -> None:
+    def __init__(
+        self, stored: StoredIndex[list[_PostRecord]], embeddings: Embeddings, *, index_dir: Path
+    ) -> None:
         self.index_dir = index_dir
         self.manifest = stored.manifest
         self._index = stored.index
@@ -421,13 +301,12 @@ class PostIndex:
         path = Path(index_dir).expanduser().resolve() if index_dir else default_post_index_dir()
         stored = _load(path)
         embeddings = embeddings or MiniLMEmbeddings()
-        built_with = stored.manifest.get("embedding_model")
-        if built_with != embeddings_name(embeddings):
-            raise KnowledgeError(
-                f"post index at {path} was built with {built_with!r} embeddings but "
-                f"{embeddings_name(embeddings)!r} was given; pass the same model or rebuild "
-                "with `beacon knowledge index-posts --rebuild`"
-            )
+        _POST_INDEX.check_model(
+            path,
+            stored,
+            embeddings_name(embeddings),
+            "pass the same model or rebuild with `beacon knowledge index-posts --rebuild`",
+        )
         return cls(stored, embeddings, index_dir=path)
 
     @staticmethod
@@ -469,17 +348,15 @@ class PostIndex:
         embeddings = embeddings or MiniLMEmbeddings(batch_size=batch_size)
         model = embeddings_name(embeddings)
         config = config or IndexConfig()
-        stored: _Stored | None = None
+        stored: StoredIndex[list[_PostRecord]] | None = None
         if not rebuild:
             try:
                 stored = _load(path)
             except IndexNotFoundError:
                 stored = None
-        if stored is not None and stored.manifest.get("embedding_model") != model:
-            raise KnowledgeError(
-                f"post index at {path} was built with {stored.manifest.get('embedding_model')!r}"
-                f" embeddings, not {model!r}; rebuild it with "
-                "`beacon knowledge index-posts --rebuild`"
+        if stored is not None:
+            _POST_INDEX.check_model(
+                path, stored, model, "rebuild it with `beacon knowledge index-posts --rebuild`"
             )
         with workspace.connect() as con:
             records = _records(_own_posts(con))
@@ -504,7 +381,13 @@ class PostIndex:
         current = {record.post_id for record in records}
         removed = sum(1 for post_id in old_rows if post_id not in current)
 
-        fresh = _embed_in_batches(embeddings, list(todo.values()), batch_size, progress)
+        notify = progress or (lambda _stage, _done, _total: None)
+        fresh = embed_in_batches(
+            embeddings,
+            list(todo.values()),
+            batch_size,
+            lambda done, total: notify("posts", done, total),
+        )
         dim = getattr(embeddings, "dimension", None) or (
             fresh.shape[1] if fresh.size else (stored.embeddings.shape[1] if stored else 0)
         )
@@ -521,11 +404,11 @@ class PostIndex:
                 )
             vectors[row] = found
         index = _faiss.build_faiss_index(vectors, config)
-        _save(
+        _POST_INDEX.save(
             path,
             index,
             vectors,
-            records,
+            {"posts": [asdict(record) for record in records]},
             embedding_model=model,
             config=config,
             workspace=str(workspace.path.resolve()),
@@ -662,22 +545,3 @@ def _present(con: duckdb.DuckDBPyConnection, post_ids: Sequence[str]) -> set[str
         "SELECT post_id FROM posts WHERE list_contains(?, post_id)", [list(post_ids)]
     ).fetchall()
     return {str(row[0]) for row in rows}
-
-
-def _embed_in_batches(
-    embeddings: Embeddings,
-    texts: list[str],
-    batch_size: int,
-    progress: ProgressCallback | None,
-) -> np.ndarray:
-    notify = progress or (lambda _stage, _done, _total: None)
-    dim = int(getattr(embeddings, "dimension", 0) or 0)
-    if not texts:
-        notify("posts", 0, 0)
-        return np.zeros((0, dim), dtype=np.float32)
-    parts = []
-    step = batch_size * 4
-    for start in range(0, len(texts), step):
-        parts.append(embed_array(embeddings, texts[start : start + step]))
-        notify("posts", min(start + step, len(texts)), len(texts))
-    return np.concatenate(parts).astype(np.float32)
