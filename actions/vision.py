@@ -45,6 +45,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import BeaconAction, Events
 from actions.parsing import media_reference, mentioned_post_ids
 from actions.services import Services
+from foundation.channel_metadata import SlackFile, read_slack_files
 from foundation.exceptions import InputError
 from foundation.workspace import record_audit
 
@@ -270,8 +271,8 @@ class ActionTagImage(BeaconAction):
     def _media(self, tracker: Tracker, services: Services, scratch: Path) -> Media:
         latest: dict[str, Any] = tracker.latest_message or {}
         timeout = services.settings.http_timeout_s
-        slack_files = ((latest.get("metadata") or {}).get("slack") or {}).get("files") or []
-        if slack_files and isinstance(slack_files[0], dict):
+        slack_files = read_slack_files(latest.get("metadata"))
+        if slack_files:
             return _slack_media(slack_files[0], scratch, timeout)
         reference = media_reference(latest.get("text") or "")
         if reference is not None and reference[0] == "url":
@@ -314,8 +315,8 @@ def _mentioned_post(services: Services, text: str) -> tuple[str, str | None] | N
     return (found[0], rows[found[0]]) if found else None
 
 
-def _slack_media(file: dict[str, Any], scratch: Path, timeout_s: float) -> Media:
-    url = str(file.get("url_private") or "")
+def _slack_media(file: SlackFile, scratch: Path, timeout_s: float) -> Media:
+    url = file["url_private"]
     token = os.environ.get("SLACK_BOT_TOKEN")
     api_url = os.environ.get("BEACON_SLACK_API_URL", "https://slack.com/api/")
     if not token:

@@ -1,8 +1,9 @@
 """Beacon's REST channel for Rasa 3.6, and the guard around calls to the action server.
 
 Loaded by Rasa from credentials.yml (``bot.channels.BeaconRestInput``). It runs in
-the bot environment (Python 3.10, Rasa 3.6), so it imports only Rasa and the
-standard library.
+the bot environment (Python 3.10, Rasa 3.6), so it imports only Rasa, the standard
+library and the metadata contract it shares with the actions
+(:mod:`foundation.channel_metadata`).
 
 Why a channel of our own instead of Rasa's ``rest``:
 
@@ -30,11 +31,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot._rate_limit import RATE_LIMITED_MESSAGE, CustomerLimits, CustomerRateLimiter
+from foundation.channel_metadata import (
+    CUSTOMER,
+    STAFF,
+    UserMetadata,
+    action_server_error,
+    user_metadata,
+)
 
 logger = logging.getLogger(__name__)
 
-STAFF = "staff"
-CUSTOMER = "customer"
 MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 128
 #: Customers' conversation ids start with this, so no customer can ever continue
@@ -76,12 +82,15 @@ def install_action_guard(timeout_s: float) -> None:
             raise
         except (asyncio.TimeoutError, RasaException) as error:
             logger.error("custom action %s failed: %s (%r)", self.name(), error, error.__cause__)
-            return [
-                BotUttered(text=ACTION_SERVER_DOWN_MESSAGE, metadata={"error": "action_server"})
-            ]
+            return [BotUttered(text=ACTION_SERVER_DOWN_MESSAGE, metadata=action_server_error())]
 
     RemoteAction.run = guarded_run  # type: ignore[method-assign,unused-ignore]
     _GUARD_INSTALLED = True
+
+
+def install_action_guard_from_env() -> None:
+    """:func:`install_action_guard` with ``BEACON_ACTION_TIMEOUT`` seconds (default 20)."""
+    install_action_guard(float(os.environ.get("BEACON_ACTION_TIMEOUT") or DEFAULT_ACTION_TIMEOUT_S))
 
 
 def _bearer(request: Request) -> str | None:
@@ -112,8 +121,7 @@ class BeaconRestInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> BeaconRestInput:
         credentials = credentials or {}
-        timeout = float(os.environ.get("BEACON_ACTION_TIMEOUT") or DEFAULT_ACTION_TIMEOUT_S)
-        install_action_guard(timeout)
+        install_action_guard_from_env()
         return cls(
             staff_token=credentials.get("staff_token")
             or os.environ.get("BEACON_STAFF_TOKEN")
@@ -127,9 +135,9 @@ class BeaconRestInput(InputChannel):
             return STAFF
         return CUSTOMER
 
-    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+    def get_metadata(self, request: Request) -> UserMetadata:
         # Only what the server decides; anything the client sends is ignored.
-        return {"audience": self.audience(request)}
+        return user_metadata(self.audience(request))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("beacon_rest_webhook", __name__)

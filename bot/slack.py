@@ -1,8 +1,9 @@
 """Beacon's Slack channel for Rasa 3.6: signed events in, threaded answers out.
 
 Loaded by Rasa from credentials.yml (``bot.slack.BeaconSlackInput``); runs in the
-bot environment (Python 3.10), so it imports only Rasa, sanic, slack_sdk and the
-standard library. Configuration comes from the environment only:
+bot environment (Python 3.10), so it imports only Rasa, sanic, slack_sdk, the
+standard library and the metadata contract it shares with the actions
+(:mod:`foundation.channel_metadata`). Configuration comes from the environment only:
 
 - ``SLACK_BOT_TOKEN`` (``xoxb-…``) and ``SLACK_SIGNING_SECRET``: without both, the
   channel still loads (so ``make run`` works without Slack) but every endpoint
@@ -83,12 +84,15 @@ from bot._slack_format import (
     escape_mrkdwn,
 )
 from bot._slack_guard import RecentKeys, SlackRequestRejected, check_signature
-from bot.channels import (
+from bot.channels import MAX_MESSAGE_CHARS, install_action_guard_from_env
+from foundation.channel_metadata import (
     CUSTOMER,
-    DEFAULT_ACTION_TIMEOUT_S,
-    MAX_MESSAGE_CHARS,
     STAFF,
-    install_action_guard,
+    SlackFile,
+    UserMetadata,
+    slack_file,
+    slack_origin,
+    user_metadata,
 )
 
 logger = logging.getLogger(__name__)
@@ -125,21 +129,15 @@ class _Turn:
     thread_ts: str
     audience: str
     intent: str | None = None
-    files: tuple[dict[str, Any], ...] = ()
+    files: tuple[SlackFile, ...] = ()
 
     @property
     def sender_id(self) -> str:
         return conversation_id(self.channel, self.thread_ts)
 
-    def metadata(self) -> dict[str, Any]:
-        slack: dict[str, Any] = {
-            "user": self.user,
-            "channel": self.channel,
-            "thread_ts": self.thread_ts,
-        }
-        if self.files:
-            slack["files"] = [dict(file) for file in self.files]
-        return {"audience": self.audience, "slack": slack}
+    def metadata(self) -> UserMetadata:
+        origin = slack_origin(self.user, self.channel, self.thread_ts, self.files)
+        return user_metadata(self.audience, origin)
 
     def parse_data(self) -> dict[str, Any] | None:
         if self.intent is None:
@@ -148,23 +146,20 @@ class _Turn:
         return {"text": self.text, "intent": intent, "intent_ranking": [intent], "entities": []}
 
 
-#: Fields of a shared Slack file passed on to the actions (``action_tag_image`` downloads
-#: ``url_private`` with the bot token; the token itself never leaves this process).
-_FILE_FIELDS = ("id", "name", "mimetype", "size", "url_private")
 #: At most this many shared files per message are passed on.
 _MAX_FILES = 5
 
 
-def _shared_files(event: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    """The shared files of a message event that have a ``url_private``, trimmed to a few fields."""
+def _shared_files(event: dict[str, Any]) -> tuple[SlackFile, ...]:
+    """The shared files of a message event that have a ``url_private``, trimmed to a few fields.
+
+    ``action_tag_image`` downloads ``url_private`` with the bot token; the token itself
+    never leaves this process.
+    """
     files = event.get("files")
     if not isinstance(files, list):
         return ()
-    kept = [
-        {key: file[key] for key in _FILE_FIELDS if isinstance(file.get(key), (str, int))}
-        for file in files
-        if isinstance(file, dict) and isinstance(file.get("url_private"), str)
-    ]
+    kept = [file for file in map(slack_file, files) if file is not None]
     return tuple(kept[:_MAX_FILES])
 
 
@@ -249,8 +244,7 @@ class BeaconSlackInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> BeaconSlackInput:
         credentials = credentials or {}
-        timeout = float(os.environ.get("BEACON_ACTION_TIMEOUT") or DEFAULT_ACTION_TIMEOUT_S)
-        install_action_guard(timeout)
+        install_action_guard_from_env()
         channel = cls(
             bot_token=os.environ.get("SLACK_BOT_TOKEN"),
             signing_secret=os.environ.get("SLACK_SIGNING_SECRET"),

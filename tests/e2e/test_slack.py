@@ -24,13 +24,14 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from actions.base import STAFF_ONLY_REFUSAL
-from analytics.listening import brand_scope, sentiment_summary
+from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
+from analytics.scope import Scope
 from beacon.scoring import current_scorer
 from bot._slack_flow import WORKING_TEXT
 from bot._slack_format import FEEDBACK_BLOCK_ID, MAX_BLOCKS
 from bot._slack_guard import sign
+from tests.conftest import answered_from_public_pages
 from tests.e2e.conftest import E2E, SLACK_SECTION_CHARS, SlackE2E
 from tests.fakes.slack import SlackCall
 
@@ -226,13 +227,9 @@ def test_signed_event_gets_one_threaded_answer_with_numbers_and_chart(
     asked: Asked, driver: SlackDriver, e2e: E2E
 ) -> None:
     with e2e.demo.workspace.connect() as con:
-        expected = sentiment_summary(
-            con,
-            period=parse_period("last week", e2e.demo.end_date),
-            model_version=current_scorer().version,
-            platform="instagram",
-            **brand_scope(con),
-        )
+        period = parse_period("last week", e2e.demo.end_date)
+        scope = Scope(period, current_scorer().version, platform="instagram").for_brand(con)
+        expected = sentiment_summary(con, scope)
     assert expected.total > 0
     assert len(driver.answers(asked.channel, asked.ts)) == 1
     text = _answer_text(asked.answer)
@@ -327,7 +324,7 @@ def test_long_answer_is_split_within_block_limits(driver: SlackDriver, e2e: E2E)
     assert all(len(s) <= SLACK_SECTION_CHARS for s in sections)
     assert len(answer.params["blocks"]) <= MAX_BLOCKS
     text = _answer_text(answer)
-    assert STAFF_ONLY_REFUSAL not in text and "Why #1 over #2:" in text
+    assert not answered_from_public_pages(text) and "Why #1 over #2:" in text
     # Nothing lost or reordered by the split: the same answer as over REST.
     assert _squash(text) == _squash(e2e.ask(INFLUENCER_QUESTION))
 
