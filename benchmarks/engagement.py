@@ -2,23 +2,26 @@
 
 Run from the project root (needs ../shared/data or $BEACON_DATA_DIR)::
 
-    python -m benchmarks.engagement [--datasets elon-musk-tweets,...] [--out docs/benchmarks/engagement.json]
+    python -m benchmarks.engagement [--datasets elon-musk-tweets,...] [--out FILE]
     python -m benchmarks.engagement --latency-only [--profile 25]   # latency + throughput only
 
-Each dataset is split by time (latest 25% of posts for testing). Embeddings are
-cached under var/cache/engagement, so a second run does not re-encode.
+Writes docs/benchmarks/engagement.json, renders docs/benchmarks/engagement.md from it
+and draws one reliability diagram per dataset next to them
+(engagement-reliability-<dataset>.png). Each dataset is split by time (latest 25% of
+posts for testing). Embeddings are cached under var/cache/engagement, so a second run
+does not re-encode.
 
 ``--seeds N`` (default 3) refits every dataset with seeds 1..N-1 and records the
 spread of the ensemble's AUC, its gap to the best member and its ECE under
 ``seeds``: a difference smaller than that spread is not a finding.
 
 ``--latency-only`` fits only the latency dataset (the first of ``--datasets``
-with text), measures one predict + explain per draft (p50/p95 after warm-up;
+with text) and measures one predict + explain per draft (p50/p95 after warm-up;
 every draft a different post, so nothing is reused between calls), one
 ``recommend`` (p50 of 10: the search over posting times, media and wording) and batch
-throughput next to the raw encoder, and replaces only the ``latency`` entry of
-``--out``. ``--profile N`` also prints cProfile's N most expensive calls of the
-timed loop.
+throughput next to the raw encoder; it prints them and records nothing (a full run
+measures the same). ``--profile N`` also prints cProfile's N most expensive calls of
+the timed loop.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._report import Run, add_out_argument
+
 DATASETS = {
     "elon-musk-tweets": ["elon-musk-tweets/2018.csv"],
     "fivethirtyeight-twitter-ratio": [
@@ -46,20 +51,20 @@ DATASETS = {
     "vaccination-tweets": ["vaccination-tweets/vaccination_tweets.csv"],
 }
 NO_TEXT = {"instagram", "facebook-brand-posts"}
+TEST_FRACTION = 0.25
+#: What the ensemble is held to (the page reads each result against these).
+TARGETS = {"ece_max": 0.05, "predict_explain_p95_ms_max": 100.0}
 
 
 def main() -> None:
-    import pandas as pd
     import torch
 
-    from analytics.embeddings import encode
-    from analytics.engagement import Draft, EngagementModel, evaluate, read_posts, time_split
     from foundation.settings import get_settings
 
     torch.set_num_threads(2)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", default=",".join(list(DATASETS)[:5]))
-    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/engagement.json"))
+    add_out_argument(parser, "engagement")
     parser.add_argument("--latency-calls", type=int, default=30)
     parser.add_argument("--latency-only", action="store_true")
     parser.add_argument("--profile", type=int, default=0, metavar="N")
@@ -74,28 +79,46 @@ def main() -> None:
         raise SystemExit("no shared data: set BEACON_DATA_DIR")
     root = Path(settings.data_dir) / "engagement"
     cache = settings.home / "cache" / "engagement"
-    results: dict[str, object] = {}
+    record = not args.latency_only and not args.profile  # partial or profiled: print only
+    with Run(
+        "engagement",
+        out=args.out,
+        packages=("torch", "lightgbm", "scikit-learn", "shap", "sentence-transformers"),
+        write=record,
+    ) as run:
+        run.results = measure(args, root, cache, args.out.parent)
+        if not record:
+            print("partial or profiled run: printed, not recorded")
+
+
+def measure(args: argparse.Namespace, root: Path, cache: Path, figures: Path) -> dict[str, Any]:
+    """Every dataset (seed 0 in full, the other seeds' spread), then latency on the first
+    dataset with text; reliability diagrams go to ``figures``."""
+    import pandas as pd
+    import torch
+
+    from analytics.embeddings import encode
+    from analytics.engagement import Draft, EngagementModel, evaluate, read_posts, time_split
+
+    datasets: dict[str, Any] = {}
     models = {}
     names = args.datasets.split(",")
     if args.latency_only:
         names = [next(n for n in names if n not in NO_TEXT)]
     for name in names:
         posts = pd.concat([read_posts(root / f, name) for f in DATASETS[name]], ignore_index=True)
-        train, test = time_split(posts.drop_duplicates("post_id"), 0.25)
+        train, test = time_split(posts.drop_duplicates("post_id"), TEST_FRACTION)
         start = time.perf_counter()
-        png = (
-            None
-            if args.latency_only
-            else Path(f"docs/benchmarks/engagement-reliability-{name}.png")
-        )
+        png = None if args.latency_only else figures / f"engagement-reliability-{name}.png"
         report, model = evaluate(
             train, test, EngagementModel(cache_dir=cache), reliability_path=png, title=name
         )
         payload = report.to_dict()
+        payload["reliability_png"] = None if png is None else png.name
         payload["seconds"] = round(time.perf_counter() - start, 1)
         if not args.latency_only and args.seeds > 1:
             payload["seeds"] = seed_spread(report, train, test, cache, args.seeds)
-        results[name] = payload
+        datasets[name] = payload
         models[name] = (model, test)
         best = max(m.roc_auc for m in report.members.values())
         gap = report.extra["ensemble_vs_best_member"]
@@ -143,7 +166,7 @@ def main() -> None:
     start = time.perf_counter()
     model.predict(drafts)
     predict_rate = len(drafts) / (time.perf_counter() - start)
-    results["latency"] = {
+    latency = {
         "dataset": name,
         "calls": len(timings),
         "torch_threads_process": torch.get_num_threads(),
@@ -155,16 +178,33 @@ def main() -> None:
         "raw_embedding_texts_per_s": round(encode_rate, 1),
         "ratio_predict_to_embedding": round(predict_rate / encode_rate, 3),
     }
-    print(json.dumps(results["latency"], indent=2))
-    if args.latency_only:
-        if args.profile:  # profiled timings are inflated: do not record them
-            return
-        previous = json.loads(args.out.read_text()) if args.out.exists() else {}
-        results = {**previous, "latency": results["latency"]}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
-    print(markdown_table(results))
-    print(f"wrote {args.out}")
+    print(json.dumps(latency, indent=2))
+    return {
+        "protocol": protocol(),
+        "test_fraction": TEST_FRACTION,
+        "n_seeds": args.seeds,
+        "targets": TARGETS,
+        "datasets": datasets,
+        "latency": latency,
+    }
+
+
+def protocol() -> dict[str, Any]:
+    """The label and model settings the page describes, read from the code that uses them."""
+    from analytics.engagement._members import N_COMPONENTS
+    from analytics.engagement._metrics import ECE_BINS
+    from analytics.engagement._model import MODEL_VERSION
+    from analytics.engagement._target import HIT_WINDOW, RECENT, TOP_QUANTILE, WINDOW
+
+    return {
+        "model_version": MODEL_VERSION,
+        "window": WINDOW,
+        "top_quantile": TOP_QUANTILE,
+        "recent": RECENT,
+        "hit_window": HIT_WINDOW,
+        "ece_bins": ECE_BINS,
+        "embedding_projection": N_COMPONENTS,
+    }
 
 
 def seed_spread(
@@ -185,52 +225,6 @@ def seed_spread(
         ],
         "ece": [round(r.ensemble.ece, 4) for r in reports],
     }
-
-
-def markdown_table(results: dict[str, Any]) -> str:
-    """The docs/benchmarks/engagement.md table from the benchmark's JSON."""
-    rows = ["| dataset | n train / test | model | AUC | Brier | ECE |", "|---|---|---|---|---|---|"]
-
-    def row(first: str, second: str, label: str, m: dict[str, float]) -> str:
-        return f"| {first} | {second} | {label} | {m['roc_auc']:.3f} | {m['brier']:.3f} | {m['ece']:.3f} |"
-
-    labels = {
-        "stacking_platt_on_out_of_fold_rows": "stacking + Platt fitted on out-of-fold rows",
-        "bayesian_model_combination": "Bayesian model combination",
-    }
-    for name, r in results.items():
-        if name == "latency":
-            continue
-        first, second = name, f"{r['n_train']} / {r['n_test']}"
-        for member, m in r["members"].items():
-            rows.append(row(first, second, f"member {member}", m))
-            first = second = ""
-        rows.append(row("", "", "**ensemble (log-linear pool of the members)**", r["ensemble"]))
-        for key, label in labels.items():
-            rows.append(row("", "", label, r["combiners"][key]))
-        rows.append(row("", "", "naive trailing median", r["naive_trailing_median"]))
-        gap, floor = r["ensemble_vs_best_member"], r["ensemble_ece_if_calibrated"]
-        rows.append(
-            f"| | | ensemble − best member ({gap['member']}) AUC | {gap['auc_difference']:+.3f} "
-            f"[95% CI {gap['ci95'][0]:+.3f}, {gap['ci95'][1]:+.3f}] | | |"
-        )
-        rows.append(
-            f"| | | ECE a perfectly calibrated ensemble would show here | | | "
-            f"{floor['mean']:.3f} (95%: {floor['p95']:.3f}) |"
-        )
-        if "seeds" in r:
-            seeds = r["seeds"]
-            rows.append(
-                f"| | | ensemble over seeds 0–{len(seeds['ece']) - 1} (min – max) | "
-                f"{min(seeds['roc_auc']):.3f} – {max(seeds['roc_auc']):.3f}; − best member "
-                f"{min(seeds['auc_difference']):+.3f} – {max(seeds['auc_difference']):+.3f} | | "
-                f"{min(seeds['ece']):.3f} – {max(seeds['ece']):.3f} |"
-            )
-        mae, naive = r["ensemble"]["mae_log"], r["naive_trailing_median"]["mae_log"]
-        rows.append(
-            f"| | | regression head MAE(log1p) | {mae:.3f} vs trailing median {naive:.3f} | | |"
-        )
-    return "\n".join(rows)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Run from the project root::
 
-    python -m benchmarks.engagement_images [--seeds 7,8,9] [--out docs/benchmarks/engagement-images.json]
+    python -m benchmarks.engagement_images [--seeds 7,8,9] [--out FILE]
+
+Writes docs/benchmarks/engagement_images.json and renders docs/benchmarks/engagement_images.md.
 
 For each seed a fresh demo workspace is built in a temporary folder (its image
 posts get synthetic pictures with a *planted* effect: beacon/demo/_media.py; real
@@ -29,7 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks._report import Run, add_out_argument
+
 END = date(2026, 11, 30)
+TEST_FRACTION = 0.25
 QUERY = """
 SELECT post_id, platform, account || '@' || platform AS account, text, posted_at, followers,
        likes, comments, shares, views, media_type, media_path
@@ -107,7 +112,7 @@ def run_seed(seed: int, cache: Path) -> dict[str, Any]:
         build_s = time.perf_counter() - start
         with workspace.connect(read_only=True) as con:
             posts = con.execute(QUERY, [report.manifest["own_accounts"]]).df()
-        train, test = time_split(posts, 0.25)
+        train, test = time_split(posts, TEST_FRACTION)
         out: dict[str, Any] = {
             "seed": seed,
             "demo_build_s": round(build_s, 1),
@@ -144,11 +149,21 @@ def main() -> None:
     torch.set_num_threads(2)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", default="7,8,9")
-    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/engagement-images.json"))
+    add_out_argument(parser, "engagement_images")
     args = parser.parse_args()
     cache = get_settings().home / "cache" / "engagement"
+    with Run(
+        "engagement_images",
+        out=args.out,
+        packages=("torch", "lightgbm", "onnxruntime", "opencv-python-headless", "pillow"),
+    ) as run:
+        run.results = measure([int(s) for s in args.seeds.split(",")], cache)
+
+
+def measure(seeds: list[int], cache: Path) -> dict[str, Any]:
+    """Every seed's three fits, and per metric the means and the differences per seed."""
     runs = []
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in seeds:
         run = run_seed(seed, cache)
         runs.append(run)
         print(f"seed {seed} picture measuring, cold: {run['image_seconds']}", flush=True)
@@ -178,8 +193,13 @@ def main() -> None:
             entry["delta_embedding_over_cheap"] = [round(float(d), 4) for d in extra]
             summary[f"{scope}.{metric}"] = entry
     print(json.dumps(summary, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"runs": runs, "summary": summary}, indent=2))
+    return {
+        "demo_end_date": END.isoformat(),
+        "test_fraction": TEST_FRACTION,
+        "seeds": seeds,
+        "runs": runs,
+        "summary": summary,
+    }
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Experiment analysis at scale: sufficient statistics in DuckDB SQL vs a pandas groupby.
 
-Run: ``python -m benchmarks.experiments_scale [--rows 10000000] [--out docs/benchmarks/experiments.md]``.
+Run: ``python -m benchmarks.experiments_scale [--rows 10000000] [--out FILE]``.
 
 Generates a three-arm experiment table (binary ``converted``, continuous ``revenue``,
 pre-period covariate ``pre``) inside DuckDB, then times, in the same run:
@@ -10,24 +10,28 @@ pre-period covariate ``pre``) inside DuckDB, then times, in the same run:
 2. pandas: the same table fetched into a DataFrame (fetch timed separately), a
    ``groupby().agg`` of the same sums → the same :func:`analyze_stats`.
 
-Both paths must give the same lifts; the script checks that and writes the numbers
-to the markdown file.
+Both paths must give the same lifts; the script checks that, writes the numbers to
+docs/benchmarks/experiments_scale.json and renders docs/benchmarks/experiments_scale.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
-from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from analytics.experiments import ArmStats, MetricStats, analyze_stats, stats_from_duckdb
+from benchmarks._report import Run, add_out_argument
 
-GENERATE = """
+#: The simulated truth that GENERATE plants (the sanity check reads the lifts against it).
+BASE_CONVERSION = 0.050
+TRUE_CONVERSION_LIFT_A = 0.002
+TRUE_REVENUE_LIFT_B = 0.3
+
+GENERATE = f"""
 CREATE OR REPLACE TABLE units AS
 WITH base AS (
     SELECT i,
@@ -39,8 +43,8 @@ WITH base AS (
 )
 SELECT i AS unit_id, variant,
        50 + 10 * z1 AS pre,
-       CAST(u < CASE variant WHEN 'A' THEN 0.052 ELSE 0.050 END AS DOUBLE) AS converted,
-       greatest(0, 0.4 * (50 + 10 * z1) + 8 * z2 + CASE variant WHEN 'B' THEN 0.3 ELSE 0 END)
+       CAST(u < CASE variant WHEN 'A' THEN {BASE_CONVERSION + TRUE_CONVERSION_LIFT_A:.6f} ELSE {BASE_CONVERSION} END AS DOUBLE) AS converted,
+       greatest(0, 0.4 * (50 + 10 * z1) + 8 * z2 + CASE variant WHEN 'B' THEN {TRUE_REVENUE_LIFT_B} ELSE 0 END)
            AS revenue
 FROM base
 """
@@ -85,29 +89,24 @@ def _pandas_stats(df: pd.DataFrame) -> tuple[list[MetricStats], dict[str, int]]:
     return out, {str(v): int(n) for v, n in agg["n"].items()}
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024**2
-    except OSError:
-        mem = float("nan")
-    return f"{os.cpu_count()} CPU cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, DuckDB {duckdb.__version__}, pandas {pd.__version__}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks/experiments.md"))
+    add_out_argument(parser, "experiments_scale")
     args = parser.parse_args()
+    if args.out.suffix == ".md":  # older command lines named the page; the JSON goes beside it
+        args.out = args.out.with_suffix(".json")
+    with Run("experiments_scale", out=args.out, packages=("duckdb", "pandas", "numpy")) as run:
+        run.results = measure(args.rows, args.threads)
+
+
+def measure(rows: int, threads: int) -> dict[str, Any]:
+    """Generate the table, then time both paths to the same analysis."""
     con = duckdb.connect()
-    con.execute(f"SET threads = {int(args.threads)}")
+    con.execute(f"SET threads = {int(threads)}")
     t0 = time.perf_counter()
-    con.execute(GENERATE, [args.rows])
+    con.execute(GENERATE, [rows])
     gen_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -130,65 +129,51 @@ def main() -> None:
             a, b = res_db.metric(m).variant(v), res_pd.metric(m).variant(v)
             assert a.abs_lift is not None and b.abs_lift is not None
             assert abs(a.abs_lift - b.abs_lift) <= 1e-9 * max(1.0, abs(a.abs_lift)), (m, v)
-    rows = args.rows
     duck_total = sql_s + analyze_s
-    lines = [
-        ("DuckDB SQL sufficient statistics (one scan)", sql_s),
-        ("analysis from sufficient statistics", analyze_s),
-        ("DuckDB total (SQL + analysis)", duck_total),
-        ("pandas groupby of the same statistics (data already in memory)", pandas_s),
-        ("fetching the table into pandas (not needed by the DuckDB path)", fetch_s),
-        ("pandas total (fetch + groupby + analysis)", fetch_s + pandas_s + analyze_s),
+    pandas_total = fetch_s + pandas_s + analyze_s
+    steps = [
+        ("duckdb_sql", "DuckDB SQL sufficient statistics (one scan)", sql_s),
+        ("analysis", "analysis from sufficient statistics", analyze_s),
+        ("duckdb_total", "DuckDB total (SQL + analysis)", duck_total),
+        (
+            "pandas_groupby",
+            "pandas groupby of the same statistics (data already in memory)",
+            pandas_s,
+        ),
+        ("pandas_fetch", "fetching the table into pandas (not needed by the DuckDB path)", fetch_s),
+        ("pandas_total", "pandas total (fetch + groupby + analysis)", pandas_total),
     ]
     print(f"rows: {rows:,}; generated in DuckDB in {gen_s:.1f}s")
-    for label, s in lines:
-        print(f"{label:66s} {s:8.3f}s  {rows / s / 1e6:8.1f} M rows/s")
-    speedup = pandas_s / sql_s
+    for _, label, seconds in steps:
+        print(f"{label:66s} {seconds:8.3f}s  {rows / seconds / 1e6:8.1f} M rows/s")
     print(
-        f"DuckDB SQL vs pandas groupby: {speedup:.1f}x; end to end: {(fetch_s + pandas_s + analyze_s) / duck_total:.1f}x"
+        f"DuckDB SQL vs pandas groupby: {pandas_s / sql_s:.1f}x; end to end: "
+        f"{pandas_total / duck_total:.1f}x"
     )
-    conv = res_db.metric("converted")
-    rev = res_db.metric("revenue")
+    conv, rev = res_db.metric("converted"), res_db.metric("revenue")
     a, b = conv.variant("A"), rev.variant("B")
-    summary = (
-        f"converted A vs control: {a.abs_lift:+.5f} (95% CI {a.abs_lift_ci[0]:+.5f} to {a.abs_lift_ci[1]:+.5f}; "  # type: ignore[index]
-        f"true +0.00200), CUPED variance reduction {conv.variance_reduction:.1%}; "
-        f"revenue B vs control: {b.abs_lift:+.4f} (true ≈ +0.30 before the floor at 0), "
-        f"CUPED variance reduction {rev.variance_reduction:.1%}"
-    )
-    print(summary)
-    table = "\n".join(f"| {label} | {s:.3f} | {rows / s / 1e6:.1f} |" for label, s in lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    # Keep the uplift section (written from benchmarks.uplift) when rewriting the file.
-    old = args.out.read_text() if args.out.is_file() else ""
-    tail = old[old.index("\n## Uplift") :] if "\n## Uplift" in old else ""
-    args.out.write_text(
-        f"""# Experiment analysis at scale
-
-Command: `.venv/bin/python -m benchmarks.experiments_scale --rows {rows}`
-(from the repository root; `--threads {args.threads}` DuckDB threads).
-
-Machine: {_machine()}. The machine is shared with other jobs, so treat times as
-indicative (± 30 %); both paths were measured in the same run on the same table.
-
-A {rows:,}-row, three-arm experiment table (binary `converted`, continuous
-`revenue`, pre-period covariate `pre`) is generated inside DuckDB in {gen_s:.1f} s.
-The analysis core (`analytics.experiments.analyze_stats`) works from per-variant
-sufficient statistics (n, Σy, Σy², Σx, Σx², Σxy), so the heavy part is one
-aggregation; both paths feed the same core and give identical lifts (checked).
-
-| step | seconds | M rows/s |
-|---|---:|---:|
-{table}
-
-DuckDB SQL vs pandas groupby on the same data: **{speedup:.1f}×**; end to end
-(DuckDB never materialises the rows in Python): **{(fetch_s + pandas_s + analyze_s) / duck_total:.1f}×**.
-
-Result (sanity check against the simulated truth): {summary}.
-"""
-        + tail
-    )
-    print(f"wrote {args.out}")
+    assert a.abs_lift_ci is not None
+    return {
+        "rows": rows,
+        "duckdb_threads": threads,
+        "generate_s": gen_s,
+        "steps": [
+            {"step": key, "label": label, "seconds": seconds, "mrows_per_s": rows / seconds / 1e6}
+            for key, label, seconds in steps
+        ],
+        "sql_vs_groupby": pandas_s / sql_s,
+        "end_to_end": pandas_total / duck_total,
+        "same_lifts_both_paths": True,  # asserted above
+        "sanity": {
+            "conversion_lift_a": a.abs_lift,
+            "conversion_lift_a_ci95": list(a.abs_lift_ci),
+            "conversion_lift_a_true": TRUE_CONVERSION_LIFT_A,
+            "conversion_cuped_variance_reduction": conv.variance_reduction,
+            "revenue_lift_b": b.abs_lift,
+            "revenue_lift_b_true": TRUE_REVENUE_LIFT_B,
+            "revenue_cuped_variance_reduction": rev.variance_reduction,
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -1,23 +1,27 @@
 """Influencer ranking validation: shrinkage on the Top-200 file, a simulation, the planted demo.
 
 Run: ``python -m benchmarks.influencers`` (needs ../shared/data or $BEACON_DATA_DIR).
-Prints every number in docs/benchmarks/influencers.md; baselines (plain averages)
+Prints its findings, writes docs/benchmarks/influencers.json and renders
+docs/benchmarks/influencers.md from it (``--out`` elsewhere); baselines (plain averages)
 are measured in the same run.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analytics.influencers import (
+    DEFAULT_POST_LOG_SD,
     EngagementObservation,
     EngagementShrinker,
     load_creators_from_workspace,
@@ -25,8 +29,11 @@ from analytics.influencers import (
     observe_engagement,
     rank_creators,
 )
+from benchmarks._report import Run, add_out_argument
 
 SEED = 20260
+FEW_POSTS = 4  # "rests on few posts": the direction check looks at creators with at most this many
+MOVERS = 10  # rows of the table of the largest rank changes
 
 
 def data_dir() -> Path:
@@ -37,7 +44,7 @@ def data_dir() -> Path:
     return path
 
 
-def post_log_sd(root: Path) -> None:
+def post_log_sd(root: Path) -> dict[str, Any]:
     frame = pd.read_csv(root / "engagement/instagram/instagram-likes-followers.csv")
     frame = frame[(frame.likes > 0) & (frame.follower_count_at_t > 0)]
     frame = frame.assign(y=np.log(frame.likes / frame.follower_count_at_t))
@@ -48,9 +55,15 @@ def post_log_sd(root: Path) -> None:
     print(
         f"accounts: {len(groups)}, posts: {int(groups['count'].sum())}, pooled SD: {pooled:.3f}\n"
     )
+    return {
+        "accounts": len(groups),
+        "posts": int(groups["count"].sum()),
+        "pooled_sd": float(pooled),
+        "default_in_code": DEFAULT_POST_LOG_SD,
+    }
 
 
-def top200(root: Path) -> list[EngagementObservation]:
+def top200(root: Path) -> tuple[list[EngagementObservation], dict[str, Any]]:
     creators, rejected = load_top200(root / "influencers/top_insta_influencers_data.csv")
     print("## Top-200 file")
     print(
@@ -82,14 +95,14 @@ def top200(root: Path) -> list[EngagementObservation]:
     rho = stats.spearmanr(np.abs(change), n)
     print(f"Spearman(|rank change|, evidence posts) = {rho.statistic:.2f} (p = {rho.pvalue:.2g})")
     above = raw > est[0].tier_rate
-    few = n <= 4
+    few = n <= FEW_POSTS
     print(
-        f"direction, creators with <= 4 evidence posts ({int(few.sum())}): above the tier mean "
+        f"direction, creators with <= {FEW_POSTS} evidence posts ({int(few.sum())}): above the tier mean "
         f"moved down {int((few & above & (change > 0)).sum())}, up {int((few & above & (change < 0)).sum())}; "
         f"below it moved up {int((few & ~above & (change < 0)).sum())}, down "
         f"{int((few & ~above & (change > 0)).sum())}"
     )
-    order = np.argsort(-np.abs(change))[:10]
+    order = np.argsort(-np.abs(change))[:MOVERS]
     print(
         "| handle | lifetime posts | evidence posts | raw 60-day ER | shrunk ER | raw rank | shrunk rank |"
     )
@@ -102,20 +115,57 @@ def top200(root: Path) -> list[EngagementObservation]:
             f"{100 * shrunk[i]:.2f}% | {raw_rank[i]} | {shrunk_rank[i]} |"
         )
     print()
-    return obs
+    return obs, {
+        "read": len(creators) + len(rejected),
+        "valid": len(creators),
+        "quarantined": [{"line": line, "reason": reason} for line, reason, _ in rejected],
+        "blank_countries": sum(c.country is None for c in creators),
+        "tier": obs[0].tier,
+        "tiers": sorted({o.tier for o in obs}),
+        "tier_rate": est[0].tier_rate,
+        "between_creator_log_sd": float(np.sqrt(shrinker.tau2_)),
+        "post_log_sd": float(np.sqrt(shrinker.sigma2_)),
+        "evidence_posts_median": float(np.median(n)),
+        "evidence_posts_le_2": int((n <= 2).sum()),
+        "raw_rate_min": float(raw.min()),
+        "raw_rate_max": float(raw.max()),
+        "rank_changed": int((change != 0).sum()),
+        "max_abs_rank_change": int(np.abs(change).max()),
+        "spearman_abs_change_vs_evidence": {"rho": rho.statistic, "p": rho.pvalue},
+        "few_posts": FEW_POSTS,
+        "direction_few_posts": {
+            "creators": int(few.sum()),
+            "above_moved_down": int((few & above & (change > 0)).sum()),
+            "above_moved_up": int((few & above & (change < 0)).sum()),
+            "below_moved_up": int((few & ~above & (change < 0)).sum()),
+            "below_moved_down": int((few & ~above & (change > 0)).sum()),
+        },
+        "largest_moves": [
+            {
+                "handle": handles[i],
+                "lifetime_posts": posts[obs[i].creator_id],
+                "evidence_posts": int(n[i]),
+                "raw_rate": float(raw[i]),
+                "shrunk_rate": float(shrunk[i]),
+                "raw_rank": int(raw_rank[i]),
+                "shrunk_rank": int(shrunk_rank[i]),
+            }
+            for i in order
+        ],
+    }
 
 
-def simulation(obs: list[EngagementObservation], reps: int = 200) -> None:
+def simulation(obs: list[EngagementObservation], reps: int = 200) -> dict[str, Any]:
     """True rates = the file's rates; each creator observed through 3-30 noisy posts."""
     rng = np.random.default_rng(SEED)
     true = np.array([o.raw_rate for o in obs if o.raw_rate > 0])
-    sd = 0.63
+    sd = DEFAULT_POST_LOG_SD
     metrics: dict[str, list[float]] = {
         k: [] for k in ("rho_raw", "rho_eb", "top20_raw", "top20_eb", "mae_raw", "mae_eb")
     }
     top_true = set(np.argsort(-true)[:20])
     for _ in range(reps):
-        n = rng.integers(3, 31, size=len(true))
+        n = rng.integers(3, 30 + 1, size=len(true))
         sims = []
         for i, rate in enumerate(true):
             logs = np.log(rate) - sd**2 / 2 + rng.normal(0.0, sd, n[i])
@@ -148,9 +198,18 @@ def simulation(obs: list[EngagementObservation], reps: int = 200) -> None:
     )
     print(f"| EB shrunk | {m['rho_eb']:.3f} | {m['top20_eb']:.3f} | {m['mae_eb']:.3f} |")
     print(f"error ratio EB / plain: {m['mae_eb'] / m['mae_raw']:.2f}\n")
+    return {
+        "reps": reps,
+        "creators": len(true),
+        "posts_min": 3,
+        "posts_max": 30,
+        "post_log_sd": sd,
+        **m,
+        "error_ratio": m["mae_eb"] / m["mae_raw"],
+    }
 
 
-def demo() -> None:
+def demo() -> dict[str, Any]:
     import torch
 
     from beacon.demo import add_demo_creators, build_demo
@@ -202,14 +261,55 @@ def demo() -> None:
     for item in ranking.items:
         print("  ", item.reason_line())
     print("why:", ranking.explain_pair(1, 2))
+    flagged_items = [item for item in ranking.ranked if item.flags]
+    return {
+        "brief": "trail running shoes",
+        "creators": len(creators),
+        "planted": len(planted),
+        "rank_s": rank_s,
+        "encoder_load_s": load_s,
+        "fakes": len(fakes),
+        "fakes_flagged": len(fakes & flagged),
+        "honest_planted": len(planted - fakes),
+        "honest_planted_flagged": len((planted - fakes) & flagged),
+        "flagged": [
+            {
+                "handle": item.creator.handle,
+                "fake": item.creator.creator_id in fakes,
+                "planted": item.creator.creator_id in planted,
+                "flags": [flag.kind for flag in item.flags],
+            }
+            for item in flagged_items
+        ],
+        "lucky": {
+            "raw_rate": lucky.raw_rate,
+            "raw_place": raw_place,
+            "group_size": len(peers) + 1,
+            "shrunk_rate": lucky.rate,
+            "shrunk_place": eb_place,
+            "low": lucky.low,
+            "high": lucky.high,
+        },
+        "top_niches": [niches[i.creator_id] for i in ranking.items],
+        "reasons": [item.reason_line() for item in ranking.items],
+        "why_first_over_second": ranking.explain_pair(1, 2),
+    }
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_out_argument(parser, "influencers")
+    args = parser.parse_args()
     root = data_dir()
-    post_log_sd(root)
-    obs = top200(root)
-    simulation(obs)
-    demo()
+    with Run("influencers", out=args.out, packages=("scipy", "numpy", "torch")) as run:
+        spread = post_log_sd(root)
+        obs, top = top200(root)
+        run.results = {
+            "post_log_sd": spread,
+            "top200": top,
+            "simulation": simulation(obs),
+            "demo": demo(),
+        }
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ own posts, a no-change update, an incremental update after 20 texts change, open
 the bot uses. Also a near-duplicate check: each sampled post's text with its hashtags
 removed must find a post with the same hashtag-free text first.
 
-Run: ``.venv/bin/python -m benchmarks.knowledge_posts [--workspace FILE] [--json OUT.json]``
+Run: ``.venv/bin/python -m benchmarks.knowledge_posts [--workspace FILE] [--out OUT.json]``
+(default: docs/benchmarks/knowledge_posts.json, and the page rendered from it next to it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._report import Run, add_out_argument
 from foundation.settings import get_settings
 from foundation.workspace import Workspace
 
@@ -42,6 +44,11 @@ def _plain(text: str) -> str:
     return " ".join(HASHTAG.sub("", text).split()).lower()
 
 
+def _summary(report: Any) -> dict[str, Any]:
+    """An update's report without its (temporary) folder."""
+    return {k: v for k, v in report.to_dict().items() if k != "index_dir"}
+
+
 def run(source: Path, queries: int, seed: int) -> dict[str, Any]:
     """Every measurement on a copy of the workspace at ``source``."""
     from analytics.embeddings import get_encoder
@@ -56,9 +63,9 @@ def run(source: Path, queries: int, seed: int) -> dict[str, Any]:
         result["encoder_load_s"] = round(time.perf_counter() - started, 2)
 
         full = PostIndex.update(workspace)
-        result["full_build"] = full.to_dict()
+        result["full_build"] = _summary(full)
         again = PostIndex.update(workspace)
-        result["no_change_update"] = again.to_dict()
+        result["no_change_update"] = _summary(again)
         started = time.perf_counter()
         index = PostIndex.open(full.index_dir)
         result["open_s"] = round(time.perf_counter() - started, 3)
@@ -91,7 +98,8 @@ def run(source: Path, queries: int, seed: int) -> dict[str, Any]:
                 con.execute(
                     "UPDATE posts SET text = text || ' (edited)' WHERE post_id = ?", [post_id]
                 )
-        result["incremental_update"] = PostIndex.update(workspace).to_dict()
+        result["edited_posts"] = len(edited)
+        result["incremental_update"] = _summary(PostIndex.update(workspace))
 
     return result
 
@@ -101,16 +109,16 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, default=None, help="default: configured one")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    add_out_argument(parser, "knowledge_posts", "--json")
     args = parser.parse_args()
     source = args.workspace or get_settings().workspace_path
     if not source.is_file():
         raise SystemExit(f"no workspace at {source}; run `beacon demo` first")
-    result = run(source, args.queries, args.seed)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    with Run(
+        "knowledge_posts", out=args.out, packages=("faiss-cpu", "sentence-transformers")
+    ) as record:
+        record.results = run(source, args.queries, args.seed)
+        print(json.dumps(record.results, indent=2))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,13 @@ and MRR@10 for dense, BM25, fused (RRF) and fused + MMR retrieval, with dense as
 baseline; and picks the best-passage cosine threshold that best separates answerable
 from unanswerable questions.
 
-Run: ``.venv/bin/python -m benchmarks.knowledge_quality [--json OUT.json]``
+Run: ``.venv/bin/python -m benchmarks.knowledge_quality [--out OUT.json]``
+(default: docs/benchmarks/knowledge_quality.json, and the page rendered from it next to it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -21,11 +21,15 @@ from typing import Any
 import numpy as np
 import yaml
 
+from benchmarks._report import Run, add_out_argument
 from foundation.settings import PROJECT_ROOT, get_settings
 from knowledge import KnowledgeBase, build_index, fixed_collection
 from knowledge._kb import DEFAULT_MIN_SCORE, DEFAULT_MMR_LAMBDA
 
 QUESTIONS = Path(__file__).with_name("knowledge_questions.yml")
+#: The issue's target for the default retriever.
+TARGET_RECALL_AT_3 = 0.9
+MMR_LAMBDAS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("dense (baseline)", {"mode": "dense", "mmr": False}),
     ("bm25", {"mode": "bm25", "mmr": False}),
@@ -76,11 +80,24 @@ def _calibrate(pos: np.ndarray, neg: np.ndarray) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, help="Also write the results to this JSON file.")
+    add_out_argument(parser, "knowledge_quality", "--json")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(2)
+    with Run(
+        "knowledge_quality", out=args.out, packages=("faiss-cpu", "sentence-transformers")
+    ) as run:
+        run.results = measure()
+
+
+def _group(source: str, mailchimp: Path) -> str:
+    """Which part of the corpus answers: the style guide, or the demo's public/internal files."""
+    return "styleguide" if (mailchimp / source).is_file() else source.split("/", 1)[0]
+
+
+def measure() -> dict[str, Any]:
+    """Index the corpus, then every retrieval mode, the MMR sweep, the threshold, latency."""
     settings = get_settings()
     if settings.data_dir is None:
         raise SystemExit("shared data not found: set BEACON_DATA_DIR")
@@ -104,7 +121,22 @@ def main() -> None:
         print(f"{len(items)} answerable and {len(negatives)} unanswerable questions\n")
 
         vectors = kb._embed([item["q"] for item in items])
-        results: dict[str, Any] = {"passages": kb.size, "build_s": round(build_s, 1)}
+        groups: dict[str, int] = {}
+        for item in items:
+            group = _group(item["source"], mailchimp)
+            groups[group] = groups.get(group, 0) + 1
+        results: dict[str, Any] = {
+            "documents": r1.added + r2.added,
+            "styleguide_documents": r1.added,
+            "demo_documents": r2.added,
+            "passages": kb.size,
+            "build_s": round(build_s, 1),
+            "answerable": len(items),
+            "answerable_by_corpus": groups,
+            "unanswerable": len(negatives),
+            "targets": {"recall@3_min": TARGET_RECALL_AT_3},
+            "default_mmr_lambda": DEFAULT_MMR_LAMBDA,
+        }
         rows = {}
         for name, kwargs in CONFIGS:
             rows[name] = _metrics(_ranks(kb, items, vectors, **kwargs))
@@ -117,18 +149,21 @@ def main() -> None:
                 f"| {name} | {m['recall@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} "
                 f"| {m['mrr@10']:.3f} | {ratio:.2f}× |"
             )
-        results["retrieval"] = rows
+        results["retrieval"] = [
+            {"retriever": name, **m, "recall@3_vs_dense": m["recall@3"] / base["recall@3"]}
+            for name, m in rows.items()
+        ]
 
         print("\nMMR lambda sweep (fused + MMR):")
         sweep = {}
-        for lam in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
+        for lam in MMR_LAMBDAS:
             kb.mmr_lambda = lam
             sweep[lam] = _metrics(_ranks(kb, items, vectors, mode="hybrid", mmr=True))
             print(
                 f"  lambda={lam:.1f}: recall@3={sweep[lam]['recall@3']:.3f} "
                 f"recall@5={sweep[lam]['recall@5']:.3f} mrr={sweep[lam]['mrr@10']:.3f}"
             )
-        results["mmr_sweep"] = {str(k): v for k, v in sweep.items()}
+        results["mmr_sweep"] = [{"lambda": k, **v} for k, v in sweep.items()]
         kb.mmr_lambda = DEFAULT_MMR_LAMBDA
 
         misses = [
@@ -142,6 +177,10 @@ def main() -> None:
             print("\nmisses at @3 (question → top passage):")
             for q, top in misses:
                 print(f"  {q!r} → {top.source} › {top.section}")
+        results["misses_at_3"] = [
+            {"question": q, "top_source": top.source, "top_section": top.section}
+            for q, top in misses
+        ]
 
         pos = np.array(
             [
@@ -169,6 +208,15 @@ def main() -> None:
             f"{(neg < DEFAULT_MIN_SCORE).mean():.3f}"
         )
         results["threshold"] = {
+            "answerable_min": float(pos.min()),
+            "answerable_median": float(np.median(pos)),
+            "unanswerable_max": float(neg.max()),
+            "unanswerable_median": float(np.median(neg)),
+            "unanswerable_let_through": [
+                {"question": q, "score": float(score)}
+                for q, score in zip(negatives, neg, strict=True)
+                if score >= DEFAULT_MIN_SCORE
+            ],
             "calibrated": threshold,
             "balanced_accuracy": accuracy,
             "in_use": DEFAULT_MIN_SCORE,
@@ -184,8 +232,15 @@ def main() -> None:
         p50, p95 = np.percentile(np.array(latencies) * 1000, [50, 95])
         print(f"\nkb.ask latency (extractive, encoder warm): p50 {p50:.0f} ms, p95 {p95:.0f} ms")
         results["ask_ms"] = {"p50": round(float(p50), 1), "p95": round(float(p95), 1)}
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        searches = []  # the search alone: query embedded beforehand
+        for item, vector in zip(items, vectors, strict=True):
+            t0 = time.perf_counter()
+            kb.search(item["q"], k=3, query_vector=vector)
+            searches.append(time.perf_counter() - t0)
+        p50, p95 = np.percentile(np.array(searches) * 1000, [50, 95])
+        print(f"search alone (query vector given): p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+        results["search_ms"] = {"p50": round(float(p50), 3), "p95": round(float(p95), 3)}
+    return results
 
 
 if __name__ == "__main__":

@@ -8,13 +8,13 @@ and the ground truth; IVF and HNSW use the same builder as the knowledge base
 (``knowledge._faiss.build_faiss_index`` with the default ``IndexConfig``).
 
 Run: ``.venv/bin/python -m benchmarks.knowledge_scale --sizes 10000 100000 1000000``
+(writes docs/benchmarks/knowledge_scale.json and .md; ``--out`` elsewhere).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from benchmarks._report import Run, add_out_argument
 from foundation.settings import get_settings
 from knowledge import IndexConfig
 from knowledge._faiss import build_faiss_index, search
@@ -43,23 +44,27 @@ def _tweets(data_dir: Path, n: int, seed: int) -> list[str]:
     return [unique[i] for i in picked]
 
 
-def _embeddings(n_base: int, n_queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _embeddings(
+    n_base: int, n_queries: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """Base and query vectors, and the seconds spent encoding them (None: read from cache)."""
     settings = get_settings()
     if settings.data_dir is None:
         raise SystemExit("shared data not found: set BEACON_DATA_DIR")
     cache = settings.home / "cache" / f"tweet-embeddings-{n_base}-{n_queries}-{seed}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as saved:
-            return saved["base"], saved["queries"]
+            return saved["base"], saved["queries"], None
     from analytics.embeddings import encode
 
     texts = _tweets(settings.data_dir, n_base + n_queries, seed)
     started = time.perf_counter()
     vectors = encode(texts)
-    print(f"encoded {len(texts)} real tweets in {time.perf_counter() - started:.0f} s")
+    encode_s = time.perf_counter() - started
+    print(f"encoded {len(texts)} real tweets in {encode_s:.0f} s")
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, base=vectors[:n_base], queries=vectors[n_base:])
-    return vectors[:n_base], vectors[n_base:]
+    return vectors[:n_base], vectors[n_base:], encode_s
 
 
 def _corpus(base: np.ndarray, size: int, seed: int) -> np.ndarray:
@@ -127,13 +132,21 @@ def main() -> None:
         help="OpenMP threads while searching (1 is fastest for one query at a time).",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, help="Also write the rows to this JSON file.")
+    add_out_argument(parser, "knowledge_scale", "--json")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
     faiss.omp_set_num_threads(args.threads)
-    base, queries = _embeddings(args.base, args.queries, args.seed)
+    with Run(
+        "knowledge_scale", out=args.out, packages=("faiss-cpu", "numpy", "sentence-transformers")
+    ) as run:
+        run.results = measure(args)
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Every size and index kind; the rows and the settings they were measured with."""
+    base, queries, encode_s = _embeddings(args.base, args.queries, args.seed)
     config = IndexConfig()
     print(
         f"config: nprobe={config.nprobe}, nlist=4·sqrt(n), HNSW M={config.hnsw_m}, "
@@ -169,8 +182,17 @@ def main() -> None:
                 flush=True,
             )
         del corpus
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+    return {
+        "real_tweets": len(base),
+        "queries": len(queries),
+        "encode_s": encode_s,
+        "dimensions": int(base.shape[1]),
+        "noise_sigma": NOISE_SIGMA,
+        "build_threads": args.threads,
+        "search_threads": args.search_threads,
+        "config": config.to_json(),
+        "rows": rows,
+    }
 
 
 if __name__ == "__main__":

