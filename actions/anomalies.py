@@ -6,13 +6,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.formatting import platform_name
-from actions.parsing import parse_platform
+from actions.context import LastAnswer, remember
+from actions.sentiment import asked_scope, scope_params
 from actions.services import Services
 from analytics.anomalies import detect_anomalies, plot_anomalies
-from analytics.listening import brand_scope
-from analytics.periods import parse_period
-from foundation.workspace import record_audit
+from foundation.workspace import platform_name, record_audit
 
 #: "Anything unusual?" without a period looks at the last two weeks.
 DEFAULT_WINDOW = "last 14 days"
@@ -26,28 +24,25 @@ class ActionAnomalies(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        platform = parse_platform(tracker.get_slot("platform"))
-        period = parse_period(tracker.get_slot("period") or DEFAULT_WINDOW, services.today())
+        asked = asked_scope(tracker, services, default_period=DEFAULT_WINDOW)
         with services.workspace.connect() as con:
-            report = detect_anomalies(
-                con,
-                period=period,
-                model_version=services.scorer.version,
-                platform=platform,
-                topic=tracker.get_slot("topic") or None,
-                **brand_scope(con),
-            )
+            scope = asked.for_brand(con)
+            report = detect_anomalies(con, scope)
             text = report.text()
             chart_path, chart_url = services.charts.new_chart()
             plot_anomalies(
                 report,
                 chart_path,
-                f"Brand talk on {platform_name(platform)}, {period.describe()}",
+                f"Brand talk on {platform_name(scope.platform)}, {scope.period.describe()}",
             )
-            record_audit(
+            audit_id = record_audit(
                 con,
                 kind="anomaly_check",
-                inputs={"platform": platform, "start": period.start, "end": period.end},
+                inputs={
+                    "platform": scope.platform,
+                    "start": scope.period.start,
+                    "end": scope.period.end,
+                },
                 sources=[
                     "workspace:posts",
                     f"scores:{services.scorer.version}",
@@ -59,4 +54,15 @@ class ActionAnomalies(BeaconAction):
             )
         dispatcher.utter_message(text=text)
         dispatcher.utter_message(image=chart_url)
-        return []
+        params = scope_params(scope)
+        ids: tuple[str, ...] = ()
+        if report.alerts:  # "show me a few of those" means the strongest alert's posts
+            alert = report.alerts[0]
+            ids = tuple(example.post_id for example in alert.examples)
+            params["alert"] = {
+                "platform": alert.platform,
+                "metric": alert.metric,
+                "start": alert.start.isoformat(),
+                "end": alert.end.isoformat(),
+            }
+        return [remember(LastAnswer("anomaly", ids, params, audit_id))]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from typing import Any, ClassVar
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import HANDOFF_BUTTONS, answer_from_documents
 from actions.audience import STAFF, audience_of
+from actions.capabilities import may_run
+from actions.context import offer
 from actions.parsing import SlotValueError
 from actions.services import Services, get_services
 from analytics.support import Frustration, Turn, assess_frustration
@@ -24,23 +27,19 @@ GENERIC_FAILURE = (
     "Sorry, something went wrong on my side while working that out. "
     "The team can see the details in the action server's log."
 )
-STAFF_ONLY_REFUSAL = (
-    "I can't help with that here. I can answer questions about orders, shipping, "
-    "returns and our products, or pass you to a person."
-)
+#: What the audit says happened to a customer's message routed to a staff capability.
+ANSWERED_FROM_PUBLIC_PAGES = "answered from the public help pages instead"
 
 HANDOFF_OFFER = (
     "I'm sorry this has been frustrating. Would you like me to pass our conversation "
     "to a person on our team?"
 )
-HANDOFF_BUTTONS = [
-    {"title": "Yes, talk to a person", "payload": "/request_human"},
-    {"title": "No, thanks", "payload": "/deny"},
-]
 #: Customer messages after an offer during which it is not made again.
 OFFER_QUIET_TURNS = 4
 #: Actions that already answer frustration: they never add an offer of their own.
-_NO_OFFER_ACTIONS = frozenset({"action_request_human", "action_rate_conversation"})
+_NO_OFFER_ACTIONS = frozenset(
+    {"action_request_human", "action_rate_conversation", "action_answer_offer"}
+)
 
 Events = list[dict[str, Any]]
 
@@ -88,11 +87,10 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
     process's :class:`~actions.services.Services`, and returns Rasa events.
     Errors Beacon raises on purpose carry a message written for people and are
     said as they are; anything else is logged and the user gets a short apology,
-    never a traceback.
+    never a traceback. An audience the action is not for (actions/capabilities.py)
+    never reaches ``respond`` (DESIGN.md, "Two audiences"): the refusal is audited and
+    the public help pages answer instead.
     """
-
-    #: Staff-only actions refuse customers (DESIGN.md, "Two audiences").
-    staff_only: ClassVar[bool] = True
 
     @property
     @abc.abstractmethod
@@ -106,22 +104,23 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         services = get_services()
-        customer = audience_of(tracker) != STAFF
+        audience = audience_of(tracker)
+        customer = audience != STAFF
         frustration = (
             await asyncio.to_thread(self._customer_turn, services, tracker) if customer else None
         )
         events: Events = []
-        if self.staff_only and customer:
-            await asyncio.to_thread(self._record_refusal, services, tracker)
-            dispatcher.utter_message(text=STAFF_ONLY_REFUSAL)
-        else:
-            try:
+        try:
+            if may_run(self.action_name, audience):
                 events = await asyncio.to_thread(self.respond, dispatcher, tracker, services)
-            except (BeaconError, SlotValueError) as error:
-                dispatcher.utter_message(text=str(error))
-            except Exception:
-                logger.exception("action %s failed", self.action_name)
-                dispatcher.utter_message(text=GENERIC_FAILURE)
+            else:
+                await asyncio.to_thread(self._record_refusal, services, tracker)
+                events = await asyncio.to_thread(self._instead, dispatcher, tracker, services)
+        except (BeaconError, SlotValueError) as error:
+            dispatcher.utter_message(text=str(error))
+        except Exception:
+            logger.exception("action %s failed", self.action_name)
+            dispatcher.utter_message(text=GENERIC_FAILURE)
         if (
             frustration is not None
             and frustration.offer_handoff
@@ -129,7 +128,19 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
             and not _offered_recently(tracker)
         ):
             dispatcher.utter_message(text=HANDOFF_OFFER, buttons=HANDOFF_BUTTONS)
+            events.append(offer(tracker, yes="action_request_human"))
         return events
+
+    @staticmethod
+    def _instead(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> Events:
+        """A customer's question routed to a staff capability: the public pages answer it.
+
+        The customer most likely asked something the help pages cover in words the
+        classifier took for a staff question; the staff action never runs, so nothing
+        internal can reach them, and without a relevant page they are told so and offered
+        a person.
+        """
+        return answer_from_documents(dispatcher, tracker, services) or []
 
     def _customer_turn(self, services: Services, tracker: Tracker) -> Frustration | None:
         """Keep the customer's message as a support post and judge its mood.
@@ -171,6 +182,6 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
                     "action": self.action_name,
                     "text": (tracker.latest_message or {}).get("text"),
                 },
-                output=STAFF_ONLY_REFUSAL,
+                output=ANSWERED_FROM_PUBLIC_PAGES,
                 conversation_id=tracker.sender_id,
             )

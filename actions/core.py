@@ -1,4 +1,4 @@
-"""Help and feedback: the actions every audience may use."""
+"""Help and feedback: what Beacon can do, corrections to its answers and what they changed."""
 
 from __future__ import annotations
 
@@ -34,7 +34,6 @@ class ActionHelp(BeaconAction):
     """Lists what Beacon can do for this audience, with example questions."""
 
     action_name = "action_help"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
@@ -58,7 +57,6 @@ class ActionRecordFeedback(BeaconAction):
     """
 
     action_name = "action_record_feedback"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services

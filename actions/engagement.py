@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,19 +14,22 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.formatting import platform_name
+from actions.context import LastAnswer, last_answer, remember
+from actions.influencers import answer_ranking_followup
 from actions.parsing import (
     PostReference,
     SlotValueError,
+    mentioned_positions,
     next_full_hour,
     parse_platform,
     post_reference,
     posting_time_label,
 )
+from actions.sentiment import answer_with_examples
 from actions.services import Services
 from analytics.engagement import Draft, EngagementModel
 from foundation.exceptions import BeaconError
-from foundation.workspace import fetch_one, get_meta, record_audit
+from foundation.workspace import fetch_one, get_meta, platform_name, record_audit
 from knowledge import SimilarPost
 
 logger = logging.getLogger(__name__)
@@ -61,41 +64,23 @@ def slot_posting_time(value: Any) -> datetime | None:
 
 
 def _previous_prediction(tracker: Tracker) -> tuple[str, datetime] | None:
-    """The draft and planned time of a prediction answered just before the latest message.
+    """The draft and planned time of the prediction the previous answer was about.
 
-    The prediction clears ``draft_text`` and ``posting_time``, so they are read from the
-    slot events that led up to it. "Why?" answers in between explain that same draft, so
-    they are looked past; None when the bot's last action was something else, or when a
-    published post was named since.
+    A prediction remembers its draft (:mod:`actions.context`), and so does the "why?"
+    that explains it, so "how can I improve it?" after either still means that draft.
+    None when the previous answer was anything else, a published post's explanation
+    included.
     """
-    events = list(tracker.events)
-    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
-    if not users:
+    answer = last_answer(tracker)
+    if answer is None or answer.kind not in ("prediction", "explanation", "recommendation"):
         return None
-    earlier = events[: users[-1]]
-    actions = [
-        i
-        for i, e in enumerate(earlier)
-        if e.get("event") == "action" and e.get("name") != "action_listen"
-    ]
-    while actions and earlier[actions[-1]].get("name") == "action_explain_post":
-        actions.pop()
-    if not actions or earlier[actions[-1]].get("name") != "action_predict_engagement":
-        return None
-    since = earlier[actions[-1] :]
-    if any(
-        e.get("event") == "slot" and e.get("name") == "post_id" and e.get("value") for e in since
-    ):
-        return None
-    found: dict[str, Any] = {}
-    for event in reversed(earlier):
-        name = event.get("name")
-        slot = event.get("event") == "slot" and name in {"draft_text", "posting_time"}
-        if slot and event.get("value") is not None:
-            found.setdefault(str(name), event["value"])
-    when = slot_posting_time(found.get("posting_time"))
-    text = found.get("draft_text")
+    text, when = answer.params.get("draft"), slot_posting_time(answer.params.get("posted_at"))
     return (str(text), when) if text and when else None
+
+
+def _draft_params(text: str, platform: str, posted_at: datetime) -> dict[str, Any]:
+    """What a prediction or a draft's explanation remembers for its follow-ups."""
+    return {"draft": text, "platform": platform, "posted_at": posted_at.isoformat()}
 
 
 def _account_key(con: Any, platform: str, model: EngagementModel) -> str:
@@ -199,7 +184,7 @@ class ActionPredictEngagement(BeaconAction):
                     + _post_index_source(similar, services),
                 ]
             )
-            record_audit(
+            audit_id = record_audit(
                 con,
                 kind="engagement_prediction",
                 inputs={
@@ -216,7 +201,12 @@ class ActionPredictEngagement(BeaconAction):
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
-        return [SlotSet("draft_text", None), SlotSet("posting_time", None)]
+        shown = LastAnswer("prediction", params=_draft_params(text, platform, posted_at))
+        return [
+            SlotSet("draft_text", None),
+            SlotSet("posting_time", None),
+            remember(replace(shown, audit_id=audit_id)),
+        ]
 
 
 @dataclass(frozen=True)
@@ -335,14 +325,38 @@ class ActionExplainPost(BeaconAction):
                 return []
             post_id = candidates[0].post_id
         if not post_id:
-            previous = _previous_prediction(tracker)  # "why?" right after a prediction
-            platform = parse_platform(tracker.get_slot("platform"))
-            if previous is None or platform is None:
-                raise SlotValueError(f"Which post? {ASK_POST_ID}")
-            self._explain_draft(dispatcher, tracker, services, previous, platform)
-            return []
-        self._explain(dispatcher, tracker, services, post_id)
-        return [SlotSet("post_id", post_id)] if reference is not None else []
+            return self._explain_previous(dispatcher, tracker, services)
+        events = self.explain_published(dispatcher, tracker, services, post_id)
+        return events + ([SlotSet("post_id", post_id)] if reference is not None else [])
+
+    def _explain_previous(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        """A "why?" that names no post: it asks about the previous answer.
+
+        A prediction's (or its explanation's) draft is explained; a ranking says why one
+        creator is above another; a list of posts explains the one named by its place
+        ("why did the second one do so well?"), else the first; a sentiment or anomaly
+        answer shows the posts behind it.
+        """
+        answer = last_answer(tracker)
+        text = (tracker.latest_message or {}).get("text") or ""
+        previous = _previous_prediction(tracker)
+        if answer is not None and previous is not None:
+            platform = parse_platform(answer.params.get("platform") or tracker.get_slot("platform"))
+            if platform is not None:
+                return self._explain_draft(dispatcher, tracker, services, previous, platform)
+        if answer is not None and answer.kind == "ranking":
+            return answer_ranking_followup(dispatcher, tracker, services, answer, text)
+        if answer is not None and answer.kind in ("sentiment", "anomaly"):
+            return answer_with_examples(dispatcher, tracker, services, answer, text)
+        posts = (
+            () if answer is None else answer.ids[1:] if answer.kind == "campaign" else answer.ids
+        )
+        if answer is not None and answer.kind in ("top_posts", "campaign") and posts:
+            place = (mentioned_positions(text, len(posts)) or [1])[0]
+            return self.explain_published(dispatcher, tracker, services, posts[place - 1])
+        raise SlotValueError(f"Which post? {ASK_POST_ID}")
 
     def _explain_draft(
         self,
@@ -351,7 +365,7 @@ class ActionExplainPost(BeaconAction):
         services: Services,
         previous: tuple[str, datetime],
         platform: str,
-    ) -> None:
+    ) -> Events:
         text, posted_at = previous
         model = services.engagement()
         with services.workspace.connect() as con:
@@ -369,7 +383,7 @@ class ActionExplainPost(BeaconAction):
                 "Source: the engagement ensemble trained on our own posts in the workspace.",
             ]
             reply = "\n".join(lines)
-            record_audit(
+            audit_id = record_audit(
                 con,
                 kind="draft_explanation",
                 inputs={"text": text, "platform": platform, "posted_at": posted_at},
@@ -379,14 +393,17 @@ class ActionExplainPost(BeaconAction):
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
+        params = _draft_params(text, platform, posted_at)
+        return [remember(LastAnswer("explanation", params=params, audit_id=audit_id))]
 
-    def _explain(
+    def explain_published(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         services: Services,
         post_id: str,
-    ) -> None:
+    ) -> Events:
+        """Explain one of our published posts (a follow-up's "tell me about the second" too)."""
         model = services.engagement()
         with services.workspace.connect() as con:
             row = fetch_one(
@@ -418,7 +435,7 @@ class ActionExplainPost(BeaconAction):
                     + _post_index_source(similar, services),
                 ]
             )
-            record_audit(
+            audit_id = record_audit(
                 con,
                 kind="post_explanation",
                 inputs={"post_id": post_id},
@@ -429,6 +446,8 @@ class ActionExplainPost(BeaconAction):
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
+        shown = LastAnswer("explanation", ids=(post_id,), params={"platform": platform})
+        return [remember(replace(shown, audit_id=audit_id))]
 
 
 class ActionRecommendContent(BeaconAction):
@@ -497,7 +516,7 @@ class ActionRecommendContent(BeaconAction):
                 + _post_index_source(similar, services),
             ]
             reply = "\n".join(lines)
-            record_audit(
+            audit_id = record_audit(
                 con,
                 kind="content_recommendation",
                 inputs={"platform": platform, "template": template, "posted_at": posted_at},
@@ -507,4 +526,7 @@ class ActionRecommendContent(BeaconAction):
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
-        return []
+        # A draft stays the subject ("why?" next explains it); a template post is shown.
+        params = _draft_params(draft_text, platform, posted_at) if draft_text else {}
+        shown = () if draft_text or not latest else (str(latest[0]),)
+        return [remember(LastAnswer("recommendation", shown, params, audit_id))]

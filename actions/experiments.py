@@ -7,6 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
+from actions.context import LastAnswer, remember
 from actions.formatting import format_experiment
 from actions.parsing import match_experiment
 from actions.services import Services
@@ -45,7 +46,7 @@ class ActionAnalyzeExperiment(BeaconAction):
             text = format_experiment(result, name, roi)
             chart_path, chart_url = services.charts.new_chart()
             plot_lifts(result, chart_path)
-            record_audit(
+            audit_id = record_audit(
                 con,
                 kind="experiment_analysis",
                 inputs={"experiment_id": experiment_id},
@@ -55,4 +56,5 @@ class ActionAnalyzeExperiment(BeaconAction):
             )
         dispatcher.utter_message(text=text)
         dispatcher.utter_message(image=chart_url)
-        return [SlotSet("experiment", experiment_id)]
+        shown = LastAnswer("experiment", ids=(experiment_id,), audit_id=audit_id)
+        return [SlotSet("experiment", experiment_id), remember(shown)]

@@ -1,17 +1,45 @@
-"""``rank_influencers`` → :class:`ActionRankInfluencers`."""
+"""``rank_influencers`` → :class:`ActionRankInfluencers`; its follow-ups live in actions/followups.py."""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.parsing import brief_from_request, parse_budget, parse_platform
+from actions.context import LastAnswer, remember
+from actions.parsing import brief_from_request, mentioned_positions, parse_budget, parse_platform
 from actions.services import Services
-from analytics.influencers import load_creators_from_workspace, rank_creators
+from analytics.influencers import Ranking, load_creators_from_workspace, rank_creators
 from foundation.workspace import record_audit
 
 TOP_K = 5
+
+_COMPARE = re.compile(r"\b(why|ahead|above|over|beat|better|worse|vs|versus|compare\w*)\b")
+
+
+def rank_for_brief(
+    services: Services, brief: str, budget: float | None, platform: str | None
+) -> tuple[int, Ranking]:
+    """How many creators the workspace holds, and their ranking for the brief.
+
+    The ranking is deterministic for the same workspace, so a follow-up ("tell me more
+    about the third") ranks again from the parameters the answer remembered.
+    """
+    with services.workspace.connect() as con:
+        creators = load_creators_from_workspace(con, platform=platform)
+    ranking = rank_creators(
+        creators,
+        brief,
+        budget=budget,
+        top_k=TOP_K,
+        platform=platform,
+        scorer=services.scorer,
+        currency="EUR",
+    )
+    return len(creators), ranking
 
 
 class ActionRankInfluencers(BeaconAction):
@@ -26,42 +54,74 @@ class ActionRankInfluencers(BeaconAction):
         brief = brief_from_request(tracker.get_slot("topic"), text)
         budget = parse_budget(text)
         platform = parse_platform(tracker.get_slot("platform"))
-        with services.workspace.connect() as con:
-            creators = load_creators_from_workspace(con, platform=platform)
-            ranking = rank_creators(
-                creators,
-                brief,
-                budget=budget,
-                top_k=TOP_K,
-                platform=platform,
-                scorer=services.scorer,
-                currency="EUR",
+        count, ranking = rank_for_brief(services, brief, budget, platform)
+        within = f" within a budget of {budget:,.0f} EUR" if budget else ""
+        if not ranking.items:
+            reply = f"No creator in the workspace fits “{brief}”{within}."
+        else:
+            lines = [f"Creators for “{brief}”{within} (best first):"]
+            lines += [f"{item.position}. {item.reason_line()}" for item in ranking.items]
+            if len(ranking.items) > 1:
+                lines.append("Why #1 over #2: " + ranking.explain_pair(1, 2))
+            lines.append(
+                f"Source: {count} creators in the workspace and their recent posts; "
+                "engagement is shrunk toward each follower tier so a few lucky posts don't win."
             )
-            if not ranking.items:
-                reply = f"No creator in the workspace fits “{brief}”" + (
-                    f" within a budget of {budget:,.0f} EUR." if budget else "."
-                )
-            else:
-                head = f"Creators for “{brief}”" + (
-                    f" within a budget of {budget:,.0f} EUR" if budget else ""
-                )
-                lines = [f"{head} (best first):"]
-                lines += [f"{item.position}. {item.reason_line()}" for item in ranking.items]
-                if len(ranking.items) > 1:
-                    lines.append("Why #1 over #2: " + ranking.explain_pair(1, 2))
-                lines.append(
-                    f"Source: {len(creators)} creators in the workspace and their recent posts; "
-                    "engagement is shrunk toward each follower tier so a few lucky posts don't win."
-                )
-                reply = "\n".join(lines)
-            record_audit(
+            reply = "\n".join(lines)
+        params: dict[str, Any] = {"brief": brief, "budget": budget, "platform": platform}
+        with services.workspace.connect() as con:
+            audit_id = record_audit(
                 con,
                 kind="influencer_ranking",
-                inputs={"brief": brief, "budget": budget, "platform": platform},
+                inputs=params,
                 sources=["workspace:influencers", "workspace:posts"],
                 output=ranking.to_dict(),
                 model_version=services.scorer.version,
                 conversation_id=tracker.sender_id,
             )
         dispatcher.utter_message(text=reply)
+        shown = tuple(item.creator_id for item in ranking.items)
+        return [remember(LastAnswer("ranking", ids=shown, params=params, audit_id=audit_id))]
+
+
+def answer_ranking_followup(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    services: Services,
+    answer: LastAnswer,
+    text: str,
+) -> Events:
+    """A follow-up to a creator ranking: one creator's details, or why one is above another.
+
+    The ranking is made again from the parameters the answer remembered; "why is number
+    one ahead of number two?" compares the two, "tell me more about the third" gives
+    everything behind that place, and a bare "why?" compares the top two.
+    """
+    params = answer.params
+    _, ranking = rank_for_brief(
+        services, str(params.get("brief") or ""), params.get("budget"), params.get("platform")
+    )
+    positions = mentioned_positions(text, len(ranking.items))
+    if len(positions) >= 2 or (not positions and _COMPARE.search(text.lower())):
+        first, second = positions[:2] if positions else (1, 2)  # places are distinct
+        reply = ranking.explain_pair(first, second)
+    elif positions:
+        reply = ranking.describe(positions[0])
+    else:
+        dispatcher.utter_message(
+            text=f"Which creator? I ranked {len(ranking.items)}; say e.g. “tell me more "
+            "about the third” or “why is number one ahead of number two?”."
+        )
         return []
+    with services.workspace.connect() as con:
+        record_audit(
+            con,
+            kind="influencer_followup",
+            inputs={**params, "text": text, "ranking_audit_id": answer.audit_id},
+            sources=["workspace:influencers", "workspace:posts"],
+            output=reply,
+            model_version=services.scorer.version,
+            conversation_id=tracker.sender_id,
+        )
+    dispatcher.utter_message(text=reply)
+    return []  # the ranking stays the previous answer: "and the fourth?" still works

@@ -9,7 +9,6 @@ restart of either server.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any, Literal, TypedDict
@@ -18,30 +17,35 @@ import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import (
+    ANSWER_KIND,
+    CUSTOMER_COLLECTION,
+    PASSAGES_PER_TURN,
+    AnswerRecord,
+    answer_from_documents,
+    excerpt,
+    format_quotes,
+    passage_id,
+    shown_quote,
+)
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.services import Services
 from foundation.workspace import fetch_one, record_audit
-from knowledge import Answer, Passage, SearchFilter
+from knowledge import SearchFilter
 
-#: Customers only ever search the public collection (FAQ, shipping, care, sizing).
-CUSTOMER_COLLECTION = "public"
 #: Staff: what to ask after a bare entity ("instagram", "the summer sprint").
 ASK_WHAT_ABOUT = (
     "Got it. What would you like to know about it: sentiment, anything unusual, content tips, "
     "or how a post will do?"
 )
-#: Audit kind of an answer from the documents (a "show me more" reply is one too).
-ANSWER_KIND = "knowledge_answer"
+#: Longest staff message still taken for a bare entity ("the summer sprint brief");
+#: longer ones are tried on the documents before asking what it is about.
+BARE_ENTITY_WORDS = 4
 #: Audit kind of a "where does it say that?" reply.
 SOURCES_KIND = "knowledge_sources"
-#: Passages an answer retrieves, and a "show me more" reply adds.
-PASSAGES_PER_TURN = 3
 #: How deep "show me more" looks in the ranking before saying there is no more.
 SEARCH_DEPTH = 20
-#: Longest passage text quoted in a "show me more" reply (cut at a sentence end).
-EXCERPT_CHARS = 400
-
 FollowupKind = Literal["more", "sources"]
 
 _MORE_WORDS = re.compile(
@@ -53,26 +57,6 @@ _SOURCE_WORDS = re.compile(
 )
 
 
-class ShownQuote(TypedDict):
-    """One quotation shown to the user, with where it came from."""
-
-    id: str  # stable passage id: hash of source, section path and text
-    rank: int  # 1-based rank of the passage in the retrieval of the turn that showed it
-    source: str  # document path relative to the indexed folder
-    section: str  # innermost section heading
-    section_path: str  # headings from the document title down, joined with " > "
-    quote: str  # the text shown: an answer's sentence or a passage excerpt
-
-
-class AnswerRecord(TypedDict):
-    """The ``output`` JSON of a ``knowledge_answer`` audit row."""
-
-    answer: str  # the reply text as sent
-    mode: str  # "extractive", "generated", "not_found" or "more"
-    quotes: list[ShownQuote]  # what this reply quoted, in the order shown
-    seen: list[str]  # ids of every passage shown for this question so far, this reply included
-
-
 class PreviousAnswer(TypedDict):
     """The conversation's last knowledge answer, read back from the audit table."""
 
@@ -80,27 +64,6 @@ class PreviousAnswer(TypedDict):
     question: str  # the question as the user asked it
     collection: str | None  # the collection it searched (None: every collection, staff only)
     record: AnswerRecord  # what it showed
-
-
-def passage_id(passage: Passage) -> str:
-    """A stable id for ``passage``: the same text in the same place gets the same id."""
-    key = "\x00".join((passage.source, passage.section_path, passage.text))
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """``text`` with runs of whitespace made single spaces, cut to about ``limit`` characters.
-
-    A long text is cut after its last sentence that fits, or else at a word with "…".
-    """
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    head = flat[:limit]
-    end = max(head.rfind(". "), head.rfind("! "), head.rfind("? "))
-    if end >= limit // 2:
-        return head[: end + 1]
-    return head[: head.rfind(" ")].rstrip(" ,;:") + "…" if " " in head else head + "…"
 
 
 def followup_kind(text: str) -> FollowupKind:
@@ -113,58 +76,6 @@ def followup_kind(text: str) -> FollowupKind:
     if _MORE_WORDS.search(lowered):
         return "more"
     return "sources" if _SOURCE_WORDS.search(lowered) else "more"
-
-
-def answer_record(answer: Answer) -> AnswerRecord:
-    """What :class:`ActionKnowledgeAnswer` remembers about ``answer`` for its follow-ups.
-
-    An extractive answer showed the passages its quotes came from; a generated one
-    cites every passage it was given, so each counts as shown with its excerpt.
-    """
-    quotes: list[ShownQuote] = []
-    if answer.mode == "extractive":
-        for quote in answer.quotes:
-            passage = next(
-                (
-                    p
-                    for p in answer.passages
-                    if (p.source, p.section_path) == (quote.source, quote.section_path)
-                    and quote.text in p.text
-                ),
-                None,
-            )
-            if passage is not None:
-                quotes.append(_shown(passage, quote.text))
-    else:
-        quotes = [_shown(passage, excerpt(passage.text)) for passage in answer.passages]
-    return AnswerRecord(
-        answer=answer.answer,
-        mode=answer.mode,
-        quotes=quotes,
-        seen=list(dict.fromkeys(quote["id"] for quote in quotes)),
-    )
-
-
-def _shown(passage: Passage, text: str) -> ShownQuote:
-    return ShownQuote(
-        id=passage_id(passage),
-        rank=passage.rank,
-        source=passage.source,
-        section=passage.section,
-        section_path=passage.section_path,
-        quote=text,
-    )
-
-
-def format_quotes(quotes: list[ShownQuote]) -> list[str]:
-    """Each quote in quotation marks, then its file and section (as extractive answers show them)."""
-    lines: list[str] = []
-    for quote in quotes:
-        lines.append(f"“{quote['quote']}”")
-        lines.append(
-            f"    — {quote['source']}, section “{quote['section']}” ({quote['section_path']})"
-        )
-    return lines
 
 
 def no_previous_answer_text(audience: str) -> str:
@@ -227,52 +138,36 @@ class ActionKnowledgeAnswer(BeaconAction):
     """An extractive answer from the team's documents, quoting each source and section."""
 
     action_name = "action_knowledge_answer"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        answer_from_documents(dispatcher, tracker, services)
-        return []
-
-
-def answer_from_documents(
-    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
-) -> None:
-    """Answer the latest message from the documents the audience may see, and audit it."""
-    question = (tracker.latest_message or {}).get("text") or ""
-    collection = None if audience_of(tracker) == STAFF else CUSTOMER_COLLECTION
-    answer = services.knowledge().ask(question, collection=collection, k=PASSAGES_PER_TURN)
-    with services.workspace.connect() as con:
-        record_audit(
-            con,
-            kind=ANSWER_KIND,
-            inputs={"question": question, "collection": collection},
-            sources=[f"{p.source}#{p.section}" for p in answer.passages],
-            output=answer_record(answer),
-            conversation_id=tracker.sender_id,
-        )
-    dispatcher.utter_message(text=answer.answer)
+        return answer_from_documents(dispatcher, tracker, services) or []
 
 
 class ActionAskWhatAbout(BeaconAction):
     """A bare entity or statement with no question in play.
 
-    Staff are asked what they want to know about it. A customer's statement
+    Staff are asked what they want to know about it, unless the message is longer than
+    a bare entity and the documents answer it. A customer's statement
     ("it is 2 weeks late", "can I get it by friday") is almost always about an
     order, so it is answered from the public help pages, never with staff options.
     """
 
     action_name = "action_ask_what_about"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        if audience_of(tracker) == STAFF:
-            dispatcher.utter_message(text=ASK_WHAT_ABOUT)
-        else:
-            answer_from_documents(dispatcher, tracker, services)
+        if audience_of(tracker) != STAFF:
+            return answer_from_documents(dispatcher, tracker, services) or []
+        text = (tracker.latest_message or {}).get("text") or ""
+        if len(text.split()) > BARE_ENTITY_WORDS:
+            # More than a bare entity: likely a question the classifier took for one.
+            found = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
+            if found is not None:
+                return found
+        dispatcher.utter_message(text=ASK_WHAT_ABOUT)
         return []
 
 
@@ -285,7 +180,6 @@ class ActionKnowledgeFollowup(BeaconAction):
     """
 
     action_name = "action_knowledge_followup"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
@@ -348,7 +242,7 @@ class ActionKnowledgeFollowup(BeaconAction):
                 f"There is nothing more in {scope} about “{question}” beyond what I've "
                 "already shown; try asking the question another way."
             )
-        quotes = [_shown(passage, excerpt(passage.text)) for passage in fresh]
+        quotes = [shown_quote(passage, excerpt(passage.text)) for passage in fresh]
         reply = "\n".join([f"More from {scope} on “{question}”:", *format_quotes(quotes)])
         record = AnswerRecord(
             answer=reply,

@@ -716,3 +716,34 @@ def parse_posting_time(text: str, now: datetime) -> datetime | None:
     """
     found = read_posting_time(text, now)
     return None if found is None else found.when
+
+
+_ORDINAL_WORDS = {
+    "first": 1, "1st": 1, "top": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3,
+    "3rd": 3, "three": 3, "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5,
+    "sixth": 6, "6th": 6, "six": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1,
+}  # fmt: skip
+_POSITION_RE = re.compile(
+    r"(?:#|\bno\.?\s*|\bnumber\s+|\bnum\s+|\bnr\.?\s*)(\d{1,2}|one|two|three|four|five|six)\b"
+    r"|\bthe\s+(first|last|top|1st)\b(?!\s+\d)"
+    r"|\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"2nd|3rd|4th|5th|6th|7th|8th|9th|10th)\b"
+    r"|\b(first|1st)\s+(?:one|post|creator|item|influencer|result|pick|place|spot|option)\b"
+)
+
+
+def mentioned_positions(text: str, shown: int) -> list[int]:
+    """The 1-based places of a previous answer's items a follow-up points at, in order.
+
+    "why is number one ahead of number two?" → [1, 2]; "tell me more about the third"
+    → [3]; "the last one" → [``shown``]. Places beyond ``shown`` are left out.
+    """
+    positions: list[int] = []
+    for match in _POSITION_RE.finditer(text.lower()):
+        word = next(group for group in match.groups() if group)
+        place = int(word) if word.isdigit() else _ORDINAL_WORDS[word]
+        place = shown if place == -1 else place
+        if 1 <= place <= shown and place not in positions:
+            positions.append(place)
+    return positions

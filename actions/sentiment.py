@@ -2,22 +2,74 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.formatting import format_sentiment_summary, platform_name
+from actions.context import LastAnswer, remember
+from actions.formatting import format_sentiment_summary
 from actions.parsing import parse_platform
 from actions.services import Services
 from analytics.listening import (
-    brand_scope,
+    SentimentExample,
     daily_sentiment,
+    example_posts,
     plot_sentiment_trend,
     sentiment_summary,
     sentiment_themes,
 )
-from analytics.periods import parse_period
-from foundation.workspace import get_meta, record_audit
+from analytics.periods import Period, parse_period
+from analytics.scope import Scope
+from foundation.workspace import get_meta, platform_name, record_audit
+
+
+def asked_scope(
+    tracker: Tracker, services: Services, *, default_period: str | None = None
+) -> Scope:
+    """What a turn asks about: its platform, period and topic slots, scored by our model.
+
+    Narrow it to the brand's talk with :meth:`Scope.for_brand` once the workspace is open.
+
+    Raises:
+        SlotValueError: The platform or period slot cannot be read (said to the user).
+    """
+    return Scope(
+        period=parse_period(tracker.get_slot("period") or default_period, services.today()),
+        model_version=services.scorer.version,
+        platform=parse_platform(tracker.get_slot("platform")),
+        topic=tracker.get_slot("topic") or None,
+    )
+
+
+def scope_params(scope: Scope) -> dict[str, Any]:
+    """What a follow-up needs to read the same posts again (JSON values)."""
+    return {
+        "platform": scope.platform,
+        "topic": scope.topic,
+        "start": scope.period.start.isoformat(),
+        "end": scope.period.end.isoformat(),
+        "label": scope.period.label,
+    }
+
+
+def scope_from_params(params: Mapping[str, Any], services: Services) -> Scope:
+    """The scope :func:`scope_params` stored, scored by the current model (not yet for_brand)."""
+    period = Period(
+        date.fromisoformat(str(params["start"])),
+        date.fromisoformat(str(params["end"])),
+        str(params.get("label") or ""),
+    )
+    return Scope(
+        period=period,
+        model_version=services.scorer.version,
+        platform=params.get("platform"),
+        topic=params.get("topic"),
+    )
 
 
 class ActionSentimentSummary(BeaconAction):
@@ -28,53 +80,31 @@ class ActionSentimentSummary(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        platform = parse_platform(tracker.get_slot("platform"))
-        period = parse_period(tracker.get_slot("period"), services.today())
-        topic = tracker.get_slot("topic") or None
+        asked = asked_scope(tracker, services)
         with services.workspace.connect() as con:
-            scope = brand_scope(con)
-            summary = sentiment_summary(
-                con,
-                period=period,
-                model_version=services.scorer.version,
-                platform=platform,
-                topic=topic,
-                **scope,
-            )
+            scope = asked.for_brand(con)
+            summary = sentiment_summary(con, scope)
             brand = get_meta(con, "brand", "the brand")
-            themes = sentiment_themes(
-                con,
-                period=period,
-                model_version=summary.model_version,
-                platform=platform,
-                topic=topic,
-                **scope,
-            )
+            themes = sentiment_themes(con, scope)
             text = format_sentiment_summary(summary, brand, themes)
             chart: list[str] = []
             if summary.total:
                 chart_path, chart_url = services.charts.new_chart()
                 plot_sentiment_trend(
-                    daily_sentiment(
-                        con,
-                        period=period,
-                        model_version=summary.model_version,
-                        platform=platform,
-                        topic=topic,
-                        **scope,
-                    ),
+                    daily_sentiment(con, scope),
                     chart_path,
-                    f"Sentiment about {brand} on {platform_name(platform)}, {period.describe()}",
+                    f"Sentiment about {brand} on {platform_name(scope.platform)}, "
+                    f"{scope.period.describe()}",
                 )
                 chart = [chart_url]
-            record_audit(
+            audit_id = record_audit(
                 con,
                 kind="sentiment_summary",
                 inputs={
-                    "platform": platform,
-                    "topic": topic,
-                    "start": period.start,
-                    "end": period.end,
+                    "platform": scope.platform,
+                    "topic": scope.topic,
+                    "start": scope.period.start,
+                    "end": scope.period.end,
                 },
                 sources=[
                     "workspace:posts",
@@ -94,4 +124,94 @@ class ActionSentimentSummary(BeaconAction):
         dispatcher.utter_message(text=text)
         for url in chart:
             dispatcher.utter_message(image=url)
-        return []
+        examples = tuple(
+            post_id for found in themes.values() for theme in found for post_id, _ in theme.examples
+        )
+        return [remember(LastAnswer("sentiment", examples, scope_params(scope), audit_id))]
+
+
+#: Examples a "show me a few of those" lists.
+EXAMPLES = 5
+
+_NEGATIVE = re.compile(
+    r"\b(negative|neg|bad|worst|complain\w*|angry|unhappy|annoyed|critical|"
+    r"criticism|haters?|moan\w*|rant\w*|dragging)\b"
+)
+_POSITIVE = re.compile(r"\b(positive|pos|good|best|happy|love\w*|praise\w*|fans?|nice)\b")
+
+
+def asked_label(text: str) -> str | None:
+    """The sentiment a follow-up asks for ("the negative ones"), or None for any."""
+    lowered = text.lower()
+    if _NEGATIVE.search(lowered):
+        return "negative"
+    return "positive" if _POSITIVE.search(lowered) else None
+
+
+def format_examples(examples: list[SentimentExample], head: str) -> str:
+    """A heading, then one line per post: id, day, the text and its label."""
+    lines = [head]
+    for post in examples:
+        text = " ".join(post.text.split())
+        text = text if len(text) <= 200 else text[:199].rstrip() + "…"
+        lines.append(
+            f"• {post.post_id} ({post.posted_at:%d %b}, {platform_name(post.platform)}): "
+            f"“{text}” — {post.label}, {100 * post.confidence:.0f}% sure"
+        )
+    return "\n".join(lines)
+
+
+def answer_with_examples(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    services: Services,
+    answer: LastAnswer,
+    text: str,
+) -> Events:
+    """Examples behind a sentiment or anomaly answer: "show me a few of those".
+
+    The clearest posts of the same scope; for an anomaly, of its strongest alert's days
+    and platform (negative ones for a negative spike); negative or positive ones when
+    the follow-up says so.
+    """
+    scope = scope_from_params(answer.params, services)
+    label = asked_label(text)
+    alert = answer.params.get("alert")
+    if answer.kind == "anomaly" and isinstance(alert, dict):
+        # The strongest alert's days and platform; a negative spike's negative posts.
+        start, end = (date.fromisoformat(str(alert[key])) for key in ("start", "end"))
+        days = Period(start, end, "the unusual days")
+        scope = scope.replace(period=days, platform=alert.get("platform"))
+        if label is None and alert.get("metric") == "negative share":
+            label = "negative"
+    with services.workspace.connect() as con:
+        scope = scope.for_brand(con)
+        examples = example_posts(con, scope, label=label, limit=EXAMPLES)
+        brand = get_meta(con, "brand", "the brand")
+        kind = f"{label.capitalize()} posts" if label else "Posts"
+        head = (
+            f"{kind} about {brand} on {platform_name(scope.platform)}, "
+            f"{scope.period.describe()}, clearest first:"
+        )
+        reply = (
+            format_examples(examples, head)
+            if examples
+            else f"I found no {label + ' ' if label else ''}posts about {brand} there."
+        )
+        audit_id = record_audit(
+            con,
+            kind="example_posts",
+            inputs={**answer.params, "label": label, "text": text},
+            sources=[f"post:{post.post_id}" for post in examples],
+            output=reply,
+            model_version=scope.model_version,
+            conversation_id=tracker.sender_id,
+        )
+    dispatcher.utter_message(text=reply)
+    shown = LastAnswer(
+        answer.kind,
+        ids=tuple(post.post_id for post in examples),
+        params=answer.params,
+        audit_id=audit_id,
+    )
+    return [remember(shown)]

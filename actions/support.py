@@ -15,14 +15,20 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import HANDOFF_BUTTONS, answer_from_documents
 from actions.audience import CUSTOMER, audience_of
 from actions.base import BeaconAction, Events, customer_turns
+from actions.context import offer
+from actions.fallbacks import answer_unclear
 from actions.services import Services
 from analytics.support import SUPPORT_PLATFORM, handoff_summary
 from beacon.support import hand_off, record_rating
 from foundation.workspace import get_meta
 
 RATING_QUESTION = "Before you go: how did I do today?"
+#: Asked after a hand-off, and when a rating came without a number.
+WHILE_YOU_WAIT = "While you wait: how did I do?"
+ASK_FOR_NUMBER = "How would you rate this chat from 1 (poor) to 5 (great)?"
 RATING_BUTTONS = [
     {"title": f"{stars} {'★' * stars}", "payload": f'/rate_conversation{{"rating": "{stars}"}}'}
     for stars in (5, 4, 3, 2, 1)
@@ -51,6 +57,14 @@ def _brand(services: Services) -> tuple[str, str | None]:
         return str(get_meta(con, "brand", "our")), get_meta(con, "support_contact")
 
 
+def rating_was_asked(tracker: Tracker) -> bool:
+    """Whether Beacon's last words before the latest message asked for a rating."""
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    said = [e.get("text") for e in events[: users[-1] if users else 0] if e.get("event") == "bot"]
+    return bool(said) and said[-1] in (RATING_QUESTION, WHILE_YOU_WAIT, ASK_FOR_NUMBER)
+
+
 def parse_rating(entities: list[dict[str, Any]], text: str) -> int | None:
     """A 1–5 rating from a ``rating`` entity, or a digit or word in ``text``; else None."""
     for entity in entities:
@@ -64,15 +78,29 @@ def parse_rating(entities: list[dict[str, Any]], text: str) -> int | None:
     return words[0] if words else None
 
 
+#: A greeting longer than this may carry a question; the documents answer it if they can.
+GREETING_WORDS = 4
+
+
 class ActionGreet(BeaconAction):
-    """Says who Beacon is, in the words of the audience's assistant."""
+    """Says who Beacon is, in the words of the audience's assistant.
+
+    A greeting that carries a question the documents answer ("hi! how long does
+    delivery take?") gets that answer instead.
+    """
 
     action_name = "action_greet"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
+        text = ((tracker.latest_message or {}).get("text") or "").strip()
+        if len(text.split()) > GREETING_WORDS:
+            events = answer_from_documents(
+                dispatcher, tracker, services, only_if_found=True, lead="Hi!"
+            )
+            if events is not None:
+                return events
         if audience_of(tracker) == CUSTOMER:
             brand, _ = _brand(services)
             dispatcher.utter_message(
@@ -93,7 +121,6 @@ class ActionGoodbye(BeaconAction):
     """Says goodbye; a customer is asked for a one-question satisfaction rating."""
 
     action_name = "action_goodbye"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
@@ -110,7 +137,6 @@ class ActionRequestHuman(BeaconAction):
     """Hands a customer's conversation to a person through the staff Slack channel."""
 
     action_name = "action_request_human"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
@@ -156,7 +182,7 @@ class ActionRequestHuman(BeaconAction):
                 f"with reference {handoff.reference} so the team sees it.{write}"
             )
         dispatcher.utter_message(text=text)
-        dispatcher.utter_message(text="While you wait: how did I do?", buttons=RATING_BUTTONS)
+        dispatcher.utter_message(text=WHILE_YOU_WAIT, buttons=RATING_BUTTONS)
         return []
 
 
@@ -164,18 +190,18 @@ class ActionRateConversation(BeaconAction):
     """Keeps a 1–5 satisfaction rating for the conversation."""
 
     action_name = "action_rate_conversation"
-    staff_only = False
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         latest = tracker.latest_message or {}
+        if audience_of(tracker) != CUSTOMER and not rating_was_asked(tracker):
+            # Staff don't rate Beacon unasked: a small number is part of a question
+            # ("give me the top 3"), never a rating to thank them for.
+            return answer_unclear(dispatcher, tracker, services)
         rating = parse_rating(latest.get("entities") or [], latest.get("text") or "")
         if rating is None:
-            dispatcher.utter_message(
-                text="How would you rate this chat from 1 (poor) to 5 (great)?",
-                buttons=RATING_BUTTONS,
-            )
+            dispatcher.utter_message(text=ASK_FOR_NUMBER, buttons=RATING_BUTTONS)
             return []
         with services.workspace.connect() as con:
             record_rating(con, tracker.sender_id, rating)
@@ -183,11 +209,8 @@ class ActionRateConversation(BeaconAction):
             dispatcher.utter_message(
                 text=f"Thank you for telling me ({rating}/5), and sorry I wasn't more help. "
                 "Would you like a person on our team to take a look?",
-                buttons=[
-                    {"title": "Yes, talk to a person", "payload": "/request_human"},
-                    {"title": "No, thanks", "payload": "/deny"},
-                ],
+                buttons=HANDOFF_BUTTONS,
             )
-        else:
-            dispatcher.utter_message(text=f"Thank you for the rating ({rating}/5)!")
+            return [offer(tracker, yes=ActionRequestHuman.action_name)]
+        dispatcher.utter_message(text=f"Thank you for the rating ({rating}/5)!")
         return []

@@ -2,15 +2,16 @@
 
 "Talk about the brand" is every post that mentions the brand (any of the
 workspace's ``brand_terms``, when set) and was not written by one of its own
-accounts (``own_accounts``), scored by one sentiment model version. Changes against the previous period come with a 95% interval so a
-reply says "up 5 points" only when that is more than noise.
+accounts (``own_accounts``), scored by one sentiment model version: an
+:class:`analytics.scope.Scope`. Changes against the previous period come with a 95%
+interval so a reply says "up 5 points" only when that is more than noise.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +19,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics._figures import new_figure, save_png
+from analytics.exceptions import AnalysisInputError
 from analytics.periods import Period
+from analytics.scope import Scope
 from analytics.sentiment import LABELS
-from analytics.support import SUPPORT_PLATFORM
 
 if TYPE_CHECKING:
     from analytics.anomalies import Driver
@@ -95,78 +98,32 @@ class SentimentSummary:
         return data
 
 
-def brand_scope(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """``exclude_accounts`` and ``brand_terms`` for this workspace, as keyword arguments.
-
-    Every brand-talk analysis (summaries, daily series, anomalies) selects posts the
-    same way; this reads that selection from the workspace's ``meta`` once.
-    """
-    from foundation.workspace import get_meta
-
-    return {
-        "exclude_accounts": get_meta(con, "own_accounts", []),
-        "brand_terms": get_meta(con, "brand_terms"),
-    }
-
-
-def _filters(
-    platform: str | None, topic: str | None, brand_terms: list[str]
-) -> tuple[str, list[Any]]:
-    clauses, params = [], []
-    if brand_terms:
-        # A support chat is talk to the brand whether or not it names it.
-        clauses.append(f"(p.platform = '{SUPPORT_PLATFORM}' OR regexp_matches(lower(p.text), ?))")
-        params.append("|".join(re.escape(term.lower()) for term in brand_terms))
-    if platform:
-        clauses.append("p.platform = ?")
-        params.append(platform)
-    if topic:
-        clauses.append(
-            "(contains(lower(p.text), lower(?)) OR lower(coalesce(p.campaign_id, '')) = lower(?))"
-        )
-        params += [topic, topic.replace(" ", "-")]
-    return "".join(f" AND {clause}" for clause in clauses), params
-
-
-def _counts_by(
-    con: duckdb.DuckDBPyConnection,
-    key: str,
-    period: Period,
-    model_version: str,
-    exclude_accounts: list[str],
-    platform: str | None,
-    topic: str | None,
-    brand_terms: list[str],
-) -> list[tuple[Any, str, int]]:
-    """``(key value, label, posts)`` rows of brand talk; ``key`` is a SQL expression."""
-    where, params = _filters(platform, topic, brand_terms)
-    rows: list[tuple[Any, str, int]] = con.execute(
-        f"""
-        SELECT {key}, s.sentiment_label, count(*)
+def _brand_talk(scope: Scope) -> tuple[str, list[Any]]:
+    """``FROM ... WHERE ...`` of the scope's scored brand talk (posts ``p``, scores ``s``)."""
+    where, params = scope.where()
+    sql = f"""
         FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
         WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ?
           AND NOT list_contains(?, p.account){where}
-        GROUP BY ALL
-        """,
-        [model_version, period.start, period.end, exclude_accounts, *params],
+        """
+    period = scope.period
+    return sql, [scope.model_version, period.start, period.end, [*scope.exclude_accounts], *params]
+
+
+def _counts_by(
+    con: duckdb.DuckDBPyConnection, key: str, scope: Scope
+) -> list[tuple[Any, str, int]]:
+    """``(key value, label, posts)`` rows of brand talk; ``key`` is a SQL expression."""
+    selection, params = _brand_talk(scope)
+    rows: list[tuple[Any, str, int]] = con.execute(
+        f"SELECT {key}, s.sentiment_label, count(*) {selection} GROUP BY ALL", params
     ).fetchall()
     return rows
 
 
-def _label_counts(
-    con: duckdb.DuckDBPyConnection,
-    period: Period,
-    model_version: str,
-    exclude_accounts: list[str],
-    platform: str | None,
-    topic: str | None,
-    brand_terms: list[str],
-) -> dict[str, dict[str, int]]:
-    rows = _counts_by(
-        con, "p.platform", period, model_version, exclude_accounts, platform, topic, brand_terms
-    )
+def _label_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict[str, int]]:
     result: dict[str, dict[str, int]] = {}
-    for platform_name, label, count in rows:
+    for platform_name, label, count in _counts_by(con, "p.platform", scope):
         result.setdefault(platform_name, dict.fromkeys(LABELS, 0))[label] = int(count)
     return result
 
@@ -184,32 +141,17 @@ def share_change(label: str, now: dict[str, int], before: dict[str, int]) -> Sha
     return ShareChange(label, 100 * diff, 100 * (diff - Z_95 * se), 100 * (diff + Z_95 * se))
 
 
-def sentiment_summary(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    period: Period,
-    model_version: str,
-    exclude_accounts: list[str] | None = None,
-    brand_terms: list[str] | None = None,
-    platform: str | None = None,
-    topic: str | None = None,
-) -> SentimentSummary:
-    """Counts, shares and changes of sentiment labels in ``period`` vs the period before.
+def sentiment_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> SentimentSummary:
+    """Counts, shares and changes of sentiment labels in the scope vs the period before.
 
     Args:
         con: Workspace connection (read-only is enough).
-        period: The period to summarise.
-        model_version: Which scorer's labels to count (``scores.model_version``).
-        exclude_accounts: Pseudonymised accounts to leave out (the brand's own).
-        brand_terms: Only posts containing one of these (case-insensitive); None = all.
-        platform: Only this platform, when given.
-        topic: Only posts whose text contains it or whose campaign id matches it.
+        scope: The posts to count (see :meth:`analytics.scope.Scope.for_brand`); the
+            previous period is the same length, just before ``scope.period``.
     """
-    exclude = exclude_accounts or []
-    previous = period.previous()
-    terms = brand_terms or []
-    current = _label_counts(con, period, model_version, exclude, platform, topic, terms)
-    before = _label_counts(con, previous, model_version, exclude, platform, topic, terms)
+    previous = scope.period.previous()
+    current = _label_counts(con, scope)
+    before = _label_counts(con, scope.replace(period=previous))
     counts, previous_counts = _total(current), _total(before)
     changes = (
         [share_change(label, counts, previous_counts) for label in LABELS]
@@ -223,11 +165,11 @@ def sentiment_summary(
         if sum(c.values())
     }
     return SentimentSummary(
-        period=period,
+        period=scope.period,
         previous=previous,
-        platform=platform,
-        topic=topic,
-        model_version=model_version,
+        platform=scope.platform,
+        topic=scope.topic,
+        model_version=scope.model_version,
         counts=counts,
         previous_counts=previous_counts,
         changes=changes,
@@ -255,18 +197,9 @@ class Theme:
 
 
 def sentiment_themes(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    period: Period,
-    model_version: str,
-    exclude_accounts: list[str] | None = None,
-    brand_terms: list[str] | None = None,
-    platform: str | None = None,
-    topic: str | None = None,
-    top: int = 3,
-    min_count: int = 3,
+    con: duckdb.DuckDBPyConnection, scope: Scope, *, top: int = 3, min_count: int = 3
 ) -> dict[str, list[Theme]]:
-    """The themes that drive positive and negative talk in ``period``.
+    """The themes that drive positive and negative talk in ``scope.period``.
 
     For each of ``positive`` and ``negative``, the posts with that label are compared with
     the period's other brand-talk posts by weighted log-odds with an informative Dirichlet
@@ -276,12 +209,7 @@ def sentiment_themes(
 
     Args:
         con: Workspace connection (read-only is enough).
-        period: The period to read.
-        model_version: Which scorer's labels to use.
-        exclude_accounts: Pseudonymised accounts to leave out (the brand's own).
-        brand_terms: Only posts containing one of these; None = all.
-        platform: Only this platform, when given.
-        topic: Only posts whose text contains it or whose campaign id matches it.
+        scope: The posts to read.
         top: Themes per label.
         min_count: Minimum occurrences of a term among the label's posts.
 
@@ -292,16 +220,10 @@ def sentiment_themes(
     """
     from analytics.anomalies import distinctive_terms, tokenize
 
-    where, params = _filters(platform, topic, brand_terms or [])
+    selection, params = _brand_talk(scope)
     rows = con.execute(
-        f"""
-        SELECT p.post_id, p.text, s.sentiment_label
-        FROM posts p JOIN scores s ON s.post_id = p.post_id AND s.model_version = ?
-        WHERE CAST(p.posted_at AS DATE) BETWEEN ? AND ?
-          AND NOT list_contains(?, p.account){where}
-        ORDER BY p.posted_at, p.post_id
-        """,
-        [model_version, period.start, period.end, exclude_accounts or [], *params],
+        f"SELECT p.post_id, p.text, s.sentiment_label {selection} ORDER BY p.posted_at, p.post_id",
+        params,
     ).fetchall()
     themes: dict[str, list[Theme]] = {}
     for label in ("positive", "negative"):
@@ -332,33 +254,72 @@ def sentiment_themes(
     return themes
 
 
-def daily_sentiment(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    period: Period,
-    model_version: str,
-    exclude_accounts: list[str] | None = None,
-    brand_terms: list[str] | None = None,
-    platform: str | None = None,
-    topic: str | None = None,
-) -> pd.DataFrame:
-    """Posts per day and label in ``period`` (same selection as :func:`sentiment_summary`).
+@dataclass(frozen=True)
+class SentimentExample:
+    """One post of brand talk shown as an example, with its sentiment.
+
+    Attributes:
+        post_id: The post's id.
+        platform: Its platform.
+        posted_at: When it was posted (naive UTC).
+        label: Its sentiment label.
+        confidence: The model's probability of that label.
+        text: Its (pseudonymised) text.
+    """
+
+    post_id: str
+    platform: str
+    posted_at: datetime
+    label: str
+    confidence: float
+    text: str
+
+
+def example_posts(
+    con: duckdb.DuckDBPyConnection, scope: Scope, *, label: str | None = None, limit: int = 5
+) -> list[SentimentExample]:
+    """The clearest examples of brand talk in ``scope``: "show me a few of those".
+
+    Same selection as :func:`sentiment_summary`; with ``label``, only posts with that
+    sentiment, most confident first, one post per distinct text (retweets and copies
+    say nothing new).
+
+    Raises:
+        AnalysisInputError: ``label`` is not one of :data:`LABELS`.
+    """
+    if label is not None and label not in LABELS:
+        raise AnalysisInputError(f"label must be one of {', '.join(LABELS)} (got {label!r})")
+    selection, params = _brand_talk(scope)
+    probability = "greatest(s.p_negative, s.p_neutral, s.p_positive)"
+    extra, extra_params = (" AND s.sentiment_label = ?", [label]) if label else ("", [])
+    rows = con.execute(
+        f"SELECT p.post_id, p.platform, p.posted_at, s.sentiment_label, {probability}, p.text "
+        f"{selection}{extra} ORDER BY {probability} DESC, p.posted_at DESC, p.post_id",
+        params + extra_params,
+    ).fetchall()
+    found: list[SentimentExample] = []
+    seen: set[str] = set()
+    for post_id, platform, posted_at, row_label, confidence, text in rows:
+        if text in seen:
+            continue
+        seen.add(text)
+        found.append(
+            SentimentExample(post_id, platform, posted_at, row_label, float(confidence), text)
+        )
+        if len(found) == limit:
+            break
+    return found
+
+
+def daily_sentiment(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Posts per day and label in the scope (same selection as :func:`sentiment_summary`).
 
     Returns:
-        DataFrame indexed by every day of the period (days without posts are 0) with one
-        column per label in :data:`LABELS`.
+        DataFrame indexed by every day of ``scope.period`` (days without posts are 0) with
+        one column per label in :data:`LABELS`.
     """
-    rows = _counts_by(
-        con,
-        "CAST(p.posted_at AS DATE)",
-        period,
-        model_version,
-        exclude_accounts or [],
-        platform,
-        topic,
-        brand_terms or [],
-    )
-    days = pd.date_range(period.start, period.end, freq="D")
+    rows = _counts_by(con, "CAST(p.posted_at AS DATE)", scope)
+    days = pd.date_range(scope.period.start, scope.period.end, freq="D")
     frame = pd.DataFrame(0, index=days, columns=list(LABELS))
     for day, label, count in rows:
         frame.loc[pd.Timestamp(day), label] = int(count)
@@ -367,13 +328,9 @@ def daily_sentiment(
 
 def plot_sentiment_trend(daily: pd.DataFrame, path: Path, title: str) -> Path:
     """Stacked daily volume by label with the negative share as a line; writes a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     colours = {"negative": "#d62728", "neutral": "#bbbbbb", "positive": "#2ca02c"}
-    figure, volume_axis = plt.subplots(figsize=(8, 3.6))
+    figure = new_figure(8, 3.6)
+    volume_axis = figure.subplots()
     bottom = np.zeros(len(daily))
     for label in LABELS:
         volume_axis.bar(
@@ -395,8 +352,4 @@ def plot_sentiment_trend(daily: pd.DataFrame, path: Path, title: str) -> Path:
     volume_axis.legend(loc="upper left", fontsize=8, frameon=False)
     volume_axis.set_title(title, fontsize=10)
     figure.autofmt_xdate()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_png(figure, path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import secrets
 import signal
@@ -20,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -95,21 +97,62 @@ def ensure_model(settings: Settings, force: bool = False) -> tuple[Path, bool]:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one training at a time across processes
         if target.exists() and not force:
             return target, False
-        command = [
-            str(rasa_executable()),
-            "train",
-            *_project_args(),
-            "--data",
-            str(RASA_DATA),
-            "--out",
-            str(target.parent),
-            "--fixed-model-name",
-            target.name.removesuffix(".tar.gz"),
-        ]
-        result = subprocess.run(command, cwd=PROJECT_ROOT, env=_rasa_env(), check=False)
-        if result.returncode != 0 or not target.exists():
-            raise ConfigError(f"rasa train failed (exit {result.returncode}); see its output above")
-        return target, True
+        return train_model(target), True
+
+
+def train_model(target: Path, config: Path = RASA_CONFIG) -> Path:
+    """``rasa train`` of the project's domain and data with ``config``, saved as ``target``.
+
+    Raises:
+        ConfigError: Rasa is missing or the training failed.
+    """
+    command = [
+        str(rasa_executable()),
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        str(RASA_DOMAIN),
+        "--data",
+        str(RASA_DATA),
+        "--out",
+        str(target.parent),
+        "--fixed-model-name",
+        target.name.removesuffix(".tar.gz"),
+    ]
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=_rasa_env(), check=False)
+    if result.returncode != 0 or not target.exists():
+        raise ConfigError(f"rasa train failed (exit {result.returncode}); see its output above")
+    return target
+
+
+def parse_messages(
+    model: Path, texts: list[str], timeout_s: float = 1800.0
+) -> list[dict[str, Any]]:
+    """Parse ``texts`` with the Rasa ``model`` in the bot environment (``bot/parse_batch.py``).
+
+    Returns:
+        One dict per text: ``intent``, ``confidence``, ``ranking``, ``entities``, ``ms``.
+
+    Raises:
+        ConfigError: Rasa is missing or the parse failed.
+    """
+    python = rasa_executable().parent / "python"
+    result = subprocess.run(
+        [str(python), "-m", "bot.parse_batch", str(model)],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=_rasa_env(),
+        timeout=timeout_s,
+        check=False,
+    )
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ConfigError(f"parsing with {model.name} failed (exit {result.returncode}): {last}")
+    parsed: list[dict[str, Any]] = json.loads(result.stdout)
+    return parsed
 
 
 def validate_data() -> int:

@@ -6,12 +6,15 @@ Index a folder (incrementally; only changed files are embedded)::
     build_index("data/knowledge", "var/knowledge")
     kb = KnowledgeBase.open("var/knowledge")        # verifies checksums, loads once
     answer = kb.ask("What does the style guide say about emoji?", collection="public")
-    answer.answer, answer.passages, answer.found
+    answer.answer, answer.quotes, answer.found, answer.confidence
 
 Retrieval fuses dense FAISS search (all-MiniLM-L6-v2) with BM25 by reciprocal rank
 fusion and de-duplicates with maximal marginal relevance; answers quote the best
-sentences verbatim, or come from an optional OpenAI-compatible chat model
-(``BEACON_LLM_*``) that sees the passages as quoted JSON data. Nothing is pickled.
+sentences verbatim (ranked against the question, preferring the sentence that holds
+the money, date or size asked for), say "not found" when the answerability model doubts
+that the quotes answer (``ANSWER_THRESHOLD``), or come from an optional
+OpenAI-compatible chat model (``BEACON_LLM_*``) that sees the passages as quoted JSON
+data. Nothing is pickled.
 
 A second index holds the brand's own workspace posts, for "posts like this one"::
 
@@ -21,6 +24,7 @@ A second index holds the brand's own workspace posts, for "posts like this one":
     posts[0].post_id, posts[0].score, posts[0].engagement_rate, posts[0].top_30
 """
 
+from knowledge._answerability import ANSWER_THRESHOLD
 from knowledge._documents import CollectionRule, default_collection_rule, fixed_collection
 from knowledge._embeddings import MiniLMEmbeddings
 from knowledge._generator import GeneratorConfig, chat_model_from_env, make_chat_model
@@ -44,6 +48,7 @@ from knowledge.exceptions import (
 )
 
 __all__ = [
+    "ANSWER_THRESHOLD",
     "DEFAULT_MIN_SCORE",
     "Answer",
     "CollectionRule",

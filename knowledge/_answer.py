@@ -1,13 +1,22 @@
-"""Extractive answers: the best sentences of the top passages, quoted verbatim with sources."""
+"""Extractive answers: the sentences of the top passages that answer the question, quoted
+verbatim with their sources.
+
+The retrieved sections are ranked against the question, and then so are their
+sentences: a question about money, dates, sizes or counts prefers the sentence that
+holds one (see :mod:`knowledge._cues`), and a short section is quoted whole when no
+sentence of it stands out.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge._bm25 import tokenize
+from knowledge._cues import holds_answer_type, question_type
+from knowledge._terms import Vocabulary, numbers, stems
 from knowledge._types import Passage, Quote
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(\[]?[A-Z0-9])")
@@ -34,59 +43,165 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if len(s) >= MIN_SENTENCE_CHARS and s in text]
 
 
-def select_quotes(
+SentenceEmbedder = Callable[[Sequence[str]], np.ndarray]
+
+#: Weight of the share of the question's words a sentence repeats (idf-weighted).
+LEXICAL_WEIGHT = 0.5
+#: How much a repeated word counts when it is also in the sentence's headings: there it
+#: names the document or section ("Autumn Ride"), which the passage score already weighs,
+#: rather than showing that this sentence is the answer.
+HEADING_TERM_WEIGHT = 0.5
+#: Bonus of a sentence holding the kind of fact the question asks for (money, a date…).
+CUE_WEIGHT = 0.2
+#: Bonus of a sentence repeating a figure the question names ("26.7 cm", "EU 44").
+NUMBER_WEIGHT = 0.3
+#: Shortest figure of a question worth looking up ("26.7", "44"; a lone "2" in "2 weeks
+#: late" describes the asker's situation and matches too many sentences).
+MIN_FIGURE_CHARS = 2
+#: Weight of the cosine between the question and the sentence's whole passage.
+PASSAGE_WEIGHT = 0.3
+#: A passage this short (characters) is quoted whole when none of its sentences stands out.
+SHORT_SECTION_CHARS = 320
+#: How far the best sentence must lead the rest of its passage to be quoted alone.
+STANDOUT_MARGIN = 0.1
+#: How far below the best sentence another may score and still be quoted.
+QUOTE_MARGIN = 0.12
+
+
+@dataclass(frozen=True)
+class RankedSentence:
+    """A sentence of a retrieved passage, scored as an answer to the question.
+
+    Attributes:
+        text: The sentence, an exact substring of ``passage.text`` (a whole CSV row).
+        passage: The passage it comes from.
+        cosine: Cosine between the question and the sentence read under its headings.
+        overlap: Idf-weighted share of the question's words the sentence repeats, in [0, 1].
+        cue: The sentence holds the kind of fact the question asks for.
+        score: What sentences are ranked by (higher is better).
+    """
+
+    text: str
+    passage: Passage
+    cosine: float
+    overlap: float
+    cue: bool
+    score: float
+
+
+def sentence_units(passage: Passage) -> list[str]:
+    """What can be quoted of ``passage``: its sentences, or the whole text of a CSV row
+    or of a passage with no sentence long enough to stand alone."""
+    if passage.doc_type == "csv":
+        return [passage.text.strip()]
+    return split_sentences(passage.text) or [passage.text.strip()]
+
+
+def sentence_context(passage: Passage, sentence: str) -> str:
+    """The text embedded for ``sentence``: its heading path, then the sentence, so
+    "The budget is …" is read as the budget of the brief it sits in."""
+    return f"{passage.section_path}: {sentence}"
+
+
+def rank_sentences(
     question: str,
     query_vector: np.ndarray,
     passages: Sequence[Passage],
-    embed: Callable[[Sequence[str]], np.ndarray],
+    embed: SentenceEmbedder,
+    vocabulary: Vocabulary,
     *,
     max_passages: int = 3,
-    max_quotes: int = 3,
-    margin: float = 0.12,
-) -> list[Quote]:
-    """Pick the sentences that best answer ``question`` from the top passages.
+) -> list[RankedSentence]:
+    """Score every sentence of the top passages as an answer to ``question``.
 
-    A sentence's score is its cosine similarity to the question plus a bonus for
-    shared keywords and for coming from a higher-ranked passage. The best sentence is
-    always kept; others join when within ``margin`` of it.
+    A sentence's score is its cosine with the question (read under its headings) plus
+    :data:`LEXICAL_WEIGHT` × the idf-weighted share of the question's words it repeats,
+    :data:`CUE_WEIGHT` when it holds the kind of fact asked for (money for "how much",
+    dates for "when", sizes for "what size"…), :data:`NUMBER_WEIGHT` × the share of the
+    question's figures it repeats, and :data:`PASSAGE_WEIGHT` × its passage's cosine.
 
     Args:
         question: The question.
         query_vector: Its unit embedding, shape (dim,).
         passages: Ranked passages.
-        embed: Texts → unit vectors of shape (n, dim).
+        embed: Texts → unit vectors of shape (n, dim) (cached by the knowledge base).
+        vocabulary: The index's vocabulary, for word rarity.
         max_passages: Passages sentences are drawn from.
-        max_quotes: Most sentences quoted.
-        margin: How far below the best a sentence may score and still be quoted.
+
+    Returns:
+        The sentences, best first.
+    """
+    candidates = [
+        (sentence, passage)
+        for passage in passages[:max_passages]
+        for sentence in sentence_units(passage)
+    ]
+    if not candidates:
+        return []
+    cosine = embed([sentence_context(p, s) for s, p in candidates]) @ query_vector
+    answer_type = question_type(question)
+    terms = set(stems(question))
+    total = vocabulary.weight(terms) or 1.0
+    figures = {n for n in numbers(question) if len(n) >= MIN_FIGURE_CHARS}
+    ranked = []
+    for (sentence, passage), cos in zip(candidates, cosine, strict=True):
+        repeated_terms = terms & set(stems(sentence))
+        in_headings = repeated_terms & set(stems(passage.section_path))
+        overlap = (
+            vocabulary.weight(repeated_terms - in_headings)
+            + HEADING_TERM_WEIGHT * vocabulary.weight(in_headings)
+        ) / total
+        cue = holds_answer_type(sentence, answer_type)
+        figures_repeated = len(figures & numbers(sentence)) / len(figures) if figures else 0.0
+        score = (
+            float(cos)
+            + LEXICAL_WEIGHT * overlap
+            + CUE_WEIGHT * cue
+            + NUMBER_WEIGHT * figures_repeated
+            + PASSAGE_WEIGHT * passage.score
+        )
+        ranked.append(RankedSentence(sentence, passage, float(cos), overlap, cue, score))
+    ranked.sort(key=lambda item: -item.score)
+    return ranked
+
+
+def _quote_whole(best: RankedSentence, ranked: Sequence[RankedSentence]) -> bool:
+    """A short passage is quoted whole unless its best sentence clearly leads the others."""
+    text = best.passage.text.strip()
+    if best.text == text or len(text) > SHORT_SECTION_CHARS:
+        return False
+    runner_up = next((r for r in ranked if r.passage == best.passage and r is not best), None)
+    return runner_up is not None and best.score - runner_up.score < STANDOUT_MARGIN
+
+
+def select_quotes(
+    ranked: Sequence[RankedSentence],
+    *,
+    max_quotes: int = 3,
+    margin: float = QUOTE_MARGIN,
+) -> list[Quote]:
+    """The quotes of an extractive answer, from :func:`rank_sentences`' ranking.
+
+    The best sentence is quoted, or its whole passage when that is short and no sentence
+    of it stands out (:data:`STANDOUT_MARGIN`); other sentences join while they score
+    within ``margin`` of the best, up to ``max_quotes``.
 
     Returns:
         Quotes, best first; each quote's text is an exact substring of its passage.
     """
-    candidates: list[tuple[str, Passage, int]] = []
-    for rank, passage in enumerate(passages[:max_passages]):
-        candidates.extend((sentence, passage, rank) for sentence in split_sentences(passage.text))
-    if not candidates:
+    if not ranked:
         return []
-    vectors = embed([sentence for sentence, _, _ in candidates])
-    cosine = vectors @ query_vector
-    query_terms = set(tokenize(question))
-    scores = np.empty(len(candidates))
-    for i, (sentence, _passage, rank) in enumerate(candidates):
-        overlap = len(query_terms & set(tokenize(sentence))) / max(len(query_terms), 1)
-        scores[i] = cosine[i] + 0.25 * overlap + 0.05 * (max_passages - rank) / max_passages
-    order = np.argsort(-scores, kind="stable")
-    best = scores[order[0]]
-    quotes: list[Quote] = []
-    seen: set[str] = set()
-    for i in order:
-        sentence, passage, _ = candidates[i]
-        if scores[i] < best - margin or len(quotes) >= max_quotes:
+    best = ranked[0]
+    quoted: list[tuple[str, Passage]] = []
+    if _quote_whole(best, ranked):
+        quoted.append((best.passage.text.strip(), best.passage))
+    for item in ranked:
+        if len(quoted) >= max_quotes or item.score < best.score - margin:
             break
-        if sentence in seen:
+        if any(item.passage == p and item.text in text for text, p in quoted):
             continue
-        seen.add(sentence)
-        quotes.append(Quote(sentence, passage.source, passage.section, passage.section_path))
-    return quotes
+        quoted.append((item.text, item.passage))
+    return [Quote(text, p.source, p.section, p.section_path) for text, p in quoted]
 
 
 #: The collection customers search; its answers speak to customers, not to the team.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -11,8 +12,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from knowledge import _faiss, _store
-from knowledge._answer import format_extractive, format_not_found, select_quotes
+from knowledge import _docstore, _faiss
+from knowledge._answer import (
+    format_extractive,
+    format_not_found,
+    rank_sentences,
+    select_quotes,
+)
+from knowledge._answerability import ANSWER_THRESHOLD, answerability, answerability_features
 from knowledge._bm25 import BM25
 from knowledge._embeddings import MiniLMEmbeddings, embed_array, embeddings_name
 from knowledge._generator import generate
@@ -22,8 +29,9 @@ from knowledge._retrieval import (
     reciprocal_rank_fusion,
     top_ids,
 )
+from knowledge._store import StoredIndex
+from knowledge._terms import Vocabulary
 from knowledge._types import Answer, GpuMode, Passage, SearchFilter, SearchMode
-from knowledge.exceptions import KnowledgeError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -31,10 +39,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_MIN_SCORE = 0.30
-"""Best-passage cosine below which ``ask`` answers "not found" (calibrated on the
-question set by ``python -m benchmarks.knowledge_quality``; see docs/benchmarks/knowledge.md)."""
+"""Best-passage cosine below which ``ask`` answers "not found" and "show me more" offers no
+passage (calibrated on the question set by ``python -m benchmarks.knowledge_quality``; see
+docs/benchmarks/knowledge_quality.md). Above it, the answerability model decides (see
+:data:`knowledge._answerability.ANSWER_THRESHOLD`)."""
 DEFAULT_MMR_LAMBDA = 0.8
 CANDIDATE_POOL = 50
+#: Sentence embeddings kept per knowledge base (each is 384 float32s, 1.5 KB).
+SENTENCE_CACHE_SIZE = 20_000
 
 
 def default_index_dir() -> Path:
@@ -52,25 +64,30 @@ class KnowledgeBase:
 
     def __init__(
         self,
-        stored: _store.StoredIndex,
+        stored: StoredIndex[_docstore.Docstore],
         embeddings: Embeddings,
         *,
         index_dir: Path,
         min_score: float = DEFAULT_MIN_SCORE,
+        answer_threshold: float = ANSWER_THRESHOLD,
         mmr_lambda: float = DEFAULT_MMR_LAMBDA,
         chat_model: BaseChatModel | None = None,
         gpu: GpuMode | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.min_score = min_score
+        self.answer_threshold = answer_threshold
         self.mmr_lambda = mmr_lambda
         self.chat_model = chat_model
-        self.chunks = stored.chunks
+        self.chunks = stored.records.chunks
         self.config = stored.config
         self._vectors = stored.embeddings
         self._embeddings = embeddings
-        self._table = ChunkTable(stored.chunks)
-        self._bm25 = BM25().fit([chunk.embedding_text for chunk in stored.chunks])
+        self._table = ChunkTable(self.chunks)
+        self._bm25 = BM25().fit([chunk.embedding_text for chunk in self.chunks])
+        self._vocabulary = Vocabulary([chunk.embedding_text for chunk in self.chunks])
+        self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._sentence_lock = threading.Lock()
         self._index, self.on_gpu = _faiss.to_device(stored.index, gpu or stored.config.gpu)
         self.index_kind = _faiss.index_kind(stored.index)
 
@@ -81,6 +98,7 @@ class KnowledgeBase:
         *,
         embeddings: Embeddings | None = None,
         min_score: float = DEFAULT_MIN_SCORE,
+        answer_threshold: float = ANSWER_THRESHOLD,
         mmr_lambda: float = DEFAULT_MMR_LAMBDA,
         chat_model: BaseChatModel | None = None,
         gpu: GpuMode | None = None,
@@ -92,6 +110,8 @@ class KnowledgeBase:
             embeddings: LangChain embeddings; must be the model the index was built with
                 (default: the packaged all-MiniLM-L6-v2).
             min_score: Best-passage cosine under which :meth:`ask` says nothing was found.
+            answer_threshold: Answerability probability under which :meth:`ask` says
+                nothing was found although passages cleared ``min_score``.
             mmr_lambda: Relevance/diversity balance of the final MMR step.
             chat_model: Optional LangChain chat model for generated answers (see
                 :func:`chat_model_from_env`); None gives extractive answers.
@@ -103,19 +123,17 @@ class KnowledgeBase:
             KnowledgeError: The index was built with another embedding model.
         """
         path = Path(index_dir).expanduser().resolve() if index_dir else default_index_dir()
-        stored = _store.load(path)
+        stored = _docstore.load(path)
         embeddings = embeddings or MiniLMEmbeddings()
-        built_with = stored.manifest.get("embedding_model")
-        if built_with != embeddings_name(embeddings):
-            raise KnowledgeError(
-                f"index at {path} was built with {built_with!r} embeddings but "
-                f"{embeddings_name(embeddings)!r} was given; pass the same model or re-index"
-            )
+        _docstore.DOCUMENT_INDEX.check_model(
+            path, stored, embeddings_name(embeddings), "pass the same model or re-index"
+        )
         return cls(
             stored,
             embeddings,
             index_dir=path,
             min_score=min_score,
+            answer_threshold=answer_threshold,
             mmr_lambda=mmr_lambda,
             chat_model=chat_model,
             gpu=gpu,
@@ -133,6 +151,23 @@ class KnowledgeBase:
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         return embed_array(self._embeddings, texts)
+
+    def _embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``texts``, shape (n, dim), cached: the same passages come back
+        for related questions, so their sentences are embedded once per index."""
+        if not texts:
+            return np.zeros((0, self._vectors.shape[1]), dtype=np.float32)
+        with self._sentence_lock:
+            found = {t: self._sentence_vectors[t] for t in texts if t in self._sentence_vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            vectors = self._embed(missing)
+            found.update(zip(missing, vectors, strict=True))
+            with self._sentence_lock:
+                if len(self._sentence_vectors) + len(missing) > SENTENCE_CACHE_SIZE:
+                    self._sentence_vectors.clear()
+                self._sentence_vectors.update(zip(missing, vectors, strict=True))
+        return np.stack([found[t] for t in texts])
 
     def _rank(
         self,
@@ -247,13 +282,23 @@ class KnowledgeBase:
 
         Returns:
             The answer; ``found`` is False (and no passages are returned) when the best
-            passage's cosine is under ``min_score``.
+            passage's cosine is under ``min_score`` or the answerability model's
+            probability (``confidence``) is under ``answer_threshold``.
         """
         filters = SearchFilter(collection, folder, doc_type, since, until)
         vector = self._embed([question])[0] if question.strip() else None
         passages = self.search(question, k=k, filters=filters, query_vector=vector)
         best = max((p.score for p in passages), default=0.0)
-        if vector is None or best < self.min_score:
+        ranked = (
+            rank_sentences(question, vector, passages, self._embed_sentences, self._vocabulary)
+            if vector is not None and best >= self.min_score
+            else []
+        )
+        features = answerability_features(
+            question, ranked, passages, self._vocabulary, self._embed_sentences
+        )
+        confidence = round(answerability(features), 4) if ranked else 0.0
+        if not ranked or confidence < self.answer_threshold:
             return Answer(
                 question,
                 format_not_found(question, collection),
@@ -261,6 +306,7 @@ class KnowledgeBase:
                 False,
                 "not_found",
                 best_score=best,
+                confidence=confidence,
             )
         if generate_answer and self.chat_model is not None:
             try:
@@ -271,8 +317,16 @@ class KnowledgeBase:
                 )
                 text = ""
             if text:
-                return Answer(question, text, tuple(passages), True, "generated", best_score=best)
-        quotes = select_quotes(question, vector, passages, self._embed)
+                return Answer(
+                    question,
+                    text,
+                    tuple(passages),
+                    True,
+                    "generated",
+                    best_score=best,
+                    confidence=confidence,
+                )
+        quotes = select_quotes(ranked)
         return Answer(
             question,
             format_extractive(quotes, collection),
@@ -281,4 +335,5 @@ class KnowledgeBase:
             "extractive",
             tuple(quotes),
             best,
+            confidence,
         )

@@ -125,7 +125,10 @@ class Answer:
         found: False when no passage cleared the relevance threshold.
         mode: ``extractive``, ``generated`` or ``not_found``.
         quotes: The verbatim sentences used by an extractive answer.
-        best_score: The best passage's cosine similarity (compared with the threshold).
+        best_score: The best passage's cosine similarity (compared with ``min_score``).
+        confidence: The answerability model's probability that the quotes answer the
+            question (compared with ``answer_threshold``); 0 when no passage cleared
+            ``min_score``.
     """
 
     question: str
@@ -135,6 +138,7 @@ class Answer:
     mode: str
     quotes: tuple[Quote, ...] = ()
     best_score: float = 0.0
+    confidence: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the CLI's ``--json`` output)."""
@@ -144,6 +148,7 @@ class Answer:
             "found": self.found,
             "mode": self.mode,
             "best_score": self.best_score,
+            "confidence": self.confidence,
             "quotes": [quote.to_dict() for quote in self.quotes],
             "passages": [passage.to_dict() for passage in self.passages],
         }
@@ -183,7 +188,7 @@ class IndexConfig:
     Attributes:
         kind: ``flat`` (exact inner product), ``ivf`` (inverted lists), ``hnsw`` (graph), or
             ``auto``: flat up to ``auto_flat_max`` vectors, IVF above (chosen from the scale
-            benchmark in docs/benchmarks/knowledge.md).
+            benchmark, ``python -m benchmarks.knowledge_scale``).
         auto_flat_max: Largest corpus that ``auto`` keeps exact.
         nlist: IVF lists; None means ``4 * sqrt(n)``.
         nprobe: IVF lists visited per query.

@@ -104,3 +104,12 @@ def train_engagement(workspace: Workspace, model_dir: Path, cache_dir: Path) -> 
         model = train_on_workspace(con, cache_dir=cache_dir)
     model.save(model_dir)
     return model_dir, cache_dir
+
+
+def answered_from_public_pages(text: str) -> bool:
+    """Whether a reply is a quote from the public help pages, or says they don't answer it.
+
+    What a customer gets instead of a staff capability (actions/base.py): never a number,
+    a name or a quote from anything but the public collection.
+    """
+    return text.startswith("From our help pages:") or "couldn't find that in our help pages" in text

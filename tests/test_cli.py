@@ -132,3 +132,15 @@ def test_listening_sentiment_and_anomalies(home: Path) -> None:
     assert any(a["platform"] == "twitter" and a["metric"] == "negative share" for a in alerts)
     code, _, err = invoke("listening", "anomalies", "--period", "whenever")
     assert code == 2 and err.startswith("error: I can't read 'whenever' as a period")
+
+
+def test_version_is_the_one_in_beacon_init() -> None:
+    import importlib.metadata
+
+    import beacon
+
+    code, out, _ = invoke("--version")
+    assert (code, out) == (0, f"beacon {beacon.__version__}\n")
+    # pyproject.toml takes its version from beacon.__version__, so the installed package
+    # says the same (if not, the install is stale: `make venv` reinstalls it).
+    assert importlib.metadata.version("beacon") == beacon.__version__

@@ -37,6 +37,13 @@ from analytics.experiments._duck import (
     stats_from_duckdb,
     sufficient_stats_sql,
 )
+from analytics.experiments._plan import (
+    RATE_METRICS,
+    TestPlan,
+    WorkspaceTest,
+    latest_test,
+    plan_test,
+)
 from analytics.experiments._plot import plot_lifts
 from analytics.experiments._power import minimum_detectable_effect, power_of_test, sample_size
 from analytics.experiments._roi import compute_roi, describe_roi
@@ -68,6 +75,7 @@ from analytics.experiments._uplift import (
 )
 
 __all__ = [
+    "RATE_METRICS",
     "SRM_THRESHOLD",
     "ArmStats",
     "ClassTransformationLearner",
@@ -80,10 +88,12 @@ __all__ = [
     "SegmentUplift",
     "TLearner",
     "TargetingPlan",
+    "TestPlan",
     "UpliftCurve",
     "UpliftData",
     "UpliftEvaluation",
     "VariantResult",
+    "WorkspaceTest",
     "XLearner",
     "always_valid_p_values",
     "analyze_csv",
@@ -100,9 +110,11 @@ __all__ = [
     "evaluate_uplift",
     "hillstrom_features",
     "hillstrom_uplift_data",
+    "latest_test",
     "load_artea",
     "load_hillstrom",
     "minimum_detectable_effect",
+    "plan_test",
     "plot_lifts",
     "power_of_test",
     "qini_coefficient",

@@ -82,3 +82,40 @@ def reason_line(item: RankedCreator) -> str:
         parts.append(text)
     flags = "; ".join(f"⚠ {f.message}" for f in item.flags) if item.flags else "no flags"
     return f"{item.creator.display} — {', '.join(parts)}; {flags}"
+
+
+def details(item: RankedCreator, names: dict[str, str]) -> str:
+    """Everything behind one creator's place, for "tell me more about the third".
+
+    Args:
+        item: The ranked creator.
+        names: Plain names of the score's components (``COMPONENT_NAMES``).
+    """
+    c = item.creator
+    followers = c.latest_followers()
+    who = f"#{item.position} {c.display} on {c.platform}" + (
+        f", {whole(followers)} followers" if followers else ""
+    )
+    lines = [f"{who}: score {item.score:.3f}.", reason_line(item)]
+    if item.contributions:
+        parts = sorted(item.contributions.items(), key=lambda kv: -kv[1])
+        lines.append(
+            "Where the score comes from (weighted points): "
+            + "; ".join(f"{names.get(k, k)} {v:.3f}" for k, v in parts)
+            + "."
+        )
+    if item.flags:
+        lines.append(
+            f"Authenticity flags multiply the score by {item.flag_multiplier:.2f}: "
+            + "; ".join(f.message for f in item.flags)
+            + "."
+        )
+    if item.similar_to:
+        lines.append(
+            f"Its posts are {item.similarity:.2f} similar to a creator placed above it, "
+            "which the diversity rule weighs against repeating one niche."
+        )
+    recent = [p for p in c.posts[-3:] if p.text]
+    if recent:
+        lines.append("Recent posts: " + " | ".join(f"“{short_brief(p.text, 80)}”" for p in recent))
+    return "\n".join(lines)

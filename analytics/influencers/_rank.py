@@ -132,6 +132,16 @@ class Ranking:
             first, second = second, first
         return explain(first, second, self)
 
+    def describe(self, key: str | int) -> str:
+        """Everything behind one creator's place (by position, id or handle), in plain words.
+
+        Raises:
+            AnalysisInputError: Nothing matches ``key``.
+        """
+        from analytics.influencers._format import details
+
+        return details(self.find(key), COMPONENT_NAMES)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "brief": self.brief,

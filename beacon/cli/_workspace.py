@@ -8,10 +8,8 @@ from pathlib import Path
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
-from foundation.settings import PROJECT_ROOT, get_settings
+from foundation.settings import get_settings
 from foundation.workspace import READERS, Pseudonymizer, Workspace, forget_account, ingest_file
-
-DEMO_DOCS = PROJECT_ROOT / "data" / "knowledge"
 
 
 def _workspace() -> tuple[Workspace, Pseudonymizer]:
@@ -80,30 +78,22 @@ def demo(
     ensemble is trained on the brand's own posts. The manifest of
     what is planted is written next to the workspace (demo-manifest.json).
     """
-    from analytics.engagement import train_on_workspace
-    from beacon.demo import build_demo
-    from beacon.scoring import current_scorer, score_posts
-    from knowledge import build_index
+    from beacon.demo import build_demo_home
 
     def body() -> None:
         end = date.fromisoformat(end_date) if end_date else datetime.now(UTC).date()
-        workspace, pseudonymizer = _workspace()
-        report = build_demo(workspace, pseudonymizer, end_date=end, seed=seed)
-        scores = score_posts(workspace, current_scorer())
         settings = get_settings()
-        index = build_index(DEMO_DOCS, settings.home / "knowledge")
-        with workspace.connect() as con:
-            model = train_on_workspace(con, cache_dir=settings.engagement_cache_dir)
-        model.save(settings.engagement_model_dir)
+        home = build_demo_home(settings, end_date=end, seed=seed)
+        report, scores, index = home.report, home.scores, home.knowledge
         if as_json:
             print_json(
                 {
                     "posts": report.posts.to_dict(),
                     "scored": scores.scored,
                     "knowledge": index.to_dict(),
-                    "engagement_model": str(settings.engagement_model_dir),
+                    "engagement_model": str(home.engagement_model_dir),
                     "manifest": str(report.manifest_path),
-                    "workspace": str(workspace.path),
+                    "workspace": str(settings.workspace_path),
                 }
             )
         else:
@@ -114,9 +104,9 @@ def demo(
                 f"{index.unchanged} unchanged, {index.removed} removed"
             )
             console.print(
-                f"engagement ensemble trained on our own posts: {settings.engagement_model_dir}"
+                f"engagement ensemble trained on our own posts: {home.engagement_model_dir}"
             )
-            console.print(f"workspace: {workspace.path}\nmanifest: {report.manifest_path}")
+            console.print(f"workspace: {settings.workspace_path}\nmanifest: {report.manifest_path}")
 
     run_command(body)
 

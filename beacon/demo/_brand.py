@@ -75,22 +75,35 @@ SPIKE_EXTRA_NEGATIVE = 40  # extra negative tweets per day
 SPIKE_TERMS = ("sole", "peeling", "glue", "#TrailbirdRecall")
 
 CAMPAIGNS = (
-    # id, name, start offset, end offset (days from the window start), budget, objective
+    # id, name, start offset, end offset (days from the window start), budget, objective.
+    # The briefs in data/knowledge/internal/briefs/ state the same budgets and, for the
+    # demo's reference end date (30 Nov 2026, the README's and the tests'), the same flight
+    # dates: the window then starts on 2 Jun 2026, so Summer Sprint runs 2 Jun–13 Jul,
+    # Back to Trail 25 Aug–5 Oct and the Holiday Gift Guide 14 Nov–24 Dec 2026. Another
+    # end date moves every flight with the window. Only posts' campaign ids depend on
+    # these offsets; no engagement effect is planted for campaigns.
     (
         "summer-sprint",
         "Summer Sprint",
-        14,
-        60,
-        40_000.0,
-        "awareness for the Sprint 3 road-to-trail shoe",
+        0,
+        41,
+        120_000.0,
+        "sales of the Swift 3 lightweight trail shoe and newsletter sign-ups",
     ),
-    ("back-to-trail", "Back to Trail", 90, 120, 25_000.0, "autumn re-engagement of lapsed runners"),
+    (
+        "back-to-trail",
+        "Back to Trail",
+        84,
+        125,
+        80_000.0,
+        "win back lapsed customers before autumn",
+    ),
     (
         "holiday-gifts",
         "Holiday Gift Guide",
         165,
         205,
-        30_000.0,
+        150_000.0,
         "gift sales of apparel and accessories",
     ),
 )

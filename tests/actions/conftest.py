@@ -69,3 +69,67 @@ def services(
     set_services(value)
     yield value
     set_services(None)
+
+
+class Chat:
+    """A conversation played through actions in-process, as Rasa would hold its tracker.
+
+    Each :meth:`say` adds the user's message (with the intent and entities the test
+    gives, standing in for the NLU), runs one action on the tracker, then applies what
+    it returned: slot events set the slots, and the dispatched messages become bot
+    utterances; so the next turn sees what a real follow-up would.
+    """
+
+    def __init__(self, audience: str = "staff", sender: str = "chat-1") -> None:
+        self.audience = audience
+        self.data: dict[str, Any] = {
+            "sender_id": sender,
+            "slots": {},
+            "latest_message": {},
+            "events": [
+                {"event": "action", "name": "action_session_start", "timestamp": 1.0},
+                {"event": "session_started", "timestamp": 1.0},
+                {"event": "action", "name": "action_listen", "timestamp": 1.0},
+            ],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+        self.turns = 0
+
+    def say(
+        self,
+        text: str,
+        intent: str,
+        action: Action,
+        *,
+        entities: list[dict[str, Any]] | None = None,
+        slots: dict[str, Any] | None = None,
+    ) -> ActionRun:
+        self.turns += 1
+        metadata = {"audience": self.audience}
+        message = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": entities or [],
+            "message_id": f"m{self.turns}",
+            "metadata": metadata,
+        }
+        self.data["latest_message"] = message
+        user = {"event": "user", "text": text, "parse_data": message, "metadata": metadata}
+        self.data["events"].append({**user, "timestamp": 2.0 + self.turns})
+        for name, value in (slots or {}).items():
+            self.data["slots"][name] = value
+            self.data["events"].append({"event": "slot", "name": name, "value": value})
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(action.run(dispatcher, Tracker.from_dict(self.data), {}))
+        self.data["events"].append({"event": "action", "name": action.name()})
+        for event in events:
+            self.data["events"].append(event)
+            if event.get("event") == "slot":
+                self.data["slots"][event["name"]] = event["value"]
+        for m in dispatcher.messages:
+            self.data["events"].append({"event": "bot", "text": m.get("text")})
+        self.data["events"].append({"event": "action", "name": "action_listen"})
+        return ActionRun(events=list(events), messages=dispatcher.messages)

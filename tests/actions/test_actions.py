@@ -6,14 +6,16 @@ import re
 
 import pytest
 
-from actions.base import GENERIC_FAILURE, STAFF_ONLY_REFUSAL
+from actions.base import GENERIC_FAILURE
 from actions.core import ActionHelp, ActionRecordFeedback
 from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
+from analytics.scope import Scope
 from foundation.workspace import get_meta
 from tests.actions.conftest import run_action
+from tests.conftest import answered_from_public_pages
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
@@ -23,11 +25,13 @@ def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
     with services.workspace.connect() as con:
         expected = sentiment_summary(
             con,
-            period=parse_period("this month", services.today()),
-            model_version=services.scorer.version,
-            exclude_accounts=get_meta(con, "own_accounts"),
-            brand_terms=get_meta(con, "brand_terms"),
-            platform="twitter",
+            Scope(
+                parse_period("this month", services.today()),
+                services.scorer.version,
+                platform="twitter",
+                exclude_accounts=tuple(get_meta(con, "own_accounts")),
+                brand_terms=tuple(get_meta(con, "brand_terms")),
+            ),
         )
         audits = con.execute("SELECT kind, conversation_id, model_version FROM audit").fetchall()
     assert run.events == []
@@ -45,15 +49,20 @@ def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
 
 
 @pytest.mark.parametrize("fixture", ["customer_sentiment.json", "no_audience_sentiment.json"])
-def test_staff_only_action_refuses_customers_and_records_it(
+def test_staff_only_action_answers_customers_from_the_public_pages_and_records_it(
     services: Services, fixture: str
 ) -> None:
     run = run_action(ActionSentimentSummary(), fixture)
-    assert run.text == STAFF_ONLY_REFUSAL
+    assert answered_from_public_pages(run.text), run.text
     assert not re.search(r"\d+%", run.text)
     with services.workspace.connect() as con:
-        kinds = [r[0] for r in con.execute("SELECT kind FROM audit").fetchall()]
-    assert kinds == ["refused_staff_only"]
+        kinds = [r[0] for r in con.execute("SELECT kind FROM audit ORDER BY created_at").fetchall()]
+        collections = con.execute(
+            "SELECT json_extract_string(inputs, '$.collection') FROM audit "
+            "WHERE kind = 'knowledge_answer'"
+        ).fetchall()
+    assert kinds == ["refused_staff_only", "knowledge_answer"]
+    assert collections == [("public",)]
 
 
 def test_bad_slot_values_get_a_readable_reply(services: Services) -> None:
@@ -91,7 +100,7 @@ def test_help_depends_on_audience(services: Services) -> None:
     staff = run_action(ActionHelp(), "staff_help.json").text
     assert "sentiment" not in customer and "Trailbird's support assistant" in customer
     assert "how is sentiment on twitter this month?" in staff
-    assert "Still being built:" not in staff and "tag the image in ig-000045" in staff
+    assert "tag the image in ig-000045" in staff
 
 
 def test_form_questions_name_what_the_workspace_has(services: Services) -> None:

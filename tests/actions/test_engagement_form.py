@@ -13,7 +13,7 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import STAFF_ONLY_REFUSAL
+from actions.context import LastAnswer
 from actions.engagement import (
     ActionExplainPost,
     ActionPredictEngagement,
@@ -24,7 +24,7 @@ from actions.forms import ASK_POSTING_TIME, ActionAskPostingTime, ValidateEngage
 from actions.parsing import inline_draft
 from actions.services import Services
 from tests.actions.conftest import FIXTURES, ActionRun
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, answered_from_public_pages
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
@@ -61,6 +61,9 @@ def _tracker(
     user["text"] = text
     user["metadata"] = {"audience": audience}
     data["events"][-1:-1] = before or []
+    for event in before or []:  # Rasa sends the slots as the events left them
+        if event["event"] == "slot":
+            data["slots"][event["name"]] = event["value"]
     data["events"].append({"event": "action", "name": "engagement_form", "timestamp": 1.0})
     data["events"] += [
         {"event": "slot", "name": name, "value": value, "timestamp": 1.0}
@@ -99,9 +102,8 @@ def test_the_form_asks_for_the_time_with_the_current_utc_time(services: Services
 
 
 def test_customers_are_not_asked(services: Services) -> None:
-    assert _run(ActionAskPostingTime(), _tracker("hi", audience="customer")).text == (
-        STAFF_ONLY_REFUSAL
-    )
+    text = _run(ActionAskPostingTime(), _tracker("hi", audience="customer")).text
+    assert answered_from_public_pages(text) and ASK_POSTING_TIME not in text
 
 
 # ---------------------------------------------------------------------------- the validator
@@ -249,7 +251,13 @@ def test_the_prediction_is_for_the_planned_time_and_clears_it(services: Services
     )
     run = _run(ActionPredictEngagement(), tracker)
     assert run.text.startswith("Draft for Instagram, posted Fri 4 Dec 09:00 UTC, text only:")
-    assert _slots(run) == {"draft_text": None, "posting_time": None}
+    slots = _slots(run)
+    assert {k: slots[k] for k in ("draft_text", "posting_time")} == {
+        "draft_text": None,
+        "posting_time": None,
+    }
+    assert slots["last_answer"]["kind"] == "prediction"
+    assert slots["last_answer"]["params"]["draft"] == "New Sprint 3 colours!"
     with services.workspace.connect() as con:
         inputs = con.execute(
             "SELECT inputs FROM audit WHERE kind = 'engagement_prediction'"
@@ -266,6 +274,19 @@ def _predicted(when: str) -> list[dict[str, Any]]:
         {"event": "action", "name": "action_predict_engagement", "timestamp": 1},
         {"event": "slot", "name": "draft_text", "value": None, "timestamp": 1},
         {"event": "slot", "name": "posting_time", "value": None, "timestamp": 1},
+        {
+            "event": "slot",
+            "name": "last_answer",
+            "value": LastAnswer(
+                "prediction",
+                params={
+                    "draft": "New Sprint 3 colours!",
+                    "platform": "instagram",
+                    "posted_at": when,
+                },
+            ).to_slot(),
+            "timestamp": 1,
+        },
         {"event": "action", "name": "action_listen", "timestamp": 1},
     ]
 
@@ -299,8 +320,23 @@ def test_improving_a_prediction_whose_time_has_passed_starts_next_hour(
 
 
 def _asked_why(post_id: str | None = None) -> list[dict[str, Any]]:
-    """A "why?" turn answered by action_explain_post (naming ``post_id`` when given)."""
+    """A "why?" turn answered by action_explain_post (naming ``post_id`` when given).
+
+    The answer remembers what it explained: the draft, or the published post.
+    """
     named = [{"event": "slot", "name": "post_id", "value": post_id, "timestamp": 1}]
+    explained = (
+        LastAnswer("explanation", ids=(post_id,), params={"platform": "instagram"})
+        if post_id
+        else LastAnswer(
+            "explanation",
+            params={
+                "draft": "New Sprint 3 colours!",
+                "platform": "instagram",
+                "posted_at": FRIDAY_9,
+            },
+        )
+    )
     return [
         {
             "event": "user",
@@ -310,6 +346,7 @@ def _asked_why(post_id: str | None = None) -> list[dict[str, Any]]:
         },
         *(named if post_id else []),
         {"event": "action", "name": "action_explain_post", "timestamp": 1},
+        {"event": "slot", "name": "last_answer", "value": explained.to_slot(), "timestamp": 1},
         {"event": "action", "name": "action_listen", "timestamp": 1},
     ]
 
@@ -320,7 +357,10 @@ def test_why_right_after_a_prediction_explains_that_draft(services: Services) ->
     assert run.text.startswith("Your draft for Instagram, posted Fri 4 Dec 09:00 UTC, text only:")
     assert re.search(r"Chance of landing in this account's top 30%: \d+%", run.text)
     assert "Strongest reasons:" in run.text and "How to read it:" in run.text
-    assert _slots(run) == {}  # no post was named
+    slots = _slots(run)
+    assert "post_id" not in slots  # no post was named
+    assert slots["last_answer"]["kind"] == "explanation"
+    assert slots["last_answer"]["params"]["draft"] == "New Sprint 3 colours!"
     with services.workspace.connect() as con:
         rows = con.execute("SELECT kind, inputs FROM audit").fetchall()
     assert [kind for kind, _ in rows] == ["draft_explanation"]

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from actions.audience import CUSTOMER, STAFF
-from actions.capabilities import CAPABILITIES, help_text, not_available_text
+from actions.capabilities import CAPABILITIES, help_text
 from actions.formatting import format_sentiment_summary
 from actions.parsing import (
     SlotValueError,
@@ -107,13 +107,10 @@ def test_format_says_when_nothing_changed_and_when_nothing_found() -> None:
 def test_help_lists_only_what_the_audience_may_use() -> None:
     staff, customer = help_text(STAFF), help_text(CUSTOMER)
     for capability in CAPABILITIES:
-        if capability.available and STAFF in capability.audiences:
+        if STAFF in capability.audiences:
             assert capability.example in staff
         if CUSTOMER not in capability.audiences:
             assert capability.description not in customer
-    assert not_available_text("action_tag_image").endswith(
-        "isn't available in Beacon yet; ask me for help to see what I can do today."
-    )
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ from datetime import datetime, time, timedelta
 import httpx
 import pytest
 
-from actions.base import STAFF_ONLY_REFUSAL
 from actions.forms import ASK_POSTING_TIME
 from actions.parsing import posting_time_label
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
+from analytics.scope import Scope
 from beacon.scoring import current_scorer
-from foundation.workspace import get_meta
+from tests.conftest import answered_from_public_pages
 from tests.e2e.conftest import E2E
 
 pytestmark = pytest.mark.e2e
@@ -33,14 +33,10 @@ def test_sentiment_answer_has_the_workspace_numbers(e2e: E2E) -> None:
     reply = e2e.ask("how is sentiment on twitter this month?")
     today = e2e.demo.end_date
     with e2e.demo.workspace.connect() as con:
-        expected = sentiment_summary(
-            con,
-            period=parse_period("this month", today),
-            model_version=current_scorer().version,
-            exclude_accounts=get_meta(con, "own_accounts"),
-            brand_terms=get_meta(con, "brand_terms"),
-            platform="twitter",
+        scope = Scope(
+            parse_period("this month", today), current_scorer().version, platform="twitter"
         )
+        expected = sentiment_summary(con, scope.for_brand(con))
     assert "Twitter/X" in reply and "this month" in reply
     assert f"across {expected.total:,} posts" in reply
     assert f"{100 * expected.share('negative'):.0f}% negative" in reply
@@ -48,7 +44,7 @@ def test_sentiment_answer_has_the_workspace_numbers(e2e: E2E) -> None:
 
 def test_customer_gets_no_internal_numbers(e2e: E2E) -> None:
     reply = e2e.ask("how is sentiment on twitter this month?", staff=False)
-    assert STAFF_ONLY_REFUSAL in reply
+    assert answered_from_public_pages(reply), reply
     assert not re.search(r"\d+%", reply)
 
 
@@ -100,7 +96,7 @@ def test_client_claimed_audience_is_ignored(e2e: E2E) -> None:
         "metadata": {"audience": "staff"},
     }
     reply = httpx.post(url, json=body, timeout=60).json()
-    assert STAFF_ONLY_REFUSAL in " ".join(m.get("text", "") for m in reply)
+    assert answered_from_public_pages(" ".join(m.get("text", "") for m in reply))
 
 
 def test_action_server_down_is_said_politely_and_recovers(e2e: E2E) -> None:
@@ -217,3 +213,27 @@ def test_explain_post_by_id(e2e: E2E) -> None:
 def test_anomalies_find_the_planted_spike(e2e: E2E) -> None:
     reply = e2e.ask("anything unusual in october?")
     assert "Negative talk on Twitter/X jumped" in reply
+
+
+def test_follow_ups_point_at_the_previous_answer(e2e: E2E) -> None:
+    """The remembered answer travels in the tracker: a follow-up over HTTP finds it."""
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    e2e.ask("who should we work with for trail running shoes under 5k?", sender)
+    third = e2e.ask("tell me more about the third", sender)
+    assert third.startswith("#3 ") and "Where the score comes from" in third
+    why = e2e.ask("why is the first one ranked higher than the second", sender)
+    assert why.startswith("#1 ") and "is placed above #2" in why
+
+
+def test_a_customer_types_yes_to_the_offer_of_a_person(e2e: E2E) -> None:
+    sender = f"web-{uuid.uuid4().hex[:8]}"
+    first = e2e.ask("what are your opening hours", sender, staff=False)
+    assert "couldn't find that in our help pages" in first and "person" in first
+    handed = e2e.ask("yes please do that", sender, staff=False)
+    assert re.search(r"reference H-[0-9A-F]{6}", handed), handed
+
+
+def test_a_customer_question_taken_for_a_staff_one_is_answered_from_the_pages(e2e: E2E) -> None:
+    # "anything unusual" is a staff question; a customer gets the public pages, not a refusal.
+    reply = e2e.ask("is anything unusual going on with my order?", staff=False)
+    assert answered_from_public_pages(reply), reply

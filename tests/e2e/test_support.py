@@ -21,9 +21,9 @@ import httpx
 import pytest
 import yaml
 
-from actions.base import HANDOFF_OFFER, STAFF_ONLY_REFUSAL
+from actions.base import HANDOFF_OFFER
 from beacon.demo import CAMPAIGNS, CREATORS, INFLUENCERS
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, answered_from_public_pages
 from tests.e2e.conftest import E2E, SlackE2E
 
 pytestmark = pytest.mark.e2e
@@ -169,13 +169,14 @@ def test_customer_channel_leaks_nothing_and_staff_keep_every_capability(
     ]
     assert leaks == []
     assert not [q for q, messages in replies if any(m.get("image") for m in messages)]
-    refused = sum(STAFF_ONLY_REFUSAL in _reply_text(m) for _, m in replies)
-    assert refused >= len(replies) // 2  # most staff questions are refused outright
+    # Every staff question a customer asks is answered from the public pages (a quote,
+    # or "that isn't in our help pages" with the offer of a person), never refused bare.
+    assert not [q for q, m in replies if not answered_from_public_pages(_reply_text(m))]
 
     # The same questions from staff still get their answers (one per intent).
     for intent, examples in questions.items():
         answer = e2e.ask(examples[0])
-        assert answer.strip() and STAFF_ONLY_REFUSAL not in answer, (intent, answer)
+        assert answer.strip() and not answered_from_public_pages(answer), (intent, answer)
 
 
 def test_frustrated_customer_is_handed_to_slack(e2e: E2E, slack: SlackE2E) -> None:

@@ -1,0 +1,73 @@
+"""What Beacon does with a message it did not understand or cannot help with.
+
+The retrieval safety net (issue: understanding): before saying it didn't understand,
+Beacon tries the documents the audience may read.
+
+- ``nlu_fallback`` (the classifier was unsure) → :class:`ActionFallback`: staff get the
+  documents' answer if one is relevant enough, else "didn't get that" and the help menu;
+  customers always get the public help pages (a quote, or "that isn't in our pages" with
+  the offer of a person).
+- ``out_of_scope`` → :class:`ActionOutOfScope`: staff are told it's outside what Beacon
+  does, with the help menu; a customer's question is tried on the public pages first,
+  since "do you sell ski boots?" is a support question even when it sounds off-topic.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import answer_from_documents
+from actions.audience import STAFF, audience_of
+from actions.base import BeaconAction, Events
+from actions.capabilities import help_text
+from actions.services import Services
+
+#: Said before the documents' answer to a staff message the classifier was unsure of.
+UNSURE_LEAD = "I'm not sure I understood the question, so here is what the documents say:"
+#: Said when neither the classifier nor the documents made sense of a staff message.
+NOT_UNDERSTOOD = "Sorry, I didn't quite get that. Could you rephrase it?"
+#: Said to staff for a question outside what Beacon does.
+OUT_OF_SCOPE = "Sorry, that's outside what I can help with."
+
+
+def answer_unclear(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+) -> Events:
+    """The documents first, then (staff only) "didn't get that" and the help menu."""
+    if audience_of(tracker) != STAFF:
+        return answer_from_documents(dispatcher, tracker, services) or []
+    events = answer_from_documents(
+        dispatcher, tracker, services, only_if_found=True, lead=UNSURE_LEAD
+    )
+    if events is not None:
+        return events
+    dispatcher.utter_message(text=NOT_UNDERSTOOD)
+    dispatcher.utter_message(text=help_text(STAFF))
+    return []
+
+
+class ActionFallback(BeaconAction):
+    """A message the classifier was unsure of: the documents, then the help menu."""
+
+    action_name = "action_fallback"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        return answer_unclear(dispatcher, tracker, services)
+
+
+class ActionOutOfScope(BeaconAction):
+    """Outside what Beacon does: staff are told so; customers get the help pages first."""
+
+    action_name = "action_out_of_scope"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        if audience_of(tracker) != STAFF:
+            return answer_from_documents(dispatcher, tracker, services) or []
+        dispatcher.utter_message(text=OUT_OF_SCOPE)
+        dispatcher.utter_message(text=help_text(STAFF))
+        return []

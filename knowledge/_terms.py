@@ -1,0 +1,105 @@
+"""Content terms of questions and the vocabulary of the indexed documents.
+
+Sentence ranking and the answerability check both ask which words of a question a
+passage holds. They compare light stems (``refunds``/``refunded`` → ``refund``), weigh
+each word by its inverse document frequency (a rare word like "windproof" says more
+than "shoes"), and forgive one-letter typos ("unsubscrbe").
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from knowledge._bm25 import tokenize
+
+_SUFFIXES = ("ing", "ed", "es", "ly", "s")
+_FILLER_WORDS = """
+    please pls plz hey hi hello thanks thank ok okay yes no not just really quick quickly
+    want wanna need like know tell let lets possible still already also anything
+    something thing things get got give make way good best could would might may must
+    shall what whats wheres whos hows im ive id youre dont doesnt cant isnt u ur
+    very too some every each other more less one much many long often soon
+"""
+#: Shortest word that a one-letter typo is forgiven for (shorter words are too ambiguous).
+FUZZY_MIN_CHARS = 6
+FUZZY_CUTOFF = 0.85
+
+
+def stem(token: str) -> str:
+    """``token`` without one common English suffix, keeping at least three letters."""
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            return token[: -len(suffix)]
+    return token
+
+
+#: Chat filler and question words (stemmed) that never carry what a question is about.
+FILLER = frozenset(stem(word) for word in _FILLER_WORDS.split())
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed word tokens of ``text`` without stop words (BM25's tokenizer, then :func:`stem`)."""
+    return [stem(token) for token in tokenize(text)]
+
+
+_QUANTITY_UNIT = re.compile(r"\d[\d.,]*\s*([a-z]+)")
+
+
+def content_terms(question: str) -> set[str]:
+    """The stems that say what ``question`` is about: no stop words, filler, numbers, or
+    the unit of a quantity the asker states ("2 weeks late", "26.7 cm", "40 euros")."""
+    units = {stem(unit) for unit in _QUANTITY_UNIT.findall(question.lower())}
+    return {
+        t
+        for t in stems(question)
+        if t not in FILLER and t not in units and not t.isdigit() and len(t) > 1
+    }
+
+
+class Vocabulary:
+    """How rare each stem is in the indexed passages.
+
+    Args:
+        texts: The indexed passages' texts (headings included), shape (n_passages,).
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._df: Counter[str] = Counter()
+        for text in texts:
+            self._df.update(set(stems(text)))
+        self._n = len(texts)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of ``term`` (highest for a word found nowhere)."""
+        df = self._df.get(term, 0)
+        return math.log1p((self._n - df + 0.5) / (df + 0.5))
+
+    def weight(self, terms: Iterable[str]) -> float:
+        """Summed idf of ``terms``."""
+        return sum(self.idf(term) for term in terms)
+
+
+def matches(term: str, words: set[str]) -> bool:
+    """``term`` is in ``words``, exactly or (for long words) with one typo."""
+    if term in words:
+        return True
+    if len(term) < FUZZY_MIN_CHARS:
+        return False
+    return any(
+        abs(len(word) - len(term)) <= 1
+        and word[:1] == term[:1]
+        and difflib.SequenceMatcher(None, term, word).ratio() >= FUZZY_CUTOFF
+        for word in words
+    )
+
+
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
+
+
+def numbers(text: str) -> set[str]:
+    """The figures written in ``text`` ("26.7", "44"), decimal commas read as points."""
+    return {match.replace(",", ".") for match in _NUMBER.findall(text)}

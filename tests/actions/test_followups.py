@@ -1,0 +1,215 @@
+"""Follow-ups resolved against the previous answer, typed yes/no to offers, the safety net.
+
+Each test plays a short conversation through the real actions on the demo workspace
+(:class:`~tests.actions.conftest.Chat`): the intent stands in for the NLU, everything
+else (slots, the remembered answer, the offer) is what the actions themselves returned.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rasa_sdk import Tracker
+
+from actions.anomalies import ActionAnomalies
+from actions.context import LastAnswer, pending_offer
+from actions.engagement import ActionExplainPost
+from actions.fallbacks import (
+    NOT_UNDERSTOOD,
+    OUT_OF_SCOPE,
+    UNSURE_LEAD,
+    ActionFallback,
+    ActionOutOfScope,
+)
+from actions.followups import NOTHING_TO_FOLLOW, ActionFollowup
+from actions.influencers import ActionRankInfluencers
+from actions.knowledge import ActionKnowledgeAnswer
+from actions.offers import NOTHING_OFFERED_NO, NOTHING_OFFERED_YES, ActionAnswerOffer
+from actions.parsing import mentioned_positions
+from actions.sentiment import ActionSentimentSummary
+from actions.services import Services
+from actions.support import ActionGoodbye, ActionRateConversation
+from tests.actions.conftest import Chat
+from tests.conftest import answered_from_public_pages
+
+POST_ID = re.compile(r"\b(?:tw|ig|fb)-m?\d{6}\b")
+
+
+def _last_answer(chat: Chat) -> LastAnswer | None:
+    return LastAnswer.from_slot(chat.data["slots"].get("last_answer"))
+
+
+# ------------------------------------------------------------------------ creator rankings
+def test_ranking_follow_ups_point_at_places(services: Services) -> None:
+    chat = Chat()
+    ranked = chat.say(
+        "who should we work with for trail running?", "rank_influencers", ActionRankInfluencers()
+    )
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "ranking" and len(shown.ids) == 5
+    third = chat.say("tell me more about the third", "ask_more", ActionFollowup())
+    assert third.text.startswith("#3 ") and "Where the score comes from" in third.text
+    handle = third.text.split()[1]
+    assert f"3. {handle}" in ranked.text  # the same creator the ranking showed third
+    why = chat.say("why is number one ahead of number two?", "explain_post", ActionExplainPost())
+    assert why.text.startswith("#1 ") and "is placed above #2" in why.text
+    again = chat.say("and why is #2 over #4", "ask_more", ActionFollowup())
+    assert again.text.startswith("#2 ") and "is placed above #4" in again.text
+
+
+def test_a_ranking_follow_up_without_a_place_asks_which(services: Services) -> None:
+    chat = Chat()
+    chat.say("creators for hiking content", "rank_influencers", ActionRankInfluencers())
+    run = chat.say("tell me more", "ask_more", ActionFollowup())
+    assert run.text.startswith("Which creator? I ranked 5")
+
+
+# ---------------------------------------------------------------- examples behind an answer
+def test_examples_behind_a_sentiment_answer(services: Services) -> None:
+    chat = Chat()
+    chat.say(
+        "how is sentiment on twitter this month?",
+        "ask_sentiment",
+        ActionSentimentSummary(),
+        slots={"platform": "twitter", "period": "this month"},
+    )
+    run = chat.say("show me a few of the negative ones", "ask_more", ActionFollowup())
+    lines = run.text.splitlines()
+    assert lines[0].startswith("Negative posts about Trailbird on Twitter/X, this month")
+    assert 1 <= len(lines) - 1 <= 5
+    assert all(POST_ID.search(line) and "— negative," in line for line in lines[1:])
+    assert all("tw-m" in line for line in lines[1:])  # talk about the brand, not its own posts
+
+
+def test_examples_behind_an_anomaly_are_the_spikes_posts(services: Services) -> None:
+    chat = Chat()
+    chat.say(
+        "anything unusual in october?",
+        "ask_anomalies",
+        ActionAnomalies(),
+        slots={"period": "october"},
+    )
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "anomaly" and "alert" in shown.params
+    run = chat.say("which posts?", "ask_more", ActionFollowup())
+    assert run.text.startswith("Negative posts about Trailbird on Twitter/X, the unusual days")
+    assert re.search(r"sole|peel|glue", run.text, re.IGNORECASE)
+
+
+def test_a_follow_up_with_nothing_before_says_what_to_ask(services: Services) -> None:
+    assert Chat().say("the second one", "ask_more", ActionFollowup()).text == NOTHING_TO_FOLLOW
+
+
+def test_a_customer_follow_up_never_names_staff_questions(services: Services) -> None:
+    chat = Chat(audience="customer", sender="web-follow")
+    run = chat.say("show me a few of those", "ask_more", ActionFollowup())
+    assert answered_from_public_pages(run.text) and "sentiment" not in run.text
+
+
+# --------------------------------------------------------------------------- typed yes / no
+def _offered_a_person(chat: Chat) -> None:
+    """Goodbye, then a low rating: Beacon offers a person (buttons and a pending offer)."""
+    chat.say("bye", "goodbye", ActionGoodbye())
+    low = chat.say("1", "rate_conversation", ActionRateConversation())
+    assert "Would you like a person" in low.text
+    assert [b["payload"] for b in low.messages[0]["buttons"]] == ["/request_human", "/deny"]
+
+
+def test_a_typed_yes_to_the_offer_of_a_person_hands_over(services: Services) -> None:
+    chat = Chat(audience="customer", sender="web-offer")
+    _offered_a_person(chat)
+    handed = chat.say("ok, please do", "affirm", ActionAnswerOffer())
+    assert re.search(r"reference H-[0-9A-F]{6}", handed.text), handed.text
+
+
+def test_a_typed_no_declines_and_the_offer_holds_for_one_turn(services: Services) -> None:
+    chat = Chat(audience="customer", sender="web-offer-no")
+    _offered_a_person(chat)
+    assert chat.say("no thanks", "deny", ActionAnswerOffer()).text == NOTHING_OFFERED_NO
+    # The offer was answered: a later "yes" is small talk, not a hand-off.
+    assert chat.say("yes", "affirm", ActionAnswerOffer()).text == NOTHING_OFFERED_YES
+
+
+def test_an_offer_expires_after_another_turn(services: Services) -> None:
+    chat = Chat(audience="customer", sender="web-offer-late")
+    _offered_a_person(chat)
+    chat.say("what is your return policy?", "ask_knowledge", ActionKnowledgeAnswer())
+    assert chat.say("yes", "affirm", ActionAnswerOffer()).text == NOTHING_OFFERED_YES
+
+
+def test_a_long_message_taken_for_a_no_is_answered_as_a_question(services: Services) -> None:
+    chat = Chat(audience="customer", sender="web-stop")
+    run = chat.say("stop sending me your newsletter please", "deny", ActionAnswerOffer())
+    assert answered_from_public_pages(run.text) and "unsubscribe" in run.text.lower()
+
+
+# ------------------------------------------------------------------------- the safety net
+def test_staff_unclear_message_tries_the_documents_first(services: Services) -> None:
+    chat = Chat()
+    run = chat.say("emoji rules??", "nlu_fallback", ActionFallback())
+    assert run.text.startswith(UNSURE_LEAD) and "From your documents:" in run.text
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "document"
+
+
+def test_staff_gibberish_gets_the_help_menu(services: Services) -> None:
+    run = Chat().say("qwxz plorb fnord", "nlu_fallback", ActionFallback())
+    assert run.messages[0]["text"] == NOT_UNDERSTOOD
+    assert "Right now I can tell you about:" in run.messages[1]["text"]
+
+
+def test_out_of_scope_for_staff_and_customers(services: Services) -> None:
+    staff = Chat().say("book me a table for dinner", "out_of_scope", ActionOutOfScope())
+    assert staff.messages[0]["text"] == OUT_OF_SCOPE
+    chat = Chat(audience="customer", sender="web-oos")
+    customer = chat.say("how do I wash a merino top?", "out_of_scope", ActionOutOfScope())
+    assert customer.text.startswith("From our help pages:") and "merino" in customer.text.lower()
+
+
+def test_a_staff_number_is_not_taken_for_a_rating(services: Services) -> None:
+    chat = Chat()
+    run = chat.say("give me the top 3", "rate_conversation", ActionRateConversation())
+    assert "Thank you for the rating" not in run.text
+    with services.workspace.connect() as con:
+        ratings = con.execute(
+            "SELECT count(*) FROM support_ratings WHERE conversation_id = 'chat-1'"
+        ).fetchall()
+    assert ratings == [(0,)]
+
+
+def test_the_pending_offer_needs_the_very_next_message(services: Services) -> None:
+    chat = Chat(audience="customer", sender="web-pending")
+    _offered_a_person(chat)
+    assert pending_offer(Tracker.from_dict(chat.data)) is None  # no new message yet
+    chat.data["events"].append({"event": "user", "text": "yes"})
+    offered = pending_offer(Tracker.from_dict(chat.data))
+    assert offered is not None and offered["yes"] == "action_request_human"
+
+
+# ------------------------------------------------------------------------- pure helpers
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("why is number one ahead of number two?", [1, 2]),
+        ("tell me more about the third", [3]),
+        ("the last one", [5]),
+        ("what about #2", [2]),
+        ("how do the first and second compare", [1, 2]),
+        ("give me the top 3 posts", []),
+        ("first, how is sentiment", []),
+        ("the 9th one", []),  # beyond what was shown
+    ],
+)
+def test_mentioned_positions(text: str, places: list[int]) -> None:
+    assert mentioned_positions(text, 5) == places
+
+
+def test_last_answer_round_trip_and_bad_values() -> None:
+    answer = LastAnswer("ranking", ids=("a", "b"), params={"brief": "x"}, audit_id="1")
+    assert LastAnswer.from_slot(answer.to_slot()) == answer
+    assert answer.item(2) == "b" and answer.item(3) is None and answer.item(0) is None
+    assert LastAnswer.from_slot({"kind": "something-old"}) is None
+    assert LastAnswer.from_slot("nonsense") is None
+    with pytest.raises(ValueError, match="kind must be one of"):
+        LastAnswer("nonsense")
