@@ -16,8 +16,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.audience import STAFF, audience_of
-from actions.context import LastAnswer, offer, remember
-from actions.services import Services
+from actions.context import LastAnswer, latest_text, offer, remember
+from actions.services import DocumentsUnavailable, Services
 from foundation.workspace import record_audit
 from knowledge import Answer, Passage
 
@@ -28,6 +28,8 @@ HANDOFF_BUTTONS = [
     {"title": "Yes, talk to a person", "payload": "/request_human"},
     {"title": "No, thanks", "payload": "/deny"},
 ]
+#: A customer's answer while the document index is down (the details are in the log).
+PAGES_UNAVAILABLE = "I can't search our help pages just now, sorry. Shall I pass you to a person?"
 #: Audit kind of an answer from the documents (a "show me more" reply is one too).
 ANSWER_KIND = "knowledge_answer"
 #: Passages an answer retrieves, and a "show me more" reply adds.
@@ -152,10 +154,19 @@ def answer_from_documents(
         was told the pages don't answer, the offer of a person (so a typed yes takes it).
         None when ``only_if_found`` and nothing was found.
     """
-    question = (tracker.latest_message or {}).get("text") or ""
+    question = latest_text(tracker)
     customer = audience_of(tracker) != STAFF
     collection = CUSTOMER_COLLECTION if customer else None
-    answer = services.knowledge().ask(question, collection=collection, k=PASSAGES_PER_TURN)
+    try:
+        answer = services.knowledge().ask(question, collection=collection, k=PASSAGES_PER_TURN)
+    except DocumentsUnavailable:
+        if only_if_found:
+            return None
+        if not customer:
+            raise
+        # A customer is never left without a way on: a person can still answer.
+        dispatcher.utter_message(text=PAGES_UNAVAILABLE, buttons=HANDOFF_BUTTONS)
+        return [offer(tracker, yes="action_request_human")]
     if only_if_found and not answer.found:
         return None
     with services.workspace.connect() as con:

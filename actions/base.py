@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import HANDOFF_BUTTONS, answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.capabilities import may_run
-from actions.context import offer
+from actions.context import latest_text, offer
 from actions.parsing import SlotValueError
 from actions.services import Services, get_services
 from analytics.support import Frustration, Turn, assess_frustration
@@ -147,7 +147,7 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
 
         Never stops the answer: a failure here is logged and the turn goes on.
         """
-        text = ((tracker.latest_message or {}).get("text") or "").strip()
+        text = latest_text(tracker).strip()
         if not text or text.startswith("/"):  # a button's payload, not the customer's words
             return None
         try:

@@ -91,6 +91,7 @@ SUPPORTING_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         # Conversation: each answers in the words of the audience's assistant.
         "action_greet": _BOTH,
+        "action_thank": _BOTH,
         "action_goodbye": _BOTH,
         "action_help": _BOTH,
         "action_rate_conversation": _BOTH,

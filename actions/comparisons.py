@@ -12,11 +12,13 @@ from actions.context import LastAnswer, remember
 from actions.parsing import SlotValueError, parse_platform
 from actions.posts import format_value
 from actions.questions import (
+    asks_to_compare,
     compared_platforms,
     entity_values,
     read_comparison_metric,
     wants_previous,
 )
+from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
 from analytics.comparisons import (
     EngagementComparison,
@@ -196,6 +198,11 @@ class ActionComparison(BeaconAction):
             platforms = compared_platforms(entity_values(entities, "platform"), text)
         except SlotValueError:
             platforms = compared_platforms([], text)
+        one_side = len(platforms) < 2 and len(entity_values(entities, "period")) < 2
+        if metric == "sentiment" and one_side and not asks_to_compare(text):
+            # One platform and one period, nothing to set them against: the classifier
+            # took a plain sentiment question for a comparison.
+            return ActionSentimentSummary().respond(dispatcher, tracker, services)
         left, right = comparison_sides(
             platforms,
             entity_values(entities, "period"),

@@ -22,6 +22,12 @@ from typing import Any, Final, TypedDict
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+
+def latest_text(tracker: Tracker) -> str:
+    """The text of the user's latest message ("" for a button press without text)."""
+    return (tracker.latest_message or {}).get("text") or ""
+
+
 #: The slot that holds the payload (``bot/domain/core.yml``).
 LAST_ANSWER_SLOT: Final = "last_answer"
 #: The slot that holds the offer the latest reply made, if any.

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.capabilities import help_text
+from actions.context import latest_text
 from actions.parsing import (
     corrected_label,
     engagement_outcome,
@@ -61,7 +62,7 @@ class ActionRecordFeedback(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         verdict = feedback_verdict(text)
         with services.workspace.connect() as con:
             last = fetch_one(

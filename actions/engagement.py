@@ -14,7 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, last_answer, remember
+from actions.context import LastAnswer, last_answer, latest_text, remember
 from actions.influencers import answer_ranking_followup
 from actions.parsing import (
     PostReference,
@@ -340,16 +340,16 @@ class ActionExplainPost(BeaconAction):
         answer shows the posts behind it.
         """
         answer = last_answer(tracker)
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         previous = _previous_prediction(tracker)
         if answer is not None and previous is not None:
             platform = parse_platform(answer.params.get("platform") or tracker.get_slot("platform"))
             if platform is not None:
                 return self._explain_draft(dispatcher, tracker, services, previous, platform)
         if answer is not None and answer.kind == "ranking":
-            return answer_ranking_followup(dispatcher, tracker, services, answer, text)
+            return answer_ranking_followup(dispatcher, tracker, services, answer)
         if answer is not None and answer.kind in ("sentiment", "anomaly"):
-            return answer_with_examples(dispatcher, tracker, services, answer, text)
+            return answer_with_examples(dispatcher, tracker, services, answer)
         posts = (
             () if answer is None else answer.ids[1:] if answer.kind == "campaign" else answer.ids
         )

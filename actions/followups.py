@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
-from actions.context import last_answer
+from actions.context import last_answer, latest_text
 from actions.engagement import ActionExplainPost
 from actions.fallbacks import answer_unclear
 from actions.influencers import answer_ranking_followup
@@ -48,7 +48,7 @@ class ActionFollowup(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         answer = last_answer(tracker)
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         if answer is not None and answer.kind == "document":
             return ActionKnowledgeFollowup().respond(dispatcher, tracker, services)
         if audience_of(tracker) != STAFF:
@@ -59,11 +59,11 @@ class ActionFollowup(BeaconAction):
             dispatcher.utter_message(text=NOTHING_TO_FOLLOW)
             return []
         if answer.kind == "ranking":
-            return answer_ranking_followup(dispatcher, tracker, services, answer, text)
+            return answer_ranking_followup(dispatcher, tracker, services, answer)
         if answer.kind in ("sentiment", "anomaly") and not mentioned_positions(
             text, len(answer.ids)
         ):
-            return answer_with_examples(dispatcher, tracker, services, answer, text)
+            return answer_with_examples(dispatcher, tracker, services, answer)
         if answer.kind in ("prediction", "explanation", "recommendation"):
             return ActionExplainPost().respond(dispatcher, tracker, services)
         posts = answer.ids[1:] if answer.kind == "campaign" else answer.ids

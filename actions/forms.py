@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
+from actions.context import latest_text
 from actions.engagement import planning_now
 from actions.parsing import (
     SlotValueError,
@@ -109,7 +110,7 @@ class ValidateEngagementForm(FormValidationAction):
         """The draft given with the opening request, in quotes or after a colon."""
         if tracker.get_slot("draft_text") is not None or not self._opening(tracker):
             return {}
-        found = inline_draft(str((tracker.latest_message or {}).get("text") or ""))
+        found = inline_draft(str(latest_text(tracker)))
         return {"draft_text": found[1]} if found else {}
 
     async def extract_posting_time(
@@ -123,7 +124,7 @@ class ValidateEngagementForm(FormValidationAction):
         opening = self._opening(tracker)
         if not (opening or (requested == "platform" and intent == "inform")):
             return {}
-        text = str((tracker.latest_message or {}).get("text") or "")
+        text = str(latest_text(tracker))
         found = inline_draft(text) if opening else None
         text = found[0] if found else text  # the draft's own "this Friday" is not the time
         try:

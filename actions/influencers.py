@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, remember
+from actions.context import LastAnswer, latest_text, remember
 from actions.parsing import brief_from_request, mentioned_positions, parse_budget, parse_platform
 from actions.services import Services
 from analytics.influencers import Ranking, load_creators_from_workspace, rank_creators
@@ -50,7 +50,7 @@ class ActionRankInfluencers(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         brief = brief_from_request(tracker.get_slot("topic"), text)
         budget = parse_budget(text)
         platform = parse_platform(tracker.get_slot("platform"))
@@ -89,7 +89,6 @@ def answer_ranking_followup(
     tracker: Tracker,
     services: Services,
     answer: LastAnswer,
-    text: str,
 ) -> Events:
     """A follow-up to a creator ranking: one creator's details, or why one is above another.
 
@@ -97,6 +96,7 @@ def answer_ranking_followup(
     one ahead of number two?" compares the two, "tell me more about the third" gives
     everything behind that place, and a bare "why?" compares the top two.
     """
+    text = latest_text(tracker)
     params = answer.params
     _, ranking = rank_for_brief(
         services, str(params.get("brief") or ""), params.get("budget"), params.get("platform")

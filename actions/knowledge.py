@@ -30,6 +30,7 @@ from actions.answers import (
 )
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
+from actions.context import latest_text
 from actions.services import Services
 from foundation.workspace import fetch_one, record_audit
 from knowledge import SearchFilter
@@ -161,7 +162,7 @@ class ActionAskWhatAbout(BeaconAction):
     ) -> Events:
         if audience_of(tracker) != STAFF:
             return answer_from_documents(dispatcher, tracker, services) or []
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         if len(text.split()) > BARE_ENTITY_WORDS:
             # More than a bare entity: likely a question the classifier took for one.
             found = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
@@ -184,7 +185,7 @@ class ActionKnowledgeFollowup(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         audience = audience_of(tracker)
         with services.workspace.connect() as con:
             previous = last_answer(con, tracker.sender_id, audience)

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.audience import audience_of
 from actions.base import BeaconAction, Events
 from actions.capabilities import may_run
-from actions.context import PENDING_OFFER_SLOT, pending_offer
+from actions.context import PENDING_OFFER_SLOT, latest_text, pending_offer
 from actions.fallbacks import answer_unclear
 from actions.services import Services
 from actions.support import ActionRequestHuman
@@ -46,7 +46,7 @@ class ActionAnswerOffer(BeaconAction):
         said_yes = ((tracker.latest_message or {}).get("intent") or {}).get("name") == "affirm"
         offered = pending_offer(tracker)
         events: Events = [SlotSet(PENDING_OFFER_SLOT, None)]
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         if offered is None and len(text.split()) > BARE_REPLY_WORDS:
             # "stop sending me newsletters", "cancel my order pls": a question, not a reply.
             return events + answer_unclear(dispatcher, tracker, services)

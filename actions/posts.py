@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, remember
+from actions.context import LastAnswer, latest_text, remember
 from actions.parsing import parse_platform
 from actions.questions import read_post_count, read_post_metric, wants_worst
 from actions.services import Services
@@ -90,7 +90,7 @@ class ActionTopPosts(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         asked_period = tracker.get_slot("period")
         period = parse_period(asked_period, services.today())
         platform = parse_platform(tracker.get_slot("platform"))

@@ -108,6 +108,21 @@ def read_comparison_metric(text: str) -> str:
     return "sentiment"
 
 
+_COMPARE_RE = re.compile(
+    r"\b(vs\.?|v|versus|compar\w*|against|than|stack\w* up|side by side|next to|"
+    r"differen\w*|contrast\w*|or|before|previous|prior)\b"
+)
+
+
+def asks_to_compare(text: str) -> bool:
+    """Whether a message asks for two things side by side ("vs", "compared to", "or", ...).
+
+    "how is sentiment on twitter this month?" names one side only: it is a plain
+    question, however close its words are to a comparison's.
+    """
+    return bool(_COMPARE_RE.search(text.lower()))
+
+
 def wants_previous(text: str) -> bool:
     """Whether a comparison is with the period before ("vs the one before", "previous")."""
     return bool(_PREVIOUS_RE.search(text.lower()))

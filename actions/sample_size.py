@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, remember
+from actions.context import LastAnswer, latest_text, remember
 from actions.questions import PowerQuestion, read_power_question
 from actions.services import Services
 from analytics.experiments import RATE_METRICS, TestPlan, WorkspaceTest, plan_test
@@ -101,7 +101,7 @@ class ActionSampleSize(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest_text(tracker)
         asked: PowerQuestion = read_power_question(text)
         with services.workspace.connect() as con:
             plan = plan_test(

@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, remember
+from actions.context import LastAnswer, latest_text, remember
 from actions.formatting import format_sentiment_summary
 from actions.parsing import parse_platform
 from actions.services import Services
@@ -166,7 +166,6 @@ def answer_with_examples(
     tracker: Tracker,
     services: Services,
     answer: LastAnswer,
-    text: str,
 ) -> Events:
     """Examples behind a sentiment or anomaly answer: "show me a few of those".
 
@@ -174,6 +173,7 @@ def answer_with_examples(
     and platform (negative ones for a negative spike); negative or positive ones when
     the follow-up says so.
     """
+    text = latest_text(tracker)
     scope = scope_from_params(answer.params, services)
     label = asked_label(text)
     alert = answer.params.get("alert")

@@ -6,6 +6,7 @@ fixed "today"), so no action reaches for a global of its own.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -23,9 +24,22 @@ from beacon.scoring import current_scorer
 from foundation.exceptions import BeaconError, ConfigError
 from foundation.settings import Settings, get_settings
 from foundation.workspace import Pseudonymizer, Workspace
-from knowledge import KnowledgeBase, KnowledgeError, PostIndex, default_post_index_dir
+from knowledge import (
+    IndexIntegrityError,
+    IndexNotFoundError,
+    KnowledgeBase,
+    KnowledgeError,
+    PostIndex,
+    default_post_index_dir,
+)
 
 logger = logging.getLogger(__name__)
+
+#: What anyone asking the documents hears while the index is missing or damaged.
+DOCUMENTS_UNAVAILABLE = (
+    "I can't search our documents just now (the document index isn't ready). "
+    "Please try again later."
+)
 
 
 def _utc_today() -> date:
@@ -33,6 +47,10 @@ def _utc_today() -> date:
 
 
 CHART_NAME = re.compile(r"^[0-9a-f]{32}\.png$")
+
+
+class DocumentsUnavailable(BeaconError):
+    """The document index is missing or damaged; the message is safe to show anyone."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +144,20 @@ class Services:
         return self._engagement_live[1]
 
     def knowledge(self) -> KnowledgeBase:
-        """The document index, opened (and checksum-verified) on first use."""
+        """The document index, opened (and checksum-verified) on first use.
+
+        Raises:
+            DocumentsUnavailable: There is no index yet, or it fails its checks; the
+                details (with the folder and the command that fixes it) go to the log,
+                never to the user.
+        """
         if self._knowledge is None:
-            self._knowledge = KnowledgeBase.open(self.knowledge_dir)
+            folder = self.knowledge_dir or self.settings.home / "knowledge"
+            try:
+                self._knowledge = KnowledgeBase.open(folder)
+            except (IndexNotFoundError, IndexIntegrityError) as error:
+                logger.error("document index unusable: %s", error)
+                raise DocumentsUnavailable(DOCUMENTS_UNAVAILABLE) from error
         return self._knowledge
 
     def pseudonymizer(self) -> Pseudonymizer:
@@ -168,7 +197,9 @@ class Services:
         self.scorer.predict(["warm-up"])
         get_encoder()
         if self.knowledge_dir is not None and self.knowledge_dir.exists():
-            self.knowledge()
+            # Logged; each document question then says it can't search just now.
+            with contextlib.suppress(DocumentsUnavailable):
+                self.knowledge()
         if self.engagement_dir is not None and self.engagement_dir.exists():
             # A model saved by an older Beacon must not stop the server: each engagement
             # question then says what to run.

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import HANDOFF_BUTTONS, answer_from_documents
 from actions.audience import CUSTOMER, audience_of
 from actions.base import BeaconAction, Events, customer_turns
-from actions.context import offer
+from actions.context import latest_text, offer
 from actions.fallbacks import answer_unclear
 from actions.services import Services
 from analytics.support import SUPPORT_PLATFORM, handoff_summary
@@ -78,8 +78,26 @@ def parse_rating(entities: list[dict[str, Any]], text: str) -> int | None:
     return words[0] if words else None
 
 
-#: A greeting longer than this may carry a question; the documents answer it if they can.
+#: Small talk longer than this may carry a question; the documents answer it if they can.
 GREETING_WORDS = 4
+
+
+def answer_carried_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, *, lead: str
+) -> Events | None:
+    """Answer the question a greeting or a thanks carries ("hi! how long does delivery take?").
+
+    Only a message longer than :data:`GREETING_WORDS` is tried. The documents answer when
+    they can; a customer whose message asks something ("?") they don't answer is told so
+    and offered a person, like any other customer question. None: plain small talk.
+    """
+    text = latest_text(tracker).strip()
+    if len(text.split()) <= GREETING_WORDS:
+        return None
+    events = answer_from_documents(dispatcher, tracker, services, only_if_found=True, lead=lead)
+    if events is None and "?" in text and audience_of(tracker) == CUSTOMER:
+        events = answer_from_documents(dispatcher, tracker, services)
+    return events
 
 
 class ActionGreet(BeaconAction):
@@ -94,13 +112,9 @@ class ActionGreet(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        text = ((tracker.latest_message or {}).get("text") or "").strip()
-        if len(text.split()) > GREETING_WORDS:
-            events = answer_from_documents(
-                dispatcher, tracker, services, only_if_found=True, lead="Hi!"
-            )
-            if events is not None:
-                return events
+        events = answer_carried_question(dispatcher, tracker, services, lead="Hi!")
+        if events is not None:
+            return events
         if audience_of(tracker) == CUSTOMER:
             brand, _ = _brand(services)
             dispatcher.utter_message(
@@ -115,6 +129,20 @@ class ActionGreet(BeaconAction):
                 "content. What would you like to know?"
             )
         return []
+
+
+class ActionThank(BeaconAction):
+    """ "You're welcome"; a thanks that carries a question gets it answered instead."""
+
+    action_name = "action_thank"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        events = answer_carried_question(dispatcher, tracker, services, lead="You're welcome!")
+        if events is None:
+            dispatcher.utter_message(response="utter_you_are_welcome")
+        return events or []
 
 
 class ActionGoodbye(BeaconAction):

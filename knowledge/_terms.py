@@ -23,6 +23,7 @@ _FILLER_WORDS = """
     something thing things get got give make way good best could would might may must
     shall what whats wheres whos hows im ive id youre dont doesnt cant isnt u ur
     very too some every each other more less one much many long often soon
+    policy policies info information detail details rule rules
 """
 #: Shortest word that a one-letter typo is forgiven for (shorter words are too ambiguous).
 FUZZY_MIN_CHARS = 6
@@ -37,7 +38,8 @@ def stem(token: str) -> str:
     return token
 
 
-#: Chat filler and question words (stemmed) that never carry what a question is about.
+#: Chat filler and question words (stemmed) that never carry what a question is about;
+#: "policy", "info" and "details" ask for everything on a topic, which no sentence names.
 FILLER = frozenset(stem(word) for word in _FILLER_WORDS.split())
 
 

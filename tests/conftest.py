@@ -112,4 +112,4 @@ def answered_from_public_pages(text: str) -> bool:
     What a customer gets instead of a staff capability (actions/base.py): never a number,
     a name or a quote from anything but the public collection.
     """
-    return text.startswith("From our help pages:") or "couldn't find that in our help pages" in text
+    return "From our help pages:" in text or "couldn't find that in our help pages" in text

@@ -40,6 +40,17 @@ class ActionRun:
     def text(self) -> str:
         return "\n".join(m.get("text") or "" for m in self.messages)
 
+    @property
+    def remembered(self) -> dict[str, Any] | None:
+        """The ``last_answer`` the action stored for follow-ups (None: it stored none)."""
+        slots = [e["value"] for e in self.events if e.get("name") == "last_answer"]
+        return slots[-1] if slots else None
+
+    @property
+    def other_events(self) -> list[dict[str, Any]]:
+        """The events besides the stored ``last_answer``."""
+        return [e for e in self.events if e.get("name") != "last_answer"]
+
 
 def run_action(action: Action, tracker_name: str) -> ActionRun:
     dispatcher = CollectingDispatcher()

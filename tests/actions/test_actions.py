@@ -34,7 +34,9 @@ def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
             ),
         )
         audits = con.execute("SELECT kind, conversation_id, model_version FROM audit").fetchall()
-    assert run.events == []
+    assert run.other_events == []
+    assert run.remembered is not None and run.remembered["kind"] == "sentiment"
+    assert run.remembered["params"]["platform"] == "twitter"
     assert len(run.messages) == 2
     chart = services.charts.path_of(str(run.messages[1]["image"]).rsplit("/", 1)[1])
     assert chart is not None and chart.read_bytes()[:4] == b"\x89PNG"

@@ -38,7 +38,8 @@ def test_prediction_gives_probability_reasons_and_clears_the_draft(services: Ser
     probability = re.search(r"Chance of landing in this account's top 30%: (\d+)%", text)
     assert probability and 0 <= int(probability.group(1)) <= 100
     assert "Strongest reasons:" in text
-    assert run.events == [
+    assert run.remembered is not None and run.remembered["kind"] == "prediction"
+    assert run.other_events == [
         {"event": "slot", "timestamp": None, "name": "draft_text", "value": None},
         {"event": "slot", "timestamp": None, "name": "posting_time", "value": None},
     ]
@@ -200,7 +201,10 @@ def test_post_from_yesterday_on_one_platform_is_explained(services: Services) ->
     run = _run("why did yesterday's instagram post do so badly?")
     assert run.text.startswith(f"{post_id} on {platform_name('instagram')} ({yesterday:%d %b %Y} ")
     assert "Strongest reasons:" in run.text
-    assert run.events == [{"event": "slot", "timestamp": None, "name": "post_id", "value": post_id}]
+    assert run.other_events == [
+        {"event": "slot", "timestamp": None, "name": "post_id", "value": post_id}
+    ]
+    assert run.remembered is not None and run.remembered["ids"] == [post_id]
 
 
 def test_last_tweet_is_our_latest_twitter_post(services: Services) -> None:
@@ -228,4 +232,5 @@ def test_a_named_post_id_wins_over_a_stale_reference(services: Services) -> None
         entities=[{"entity": "post_id", "value": "ig-000045"}],
     )
     assert run.text.startswith("ig-000045 on Instagram (")
-    assert run.events == []
+    assert run.other_events == []
+    assert run.remembered is not None and run.remembered["ids"] == ["ig-000045"]

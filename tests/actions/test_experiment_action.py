@@ -54,9 +54,11 @@ def test_real_effect_is_found_with_a_chart(services: Services) -> None:
         and "worth €0.84" in text
     )
     assert _chart(run.messages, services).read_bytes()[:4] == b"\x89PNG"
-    assert run.events == [
+    assert run.other_events == [
         {"event": "slot", "timestamp": None, "name": "experiment", "value": "exp-subject-line"}
     ]
+    assert run.remembered is not None and run.remembered["kind"] == "experiment"
+    assert run.remembered["ids"] == ["exp-subject-line"]
 
 
 def test_null_effect_is_not_called_a_win(services: Services) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from actions.answers import excerpt
+from actions.answers import PAGES_UNAVAILABLE, excerpt
 from actions.knowledge import (
     ASK_WHAT_ABOUT,
     ActionAskWhatAbout,
@@ -16,7 +19,7 @@ from actions.knowledge import (
     ActionKnowledgeFollowup,
     followup_kind,
 )
-from actions.services import Services
+from actions.services import DOCUMENTS_UNAVAILABLE, Services, set_services
 from tests.actions.conftest import run_action
 from tests.conftest import answered_from_public_pages
 
@@ -221,3 +224,25 @@ def test_a_customer_statement_is_answered_from_the_help_pages(services: Services
     with services.workspace.connect() as con:
         inputs = con.execute("SELECT inputs FROM audit WHERE kind = 'knowledge_answer'").fetchone()
     assert inputs is not None and json.loads(inputs[0])["collection"] == "public"
+
+
+@pytest.mark.parametrize("damage", ["missing", "tampered"])
+def test_a_broken_document_index_is_said_plainly_and_customers_are_offered_a_person(
+    services: Services, tmp_path: Path, damage: str
+) -> None:
+    broken = tmp_path / "broken-index"
+    if damage == "tampered":
+        shutil.copytree(services.knowledge_dir or "", broken)
+        vectors = next(broken.glob("*.faiss"))
+        vectors.write_bytes(vectors.read_bytes()[:-8])
+    set_services(replace(services, knowledge_dir=broken))
+    try:
+        staff = run_action(ActionKnowledgeAnswer(), "staff_knowledge_brief.json")
+        customer = run_action(ActionKnowledgeAnswer(), "customer_knowledge_returns.json")
+    finally:
+        set_services(services)
+    assert staff.text == DOCUMENTS_UNAVAILABLE
+    assert customer.text == PAGES_UNAVAILABLE
+    assert [b["payload"] for b in customer.messages[0]["buttons"]] == ["/request_human", "/deny"]
+    assert [e["name"] for e in customer.events] == ["pending_offer"]
+    assert str(tmp_path) not in staff.text + customer.text

@@ -20,7 +20,7 @@ from actions.sample_size import ActionSampleSize
 from actions.services import ChartStore, Services, set_services
 from beacon.scoring import current_scorer
 from foundation.settings import Settings
-from tests.actions.conftest import ActionRun, run_action
+from tests.actions.conftest import ActionRun, Chat, run_action
 from tests.conftest import DemoWorkspace
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
@@ -160,6 +160,24 @@ def test_two_platforms_side_by_side(services: Services) -> None:
         "instagram",
         "facebook",
     )
+
+
+def test_one_sided_sentiment_question_taken_for_a_comparison_gets_the_summary(
+    services: Services,
+) -> None:
+    chat = Chat(sender="one-sided")
+    entities = [
+        {"entity": "platform", "value": "twitter", "start": 16, "end": 23},
+        {"entity": "period", "value": "this month", "start": 24, "end": 34},
+    ]
+    text = "how is sentiment on twitter this month?"
+    slots = {"platform": "twitter", "period": "this month"}  # Rasa fills them from the entities
+    run = chat.say(text, "ask_comparison", ActionComparison(), entities=entities, slots=slots)
+    assert run.text.startswith("Sentiment about Trailbird on Twitter/X, this month"), run.text
+    assert run.remembered is not None and run.remembered["kind"] == "sentiment"
+    versus = "sentiment on twitter this month vs last month"
+    compared = chat.say(versus, "ask_comparison", ActionComparison(), entities=entities)
+    assert compared.remembered is not None and compared.remembered["kind"] == "comparison"
 
 
 def test_two_periods_of_engagement(services: Services) -> None:

@@ -16,10 +16,11 @@ from actions.support import (
     ActionGreet,
     ActionRateConversation,
     ActionRequestHuman,
+    ActionThank,
     parse_rating,
 )
 from beacon.support import support_post_id
-from tests.actions.conftest import run_action
+from tests.actions.conftest import Chat, run_action
 from tests.conftest import answered_from_public_pages
 from tests.fakes.slack import FakeSlack
 
@@ -135,6 +136,26 @@ def test_customer_goodbye_asks_for_a_rating_and_greeting_is_the_support_one(
     assert "Trailbird's support assistant" in hello and "marketing" not in hello
     staff_hello = run_action(ActionGreet(), "staff_help.json").text
     assert "marketing assistant" in staff_hello
+
+
+@pytest.mark.parametrize(
+    ("audience", "text", "answered"),
+    [
+        ("customer", "thanks!", False),
+        ("customer", "thanks so much for all your help today", False),
+        ("customer", "thanks, and how long do returns take to be refunded?", True),
+        ("customer", "hey, quick one - why? thanks", True),  # not in the pages: said so
+        ("staff", "cheers, that is really helpful", False),
+    ],
+)
+def test_a_thanks_that_carries_a_question_gets_it_answered(
+    services: Services, audience: str, text: str, answered: bool
+) -> None:
+    run = Chat(audience=audience).say(text, "thank", ActionThank())
+    if answered:
+        assert answered_from_public_pages(run.text), run.text
+    else:
+        assert [m.get("response") for m in run.messages] == ["utter_you_are_welcome"], run.messages
 
 
 def test_a_low_rating_is_kept_and_offers_a_person(services: Services) -> None:

@@ -118,7 +118,7 @@ def test_conversation_survives_a_rasa_restart(e2e: E2E) -> None:
     e2e.stack.stop_process("bot")
     e2e.stack.start_bot()
     # No platform or period this time: both come from the slots stored in SQLite.
-    again = e2e.ask("and how's sentiment now?", sender)
+    again = e2e.ask("and how's the sentiment?", sender)
     assert "Instagram" in again and "last week" in again
 
 
