@@ -79,6 +79,10 @@ def followup_kind(text: str) -> FollowupKind:
     return "sources" if _SOURCE_WORDS.search(lowered) else "more"
 
 
+#: A follow-up with no answer before it and more words than this is taken as a new question.
+BARE_FOLLOWUP_WORDS = 6
+
+
 def no_previous_answer_text(audience: str) -> str:
     """The one-sentence reply to a follow-up with no knowledge answer to follow."""
     example = (
@@ -190,6 +194,14 @@ class ActionKnowledgeFollowup(BeaconAction):
         with services.workspace.connect() as con:
             previous = last_answer(con, tracker.sender_id, audience)
         if previous is None:
+            if len(text.split()) > BARE_FOLLOWUP_WORDS:
+                # Nothing to follow up, and more than "where does it say that?": a new
+                # question that sounded like a follow-up ("more" in it, say).
+                events = answer_from_documents(
+                    dispatcher, tracker, services, only_if_found=audience == STAFF
+                )
+                if events is not None:
+                    return events
             dispatcher.utter_message(text=no_previous_answer_text(audience))
             return []
         if followup_kind(text) == "sources":

@@ -20,7 +20,7 @@ from actions.knowledge import (
     followup_kind,
 )
 from actions.services import DOCUMENTS_UNAVAILABLE, Services, set_services
-from tests.actions.conftest import run_action
+from tests.actions.conftest import Chat, run_action
 from tests.conftest import answered_from_public_pages
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
@@ -172,6 +172,18 @@ def test_followup_without_a_previous_answer(services: Services, fixture: str, ex
         f"is nothing to follow up; ask me one first, for example “{example}”."
     )
     assert _knowledge_rows(services) == []
+
+
+def test_a_new_question_taken_for_a_follow_up_is_answered_from_the_pages(
+    services: Services,
+) -> None:
+    question = "do you price match if i find the same shoe cheaper somewhere else?"
+    run = Chat("customer", "web-price").say(question, "ask_more", ActionKnowledgeFollowup())
+    assert "couldn't find that in our help pages" in run.text  # not in the pages: admitted
+    assert [e["name"] for e in run.events] == ["last_answer", "pending_offer"]
+    more = "show me more about how long a refund takes please"
+    answered = Chat("customer", "web-refund").say(more, "ask_more", ActionKnowledgeFollowup())
+    assert answered.text.startswith("From our help pages:") and "public/" in answered.text
 
 
 def test_customer_cannot_follow_up_a_staff_answer(services: Services) -> None:
