@@ -111,6 +111,8 @@ def parse_period(text: str | None, today: date) -> Period:
     """
     phrase = re.sub(r"\s+", " ", (text or DEFAULT_PERIOD).strip().lower())
     phrase = re.sub(r"^(in|during|for|over|from|of) (the )?", "", phrase).strip(" ?.!")
+    if phrase in ("lately", "recently", "late", "these days"):  # no span named: the default
+        phrase = DEFAULT_PERIOD
     if phrase in ("today", "now", "right now", "rn"):
         return Period(today, today, "today")
     if phrase == "yesterday":

@@ -31,6 +31,7 @@ TODAY = date(2026, 11, 30)  # a Monday
         ("2026-W47", date(2026, 11, 16), date(2026, 11, 22)),
         ("2026-10-01 to 2026-10-15", date(2026, 10, 1), date(2026, 10, 15)),
         (None, date(2026, 11, 1), date(2026, 11, 30)),
+        ("lately", date(2026, 11, 1), date(2026, 11, 30)),
     ],
 )
 def test_phrases(phrase: str | None, start: date, end: date) -> None:
