@@ -10,7 +10,7 @@ from actions.context import LastAnswer, remember
 from actions.sentiment import asked_scope, scope_params
 from actions.services import Services
 from analytics.anomalies import detect_anomalies, plot_anomalies
-from foundation.workspace import platform_name, record_audit
+from foundation.workspace import platform_name
 
 #: "Anything unusual?" without a period looks at the last two weeks.
 DEFAULT_WINDOW = "last 14 days"
@@ -25,7 +25,7 @@ class ActionAnomalies(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         asked = asked_scope(tracker, services, default_period=DEFAULT_WINDOW)
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             scope = asked.for_brand(con)
             report = detect_anomalies(con, scope)
             text = report.text()
@@ -35,8 +35,7 @@ class ActionAnomalies(BeaconAction):
                 chart_path,
                 f"Brand talk on {platform_name(scope.platform)}, {scope.period.describe()}",
             )
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="anomaly_check",
                 inputs={
                     "platform": scope.platform,

@@ -18,7 +18,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.audience import STAFF, audience_of
 from actions.context import LastAnswer, latest_text, offer, remember
 from actions.services import DocumentsUnavailable, Services
-from foundation.workspace import record_audit
 from knowledge import Answer, Passage
 
 #: Customers only ever search the public collection (FAQ, shipping, care, sizing).
@@ -169,15 +168,13 @@ def answer_from_documents(
         return [offer(tracker, yes="action_request_human")]
     if only_if_found and not answer.found:
         return None
-    with services.workspace.connect() as con:
-        audit_id = record_audit(
-            con,
-            kind=ANSWER_KIND,
-            inputs={"question": question, "collection": collection},
-            sources=[f"{p.source}#{p.section}" for p in answer.passages],
-            output=answer_record(answer),
-            conversation_id=tracker.sender_id,
-        )
+    audit_id = services.workspace.record_audit(
+        kind=ANSWER_KIND,
+        inputs={"question": question, "collection": collection},
+        sources=[f"{p.source}#{p.section}" for p in answer.passages],
+        output=answer_record(answer),
+        conversation_id=tracker.sender_id,
+    )
     if answer.found:
         dispatcher.utter_message(text=f"{lead}\n{answer.answer}" if lead else answer.answer)
     elif customer:

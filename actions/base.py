@@ -19,7 +19,7 @@ from actions.services import Services, get_services
 from analytics.support import Frustration, Turn, assess_frustration
 from beacon.support import record_customer_message
 from foundation.exceptions import BeaconError
-from foundation.workspace import record_audit, utc_now
+from foundation.workspace import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -151,16 +151,15 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
         if not text or text.startswith("/"):  # a button's payload, not the customer's words
             return None
         try:
-            with services.workspace.connect() as con:
-                negative = record_customer_message(
-                    con,
-                    conversation_id=tracker.sender_id,
-                    message_id=_latest_message_id(tracker),
-                    text=text,
-                    posted_at=utc_now(),
-                    pseudonymizer=services.pseudonymizer(),
-                    scorer=services.scorer,
-                )
+            negative = record_customer_message(
+                services.workspace,
+                conversation_id=tracker.sender_id,
+                message_id=_latest_message_id(tracker),
+                text=text,
+                posted_at=utc_now(),
+                pseudonymizer=services.pseudonymizer(),
+                scorer=services.scorer,
+            )
         except Exception:
             logger.exception("could not keep the support message of %s", tracker.sender_id)
             return None
@@ -174,14 +173,12 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
         """Do the work and utter the reply."""
 
     def _record_refusal(self, services: Services, tracker: Tracker) -> None:
-        with services.workspace.connect() as con:
-            record_audit(
-                con,
-                kind="refused_staff_only",
-                inputs={
-                    "action": self.action_name,
-                    "text": (tracker.latest_message or {}).get("text"),
-                },
-                output=ANSWERED_FROM_PUBLIC_PAGES,
-                conversation_id=tracker.sender_id,
-            )
+        services.workspace.record_audit(
+            kind="refused_staff_only",
+            inputs={
+                "action": self.action_name,
+                "text": (tracker.latest_message or {}).get("text"),
+            },
+            output=ANSWERED_FROM_PUBLIC_PAGES,
+            conversation_id=tracker.sender_id,
+        )

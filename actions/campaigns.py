@@ -22,7 +22,7 @@ from analytics.campaigns import (
 from analytics.experiments import describe_roi
 from analytics.periods import format_range
 from analytics.posts import METRIC_NAMES
-from foundation.workspace import get_meta, platform_name, record_audit
+from foundation.workspace import get_meta, platform_name
 
 CURRENCY = "€"
 SOURCE = "Source: workspace campaigns, the brand's posts tagged with each campaign, and the experiments linked to it."
@@ -218,7 +218,7 @@ class ActionCampaignReport(BeaconAction):
         # Only a campaign named in this message: the topic slot may be an earlier question's.
         topics = entity_values(message.get("entities"), "topic")
         today = services.today()
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             brand = get_meta(con, "brand", "the brand")
             campaigns = list_campaigns(con)
             named = match_campaign(text, campaigns) or next(
@@ -239,8 +239,7 @@ class ActionCampaignReport(BeaconAction):
                 payload = {"campaigns": [r.to_dict() for r in reports]}
                 experiments = [e.experiment_id for r in reports for e in r.experiments]
             params = {"campaign": named.campaign_id if named else None, "today": today.isoformat()}
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="campaign_report",
                 inputs=params,
                 sources=[

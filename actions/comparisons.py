@@ -30,7 +30,7 @@ from analytics.comparisons import (
 from analytics.periods import parse_period
 from analytics.posts import METRIC_NAMES
 from analytics.sentiment import LABELS
-from foundation.workspace import get_meta, platform_name, record_audit
+from foundation.workspace import get_meta, platform_name
 
 
 def comparison_sides(
@@ -211,7 +211,7 @@ class ActionComparison(BeaconAction):
             slot_platform=tracker.get_slot("platform"),
             today=services.today(),
         )
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             brand = get_meta(con, "brand", "the brand")
             result: SentimentComparison | EngagementComparison
             if metric == "sentiment":
@@ -229,8 +229,7 @@ class ActionComparison(BeaconAction):
                 reply = format_engagement_comparison(result, brand)
                 sources = ["workspace:posts"]
             params = {"metric": metric, "left": left.to_dict(), "right": right.to_dict()}
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="comparison",
                 inputs=params,
                 sources=sources,

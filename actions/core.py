@@ -28,7 +28,7 @@ from beacon.retrain import (
     sentiment_correction,
     sentiment_corrections,
 )
-from foundation.workspace import fetch_one, get_meta, record_audit, utc_now
+from foundation.workspace import fetch_one, get_meta, utc_now
 
 
 class ActionHelp(BeaconAction):
@@ -39,7 +39,7 @@ class ActionHelp(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             brand = str(get_meta(con, "brand", "our"))
         dispatcher.utter_message(text=help_text(audience_of(tracker), brand))
         return []
@@ -64,7 +64,7 @@ class ActionRecordFeedback(BeaconAction):
     ) -> Events:
         text = latest_text(tracker)
         verdict = feedback_verdict(text)
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             last = fetch_one(
                 con,
                 "SELECT audit_id, kind, inputs FROM audit WHERE conversation_id = ? "
@@ -86,19 +86,19 @@ class ActionRecordFeedback(BeaconAction):
                 if verdict == "correction"
                 else None
             )
-            feedback_id = record_audit(
-                con,
+            feedback_id = services.workspace.record_audit(
                 kind="feedback",
                 inputs={"verdict": verdict, "audit_id": audit_id, "correction": correction},
                 output=text,
                 conversation_id=tracker.sender_id,
             )
-            con.execute(
-                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [feedback_id, utc_now(), tracker.sender_id, audit_id, verdict, correction, text],
-            )
-            pending = len(sentiment_corrections(con)) if learned else 0
-            pending_engagement = len(engagement_corrections(con)) if outcome else 0
+            # The new row is kept through the journal, so it is not in these counts yet.
+            pending = len(sentiment_corrections(con)) + 1 if learned else 0
+            pending_engagement = len(engagement_corrections(con)) + 1 if outcome else 0
+        services.workspace.keep(
+            "feedback",
+            [[feedback_id, utc_now(), tracker.sender_id, audit_id, verdict, correction, text]],
+        )
         about = f"my last answer ({kind.replace('_', ' ')})" if kind else "this conversation"
         if outcome:
             post_id, label = outcome
@@ -175,7 +175,7 @@ class ActionFeedbackStatus(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             counts = dict(
                 con.execute("SELECT verdict, count(*) FROM feedback GROUP BY 1").fetchall()
             )

@@ -10,7 +10,6 @@ from actions.services import Services
 from analytics.engagement import EngagementModel
 from beacon.digest import build_digest, last_complete_week
 from foundation.exceptions import ConfigError
-from foundation.workspace import record_audit
 
 #: The chart the bot sends with the summary (the HTML digest and Slack carry all of them).
 CHART = "sentiment"
@@ -43,17 +42,15 @@ class ActionRequestDigest(BeaconAction):
         text = digest.summary_text()
         chart_path, chart_url = services.charts.new_chart()
         chart_path.write_bytes(digest.chart(CHART).png)
-        with services.workspace.connect() as con:
-            record_audit(
-                con,
-                kind="digest_answer",
-                inputs={"week": week.label, "start": week.start, "end": week.end},
-                sources=[f"audit:{audit_id}" for audit_id in digest.audit_ids.values()]
-                + [f"chart:{chart_path.name}"],
-                output=text,
-                model_version=services.scorer.version,
-                conversation_id=tracker.sender_id,
-            )
+        services.workspace.record_audit(
+            kind="digest_answer",
+            inputs={"week": week.label, "start": week.start, "end": week.end},
+            sources=[f"audit:{audit_id}" for audit_id in digest.audit_ids.values()]
+            + [f"chart:{chart_path.name}"],
+            output=text,
+            model_version=services.scorer.version,
+            conversation_id=tracker.sender_id,
+        )
         dispatcher.utter_message(text=text)
         dispatcher.utter_message(image=chart_url)
         return []

@@ -29,7 +29,7 @@ from actions.sentiment import answer_with_examples
 from actions.services import Services
 from analytics.engagement import Draft, EngagementModel
 from foundation.exceptions import BeaconError
-from foundation.workspace import fetch_one, get_meta, platform_name, record_audit
+from foundation.workspace import fetch_one, get_meta, platform_name
 from knowledge import SimilarPost
 
 logger = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class ActionPredictEngagement(BeaconAction):
         planned = slot_posting_time(tracker.get_slot("posting_time"))
         posted_at = planned or _next_hour()
         model = services.engagement()
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             draft = Draft(
                 text=text, account=_account_key(con, platform, model), posted_at=posted_at
             )
@@ -184,8 +184,7 @@ class ActionPredictEngagement(BeaconAction):
                     + _post_index_source(similar, services),
                 ]
             )
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="engagement_prediction",
                 inputs={
                     "text": text,
@@ -315,7 +314,7 @@ class ActionExplainPost(BeaconAction):
         post_id = (tracker.get_slot("post_id") or "").strip()
         reference = _post_reference(tracker, post_id, services)
         if reference is not None:
-            with services.workspace.connect() as con:
+            with services.workspace.connect(read_only=True) as con:
                 candidates = referenced_posts(con, reference, services.today())
             if not candidates:
                 raise SlotValueError(no_post_text(reference))
@@ -368,7 +367,7 @@ class ActionExplainPost(BeaconAction):
     ) -> Events:
         text, posted_at = previous
         model = services.engagement()
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             draft = Draft(
                 text=text, account=_account_key(con, platform, model), posted_at=posted_at
             )
@@ -383,8 +382,7 @@ class ActionExplainPost(BeaconAction):
                 "Source: the engagement ensemble trained on our own posts in the workspace.",
             ]
             reply = "\n".join(lines)
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="draft_explanation",
                 inputs={"text": text, "platform": platform, "posted_at": posted_at},
                 sources=["model:engagement-ensemble", "workspace:posts"],
@@ -405,7 +403,7 @@ class ActionExplainPost(BeaconAction):
     ) -> Events:
         """Explain one of our published posts (a follow-up's "tell me about the second" too)."""
         model = services.engagement()
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             row = fetch_one(
                 con,
                 "SELECT platform, text, posted_at, media_type, likes + comments + shares, account "
@@ -435,8 +433,7 @@ class ActionExplainPost(BeaconAction):
                     + _post_index_source(similar, services),
                 ]
             )
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="post_explanation",
                 inputs={"post_id": post_id},
                 sources=[f"workspace:posts/{post_id}", "model:engagement-ensemble"]
@@ -460,7 +457,7 @@ class ActionRecommendContent(BeaconAction):
     ) -> Events:
         platform = parse_platform(tracker.get_slot("platform")) or "instagram"
         model = services.engagement()
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             key = _account_key(con, platform, model)
             latest = fetch_one(
                 con,
@@ -516,8 +513,7 @@ class ActionRecommendContent(BeaconAction):
                 + _post_index_source(similar, services),
             ]
             reply = "\n".join(lines)
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="content_recommendation",
                 inputs={"platform": platform, "template": template, "posted_at": posted_at},
                 sources=["model:engagement-ensemble"] + ([POST_INDEX_SOURCE] if similar else []),

@@ -12,7 +12,6 @@ from actions.formatting import format_experiment
 from actions.parsing import match_experiment
 from actions.services import Services
 from analytics.experiments import analyze_workspace_experiment, describe_roi, plot_lifts
-from foundation.workspace import record_audit
 
 CURRENCY = "€"
 
@@ -26,7 +25,7 @@ class ActionAnalyzeExperiment(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         asked = tracker.get_slot("experiment")
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             known = [
                 (str(e), str(n))
                 for e, n in con.execute(
@@ -46,8 +45,7 @@ class ActionAnalyzeExperiment(BeaconAction):
             text = format_experiment(result, name, roi)
             chart_path, chart_url = services.charts.new_chart()
             plot_lifts(result, chart_path)
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="experiment_analysis",
                 inputs={"experiment_id": experiment_id},
                 sources=["workspace:experiment_units", f"chart:{chart_path.name}"],

@@ -55,7 +55,7 @@ class ActionAskPlatform(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             rows = con.execute(
                 "SELECT platform FROM posts WHERE platform <> ? GROUP BY platform "
                 "ORDER BY count(*) DESC",
@@ -179,7 +179,7 @@ class ActionAskExperiment(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             names = [
                 row[0]
                 for row in con.execute("SELECT name FROM experiments ORDER BY name").fetchall()

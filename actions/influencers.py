@@ -13,7 +13,6 @@ from actions.context import LastAnswer, latest_text, remember
 from actions.parsing import brief_from_request, mentioned_positions, parse_budget, parse_platform
 from actions.services import Services
 from analytics.influencers import Ranking, load_creators_from_workspace, rank_creators
-from foundation.workspace import record_audit
 
 TOP_K = 5
 
@@ -28,7 +27,7 @@ def rank_for_brief(
     The ranking is deterministic for the same workspace, so a follow-up ("tell me more
     about the third") ranks again from the parameters the answer remembered.
     """
-    with services.workspace.connect() as con:
+    with services.workspace.connect(read_only=True) as con:
         creators = load_creators_from_workspace(con, platform=platform)
     ranking = rank_creators(
         creators,
@@ -69,16 +68,14 @@ class ActionRankInfluencers(BeaconAction):
             )
             reply = "\n".join(lines)
         params: dict[str, Any] = {"brief": brief, "budget": budget, "platform": platform}
-        with services.workspace.connect() as con:
-            audit_id = record_audit(
-                con,
-                kind="influencer_ranking",
-                inputs=params,
-                sources=["workspace:influencers", "workspace:posts"],
-                output=ranking.to_dict(),
-                model_version=services.scorer.version,
-                conversation_id=tracker.sender_id,
-            )
+        audit_id = services.workspace.record_audit(
+            kind="influencer_ranking",
+            inputs=params,
+            sources=["workspace:influencers", "workspace:posts"],
+            output=ranking.to_dict(),
+            model_version=services.scorer.version,
+            conversation_id=tracker.sender_id,
+        )
         dispatcher.utter_message(text=reply)
         shown = tuple(item.creator_id for item in ranking.items)
         return [remember(LastAnswer("ranking", ids=shown, params=params, audit_id=audit_id))]
@@ -113,15 +110,13 @@ def answer_ranking_followup(
             "about the third” or “why is number one ahead of number two?”."
         )
         return []
-    with services.workspace.connect() as con:
-        record_audit(
-            con,
-            kind="influencer_followup",
-            inputs={**params, "text": text, "ranking_audit_id": answer.audit_id},
-            sources=["workspace:influencers", "workspace:posts"],
-            output=reply,
-            model_version=services.scorer.version,
-            conversation_id=tracker.sender_id,
-        )
+    services.workspace.record_audit(
+        kind="influencer_followup",
+        inputs={**params, "text": text, "ranking_audit_id": answer.audit_id},
+        sources=["workspace:influencers", "workspace:posts"],
+        output=reply,
+        model_version=services.scorer.version,
+        conversation_id=tracker.sender_id,
+    )
     dispatcher.utter_message(text=reply)
     return []  # the ranking stays the previous answer: "and the fourth?" still works

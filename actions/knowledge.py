@@ -32,7 +32,7 @@ from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.context import latest_text
 from actions.services import Services
-from foundation.workspace import fetch_one, record_audit
+from foundation.workspace import fetch_one
 from knowledge import SearchFilter
 
 #: Staff: what to ask after a bare entity ("instagram", "the summer sprint").
@@ -191,7 +191,7 @@ class ActionKnowledgeFollowup(BeaconAction):
     ) -> Events:
         text = latest_text(tracker)
         audience = audience_of(tracker)
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             previous = last_answer(con, tracker.sender_id, audience)
         if previous is None:
             if len(text.split()) > BARE_FOLLOWUP_WORDS:
@@ -222,15 +222,13 @@ class ActionKnowledgeFollowup(BeaconAction):
                 f"My last answer, to “{previous['question']}”, didn't quote any document: "
                 "I found nothing relevant enough, so there is no source to show."
             )
-        with services.workspace.connect() as con:
-            record_audit(
-                con,
-                kind=SOURCES_KIND,
-                inputs={"text": text, "answer_audit_id": previous["audit_id"]},
-                sources=[f"{q['source']}#{q['section']}" for q in quotes],
-                output=reply,
-                conversation_id=tracker.sender_id,
-            )
+        services.workspace.record_audit(
+            kind=SOURCES_KIND,
+            inputs={"text": text, "answer_audit_id": previous["audit_id"]},
+            sources=[f"{q['source']}#{q['section']}" for q in quotes],
+            output=reply,
+            conversation_id=tracker.sender_id,
+        )
         return reply
 
     @staticmethod
@@ -263,18 +261,16 @@ class ActionKnowledgeFollowup(BeaconAction):
             quotes=quotes,
             seen=previous["record"]["seen"] + [quote["id"] for quote in quotes],
         )
-        with services.workspace.connect() as con:
-            record_audit(
-                con,
-                kind=ANSWER_KIND,
-                inputs={
-                    "question": question,
-                    "collection": collection,
-                    "followup": "more",
-                    "answer_audit_id": previous["audit_id"],
-                },
-                sources=[f"{p.source}#{p.section}" for p in fresh],
-                output=record,
-                conversation_id=tracker.sender_id,
-            )
+        services.workspace.record_audit(
+            kind=ANSWER_KIND,
+            inputs={
+                "question": question,
+                "collection": collection,
+                "followup": "more",
+                "answer_audit_id": previous["audit_id"],
+            },
+            sources=[f"{p.source}#{p.section}" for p in fresh],
+            output=record,
+            conversation_id=tracker.sender_id,
+        )
         return reply

@@ -12,7 +12,7 @@ from actions.questions import read_post_count, read_post_metric, wants_worst
 from actions.services import Services
 from analytics.periods import parse_period
 from analytics.posts import METRIC_NAMES, RankedPost, TopPosts, top_posts
-from foundation.workspace import get_meta, platform_name, record_audit
+from foundation.workspace import get_meta, platform_name
 
 
 def format_value(value: float, basis: str) -> str:
@@ -95,7 +95,7 @@ class ActionTopPosts(BeaconAction):
         period = parse_period(asked_period, services.today())
         platform = parse_platform(tracker.get_slot("platform"))
         metric, n, worst = read_post_metric(text), read_post_count(text), wants_worst(text)
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             result = top_posts(con, period, platform=platform, metric=metric, n=n, worst=worst)
             reply = format_top_posts(result, get_meta(con, "brand", "the brand"))
             params = {
@@ -108,8 +108,7 @@ class ActionTopPosts(BeaconAction):
                 "worst": worst,
             }
             ids = [post.post_id for post in result.posts]
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="top_posts",
                 inputs=params,
                 sources=["workspace:posts", *(f"post:{post_id}" for post_id in ids)],

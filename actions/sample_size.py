@@ -11,7 +11,6 @@ from actions.questions import PowerQuestion, read_power_question
 from actions.services import Services
 from analytics.experiments import RATE_METRICS, TestPlan, WorkspaceTest, plan_test
 from analytics.periods import format_range
-from foundation.workspace import record_audit
 
 SOURCE = "Source: the two-sample power formula of `beacon experiment power`"
 
@@ -103,7 +102,7 @@ class ActionSampleSize(BeaconAction):
     ) -> Events:
         text = latest_text(tracker)
         asked: PowerQuestion = read_power_question(text)
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             plan = plan_test(
                 con,
                 effect=asked.effect,
@@ -131,8 +130,7 @@ class ActionSampleSize(BeaconAction):
                 for test in {plan.baseline_from, plan.traffic_from}
                 if test is not None
             ]
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="sample_size",
                 inputs=params,
                 sources=sorted(sources) or ["question"],

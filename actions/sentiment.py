@@ -25,7 +25,7 @@ from analytics.listening import (
 )
 from analytics.periods import Period, parse_period
 from analytics.scope import Scope
-from foundation.workspace import get_meta, platform_name, record_audit
+from foundation.workspace import get_meta, platform_name
 
 
 def asked_scope(
@@ -81,7 +81,7 @@ class ActionSentimentSummary(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         asked = asked_scope(tracker, services)
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             scope = asked.for_brand(con)
             summary = sentiment_summary(con, scope)
             brand = get_meta(con, "brand", "the brand")
@@ -97,8 +97,7 @@ class ActionSentimentSummary(BeaconAction):
                     f"{scope.period.describe()}",
                 )
                 chart = [chart_url]
-            audit_id = record_audit(
-                con,
+            audit_id = services.workspace.record_audit(
                 kind="sentiment_summary",
                 inputs={
                     "platform": scope.platform,
@@ -184,7 +183,7 @@ def answer_with_examples(
         scope = scope.replace(period=days, platform=alert.get("platform"))
         if label is None and alert.get("metric") == "negative share":
             label = "negative"
-    with services.workspace.connect() as con:
+    with services.workspace.connect(read_only=True) as con:
         scope = scope.for_brand(con)
         examples = example_posts(con, scope, label=label, limit=EXAMPLES)
         brand = get_meta(con, "brand", "the brand")
@@ -198,8 +197,7 @@ def answer_with_examples(
             if examples
             else f"I found no {label + ' ' if label else ''}posts about {brand} there."
         )
-        audit_id = record_audit(
-            con,
+        audit_id = services.workspace.record_audit(
             kind="example_posts",
             inputs={**answer.params, "label": label, "text": text},
             sources=[f"post:{post.post_id}" for post in examples],

@@ -23,7 +23,7 @@ from beacon.digest import SlackPoster
 from beacon.scoring import current_scorer
 from foundation.exceptions import BeaconError, ConfigError
 from foundation.settings import Settings, get_settings
-from foundation.workspace import Pseudonymizer, Workspace
+from foundation.workspace import TURN_LOCK_WAIT_SECONDS, Pseudonymizer, Workspace
 from knowledge import (
     IndexIntegrityError,
     IndexNotFoundError,
@@ -137,7 +137,7 @@ class Services:
             self._engagement = EngagementModel.load(folder, cache_dir=self.engagement_cache_dir)
             self._engagement_stamp = stamp
             self._engagement_live = None
-        with self.workspace.connect() as con:
+        with self.workspace.connect(read_only=True) as con:
             fingerprint = posts_fingerprint(con)
             if self._engagement_live is None or self._engagement_live[0] != fingerprint:
                 self._engagement_live = (fingerprint, with_workspace_posts(self._engagement, con))
@@ -218,7 +218,7 @@ def _default_services() -> Services:
     settings = get_settings()
     return Services(
         settings=settings,
-        workspace=Workspace(settings.workspace_path),
+        workspace=Workspace(settings.workspace_path, lock_wait=TURN_LOCK_WAIT_SECONDS),
         scorer=current_scorer(),
         charts=ChartStore(settings.home / "charts", settings.public_action_url),
         knowledge_dir=settings.home / "knowledge",

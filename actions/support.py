@@ -53,7 +53,7 @@ _RATING_WORDS = {
 
 
 def _brand(services: Services) -> tuple[str, str | None]:
-    with services.workspace.connect() as con:
+    with services.workspace.connect(read_only=True) as con:
         return str(get_meta(con, "brand", "our")), get_meta(con, "support_contact")
 
 
@@ -177,7 +177,7 @@ class ActionRequestHuman(BeaconAction):
             )
             return []
         turns = customer_turns(tracker)
-        with services.workspace.connect() as con:
+        with services.workspace.connect(read_only=True) as con:
             account = services.pseudonymizer().account(tracker.sender_id)
             negatives = [
                 float(row[0])
@@ -188,14 +188,14 @@ class ActionRequestHuman(BeaconAction):
                     [SUPPORT_PLATFORM, account, services.scorer.version],
                 ).fetchall()
             ]
-            handoff = hand_off(
-                con,
-                conversation_id=tracker.sender_id,
-                summary=handoff_summary(turns, negatives),
-                negative=max(negatives, default=0.0),
-                channel=services.settings.support_slack_channel,
-                poster=services.slack(),
-            )
+        handoff = hand_off(
+            services.workspace,
+            conversation_id=tracker.sender_id,
+            summary=handoff_summary(turns, negatives),
+            negative=max(negatives, default=0.0),
+            channel=services.settings.support_slack_channel,
+            poster=services.slack(),
+        )
         brand, contact = _brand(services)
         write = f" You can also e-mail {contact} and quote {handoff.reference}." if contact else ""
         if handoff.delivered:
@@ -231,8 +231,7 @@ class ActionRateConversation(BeaconAction):
         if rating is None:
             dispatcher.utter_message(text=ASK_FOR_NUMBER, buttons=RATING_BUTTONS)
             return []
-        with services.workspace.connect() as con:
-            record_rating(con, tracker.sender_id, rating)
+        record_rating(services.workspace, tracker.sender_id, rating)
         if rating <= 2 and audience_of(tracker) == CUSTOMER:
             dispatcher.utter_message(
                 text=f"Thank you for telling me ({rating}/5), and sorry I wasn't more help. "

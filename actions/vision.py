@@ -47,7 +47,6 @@ from actions.parsing import media_reference, mentioned_post_ids
 from actions.services import Services
 from foundation.channel_metadata import SlackFile, read_slack_files
 from foundation.exceptions import InputError
-from foundation.workspace import record_audit
 
 #: Largest image or video downloaded.
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
@@ -252,17 +251,15 @@ class ActionTagImage(BeaconAction):
                 output["heatmap"] = {"label": heat.label, "region": list(heat.region)}
                 text = describe_image(media.name, output, heat.label)
         output["file"] = media.name
-        with services.workspace.connect() as con:
-            record_audit(
-                con,
-                kind="tag_image",
-                inputs={"source": media.source, "reference": media.reference},
-                output=output,
-                sources=[f"{media.source}:{media.reference}"]
-                + ([f"chart:{chart_url.rsplit('/', 1)[-1]}"] if chart_url else []),
-                model_version=f"efficientnet-{TAG_MODEL}",
-                conversation_id=tracker.sender_id,
-            )
+        services.workspace.record_audit(
+            kind="tag_image",
+            inputs={"source": media.source, "reference": media.reference},
+            output=output,
+            sources=[f"{media.source}:{media.reference}"]
+            + ([f"chart:{chart_url.rsplit('/', 1)[-1]}"] if chart_url else []),
+            model_version=f"efficientnet-{TAG_MODEL}",
+            conversation_id=tracker.sender_id,
+        )
         dispatcher.utter_message(text=text)
         if chart_url is not None:
             dispatcher.utter_message(image=chart_url)
@@ -304,7 +301,7 @@ def _mentioned_post(services: Services, text: str) -> tuple[str, str | None] | N
     candidates = mentioned_post_ids(text)
     if not candidates:
         return None
-    with services.workspace.connect() as con:
+    with services.workspace.connect(read_only=True) as con:
         rows = dict(
             con.execute(
                 "SELECT post_id, media_path FROM posts WHERE list_contains(?, post_id)",

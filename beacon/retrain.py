@@ -240,7 +240,7 @@ def retrain_sentiment(
     from analytics.sentiment._train import read_tweeteval_val
 
     workspace = Workspace(settings.workspace_path)
-    with workspace.connect() as con:
+    with workspace.connect(read_only=True) as con:
         corrections = sentiment_corrections(con)
     if not corrections:
         raise InputError(
@@ -484,7 +484,7 @@ def retrain_engagement(
             f"{error}; run `beacon engagement train` (or `beacon demo`) first"
         ) from None
     workspace = Workspace(settings.workspace_path)
-    with workspace.connect() as con:
+    with workspace.connect(read_only=True) as con:
         corrections = engagement_corrections(con)
         rows = _own_rows(con)
     by_id = {str(pid): i for i, pid in enumerate(rows["post_id"])}

@@ -9,13 +9,26 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from analytics.sentiment import LABELS, SentimentScorer, load_default_scorer
-from foundation.workspace import Workspace, utc_now
+from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Workspace, utc_now
+
+SCORE_COLUMNS = (
+    "post_id",
+    "model_version",
+    "sentiment_label",
+    "p_negative",
+    "p_neutral",
+    "p_positive",
+    "predicted_engagement",
+    "explanation",
+    "scored_at",
+)
 
 
 @functools.cache
@@ -55,6 +68,9 @@ def score_posts(
 ) -> ScoreReport:
     """Score every post that has no score from ``scorer.version`` yet.
 
+    The model runs outside the workspace lock; each batch is written in its own short
+    transaction, so the bot keeps reading the workspace while a large scoring runs.
+
     Args:
         workspace: The workspace to read posts from and write scores to.
         scorer: The sentiment model.
@@ -62,7 +78,7 @@ def score_posts(
         on_batch: Called with the number of posts after each batch (progress bars).
     """
     version = scorer.version
-    with workspace.connect() as con:
+    with workspace.connect(read_only=True, wait=BATCH_LOCK_WAIT_SECONDS) as con:
         pending = con.execute(
             """
             SELECT p.post_id, p.text FROM posts p
@@ -74,40 +90,61 @@ def score_posts(
         total = con.execute(
             "SELECT count(*) FROM scores WHERE model_version = ?", [version]
         ).fetchall()[0][0]
-        for start in range(0, len(pending), batch_size):
-            batch = pending[start : start + batch_size]
-            score_texts(con, scorer, batch)
-            if on_batch:
-                on_batch(len(batch))
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start : start + batch_size]
+        labels, proba = score_with_labels(scorer, [text for _, text in batch])
+        rows = score_rows(version, [post_id for post_id, _ in batch], labels, proba)
+        with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
+            store_scores(con, rows)
+        if on_batch:
+            on_batch(len(batch))
     return ScoreReport(model_version=version, scored=len(pending), already_scored=int(total))
 
 
-def score_texts(
-    con: duckdb.DuckDBPyConnection, scorer: SentimentScorer, posts: Sequence[tuple[str, str]]
-) -> np.ndarray:
-    """Score ``(post_id, text)`` pairs with ``scorer`` and store them in ``scores``.
-
-    Posts that already have a score from this model version keep it.
+def score_with_labels(
+    scorer: SentimentScorer, texts: Sequence[str]
+) -> tuple[list[str], np.ndarray]:
+    """Labels and probabilities of ``texts`` with one pass of the model where it can.
 
     Returns:
-        The probabilities, shape ``(len(posts), 3)``, columns in ``LABELS`` order.
+        The labels, and the probabilities of shape ``(len(texts), 3)``, columns in
+        ``LABELS`` order.
     """
-    texts = [text for _, text in posts]
     proba = scorer.predict_proba(texts)
-    labels = scorer.predict(texts)
-    frame = pd.DataFrame(
-        {
-            "post_id": [post_id for post_id, _ in posts],
-            "model_version": scorer.version,
-            "sentiment_label": labels,
-            "p_negative": proba[:, LABELS.index("negative")],
-            "p_neutral": proba[:, LABELS.index("neutral")],
-            "p_positive": proba[:, LABELS.index("positive")],
-            "predicted_engagement": None,
-            "explanation": None,
-            "scored_at": utc_now(),
-        }
+    from_proba = getattr(scorer, "labels_from_proba", None)
+    labels = from_proba(proba) if from_proba is not None else scorer.predict(texts)
+    return list(labels), proba
+
+
+def score_rows(
+    model_version: str, post_ids: Sequence[str], labels: Sequence[str], proba: np.ndarray
+) -> list[list[Any]]:
+    """``scores`` rows, in the table's column order, for scored posts."""
+    now = utc_now()
+    negative, neutral, positive = (
+        LABELS.index(name) for name in ("negative", "neutral", "positive")
     )
+    return [
+        [
+            post_id,
+            model_version,
+            label,
+            float(row[negative]),
+            float(row[neutral]),
+            float(row[positive]),
+            None,  # predicted_engagement
+            None,  # explanation
+            now,
+        ]
+        for post_id, label, row in zip(post_ids, labels, proba, strict=True)
+    ]
+
+
+def store_scores(con: duckdb.DuckDBPyConnection, rows: list[list[Any]]) -> None:
+    """Insert ``scores`` rows; posts that already have a score from the version keep it."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     frame["predicted_engagement"] = frame["predicted_engagement"].astype("float64")
     frame["explanation"] = frame["explanation"].astype("object")
     con.register("new_scores", frame)
@@ -115,4 +152,3 @@ def score_texts(
         con.execute("INSERT OR IGNORE INTO scores SELECT * FROM new_scores")
     finally:
         con.unregister("new_scores")
-    return proba

@@ -1,9 +1,9 @@
 """Customer support on the public widget: what Beacon keeps and who it tells.
 
-- :func:`record_customer_message` stores each customer message in the workspace as a
-  post on the ``support`` platform (through the same validated, pseudonymising ingest
-  as every other post) and scores it with the sentiment model, so staff can ask how
-  support chats are trending and the digest counts them.
+- :func:`record_customer_message` keeps each customer message in the workspace as a
+  post on the ``support`` platform (through the same validation and pseudonymising as
+  every other post) with its sentiment score, so staff can ask how support chats are
+  trending and the digest counts them.
 - :func:`hand_off` sends a conversation's summary to the staff Slack channel and
   records the hand-off (audit kind ``handoff``) whether or not Slack answered, so no
   request for a person is lost.
@@ -18,14 +18,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
-
 from analytics.sentiment import LABELS, SentimentScorer
 from analytics.support import SUPPORT_PLATFORM
 from beacon.digest import SlackPoster
-from beacon.scoring import score_texts
+from beacon.scoring import score_rows, score_with_labels
 from foundation.exceptions import BeaconError, InputError
-from foundation.workspace import Pseudonymizer, ingest_rows, record_audit, utc_now
+from foundation.workspace import (
+    POST_COLUMNS,
+    Pseudonymizer,
+    RowError,
+    Workspace,
+    utc_now,
+    validate_post,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +47,7 @@ def support_post_id(conversation_id: str, message_id: str) -> str:
 
 
 def record_customer_message(
-    con: duckdb.DuckDBPyConnection,
+    workspace: Workspace,
     *,
     conversation_id: str,
     message_id: str,
@@ -51,11 +56,13 @@ def record_customer_message(
     pseudonymizer: Pseudonymizer,
     scorer: SentimentScorer,
 ) -> float:
-    """Store one customer message as a ``support`` post and score it.
+    """Keep one customer message as a ``support`` post with its score.
 
     The conversation id stands in for the account (pseudonymised like any handle);
-    e-mails, phone numbers and @mentions in the text are pseudonymised. Storing the
-    same message twice (a retried turn) changes nothing.
+    e-mails, phone numbers and @mentions in the text are pseudonymised. The message is
+    validated and scored outside the workspace lock and kept through the journal, so
+    a batch job holding the workspace never delays the turn. Keeping the same message
+    twice (a retried turn) changes nothing.
 
     Returns:
         The sentiment model's probability that the message is negative.
@@ -63,9 +70,8 @@ def record_customer_message(
     Raises:
         InputError: The message cannot be stored (empty or too long); the reason says why.
     """
-    post_id = support_post_id(conversation_id, message_id)
-    row = {
-        "post_id": post_id,
+    raw = {
+        "post_id": support_post_id(conversation_id, message_id),
         "platform": SUPPORT_PLATFORM,
         "account": conversation_id,
         "text": text,
@@ -75,11 +81,15 @@ def record_customer_message(
         "shares": 0,
         "media_type": "none",
     }
-    report = ingest_rows(con, [(1, row)], source=SUPPORT_SOURCE, pseudonymizer=pseudonymizer)
-    if report.quarantined:
-        raise InputError(f"that message could not be kept: {next(iter(report.reasons))}")
-    stored = con.execute("SELECT text FROM posts WHERE post_id = ?", [post_id]).fetchall()
-    proba = score_texts(con, scorer, [(post_id, str(stored[0][0]))])
+    try:
+        post = validate_post(
+            raw, source=SUPPORT_SOURCE, pseudonymizer=pseudonymizer, ingested_at=utc_now()
+        )
+    except RowError as error:
+        raise InputError(f"that message could not be kept: {error}") from error
+    labels, proba = score_with_labels(scorer, [post["text"]])
+    workspace.keep("posts", [[post[column] for column in POST_COLUMNS]])
+    workspace.keep("scores", score_rows(scorer.version, [post["post_id"]], labels, proba))
     return float(proba[0, LABELS.index("negative")])
 
 
@@ -101,7 +111,7 @@ class Handoff:
 
 
 def hand_off(
-    con: duckdb.DuckDBPyConnection,
+    workspace: Workspace,
     *,
     conversation_id: str,
     summary: str,
@@ -112,7 +122,7 @@ def hand_off(
     """Post ``summary`` to the staff ``channel`` and record the hand-off.
 
     Args:
-        con: Workspace connection (the hand-off is written to ``audit``).
+        workspace: Where the hand-off is kept (``audit``, through the journal).
         conversation_id: The customer's conversation.
         summary: What the person taking over needs (analytics.support.handoff_summary).
         negative: The conversation's highest P(negative), shown to staff.
@@ -137,8 +147,7 @@ def hand_off(
         except BeaconError as failure:
             error = str(failure)
             logger.error("support hand-off %s not delivered to %s: %s", reference, channel, error)
-    record_audit(
-        con,
+    workspace.record_audit(
         kind=HANDOFF_KIND,
         inputs={
             "reference": reference,
@@ -152,7 +161,7 @@ def hand_off(
     return Handoff(reference=reference, delivered=error is None, channel=channel, error=error)
 
 
-def record_rating(con: duckdb.DuckDBPyConnection, conversation_id: str, rating: int) -> str:
+def record_rating(workspace: Workspace, conversation_id: str, rating: int) -> str:
     """Keep a customer's satisfaction rating (1–5) for the conversation; returns its id.
 
     Raises:
@@ -161,8 +170,5 @@ def record_rating(con: duckdb.DuckDBPyConnection, conversation_id: str, rating: 
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InputError(f"a rating is a whole number from 1 to 5 (got {rating!r})")
     rating_id = secrets.token_hex(8)
-    con.execute(
-        "INSERT INTO support_ratings VALUES (?, ?, ?, ?)",
-        [rating_id, utc_now(), conversation_id, rating],
-    )
+    workspace.keep("support_ratings", [[rating_id, utc_now(), conversation_id, rating]])
     return rating_id

@@ -71,6 +71,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot._slack_flow import DEFAULT_WORKING_AFTER_S, WORKING_TEXT, with_progress
@@ -99,6 +104,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 HTTP_TIMEOUT_S = 10.0
+#: Retries per kind of failure: a 429 waits out Slack's ``Retry-After``; a 5xx backs off.
+SLACK_MAX_RETRIES = 2
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 MIN_SECTION_CHARS = 200
 APOLOGY = "Sorry, something went wrong on my side while answering. Please try again in a minute."
@@ -275,7 +282,15 @@ class BeaconSlackInput(InputChannel):
     def client(self) -> AsyncWebClient:
         if self._client is None:
             self._client = AsyncWebClient(
-                token=self.bot_token, base_url=self.api_url, timeout=int(self.http_timeout_s)
+                token=self.bot_token,
+                base_url=self.api_url,
+                timeout=int(self.http_timeout_s),
+                # The default retries only connection errors; a 429 or 5xx lost the answer.
+                retry_handlers=[
+                    AsyncConnectionErrorRetryHandler(max_retry_count=SLACK_MAX_RETRIES),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=SLACK_MAX_RETRIES),
+                    AsyncServerErrorRetryHandler(max_retry_count=SLACK_MAX_RETRIES),
+                ],
             )
         return self._client
 

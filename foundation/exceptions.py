@@ -7,6 +7,7 @@ Hierarchy::
     ├── InputError              user-supplied input (file, flag, request) is unusable
     │   └── UnknownFormatError  ``--format`` names no known reader
     ├── WorkspaceError          the DuckDB workspace cannot be opened or is inconsistent
+    │   └── WorkspaceBusy       another process keeps it locked for longer than the wait
     └── ServiceUnavailableError another Beacon process (the bot) cannot be reached
 
 The CLI prints ``str(error)`` as a one-line reason and exits non-zero, so each
@@ -34,6 +35,10 @@ class UnknownFormatError(InputError):
 
 class WorkspaceError(BeaconError):
     """The workspace cannot be opened or is inconsistent."""
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another process holds the workspace's lock for longer than the caller waits."""
 
 
 class ServiceUnavailableError(BeaconError):

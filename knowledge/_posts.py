@@ -358,8 +358,10 @@ class PostIndex:
             _POST_INDEX.check_model(
                 path, stored, model, "rebuild it with `beacon knowledge index-posts --rebuild`"
             )
-        with workspace.connect() as con:
-            records = _records(_own_posts(con))
+        records: list[_PostRecord] = []
+        if workspace.path.exists():  # no workspace yet: an empty index
+            with workspace.connect(read_only=True) as con:
+                records = _records(_own_posts(con))
 
         old_rows = {r.post_id: i for i, r in enumerate(stored.records)} if stored else {}
         old_by_text: dict[str, int] = {}

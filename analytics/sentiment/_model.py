@@ -199,7 +199,15 @@ class BeaconSentimentModel(BaseEstimator):
 
     def predict(self, X: Sequence[str]) -> list[str]:
         """The most probable label of each text, from :data:`LABELS`, in input order."""
-        return [LABELS[i] for i in self.predict_proba(X).argmax(axis=1)]
+        return self.labels_from_proba(self.predict_proba(X))
+
+    @staticmethod
+    def labels_from_proba(proba: np.ndarray) -> list[str]:
+        """The labels :meth:`predict` gives for probabilities of shape (n_samples, 3).
+
+        Callers that need both (``beacon score``) run the encoder once.
+        """
+        return [LABELS[i] for i in np.asarray(proba).argmax(axis=1)]
 
     def truncated(self, X: Sequence[str]) -> list[bool]:
         """Whether each text is longer than the model reads (``max_length`` tokens)."""

@@ -177,7 +177,7 @@ def train(
     """Fit the ensemble on posts files, or on the workspace's own posts, and save it (no pickle)."""
 
     def body() -> None:
-        from analytics.engagement import train_on_workspace
+        from analytics.engagement import EngagementModel, keyed_posts
 
         cache, default_out = _settings_paths()
         target = out or default_out
@@ -188,8 +188,10 @@ def train(
             from foundation.settings import get_settings
             from foundation.workspace import Workspace
 
+            # Read, then fit with the workspace closed: batch jobs may write meanwhile.
             with Workspace(get_settings().workspace_path).connect(read_only=True) as con:
-                model = train_on_workspace(con, cache_dir=cache, random_state=seed)
+                posts = keyed_posts(con)
+            model = EngagementModel(cache_dir=cache, random_state=seed).fit(posts)
         model.save(target)
         payload = {
             "model": str(target),

@@ -66,7 +66,7 @@ def sentiment(
 
     def body() -> None:
         asked = _asked(period, platform, topic)
-        with _workspace().connect() as con:
+        with _workspace().connect(read_only=True) as con:
             scope = asked.for_brand(con)
             summary = sentiment_summary(con, scope)
             themes = sentiment_themes(con, scope)
@@ -114,7 +114,7 @@ def anomalies(
 
     def body() -> None:
         asked = _asked(period, platform, topic, default_period="last 14 days")
-        with _workspace().connect() as con:
+        with _workspace().connect(read_only=True) as con:
             report = detect_anomalies(con, asked.for_brand(con), sensitivity=sensitivity)
         if as_json:
             print_json(report.to_dict())

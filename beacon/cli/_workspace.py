@@ -117,7 +117,7 @@ def score(as_json: bool = JSON_OPTION) -> None:
 
     def body() -> None:
         workspace, _ = _workspace()
-        with workspace.connect() as con:
+        with workspace.connect(read_only=True) as con:
             total = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
         with progress("scoring posts", total, enabled=not as_json) as advance:
             report = score_posts(workspace, current_scorer(), on_batch=advance)

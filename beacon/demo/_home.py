@@ -56,7 +56,7 @@ def build_demo_home(
         seed: Random seed of the demo generator.
         pseudonymizer: Keyed hashing of handles; by default the installation's key.
     """
-    from analytics.engagement import train_on_workspace
+    from analytics.engagement import EngagementModel, keyed_posts
     from beacon.scoring import current_scorer, score_posts
     from knowledge import build_index
 
@@ -65,7 +65,8 @@ def build_demo_home(
     report = build_demo(workspace, pseudonymizer, end_date=end_date, seed=seed)
     scores = score_posts(workspace, current_scorer())
     index = build_index(DEMO_DOCS, settings.home / "knowledge")
-    with workspace.connect() as con:
-        model = train_on_workspace(con, cache_dir=settings.engagement_cache_dir)
+    with workspace.connect(read_only=True) as con:
+        posts = keyed_posts(con)
+    model = EngagementModel(cache_dir=settings.engagement_cache_dir).fit(posts)
     model.save(settings.engagement_model_dir)
     return DemoHome(report, scores, index, settings.engagement_model_dir)

@@ -19,7 +19,7 @@ from beacon.digest._sections import (
 )
 from beacon.digest._types import SECTION_TITLES, ActionsSection, Digest
 from beacon.digest._week import IsoWeek
-from foundation.workspace import Workspace, get_meta, record_audit, utc_now
+from foundation.workspace import Workspace, get_meta, utc_now
 
 if TYPE_CHECKING:
     from analytics.engagement import EngagementModel
@@ -69,7 +69,7 @@ def build_digest(
         AnalysisInputError: The workspace has no scored posts for ``model_version``.
     """
     step = on_step or (lambda _name: None)
-    with workspace.connect() as con:
+    with workspace.connect(read_only=True) as con:
         scope = Scope(week.period(), model_version).for_brand(con)
         brand = str(get_meta(con, "brand", "the brand"))
         audit_ids: dict[str, str] = {}
@@ -77,8 +77,7 @@ def build_digest(
         def audit(
             key: str, section: Any, params: dict[str, Any], sources: list[str], version: str | None
         ) -> None:
-            audit_ids[key] = record_audit(
-                con,
+            audit_ids[key] = workspace.record_audit(
                 kind=AUDIT_KIND,
                 inputs={**_window(week), "section": key, "parameters": params},
                 output=section.to_dict(),

@@ -9,7 +9,7 @@ from typing import Any
 from beacon.digest._slack import SlackImage, SlackPoster
 from beacon.digest._types import FINDINGS, SECTION_TITLES, Digest
 from foundation.exceptions import ServiceUnavailableError
-from foundation.workspace import Workspace, record_audit
+from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Workspace, record_audit
 
 POSTED_KIND = "digest_posted"
 MAX_SECTION_TEXT = 3000  # Block Kit limit of a section's text
@@ -103,8 +103,13 @@ def fallback_text(digest: Digest) -> str:
 
 
 def find_posted(workspace: Workspace, week: str, channel: str) -> tuple[str, dict[str, Any]] | None:
-    """The latest ``digest_posted`` marker of ``week`` in ``channel``: (audit id, output)."""
-    with workspace.connect() as con:
+    """The latest ``digest_posted`` marker of ``week`` in ``channel``: (audit id, output).
+
+    Reads through a read-write connection, so any marker still in the journal is
+    written first: a digest must never be posted twice.
+    """
+    with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
+        workspace.journal.drain(con)
         rows = con.execute(
             """SELECT audit_id, output FROM audit
                WHERE kind = ? AND json_extract_string(inputs, '$.week') = ?
@@ -141,7 +146,7 @@ def publish_digest(
         marker_id, output = earlier
         return PublishResult(False, channel_id, output.get("ts"), (), marker_id)
     message = poster.post_message(channel_id, fallback_text(digest), digest_blocks(digest))
-    with workspace.connect() as con:
+    with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
         marker_id = record_audit(
             con,
             kind=POSTED_KIND,

@@ -25,6 +25,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from foundation.exceptions import ConfigError, InputError, ServiceUnavailableError
 
@@ -98,6 +104,23 @@ def _slack_call(method: str) -> Iterator[None]:
         ) from None
 
 
+#: Retries per kind of failure: a 429 waits out Slack's ``Retry-After``; a 5xx backs off.
+MAX_RETRIES = 2
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """Retry connection errors, rate limits (429) and Slack's server errors (5xx).
+
+    slack-sdk's default retries only connection errors, so a 429 or a 500 would lose a
+    hand-off or a digest post.
+    """
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=MAX_RETRIES),
+        RateLimitErrorRetryHandler(max_retry_count=MAX_RETRIES),
+        ServerErrorRetryHandler(max_retry_count=MAX_RETRIES),
+    ]
+
+
 class SlackPoster:
     """Posts messages and images to Slack channels and threads.
 
@@ -128,7 +151,14 @@ class SlackPoster:
         base_url = (env.get(API_URL_ENV) or "").strip() or DEFAULT_API_URL
         if not base_url.endswith("/"):
             base_url += "/"
-        return cls(WebClient(token=token, base_url=base_url, timeout=max(1, int(timeout_s))))
+        return cls(
+            WebClient(
+                token=token,
+                base_url=base_url,
+                timeout=max(1, int(timeout_s)),
+                retry_handlers=retry_handlers(),
+            )
+        )
 
     def channel_id(self, channel: str) -> str:
         """The id of ``channel`` (an id, ``name`` or ``#name``), via conversations.list.

@@ -14,22 +14,31 @@ Public surface:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from foundation.exceptions import InputError
 from foundation.workspace._forget import forget_account
 from foundation.workspace._formats import READERS, get_reader
 from foundation.workspace._ingest import (
+    POST_COLUMNS,
     IngestReport,
+    PreparedPosts,
     RowError,
     ingest_rows,
+    prepare_posts,
     quarantine,
+    report_of,
+    store_posts,
     validate_post,
 )
 from foundation.workspace._pseudonym import Pseudonymizer
 from foundation.workspace._schema import MEDIA_TYPES, PLATFORM_NAMES, PLATFORMS, platform_name
 from foundation.workspace._store import (
+    BATCH_LOCK_WAIT_SECONDS,
+    TURN_LOCK_WAIT_SECONDS,
     Workspace,
+    audit_row,
     fetch_one,
     get_meta,
     record_audit,
@@ -37,11 +46,26 @@ from foundation.workspace._store import (
     utc_now,
 )
 
+#: Posts written per short write transaction by :func:`ingest_file`.
+INGEST_BATCH_ROWS = 2_000
+
 
 def ingest_file(
-    workspace: Workspace, path: Path, *, fmt: str, pseudonymizer: Pseudonymizer
+    workspace: Workspace,
+    path: Path,
+    *,
+    fmt: str,
+    pseudonymizer: Pseudonymizer,
+    on_batch: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Read ``path`` with the ``fmt`` reader and ingest every row.
+
+    Args:
+        workspace: Where the posts go.
+        path: The file.
+        fmt: A reader name from :data:`READERS`.
+        pseudonymizer: Hashes handles, e-mails and phone numbers.
+        on_batch: Called with the number of posts after each written batch.
 
     Raises:
         InputError: The file is missing or is not of the named format.
@@ -50,21 +74,36 @@ def ingest_file(
     if not path.is_file():
         raise InputError(f"no file at {path}; give the path of a CSV to ingest")
     reader = get_reader(fmt)
-    with workspace.connect() as con:
-        return ingest_rows(
-            con, reader(path), source=f"{fmt}:{path.name}", pseudonymizer=pseudonymizer
-        )
+    source = f"{fmt}:{path.name}"
+    # Read and validate outside the lock; write in short batches, so the bot keeps
+    # reading the workspace while a large file goes in.
+    prepared = prepare_posts(reader(path), source=source, pseudonymizer=pseudonymizer)
+    posts = list(prepared.accepted.values())
+    stored = 0
+    for start in range(0, max(len(posts), 1), INGEST_BATCH_ROWS):
+        with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
+            stored += store_posts(con, posts[start : start + INGEST_BATCH_ROWS])
+            if start == 0:
+                quarantine(con, prepared.rejected, source=source, pseudonymizer=pseudonymizer)
+        if on_batch is not None:
+            on_batch(min(INGEST_BATCH_ROWS, len(posts) - start))
+    return report_of(prepared, source=source, stored=stored)
 
 
 __all__ = [
+    "BATCH_LOCK_WAIT_SECONDS",
     "MEDIA_TYPES",
     "PLATFORMS",
     "PLATFORM_NAMES",
+    "POST_COLUMNS",
     "READERS",
+    "TURN_LOCK_WAIT_SECONDS",
     "IngestReport",
+    "PreparedPosts",
     "Pseudonymizer",
     "RowError",
     "Workspace",
+    "audit_row",
     "fetch_one",
     "forget_account",
     "get_meta",
@@ -72,9 +111,12 @@ __all__ = [
     "ingest_file",
     "ingest_rows",
     "platform_name",
+    "prepare_posts",
     "quarantine",
     "record_audit",
+    "report_of",
     "set_meta",
+    "store_posts",
     "utc_now",
     "validate_post",
 ]

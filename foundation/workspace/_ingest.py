@@ -207,6 +207,91 @@ def quarantine(
     )
 
 
+@dataclass
+class PreparedPosts:
+    """Rows validated and pseudonymised, not yet stored (work done outside the lock).
+
+    Attributes:
+        accepted: Canonical posts by post id, in first-seen order.
+        rejected: ``(line_no, reason, raw)`` of the rows to quarantine.
+        read: Rows read.
+        duplicates_in_batch: Rows repeating an accepted row exactly.
+    """
+
+    accepted: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rejected: list[tuple[int | None, str, dict[str, Any]]] = field(default_factory=list)
+    read: int = 0
+    duplicates_in_batch: int = 0
+
+
+def prepare_posts(
+    rows: Iterable[tuple[int, dict[str, Any]]], *, source: str, pseudonymizer: Pseudonymizer
+) -> PreparedPosts:
+    """Validate ``(line_no, raw_row)`` pairs without touching the workspace.
+
+    A post id seen twice with different content is rejected; with identical content
+    it is a duplicate.
+    """
+    ingested_at = utc_now()
+    prepared = PreparedPosts()
+    for line_no, raw in rows:
+        prepared.read += 1
+        try:
+            post = validate_post(
+                raw, source=source, pseudonymizer=pseudonymizer, ingested_at=ingested_at
+            )
+        except RowError as error:
+            prepared.rejected.append((line_no, str(error), raw))
+            continue
+        earlier = prepared.accepted.get(post["post_id"])
+        if earlier is not None:
+            same = all(earlier[c] == post[c] for c in POST_COLUMNS if c != "ingested_at")
+            if same:
+                prepared.duplicates_in_batch += 1
+            else:
+                prepared.rejected.append(
+                    (line_no, f"post_id {post['post_id']} repeated with other content", raw)
+                )
+            continue
+        prepared.accepted[post["post_id"]] = post
+    return prepared
+
+
+def store_posts(con: duckdb.DuckDBPyConnection, posts: list[dict[str, Any]]) -> int:
+    """Insert canonical posts; those already in the workspace are left untouched.
+
+    Returns:
+        How many were new.
+    """
+    if not posts:
+        return 0
+    before = _post_count(con)
+    frame = pd.DataFrame(posts, columns=list(POST_COLUMNS))
+    for column in ("followers", "likes", "comments", "shares", "views"):
+        frame[column] = frame[column].astype("Int64")
+    con.register("incoming_posts", frame)
+    try:
+        con.execute(
+            f"INSERT OR IGNORE INTO posts SELECT {', '.join(POST_COLUMNS)} FROM incoming_posts"
+        )
+    finally:
+        con.unregister("incoming_posts")
+    return _post_count(con) - before
+
+
+def report_of(prepared: PreparedPosts, *, source: str, stored: int) -> IngestReport:
+    """The :class:`IngestReport` of a prepared batch of which ``stored`` rows were new."""
+    reasons = Counter(_reason_kind(reason) for _, reason, _ in prepared.rejected)
+    return IngestReport(
+        source=source,
+        read=prepared.read,
+        stored=stored,
+        duplicates=prepared.duplicates_in_batch + (len(prepared.accepted) - stored),
+        quarantined=len(prepared.rejected),
+        reasons=dict(reasons),
+    )
+
+
 def ingest_rows(
     con: duckdb.DuckDBPyConnection,
     rows: Iterable[tuple[int, dict[str, Any]]],
@@ -214,60 +299,16 @@ def ingest_rows(
     source: str,
     pseudonymizer: Pseudonymizer,
 ) -> IngestReport:
-    """Validate and store ``(line_no, raw_row)`` pairs as posts.
+    """Validate and store ``(line_no, raw_row)`` pairs as posts through one connection.
 
     A post id seen twice in one batch with different content is quarantined;
     with identical content it is a duplicate. Posts already in the workspace are
     left untouched (a second ingest of the same file adds nothing).
     """
-    ingested_at = utc_now()
-    accepted: dict[str, dict[str, Any]] = {}
-    rejected: list[tuple[int | None, str, dict[str, Any]]] = []
-    read = duplicates_in_batch = 0
-    for line_no, raw in rows:
-        read += 1
-        try:
-            post = validate_post(
-                raw, source=source, pseudonymizer=pseudonymizer, ingested_at=ingested_at
-            )
-        except RowError as error:
-            rejected.append((line_no, str(error), raw))
-            continue
-        earlier = accepted.get(post["post_id"])
-        if earlier is not None:
-            same = all(earlier[c] == post[c] for c in POST_COLUMNS if c != "ingested_at")
-            if same:
-                duplicates_in_batch += 1
-            else:
-                rejected.append(
-                    (line_no, f"post_id {post['post_id']} repeated with other content", raw)
-                )
-            continue
-        accepted[post["post_id"]] = post
-
-    before = _post_count(con)
-    if accepted:
-        frame = pd.DataFrame(list(accepted.values()), columns=list(POST_COLUMNS))
-        for column in ("followers", "likes", "comments", "shares", "views"):
-            frame[column] = frame[column].astype("Int64")
-        con.register("incoming_posts", frame)
-        try:
-            con.execute(
-                f"INSERT OR IGNORE INTO posts SELECT {', '.join(POST_COLUMNS)} FROM incoming_posts"
-            )
-        finally:
-            con.unregister("incoming_posts")
-    stored = _post_count(con) - before
-    quarantine(con, rejected, source=source, pseudonymizer=pseudonymizer)
-    reasons = Counter(_reason_kind(reason) for _, reason, _ in rejected)
-    return IngestReport(
-        source=source,
-        read=read,
-        stored=stored,
-        duplicates=duplicates_in_batch + (len(accepted) - stored),
-        quarantined=len(rejected),
-        reasons=dict(reasons),
-    )
+    prepared = prepare_posts(rows, source=source, pseudonymizer=pseudonymizer)
+    stored = store_posts(con, list(prepared.accepted.values()))
+    quarantine(con, prepared.rejected, source=source, pseudonymizer=pseudonymizer)
+    return report_of(prepared, source=source, stored=stored)
 
 
 def _reason_kind(reason: str) -> str:

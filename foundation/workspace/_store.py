@@ -1,17 +1,32 @@
-"""Opening the DuckDB workspace: schema on first use, short-lived connections.
+"""Opening the DuckDB workspace: short-lived connections, one schema set-up, a journal.
 
-DuckDB lets one process write a file at a time, and the action server, the CLI
-and the digest all use the same file; so every piece of work opens a connection,
-does its work and closes it, retrying briefly while another process holds the lock.
+DuckDB lets one process write a file at a time, and while it writes no other process
+may even read it; the action server, the CLI, batch jobs and the digest all use the
+same file. So (DESIGN.md, "Workspace data model"):
+
+- reads use read-only connections, opened for one unit of work and closed;
+- batch jobs compute outside the lock and write each batch in its own short
+  read-write connection (``beacon score``, ``ingest``, ``demo``, ``retrain``);
+- servers never write on a turn's path: :meth:`Workspace.record_audit` and
+  :meth:`Workspace.keep` put rows in the :class:`~foundation.workspace._journal.Journal`,
+  and a writer thread moves them in as soon as the lock is free;
+- a caller waits at most ``lock_wait`` seconds for another process's lock, then gets
+  :class:`WorkspaceBusy`, whose message is one plain sentence with no path.
+
+Inside one process DuckDB refuses read-only and read-write connections to the same
+file at once, so a per-file gate lets either kind in, never both.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import logging
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +34,25 @@ from typing import Any
 
 import duckdb
 
-from foundation.exceptions import WorkspaceError
+from foundation.exceptions import WorkspaceBusy, WorkspaceError
+from foundation.workspace._journal import Journal
 from foundation.workspace._schema import DDL, SCHEMA_VERSION
 
-LOCK_RETRY_SECONDS = 10.0
+logger = logging.getLogger(__name__)
+
+#: How long a caller waits for another process's lock by default (the CLI, tests).
+LOCK_WAIT_SECONDS = 10.0
+#: How long a bot turn waits: a batch job writes in batches far shorter than this.
+TURN_LOCK_WAIT_SECONDS = 1.0
+#: How long a batch job waits to write one batch while servers read.
+BATCH_LOCK_WAIT_SECONDS = 120.0
+#: How often the journal writer retries while another process holds the lock.
+JOURNAL_RETRY_SECONDS = 0.5
+
+BUSY_MESSAGE = (
+    "The workspace is busy with another job right now, so I couldn't read it; "
+    "please ask again in a moment."
+)
 
 
 def utc_now() -> datetime:
@@ -30,59 +60,251 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class _Gate:
+    """Lets read-only or read-write connections of one process in, never both at once."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._open = {True: 0, False: 0}  # read_only -> open connections
+        self._held = threading.local()
+
+    def held_here(self) -> bool:
+        return getattr(self._held, "count", 0) > 0
+
+    def enter(self, read_only: bool, deadline: float) -> None:
+        with self._changed:
+            while self._open[not read_only] and not self.held_here():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WorkspaceBusy(BUSY_MESSAGE)
+                self._changed.wait(remaining)
+            self._open[read_only] += 1
+        self._held.count = getattr(self._held, "count", 0) + 1
+
+    def leave(self, read_only: bool) -> None:
+        with self._changed:
+            self._open[read_only] -= 1
+            self._changed.notify_all()
+        self._held.count -= 1
+
+
+_gates: dict[Path, _Gate] = {}
+_registry_lock = threading.Lock()
+
+
+def _gate(path: Path) -> _Gate:
+    with _registry_lock:
+        return _gates.setdefault(path, _Gate())
+
+
 class Workspace:
     """The DuckDB workspace file.
 
     Args:
-        path: The ``.duckdb`` file; created with every table on first :meth:`connect`.
+        path: The ``.duckdb`` file; created with every table on first read-write
+            :meth:`connect`.
+        lock_wait: Seconds to wait for another process's lock before
+            :class:`WorkspaceBusy` (``TURN_LOCK_WAIT_SECONDS`` in the action server,
+            ``BATCH_LOCK_WAIT_SECONDS`` for a batch job's writes).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
         self.path = Path(path)
+        self.lock_wait = lock_wait
+        self.journal = Journal(self.path.with_name(self.path.name + ".pending"))
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(
+        self, read_only: bool = False, *, wait: float | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one unit of work, closed afterwards.
 
+        Rows waiting in the journal are written first when the lock is free at once
+        (never waiting for it), so a read usually sees the process's own writes.
+
+        Args:
+            read_only: Open for reading only; many processes may read at once.
+            wait: Seconds to wait for another process's lock (default ``lock_wait``).
+
         Raises:
-            WorkspaceError: The file stays locked by another process for longer
-                than ``LOCK_RETRY_SECONDS`` or is not a DuckDB database.
+            WorkspaceBusy: Another process keeps the file locked for longer than ``wait``.
+            WorkspaceError: The file does not exist yet (read-only) or is not a
+                DuckDB database.
         """
         if read_only and not self.path.exists():
             raise WorkspaceError(
-                f"workspace {self.path} does not exist yet; run `beacon demo` or `beacon ingest` first"
+                "the workspace has no data yet; run `beacon demo` or `beacon ingest` first"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._open(read_only)
+        wait = self.lock_wait if wait is None else wait
+        gate = _gate(self.path.resolve())
+        if not gate.held_here() and self.journal.has_rows():
+            self.flush(wait=0.0)
+        with self._connection(read_only, wait) as con:
+            yield con
+
+    @contextmanager
+    def _connection(self, read_only: bool, wait: float) -> Iterator[duckdb.DuckDBPyConnection]:
+        gate = _gate(self.path.resolve())
+        deadline = time.monotonic() + wait
+        gate.enter(read_only, deadline)
         try:
             if not read_only:
-                con.execute(DDL)
-                con.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-                )
-            yield con
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = self._open(read_only, deadline)
+            try:
+                if not read_only:
+                    self._ensure_schema(con)
+                yield con
+            finally:
+                con.close()
         finally:
-            con.close()
+            gate.leave(read_only)
 
-    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + LOCK_RETRY_SECONDS
-        delay = 0.05
+    def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the tables when the file has none yet (one cheap look otherwise)."""
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        except duckdb.CatalogException:
+            row = []
+        if not row or row[0][0] != str(SCHEMA_VERSION):
+            con.execute(DDL)
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+
+    def _open(self, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        delay = 0.02
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.IOException as error:
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                    raise WorkspaceError(
-                        f"cannot open workspace {self.path}: {error}".splitlines()[0]
-                    ) from error
+                if "lock" not in str(error).lower():
+                    logger.error("cannot open workspace %s: %s", self.path, error)
+                    raise WorkspaceError(_unusable(error)) from error
+                if time.monotonic() + delay > deadline:
+                    logger.debug("workspace %s stayed locked: %s", self.path, error)
+                    raise WorkspaceBusy(BUSY_MESSAGE) from error
                 time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+                delay = min(delay * 2, 0.2)
             except duckdb.Error as error:
-                raise WorkspaceError(
-                    f"cannot open workspace {self.path}: {error}; is it a DuckDB file?".splitlines()[
-                        0
-                    ]
-                ) from error
+                logger.error("cannot open workspace %s: %s", self.path, error)
+                raise WorkspaceError(_unusable(error)) from error
+
+    # -- the journal: rows kept without waiting for the lock ------------------------
+
+    def keep(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Write ``rows`` to ``table`` without waiting: journal now, workspace soon.
+
+        For servers, whose turns must not wait for a batch job. The rows reach the
+        table within about ``JOURNAL_RETRY_SECONDS`` of the lock coming free, and
+        before this process's next :meth:`connect`.
+        """
+        self.journal.append(table, rows)
+        _writer_for(self).wake()
+
+    def record_audit(
+        self,
+        *,
+        kind: str,
+        inputs: dict[str, Any],
+        output: Any,
+        sources: list[str] | None = None,
+        model_version: str | None = None,
+        conversation_id: str | None = None,
+    ) -> str:
+        """Keep one prediction or answer in ``audit`` (through the journal); its id."""
+        row = audit_row(
+            kind=kind,
+            inputs=inputs,
+            output=output,
+            sources=sources,
+            model_version=model_version,
+            conversation_id=conversation_id,
+        )
+        self.keep("audit", [row])
+        return str(row[0])
+
+    def flush(self, *, wait: float | None = None) -> int:
+        """Write the journal's rows now; the number written (0 when the lock stayed busy)."""
+        if not self.journal.has_rows():
+            return 0
+        try:
+            with self._connection(False, self.lock_wait if wait is None else wait) as con:
+                return self.journal.drain(con)
+        except WorkspaceBusy:
+            return 0
+
+
+def _unusable(error: duckdb.Error) -> str:
+    """The one-line reason a workspace file can't be used; the path stays in the log."""
+    if "not a valid DuckDB database" in str(error):
+        return (
+            "the workspace file is not a DuckDB database; "
+            "point BEACON_WORKSPACE at a workspace or run `beacon demo`"
+        )
+    return "the workspace file cannot be opened (the log says why)"
+
+
+class _JournalWriter:
+    """A daemon thread that drains one workspace's journal once the lock is free.
+
+    It ends when the journal is empty and :meth:`Workspace.keep` starts a new one, so
+    a process with many workspaces (the tests) keeps no idle threads.
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = Workspace(workspace.path, lock_wait=TURN_LOCK_WAIT_SECONDS)
+        self._key = workspace.path.resolve()
+        self._wake = threading.Event()
+        self._wake.set()
+        self._thread = threading.Thread(
+            target=self._run, name=f"journal-{workspace.path.name}", daemon=True
+        )
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(JOURNAL_RETRY_SECONDS)
+            self._wake.clear()
+            try:
+                self.workspace.flush()
+            except Exception:  # never let the writer die silently; the rows stay kept
+                logger.exception("could not write the journal of %s", self.workspace.path)
+            with _registry_lock:
+                if not self.workspace.journal.has_rows():
+                    del _writers[self._key]
+                    return
+
+
+_writers: dict[Path, _JournalWriter] = {}
+
+
+def _writer_for(workspace: Workspace) -> _JournalWriter:
+    key = workspace.path.resolve()
+    with _registry_lock:
+        writer = _writers.get(key)
+        if writer is None:
+            if not _writers_at_exit:
+                atexit.register(_flush_at_exit)
+                _writers_at_exit.append(True)
+            writer = _writers[key] = _JournalWriter(workspace)
+        return writer
+
+
+_writers_at_exit: list[bool] = []
+
+
+def _flush_at_exit() -> None:
+    with _registry_lock:
+        workspaces = [writer.workspace for writer in _writers.values()]
+    for workspace in workspaces:
+        try:
+            workspace.flush(wait=2.0)
+        except Exception:
+            logger.exception("rows left in the journal of %s", workspace.path)
 
 
 def fetch_one(
@@ -104,6 +326,30 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, json.dumps(value)])
 
 
+def audit_row(
+    *,
+    kind: str,
+    inputs: dict[str, Any],
+    output: Any,
+    sources: list[str] | None = None,
+    model_version: str | None = None,
+    conversation_id: str | None = None,
+) -> list[Any]:
+    """One ``audit`` row (a fresh id first), in the table's column order."""
+    inputs_json = json.dumps(inputs, sort_keys=True, default=str)
+    return [
+        uuid.uuid4().hex[:16],
+        utc_now(),
+        kind,
+        model_version,
+        hashlib.sha256(inputs_json.encode()).hexdigest()[:16],
+        inputs_json,
+        json.dumps(sources or []),
+        output if isinstance(output, str) else json.dumps(output, default=str),
+        conversation_id,
+    ]
+
+
 def record_audit(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -114,21 +360,18 @@ def record_audit(
     model_version: str | None = None,
     conversation_id: str | None = None,
 ) -> str:
-    """Append one prediction or answer to the ``audit`` table and return its id."""
-    inputs_json = json.dumps(inputs, sort_keys=True, default=str)
-    audit_id = uuid.uuid4().hex[:16]
-    con.execute(
-        "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            audit_id,
-            utc_now(),
-            kind,
-            model_version,
-            hashlib.sha256(inputs_json.encode()).hexdigest()[:16],
-            inputs_json,
-            json.dumps(sources or []),
-            output if isinstance(output, str) else json.dumps(output, default=str),
-            conversation_id,
-        ],
+    """Append one prediction or answer to ``audit`` through a read-write ``con``; its id.
+
+    Batch jobs use this inside their own write; servers use
+    :meth:`Workspace.record_audit`, which does not wait for the lock.
+    """
+    row = audit_row(
+        kind=kind,
+        inputs=inputs,
+        output=output,
+        sources=sources,
+        model_version=model_version,
+        conversation_id=conversation_id,
     )
-    return audit_id
+    con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    return str(row[0])

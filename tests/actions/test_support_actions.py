@@ -102,6 +102,19 @@ def test_hand_off_posts_the_summary_to_the_staff_channel(
     assert inputs is not None and json.loads(inputs[0])["delivered"] is True
 
 
+def test_hand_off_survives_a_rate_limit_and_a_server_error_and_posts_once(
+    services: Services, slack: FakeSlack
+) -> None:
+    slack.fail_next("chat.postMessage", 429, retry_after=0)
+    slack.fail_next("chat.postMessage", 500)
+    run = run_action(ActionRequestHuman(), "customer_request_human.json")
+    assert len(slack.failed) == 2
+    (posted,) = slack.calls_to("chat.postMessage")
+    reference = posted.params["text"].split("Support hand-off ")[1].split(":")[0]
+    assert "passed our conversation" in run.messages[0]["text"]
+    assert reference in run.messages[0]["text"]
+
+
 def test_hand_off_without_slack_is_honest_and_still_recorded(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -105,6 +105,29 @@ def test_poster_is_reusable_for_a_message_and_images_in_a_thread(fake: FakeSlack
     assert len(fake.calls_to("conversations.list")) == 1, "channel ids are cached"
 
 
+def test_rate_limits_and_server_errors_are_retried_and_post_once(fake: FakeSlack) -> None:
+    poster = SlackPoster.from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-test", "BEACON_SLACK_API_URL": fake.base_url}
+    )
+    fake.fail_next("chat.postMessage", 429, retry_after=0)
+    fake.fail_next("chat.postMessage", 503)
+    sent = poster.post_message("marketing", "hello")
+    assert [c.params["text"] for c in fake.calls_to("chat.postMessage")] == ["hello"]
+    assert [c.method for c in fake.failed] == ["chat.postMessage"] * 2
+    assert sent.ts
+
+
+def test_slack_that_keeps_failing_is_one_clear_error_and_posts_nothing(fake: FakeSlack) -> None:
+    poster = SlackPoster.from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-test", "BEACON_SLACK_API_URL": fake.base_url}
+    )
+    fake.fail_next("chat.postMessage", 500, times=3)
+    with pytest.raises(ServiceUnavailableError) as caught:
+        poster.post_message("marketing", "hello")
+    assert "\n" not in str(caught.value)
+    assert fake.calls_to("chat.postMessage") == [] and len(fake.failed) == 3
+
+
 def test_unknown_channel_and_missing_token(fake: FakeSlack) -> None:
     with pytest.raises(InputError, match=r"no Slack channel named 'sales' is visible to the bot"):
         _poster(fake).channel_id("#sales")

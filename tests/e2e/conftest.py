@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from foundation.settings import Settings, get_settings
 from knowledge import build_index
 from tests.conftest import PROJECT_ROOT, DemoWorkspace, build_scored_demo, train_engagement
 from tests.fakes.slack import FakeSlack
+from tests.leaks import leaks
 
 # Shorter than Slack's 3,000-character limit, so real Beacon answers (about 700-2,000
 # characters) show the splitting end to end; tests/bot covers the 3,000 limit itself.
@@ -39,6 +41,22 @@ class SlackE2E:
     signing_secret: str
 
 
+class ScannedBotClient(BotClient):
+    """A :class:`BotClient` that fails the test on any reply showing internal detail.
+
+    Every end-to-end turn goes through it, so the whole suite checks that no user
+    ever reads a file path, an exception name or a stack trace.
+    """
+
+    def send(self, sender: str, text: str) -> list[dict[str, Any]]:
+        messages = super().send(sender, text)
+        for message in messages:
+            shown = message.get("text") or ""
+            found = leaks(shown)
+            assert not found, f"reply to {text[:80]!r} shows {found}: {shown[:300]!r}"
+        return messages
+
+
 @dataclass
 class E2E:
     """A running stack and how to talk to it."""
@@ -48,7 +66,7 @@ class E2E:
     staff_token: str
 
     def client(self, staff: bool = True) -> BotClient:
-        return BotClient(
+        return ScannedBotClient(
             self.stack.config.bot_url,
             staff_token=self.staff_token if staff else None,
             timeout_s=120,

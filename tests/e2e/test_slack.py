@@ -252,6 +252,20 @@ def test_signed_event_gets_one_threaded_answer_with_numbers_and_chart(
     assert completed.token == driver.slack.bot_token
 
 
+def test_rate_limit_and_server_error_still_deliver_the_answer_once(driver: SlackDriver) -> None:
+    channel, ts = _channel(), _ts()
+    driver.fake.fail_next("chat.postMessage", 429, retry_after=1)
+    driver.fake.fail_next("chat.postMessage", 503)
+    reply = driver.send_event(driver.event_body(SENTIMENT_QUESTION, channel, ts))
+    assert reply.status_code == 200, reply.text
+    (answer,) = driver.wait(channel, ts)
+    driver.wait(channel, ts, method="files.completeUploadExternal")  # the chart came after it
+    assert "Instagram" in _answer_text(answer)
+    assert len(driver.answers(channel, ts)) == 1
+    refused = [c for c in driver.fake.failed if c.params.get("channel") == channel]
+    assert len(refused) == 2
+
+
 def test_replayed_event_gets_no_second_answer(asked: Asked, driver: SlackDriver) -> None:
     retry = driver.send_event(
         asked.body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}

@@ -48,6 +48,20 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._failures: dict[str, list[tuple[int, int | None]]] = {}
+        self.failed: list[SlackCall] = []
+
+    def fail_next(
+        self, method: str, status: int, *, times: int = 1, retry_after: int | None = None
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` with HTTP ``status``.
+
+        429 carries ``Retry-After: retry_after`` (seconds) as Slack sends it. A failed
+        call lands in :attr:`failed`, not in :attr:`calls`, so :attr:`calls` holds what
+        Slack accepted: a retried message appears there once.
+        """
+        with self._lock:
+            self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> FakeSlack:
@@ -125,8 +139,24 @@ class FakeSlack:
             query = parse_qs(urlparse(handler.path).query)
             params = {**{key: values[-1] for key, values in query.items()}, **params}
             token = token or params.get("token")
+        call = SlackCall(method=method, params=params, token=token, body=body)
         with self._lock:
-            self.calls.append(SlackCall(method=method, params=params, token=token, body=body))
+            pending = self._failures.get(method)
+            failure = pending.pop(0) if pending else None
+            (self.failed if failure else self.calls).append(call)
+        if failure is not None:
+            status, retry_after = failure
+            error = json.dumps(
+                {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}
+            )
+            handler.send_response(status)
+            if retry_after is not None:
+                handler.send_header("Retry-After", str(retry_after))
+            handler.send_header("Content-Type", "application/json; charset=utf-8")
+            handler.send_header("Content-Length", str(len(error)))
+            handler.end_headers()
+            handler.wfile.write(error.encode())
+            return
         reply = self._reply(method, params, handler)
         payload = json.dumps(reply).encode()
         handler.send_response(200)

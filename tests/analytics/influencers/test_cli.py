@@ -111,4 +111,4 @@ def test_rank_errors(home: Path, top200_file: Path) -> None:
     )
     assert result.exit_code == 2 and "top_k must be at least 1" in result.stderr
     result = runner.invoke(app, ["rank", "--brief", "x"])
-    assert result.exit_code == 2 and "does not exist yet" in result.stderr
+    assert result.exit_code == 2 and "has no data yet" in result.stderr

@@ -1,0 +1,25 @@
+"""What a user must never read: file paths, exception names, stack traces.
+
+Used on every reply of the end-to-end suite (tests/e2e/conftest.py), the fuzz run and
+the fault tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+LEAK_PATTERNS: dict[str, re.Pattern[str]] = {
+    "traceback": re.compile(r"Traceback \(most recent call last\)|\bFile \"[^\"]+\", line \d+"),
+    "exception name": re.compile(
+        r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b|\b(?:IO|Catalog|Connection) Error:"
+    ),
+    "file path": re.compile(
+        r"(?:^|[\s(\"'`=])(?:/(?:tmp|work|root|home|usr|var|etc|opt|srv)/|~/|\.{1,2}/)\S*"
+        r"|\b[\w./-]+\.(?:duckdb|py|faiss|sqlite|jsonl|lock)\b"
+    ),
+}
+
+
+def leaks(text: str) -> list[str]:
+    """The kinds of internal detail in ``text`` (empty when it is safe to show)."""
+    return [name for name, pattern in LEAK_PATTERNS.items() if pattern.search(text)]
