@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
+from actions.cache import data_version
 from actions.context import LastAnswer, remember
 from actions.sentiment import asked_scope, scope_params
 from actions.services import Services
-from analytics.anomalies import detect_anomalies, plot_anomalies
+from analytics.anomalies import AnomalyReport, detect_anomalies, plot_anomalies
+from analytics.scope import Scope
 from foundation.workspace import platform_name
 
 #: "Anything unusual?" without a period looks at the last two weeks.
@@ -27,30 +30,28 @@ class ActionAnomalies(BeaconAction):
         asked = asked_scope(tracker, services, default_period=DEFAULT_WINDOW)
         with services.workspace.connect(read_only=True) as con:
             scope = asked.for_brand(con)
-            report = detect_anomalies(con, scope)
-            text = report.text()
-            chart_path, chart_url = services.charts.new_chart()
-            plot_anomalies(
-                report,
-                chart_path,
-                f"Brand talk on {platform_name(scope.platform)}, {scope.period.describe()}",
+            report, chart_url = services.answers.get_or_compute(
+                ("anomaly_check", scope),
+                data_version(con),
+                lambda: _checked(con, scope, services),
             )
-            audit_id = services.workspace.record_audit(
-                kind="anomaly_check",
-                inputs={
-                    "platform": scope.platform,
-                    "start": scope.period.start,
-                    "end": scope.period.end,
-                },
-                sources=[
-                    "workspace:posts",
-                    f"scores:{services.scorer.version}",
-                    f"chart:{chart_path.name}",
-                ],
-                output=report.to_dict(),
-                model_version=services.scorer.version,
-                conversation_id=tracker.sender_id,
-            )
+        text = report.text()
+        audit_id = services.workspace.record_audit(
+            kind="anomaly_check",
+            inputs={
+                "platform": scope.platform,
+                "start": scope.period.start,
+                "end": scope.period.end,
+            },
+            sources=[
+                "workspace:posts",
+                f"scores:{services.scorer.version}",
+                f"chart:{chart_url.rsplit('/', 1)[-1]}",
+            ],
+            output=report.to_dict(),
+            model_version=services.scorer.version,
+            conversation_id=tracker.sender_id,
+        )
         dispatcher.utter_message(text=text)
         dispatcher.utter_message(image=chart_url)
         params = scope_params(scope)
@@ -65,3 +66,17 @@ class ActionAnomalies(BeaconAction):
                 "end": alert.end.isoformat(),
             }
         return [remember(LastAnswer("anomaly", ids, params, audit_id))]
+
+
+def _checked(
+    con: duckdb.DuckDBPyConnection, scope: Scope, services: Services
+) -> tuple[AnomalyReport, str]:
+    """The anomaly report of ``scope`` and the URL of its chart (drawn once)."""
+    report = detect_anomalies(con, scope)
+    chart_path, chart_url = services.charts.new_chart()
+    plot_anomalies(
+        report,
+        chart_path,
+        f"Brand talk on {platform_name(scope.platform)}, {scope.period.describe()}",
+    )
+    return report, chart_url

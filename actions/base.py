@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -42,6 +45,28 @@ _NO_OFFER_ACTIONS = frozenset(
 )
 
 Events = list[dict[str, Any]]
+
+#: Threads for ordinary answers (a DuckDB query, a model call, a chart): enough to keep
+#: two cores busy while some wait for the workspace.
+LIGHT_WORKERS = 8
+#: Threads for heavy work (images, video frames, retraining): one slow image can hold
+#: only these, never the threads every other question needs.
+HEAVY_WORKERS = 2
+
+_T = TypeVar("_T")
+
+
+@functools.cache
+def _pool(heavy: bool) -> ThreadPoolExecutor:
+    """The process's pool for heavy or light work, made on first use."""
+    if heavy:
+        return ThreadPoolExecutor(HEAVY_WORKERS, thread_name_prefix="beacon-heavy")
+    return ThreadPoolExecutor(LIGHT_WORKERS, thread_name_prefix="beacon-light")
+
+
+async def off_loop(heavy: bool, work: Callable[..., _T], *args: Any) -> _T:
+    """Run ``work(*args)`` in the heavy or light pool, off the server's event loop."""
+    return await asyncio.get_running_loop().run_in_executor(_pool(heavy), work, *args)
 
 
 def customer_turns(tracker: Tracker) -> list[Turn]:
@@ -92,6 +117,9 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
     the public help pages answer instead.
     """
 
+    #: True for actions whose work is heavy (images, video): they run in their own pool.
+    heavy: bool = False
+
     @property
     @abc.abstractmethod
     def action_name(self) -> str:
@@ -107,15 +135,15 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
         audience = audience_of(tracker)
         customer = audience != STAFF
         frustration = (
-            await asyncio.to_thread(self._customer_turn, services, tracker) if customer else None
+            await off_loop(False, self._customer_turn, services, tracker) if customer else None
         )
         events: Events = []
         try:
             if may_run(self.action_name, audience):
-                events = await asyncio.to_thread(self.respond, dispatcher, tracker, services)
+                events = await off_loop(self.heavy, self.respond, dispatcher, tracker, services)
             else:
-                await asyncio.to_thread(self._record_refusal, services, tracker)
-                events = await asyncio.to_thread(self._instead, dispatcher, tracker, services)
+                await off_loop(False, self._record_refusal, services, tracker)
+                events = await off_loop(False, self._instead, dispatcher, tracker, services)
         except (BeaconError, SlotValueError) as error:
             dispatcher.utter_message(text=str(error))
         except Exception:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
+from actions.cache import data_version
 from actions.context import LastAnswer, latest_text, remember
 from actions.formatting import format_sentiment_summary
 from actions.parsing import parse_platform
@@ -83,50 +86,77 @@ class ActionSentimentSummary(BeaconAction):
         asked = asked_scope(tracker, services)
         with services.workspace.connect(read_only=True) as con:
             scope = asked.for_brand(con)
-            summary = sentiment_summary(con, scope)
-            brand = get_meta(con, "brand", "the brand")
-            themes = sentiment_themes(con, scope)
-            text = format_sentiment_summary(summary, brand, themes)
-            chart: list[str] = []
-            if summary.total:
-                chart_path, chart_url = services.charts.new_chart()
-                plot_sentiment_trend(
-                    daily_sentiment(con, scope),
-                    chart_path,
-                    f"Sentiment about {brand} on {platform_name(scope.platform)}, "
-                    f"{scope.period.describe()}",
-                )
-                chart = [chart_url]
-            audit_id = services.workspace.record_audit(
-                kind="sentiment_summary",
-                inputs={
-                    "platform": scope.platform,
-                    "topic": scope.topic,
-                    "start": scope.period.start,
-                    "end": scope.period.end,
-                },
-                sources=[
-                    "workspace:posts",
-                    f"scores:{summary.model_version}",
-                    *(f"chart:{url.rsplit('/', 1)[-1]}" for url in chart),
-                    *(
-                        f"post:{post_id}"
-                        for found in themes.values()
-                        for theme in found
-                        for post_id, _ in theme.examples
-                    ),
-                ],
-                output=text,
-                model_version=summary.model_version,
-                conversation_id=tracker.sender_id,
+            answer = services.answers.get_or_compute(
+                ("sentiment_summary", scope),
+                data_version(con),
+                lambda: _sentiment_answer(con, scope, services),
             )
+        text, chart = answer.text, list(answer.charts)
+        audit_id = services.workspace.record_audit(
+            kind="sentiment_summary",
+            inputs={
+                "platform": scope.platform,
+                "topic": scope.topic,
+                "start": scope.period.start,
+                "end": scope.period.end,
+            },
+            sources=[
+                "workspace:posts",
+                f"scores:{answer.model_version}",
+                *(f"chart:{url.rsplit('/', 1)[-1]}" for url in chart),
+                *(f"post:{post_id}" for post_id in answer.examples),
+            ],
+            output=text,
+            model_version=answer.model_version,
+            conversation_id=tracker.sender_id,
+        )
         dispatcher.utter_message(text=text)
         for url in chart:
             dispatcher.utter_message(image=url)
-        examples = tuple(
-            post_id for found in themes.values() for theme in found for post_id, _ in theme.examples
+        return [remember(LastAnswer("sentiment", answer.examples, scope_params(scope), audit_id))]
+
+
+@dataclass(frozen=True)
+class _SentimentAnswer:
+    """A sentiment summary as said, kept in the answer cache.
+
+    Attributes:
+        text: The reply.
+        charts: The trend chart's URL (none when no posts matched).
+        model_version: The sentiment model whose labels it counts.
+        examples: Post ids quoted under the themes, in order.
+    """
+
+    text: str
+    charts: tuple[str, ...]
+    model_version: str
+    examples: tuple[str, ...]
+
+
+def _sentiment_answer(
+    con: duckdb.DuckDBPyConnection, scope: Scope, services: Services
+) -> _SentimentAnswer:
+    summary = sentiment_summary(con, scope)
+    brand = get_meta(con, "brand", "the brand")
+    themes = sentiment_themes(con, scope)
+    charts: tuple[str, ...] = ()
+    if summary.total:
+        chart_path, chart_url = services.charts.new_chart()
+        plot_sentiment_trend(
+            daily_sentiment(con, scope),
+            chart_path,
+            f"Sentiment about {brand} on {platform_name(scope.platform)}, "
+            f"{scope.period.describe()}",
         )
-        return [remember(LastAnswer("sentiment", examples, scope_params(scope), audit_id))]
+        charts = (chart_url,)
+    return _SentimentAnswer(
+        text=format_sentiment_summary(summary, brand, themes),
+        charts=charts,
+        model_version=summary.model_version,
+        examples=tuple(
+            post_id for found in themes.values() for theme in found for post_id, _ in theme.examples
+        ),
+    )
 
 
 #: Examples a "show me a few of those" lists.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from actions.cache import AnswerCache
 from analytics.embeddings import get_encoder
 from analytics.engagement import EngagementModel, posts_fingerprint, with_workspace_posts
 from analytics.sentiment import SentimentScorer
@@ -95,6 +96,7 @@ class Services:
         engagement_cache_dir: Its embedding cache.
         post_index_dir: The similar-posts index (None: ``post-index`` next to the workspace).
         today: Returns "today" (UTC); injectable so tests can pin the date.
+        answers: Recent answers by question and data version (no recomputing).
     """
 
     settings: Settings
@@ -106,6 +108,7 @@ class Services:
     engagement_cache_dir: Path | None = None
     post_index_dir: Path | None = None
     today: Callable[[], date] = field(default=_utc_today)
+    answers: AnswerCache = field(default_factory=AnswerCache)
     _knowledge: KnowledgeBase | None = field(default=None, init=False, repr=False)
     _engagement: EngagementModel | None = field(default=None, init=False, repr=False)
     _engagement_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)

@@ -224,6 +224,7 @@ class ActionTagImage(BeaconAction):
     """Tags, categories, faces and brand safety of an image or video, with a heatmap."""
 
     action_name = "action_tag_image"
+    heavy = True
 
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services

@@ -47,6 +47,14 @@ INDEX_TEMPLATE = "index.md.j2"
 LOAD_SAMPLE_S = 10.0  # how often a run samples the 1-minute load average
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in [0, 1]); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 def default_out(name: str) -> Path:
     """Where benchmark ``name`` writes its JSON by default (its page goes next to it)."""
     return DOCS / f"{name}.json"

@@ -22,6 +22,7 @@ import asyncio
 import hmac
 import logging
 import os
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -98,6 +99,17 @@ def _bearer(request: Request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
+def visible_text(text: str) -> str:
+    """``text`` without control and invisible format characters (tabs and newlines stay).
+
+    A message of nothing but such characters has no tokens, which Rasa's classifier
+    does not survive (a 500); channels refuse it once this leaves it blank.
+    """
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+
+
 class BeaconRestInput(InputChannel):
     """REST channel: ``POST /webhooks/rest/webhook`` with ``{"sender": ..., "message": ...}``.
 
@@ -169,6 +181,12 @@ class BeaconRestInput(InputChannel):
             if not isinstance(text, str) or len(text) > max_chars:
                 return response.json(
                     {"error": f"'message' must be a string of at most {max_chars} characters"},
+                    status=400,
+                )
+            text = visible_text(text)
+            if not text.strip():
+                return response.json(
+                    {"error": "'message' has no visible text; send at least one character"},
                     status=400,
                 )
             if audience == CUSTOMER:

@@ -89,7 +89,7 @@ from bot._slack_format import (
     escape_mrkdwn,
 )
 from bot._slack_guard import RecentKeys, SlackRequestRejected, check_signature
-from bot.channels import MAX_MESSAGE_CHARS, install_action_guard_from_env
+from bot.channels import MAX_MESSAGE_CHARS, install_action_guard_from_env, visible_text
 from foundation.channel_metadata import (
     CUSTOMER,
     STAFF,
@@ -329,8 +329,8 @@ class BeaconSlackInput(InputChannel):
         text = event.get("text")
         if not all(isinstance(v, str) and v for v in (user, channel, ts, text)):
             return None
-        text = SlackInput._sanitize_user_message(text, bots)
-        if not text:
+        text = visible_text(SlackInput._sanitize_user_message(text, bots))
+        if not text.strip():
             return None
         thread_ts = event.get("thread_ts") or ts
         return _Turn(

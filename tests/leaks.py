@@ -20,6 +20,18 @@ LEAK_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
-def leaks(text: str) -> list[str]:
-    """The kinds of internal detail in ``text`` (empty when it is safe to show)."""
-    return [name for name, pattern in LEAK_PATTERNS.items() if pattern.search(text)]
+def leaks(text: str, said: str = "") -> list[str]:
+    """The kinds of internal detail in ``text`` (empty when it is safe to show).
+
+    Args:
+        text: What the user is shown.
+        said: What the user wrote: a reply quoting it ("which experiment is
+            '../etc/passwd'?") shows them nothing new.
+    """
+    return [
+        name
+        for name, pattern in LEAK_PATTERNS.items()
+        if any(
+            match.group(0).strip(" (\"'`=") not in said for match in pattern.finditer(text)
+        )
+    ]

@@ -32,7 +32,10 @@ def ingest(
 
     def body() -> None:
         workspace, pseudonymizer = _workspace()
-        report = ingest_file(workspace, file, fmt=fmt, pseudonymizer=pseudonymizer)
+        with progress("storing posts", None, enabled=not as_json) as advance:
+            report = ingest_file(
+                workspace, file, fmt=fmt, pseudonymizer=pseudonymizer, on_batch=advance
+            )
         if as_json:
             print_json(report.to_dict())
         else:

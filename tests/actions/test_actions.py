@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from actions.base import GENERIC_FAILURE
+from actions.anomalies import ActionAnomalies
+from actions.base import GENERIC_FAILURE, BeaconAction
 from actions.core import ActionHelp, ActionRecordFeedback
 from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
@@ -48,6 +49,33 @@ def test_sentiment_reply_carries_workspace_numbers(services: Services) -> None:
     assert f"scored by {services.scorer.version}." in text
     assert "Negative talk is driven by" in text and "Positive talk is driven by" in text
     assert audits == [("sentiment_summary", "staff-1", services.scorer.version)]
+
+
+@pytest.mark.parametrize(
+    ("action", "fixture"),
+    [
+        (ActionSentimentSummary(), "staff_sentiment_twitter_this_month.json"),
+        (ActionAnomalies(), "staff_anomalies_october.json"),
+    ],
+)
+def test_an_answer_is_computed_once_per_data_version(
+    services: Services, action: BeaconAction, fixture: str
+) -> None:
+    first = run_action(action, fixture)
+    again = run_action(action, fixture)
+    assert again.messages == first.messages  # the same text and the same chart URL
+    assert len(list(services.charts.folder.glob("*.png"))) == 1
+    assert (services.answers.hits, services.answers.misses) == (1, 1)
+    with services.workspace.connect() as con:
+        assert con.execute("SELECT count(*) FROM audit").fetchall() == [(2,)]  # both audited
+        con.execute(  # new data: a post, as `beacon ingest` would add it
+            "INSERT INTO posts SELECT * REPLACE ('cache-test' AS post_id, now() AS ingested_at) "
+            "FROM posts LIMIT 1"
+        )
+    fresh = run_action(action, fixture)
+    assert services.answers.misses == 2
+    assert len(list(services.charts.folder.glob("*.png"))) == 2
+    assert fresh.messages[1] != first.messages[1]  # a chart drawn for the new data
 
 
 @pytest.mark.parametrize("fixture", ["customer_sentiment.json", "no_audience_sentiment.json"])

@@ -52,7 +52,7 @@ class ScannedBotClient(BotClient):
         messages = super().send(sender, text)
         for message in messages:
             shown = message.get("text") or ""
-            found = leaks(shown)
+            found = leaks(shown, said=text)
             assert not found, f"reply to {text[:80]!r} shows {found}: {shown[:300]!r}"
         return messages
 

@@ -86,6 +86,10 @@ def test_malformed_rest_requests_get_400(e2e: E2E) -> None:
     assert (
         httpx.post(url, json={"sender": "s", "message": "x" * 5000}, timeout=10).status_code == 400
     )
+    # Nothing visible (Rasa's classifier failed on such a message with a 500).
+    for invisible in ("\n", " \t ", "\x0b\x0c", "\u200b\ufeff"):
+        reply = httpx.post(url, json={"sender": "s", "message": invisible}, timeout=10)
+        assert reply.status_code == 400 and "no visible text" in reply.json()["error"]
 
 
 def test_client_claimed_audience_is_ignored(e2e: E2E) -> None:

@@ -1,0 +1,79 @@
+"""Answers that don't recompute what hasn't changed.
+
+A sentiment summary or an anomaly check reads thousands of posts and draws a chart; the
+same question asked again on the same data gets the same answer. :class:`AnswerCache`
+keeps recent results keyed by the question's parameters and :func:`data_version`, a
+fingerprint of the workspace's posts and scores that changes whenever ``beacon ingest``,
+``beacon score``, ``beacon retrain`` or a customer's message changes them. A cached result
+carries the URL of the chart drawn for it, so the chart is rendered once too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import duckdb
+
+_T = TypeVar("_T")
+
+#: Results kept per process (each a few kB plus a chart file already on disk).
+MAX_ENTRIES = 256
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """A fingerprint of the workspace's analysable data: rows and latest change.
+
+    Posts and scores are only ever added (or removed by ``beacon forget``), so their
+    counts and latest timestamps change whenever anything an answer reads does; the meta
+    table holds the brand's settings (own accounts, brand terms).
+    """
+    row = con.execute(
+        """
+        SELECT (SELECT count(*) FROM posts), (SELECT max(ingested_at) FROM posts),
+               (SELECT count(*) FROM scores), (SELECT max(scored_at) FROM scores),
+               (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta)
+        """
+    ).fetchone()
+    return tuple(row or ())
+
+
+class AnswerCache:
+    """A bounded, thread-safe LRU of computed answers.
+
+    Args:
+        max_entries: How many results to keep; the least recently used go first.
+    """
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_compute(self, key: Hashable, version: Hashable, compute: Callable[[], _T]) -> _T:
+        """The cached result for ``(key, version)``, or ``compute()``'s, kept for next time.
+
+        Two threads missing the same key at once both compute it; the answers are equal.
+        """
+        full_key = (key, version)
+        with self._lock:
+            if full_key in self._entries:
+                self._entries.move_to_end(full_key)
+                self.hits += 1
+                return self._entries[full_key]
+            self.misses += 1
+        result = compute()
+        with self._lock:
+            self._entries[full_key] = result
+            self._entries.move_to_end(full_key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return result
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
