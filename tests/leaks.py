@@ -31,7 +31,5 @@ def leaks(text: str, said: str = "") -> list[str]:
     return [
         name
         for name, pattern in LEAK_PATTERNS.items()
-        if any(
-            match.group(0).strip(" (\"'`=") not in said for match in pattern.finditer(text)
-        )
+        if any(match.group(0).strip(" (\"'`=") not in said for match in pattern.finditer(text))
     ]
