@@ -7,13 +7,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.cache import data_version
 from actions.context import LastAnswer, remember
 from actions.sentiment import asked_scope, scope_params
 from actions.services import Services
 from analytics.anomalies import AnomalyReport, detect_anomalies, plot_anomalies
 from analytics.scope import Scope
-from foundation.workspace import platform_name
+from foundation.workspace import platform_name, queries
 
 #: "Anything unusual?" without a period looks at the last two weeks.
 DEFAULT_WINDOW = "last 14 days"
@@ -32,7 +31,7 @@ class ActionAnomalies(BeaconAction):
             scope = asked.for_brand(con)
             report, chart_url = services.answers.get_or_compute(
                 ("anomaly_check", scope),
-                data_version(con),
+                queries.data_version(con),
                 lambda: _checked(con, scope, services),
             )
         text = report.text()

@@ -2,7 +2,8 @@
 
 A sentiment summary or an anomaly check reads thousands of posts and draws a chart; the
 same question asked again on the same data gets the same answer. :class:`AnswerCache`
-keeps recent results keyed by the question's parameters and :func:`data_version`, a
+keeps recent results keyed by the question's parameters and
+:func:`foundation.workspace.queries.data_version`, a
 fingerprint of the workspace's posts and scores that changes whenever ``beacon ingest``,
 ``beacon score``, ``beacon retrain`` or a customer's message changes them. A cached result
 carries the URL of the chart drawn for it, so the chart is rendered once too.
@@ -15,29 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-import duckdb
-
 _T = TypeVar("_T")
 
 #: Results kept per process (each a few kB plus a chart file already on disk).
 MAX_ENTRIES = 256
-
-
-def data_version(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
-    """A fingerprint of the workspace's analysable data: rows and latest change.
-
-    Posts and scores are only ever added (or removed by ``beacon forget``), so their
-    counts and latest timestamps change whenever anything an answer reads does; the meta
-    table holds the brand's settings (own accounts, brand terms).
-    """
-    row = con.execute(
-        """
-        SELECT (SELECT count(*) FROM posts), (SELECT max(ingested_at) FROM posts),
-               (SELECT count(*) FROM scores), (SELECT max(scored_at) FROM scores),
-               (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta)
-        """
-    ).fetchone()
-    return tuple(row or ())
 
 
 class AnswerCache:

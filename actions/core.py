@@ -28,7 +28,7 @@ from beacon.retrain import (
     sentiment_correction,
     sentiment_corrections,
 )
-from foundation.workspace import fetch_one, get_meta, utc_now
+from foundation.workspace import get_meta, queries, utc_now
 
 
 class ActionHelp(BeaconAction):
@@ -65,13 +65,10 @@ class ActionRecordFeedback(BeaconAction):
         text = latest_text(tracker)
         verdict = feedback_verdict(text)
         with services.workspace.connect(read_only=True) as con:
-            last = fetch_one(
-                con,
-                "SELECT audit_id, kind, inputs FROM audit WHERE conversation_id = ? "
-                "AND kind <> 'refused_staff_only' ORDER BY created_at DESC LIMIT 1",
-                [tracker.sender_id],
+            last = queries.last_audit(con, tracker.sender_id, not_kind="refused_staff_only")
+            audit_id, kind, inputs = (
+                (last.audit_id, last.kind, last.inputs) if last else (None, None, None)
             )
-            audit_id, kind, inputs = last if last else (None, None, None)
             staff = audience_of(tracker) == STAFF
             outcome = self._engagement_correction(con, text, kind, inputs) if staff else None
             learned = self._sentiment_correction(con, text) if staff and not outcome else None
@@ -141,14 +138,7 @@ class ActionRecordFeedback(BeaconAction):
             ids = [str(explained).lower()] if explained else []
         if not ids:
             return None
-        own = fetch_one(con, "SELECT value FROM meta WHERE key = 'own_accounts'")
-        accounts = list(json.loads(own[0])) if own and own[0] else None
-        query = "SELECT post_id FROM posts WHERE list_contains(?, lower(post_id))"
-        params: list[object] = [ids]
-        if accounts:
-            query += " AND list_contains(?, account)"
-            params.append(accounts)
-        known = [row[0] for row in con.execute(query, params).fetchall()]
+        known = queries.known_post_ids(con, ids, own_only=True)
         return (known[0], outcome) if len(known) == 1 else None
 
     @staticmethod
@@ -158,12 +148,7 @@ class ActionRecordFeedback(BeaconAction):
         ids = mentioned_post_ids(text)
         if label is None or not ids:
             return None
-        known = [
-            row[0]
-            for row in con.execute(
-                "SELECT post_id FROM posts WHERE list_contains(?, lower(post_id))", [ids]
-            ).fetchall()
-        ]
+        known = queries.known_post_ids(con, ids)
         return (known[0], label) if len(known) == 1 else None
 
 
@@ -176,9 +161,7 @@ class ActionFeedbackStatus(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         with services.workspace.connect(read_only=True) as con:
-            counts = dict(
-                con.execute("SELECT verdict, count(*) FROM feedback GROUP BY 1").fetchall()
-            )
+            counts = queries.feedback_counts(con)
             pending = sentiment_corrections(con)
             engagement = engagement_corrections(con)
             last = last_retrain(con)

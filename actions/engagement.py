@@ -29,7 +29,7 @@ from actions.sentiment import answer_with_examples
 from actions.services import Services
 from analytics.engagement import Draft, EngagementModel
 from foundation.exceptions import BeaconError
-from foundation.workspace import fetch_one, get_meta, platform_name
+from foundation.workspace import get_meta, platform_name, queries
 from knowledge import SimilarPost
 
 logger = logging.getLogger(__name__)
@@ -245,27 +245,14 @@ def referenced_posts(con: Any, reference: PostReference, today: date) -> list[Po
     named), at most :data:`MAX_CANDIDATES` + 1 so the caller can tell there were more;
     "latest" gives our latest post up to ``today``.
     """
-    own = list(get_meta(con, "own_accounts", []))
-    if not own:
-        return []
-    where = [f"account IN ({', '.join('?' * len(own))})"]
-    params: list[Any] = [*own]
-    if reference.platform:
-        where.append("platform = ?")
-        params.append(reference.platform)
-    if reference.day is not None:
-        where.append("CAST(posted_at AS DATE) = ?")
-        params.append(reference.day)
-    else:
-        where.append("CAST(posted_at AS DATE) <= ?")
-        params.append(today)
-    params.append(1 if reference.latest else MAX_CANDIDATES + 1)
-    rows = con.execute(
-        f"SELECT post_id, platform, posted_at, text FROM posts WHERE {' AND '.join(where)} "
-        "ORDER BY posted_at DESC, post_id LIMIT ?",
-        params,
-    ).fetchall()
-    return [PostCandidate(str(p), str(pl), at, str(t or "")) for p, pl, at, t in rows]
+    found = queries.own_posts(
+        con,
+        platform=reference.platform,
+        day=reference.day,
+        until=today,
+        limit=1 if reference.latest else MAX_CANDIDATES + 1,
+    )
+    return [PostCandidate(*post) for post in found]
 
 
 def _where(reference: PostReference) -> str:
@@ -404,12 +391,7 @@ class ActionExplainPost(BeaconAction):
         """Explain one of our published posts (a follow-up's "tell me about the second" too)."""
         model = services.engagement()
         with services.workspace.connect(read_only=True) as con:
-            row = fetch_one(
-                con,
-                "SELECT platform, text, posted_at, media_type, likes + comments + shares, account "
-                "FROM posts WHERE post_id = ?",
-                [post_id],
-            )
+            row = queries.post_outcome(con, post_id)
             if row is None:
                 raise SlotValueError(f"I can't find a post with the id {post_id} in the workspace.")
             platform, text, posted_at, media_type, engagement, account = row
@@ -459,12 +441,7 @@ class ActionRecommendContent(BeaconAction):
         model = services.engagement()
         with services.workspace.connect(read_only=True) as con:
             key = _account_key(con, platform, model)
-            latest = fetch_one(
-                con,
-                "SELECT post_id, text, media_type FROM posts WHERE account = ? AND platform = ? "
-                "ORDER BY posted_at DESC LIMIT 1",
-                [key.rsplit("@", 1)[0], platform],
-            )
+            latest = queries.latest_post(con, key.rsplit("@", 1)[0], platform)
             draft_text = tracker.get_slot("draft_text")
             # "How can I improve it?" right after a prediction: that draft, at its time.
             previous = None if draft_text else _previous_prediction(tracker)

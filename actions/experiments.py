@@ -12,6 +12,7 @@ from actions.formatting import format_experiment
 from actions.parsing import match_experiment
 from actions.services import Services
 from analytics.experiments import analyze_workspace_experiment, describe_roi, plot_lifts
+from foundation.workspace import queries
 
 CURRENCY = "€"
 
@@ -26,12 +27,7 @@ class ActionAnalyzeExperiment(BeaconAction):
     ) -> Events:
         asked = tracker.get_slot("experiment")
         with services.workspace.connect(read_only=True) as con:
-            known = [
-                (str(e), str(n))
-                for e, n in con.execute(
-                    "SELECT experiment_id, name FROM experiments ORDER BY name"
-                ).fetchall()
-            ]
+            known = queries.experiments(con)
             experiment_id = match_experiment(asked, known)
             if experiment_id is None:
                 names = ", ".join(name for _, name in known) or "none yet"

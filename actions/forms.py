@@ -25,7 +25,7 @@ from actions.parsing import (
 )
 from actions.services import Services, get_services
 from analytics.support import SUPPORT_PLATFORM
-from foundation.workspace import PLATFORMS, platform_name
+from foundation.workspace import PLATFORMS, platform_name, queries
 
 #: The question for ``posting_time`` (the examples are phrases the validator reads).
 ASK_POSTING_TIME = "When will it go out? e.g. 'now', 'tomorrow 9am', 'Friday 18:00' (UTC)"
@@ -56,13 +56,9 @@ class ActionAskPlatform(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         with services.workspace.connect(read_only=True) as con:
-            rows = con.execute(
-                "SELECT platform FROM posts WHERE platform <> ? GROUP BY platform "
-                "ORDER BY count(*) DESC",
-                [SUPPORT_PLATFORM],
-            ).fetchall()
-        # Support chats are not a platform a draft goes out on.
-        codes = [row[0] for row in rows] or [p for p in PLATFORMS if p != SUPPORT_PLATFORM]
+            # Support chats are not a platform a draft goes out on.
+            busiest = queries.platforms_by_volume(con, leave_out=SUPPORT_PLATFORM)
+        codes = busiest or [p for p in PLATFORMS if p != SUPPORT_PLATFORM]
         names = [platform_name(code) for code in codes]
         dispatcher.utter_message(text=f"Which platform is it for? ({', '.join(names)})")
         return []
@@ -180,10 +176,7 @@ class ActionAskExperiment(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         with services.workspace.connect(read_only=True) as con:
-            names = [
-                row[0]
-                for row in con.execute("SELECT name FROM experiments ORDER BY name").fetchall()
-            ]
+            names = [name for _, name in queries.experiments(con)]
         listing = (
             f" I have: {', '.join(names)}." if names else " There are none in the workspace yet."
         )

@@ -32,7 +32,7 @@ from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.context import latest_text
 from actions.services import Services
-from foundation.workspace import fetch_one
+from foundation.workspace import queries
 from knowledge import SearchFilter
 
 #: Staff: what to ask after a bare entity ("instagram", "the summer sprint").
@@ -104,16 +104,15 @@ def last_answer(
     Customers only ever follow up answers from the public collection, even if a
     conversation id were shared with a staff channel.
     """
-    query = (
-        "SELECT audit_id, inputs, output FROM audit WHERE conversation_id = ? AND kind = ?"
-        + ("" if audience == STAFF else " AND json_extract_string(inputs, '$.collection') = ?")
-        + " ORDER BY created_at DESC LIMIT 1"
+    row = queries.last_audit(
+        con,
+        conversation_id,
+        kind=ANSWER_KIND,
+        collection=None if audience == STAFF else CUSTOMER_COLLECTION,
     )
-    params = [conversation_id, ANSWER_KIND] + ([] if audience == STAFF else [CUSTOMER_COLLECTION])
-    row = fetch_one(con, query, params)
     if row is None:
         return None
-    audit_id, inputs_json, output = row
+    audit_id, _, inputs_json, output = row
     inputs: dict[str, Any] = json.loads(inputs_json or "{}")
     return PreviousAnswer(
         audit_id=audit_id,

@@ -13,7 +13,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.cache import data_version
 from actions.context import LastAnswer, latest_text, remember
 from actions.formatting import format_sentiment_summary
 from actions.parsing import parse_platform
@@ -28,7 +27,7 @@ from analytics.listening import (
 )
 from analytics.periods import Period, parse_period
 from analytics.scope import Scope
-from foundation.workspace import get_meta, platform_name
+from foundation.workspace import get_meta, platform_name, queries
 
 
 def asked_scope(
@@ -88,7 +87,7 @@ class ActionSentimentSummary(BeaconAction):
             scope = asked.for_brand(con)
             answer = services.answers.get_or_compute(
                 ("sentiment_summary", scope),
-                data_version(con),
+                queries.data_version(con),
                 lambda: _sentiment_answer(con, scope, services),
             )
         text, chart = answer.text, list(answer.charts)

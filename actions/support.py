@@ -23,7 +23,7 @@ from actions.fallbacks import answer_unclear
 from actions.services import Services
 from analytics.support import SUPPORT_PLATFORM, handoff_summary
 from beacon.support import hand_off, record_rating
-from foundation.workspace import get_meta
+from foundation.workspace import get_meta, queries
 
 RATING_QUESTION = "Before you go: how did I do today?"
 #: Asked after a hand-off, and when a rating came without a number.
@@ -179,15 +179,12 @@ class ActionRequestHuman(BeaconAction):
         turns = customer_turns(tracker)
         with services.workspace.connect(read_only=True) as con:
             account = services.pseudonymizer().account(tracker.sender_id)
-            negatives = [
-                float(row[0])
-                for row in con.execute(
-                    "SELECT s.p_negative FROM posts p JOIN scores s USING (post_id) "
-                    "WHERE p.platform = ? AND p.account = ? AND s.model_version = ? "
-                    "ORDER BY p.posted_at",
-                    [SUPPORT_PLATFORM, account, services.scorer.version],
-                ).fetchall()
-            ]
+            negatives = queries.negative_chances(
+                con,
+                platform=SUPPORT_PLATFORM,
+                account=account,
+                model_version=services.scorer.version,
+            )
         handoff = hand_off(
             services.workspace,
             conversation_id=tracker.sender_id,

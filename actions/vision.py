@@ -47,6 +47,7 @@ from actions.parsing import media_reference, mentioned_post_ids
 from actions.services import Services
 from foundation.channel_metadata import SlackFile, read_slack_files
 from foundation.exceptions import InputError
+from foundation.workspace import queries
 
 #: Largest image or video downloaded.
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
@@ -303,12 +304,7 @@ def _mentioned_post(services: Services, text: str) -> tuple[str, str | None] | N
     if not candidates:
         return None
     with services.workspace.connect(read_only=True) as con:
-        rows = dict(
-            con.execute(
-                "SELECT post_id, media_path FROM posts WHERE list_contains(?, post_id)",
-                [candidates],
-            ).fetchall()
-        )
+        rows = queries.media_paths(con, candidates)
     found = [post_id for post_id in candidates if post_id in rows]
     return (found[0], rows[found[0]]) if found else None
 

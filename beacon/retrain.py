@@ -35,7 +35,7 @@ import numpy as np
 
 from foundation.exceptions import InputError
 from foundation.settings import Settings
-from foundation.workspace import Workspace, record_audit
+from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Workspace, record_audit
 
 #: ``feedback.correction`` marker of a structured sentiment correction.
 SENTIMENT_TARGET = "sentiment"
@@ -308,7 +308,7 @@ def retrain_sentiment(
         accepted=accepted,
         model_dir=str(target),
     )
-    with workspace.connect() as con:
+    with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
         record_audit(
             con,
             kind="retrain",
@@ -546,7 +546,7 @@ def retrain_engagement(
         changed=changed,
         model_dir=str(folder),
     )
-    with workspace.connect() as con:
+    with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
         record_audit(
             con,
             kind="retrain",

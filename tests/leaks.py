@@ -20,6 +20,10 @@ LEAK_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
+#: What may surround a quoted path: stripped before comparing with the user's words.
+QUOTES = " ()\"'`=“”‘’.,;:!?"
+
+
 def leaks(text: str, said: str = "") -> list[str]:
     """The kinds of internal detail in ``text`` (empty when it is safe to show).
 
@@ -31,5 +35,5 @@ def leaks(text: str, said: str = "") -> list[str]:
     return [
         name
         for name, pattern in LEAK_PATTERNS.items()
-        if any(match.group(0).strip(" (\"'`=") not in said for match in pattern.finditer(text))
+        if any(match.group(0).strip(QUOTES) not in said for match in pattern.finditer(text))
     ]

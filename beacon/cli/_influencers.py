@@ -126,14 +126,14 @@ def ingest(
     def body() -> None:
         from analytics.influencers import ingest_top200
         from foundation.settings import get_settings
-        from foundation.workspace import Pseudonymizer, Workspace
+        from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Pseudonymizer, Workspace
 
         settings = get_settings()
         workspace = Workspace(settings.workspace_path)
         pseudonymizer = Pseudonymizer(settings.pseudonym_key())
         if not Path(file).is_file():
             raise InputError(f"no file at {file}; give the path of a Top-200 influencers CSV")
-        with workspace.connect() as con:
+        with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
             report = ingest_top200(con, file, pseudonymizer=pseudonymizer)
         if as_json:
             print_json(report.to_dict())

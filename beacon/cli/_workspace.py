@@ -9,7 +9,14 @@ import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
 from foundation.settings import get_settings
-from foundation.workspace import READERS, Pseudonymizer, Workspace, forget_account, ingest_file
+from foundation.workspace import (
+    BATCH_LOCK_WAIT_SECONDS,
+    READERS,
+    Pseudonymizer,
+    Workspace,
+    forget_account,
+    ingest_file,
+)
 
 
 def _workspace() -> tuple[Workspace, Pseudonymizer]:
@@ -54,7 +61,7 @@ def forget(
 
     def body() -> None:
         workspace, pseudonymizer = _workspace()
-        with workspace.connect() as con:
+        with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
             counts = forget_account(con, account, pseudonymizer)
         if as_json:
             print_json({"account": pseudonymizer.account(account), "removed": counts})

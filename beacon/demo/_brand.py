@@ -33,6 +33,7 @@ from beacon.demo._creators import add_demo_creators
 from beacon.demo._media import MEDIA_DIR_NAME, add_demo_media
 from beacon.demo._support import add_demo_support
 from foundation.workspace import (
+    BATCH_LOCK_WAIT_SECONDS,
     IngestReport,
     Pseudonymizer,
     Workspace,
@@ -452,7 +453,7 @@ def build_demo(
         )
         for cid, name, start, end, budget, objective in CAMPAIGNS
     ]
-    with workspace.connect() as con:
+    with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
         report = ingest_rows(
             con, enumerate(rows, start=1), source="demo:trailbird", pseudonymizer=pseudonymizer
         )

@@ -90,6 +90,7 @@ class _Gate:
 
 _gates: dict[Path, _Gate] = {}
 _registry_lock = threading.Lock()
+_schema_lock = threading.Lock()
 
 
 def _gate(path: Path) -> _Gate:
@@ -162,6 +163,11 @@ class Workspace:
 
     def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
         """Create the tables when the file has none yet (one cheap look otherwise)."""
+        with _schema_lock:  # two threads creating the same tables conflict in DuckDB
+            self._create_tables_if_missing(con)
+
+    @staticmethod
+    def _create_tables_if_missing(con: duckdb.DuckDBPyConnection) -> None:
         try:
             row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         except duckdb.CatalogException:
