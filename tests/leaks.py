@@ -21,7 +21,7 @@ LEAK_PATTERNS: dict[str, re.Pattern[str]] = {
 
 
 #: What may surround a quoted path: stripped before comparing with the user's words.
-QUOTES = " ()\"'`=“”‘’.,;:!?"
+QUOTES = " ()\"'`=“”‘’.,;:!?…"
 
 
 def leaks(text: str, said: str = "") -> list[str]:
