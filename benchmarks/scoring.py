@@ -1,10 +1,10 @@
 """``beacon score`` next to the sentiment model alone, on the same posts.
 
-    python -m benchmarks.scoring [--posts 4000] [--batch-size 512]
+    python -m benchmarks.scoring [--batch-size 512]
 
 Builds a fresh demo workspace, then in the same run times (1) the sentiment model's
-``predict_proba`` over every post's text in ``beacon score``'s batch size: the model's
-forward passes alone, the baseline; (2) ``beacon score``'s own code
+``predict_proba`` over every post's text, in ``beacon score``'s batch size and order:
+the model's forward passes alone, the baseline; (2) ``beacon score``'s own code
 (:func:`beacon.scoring.score_posts`), which reads the posts, runs the model once per
 batch and writes each batch in its own short transaction; (3) the same with the old
 two passes per batch (``predict_proba`` then ``predict``), for reference. Prints
@@ -47,7 +47,7 @@ class TwoPasses:
         return list(self._scorer.predict(texts))
 
 
-def measure(n_posts: int, batch_size: int) -> dict[str, Any]:
+def measure(batch_size: int) -> dict[str, Any]:
     scorer = current_scorer()
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Workspace(Path(tmp) / "beacon.duckdb")
@@ -55,11 +55,8 @@ def measure(n_posts: int, batch_size: int) -> dict[str, Any]:
         with workspace.connect(read_only=True) as con:
             texts = [
                 str(row[0])
-                for row in con.execute(
-                    "SELECT text FROM posts ORDER BY post_id LIMIT ?", [n_posts]
-                ).fetchall()
+                for row in con.execute("SELECT text FROM posts ORDER BY post_id").fetchall()
             ]
-            total = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
         scorer.predict_proba(texts[:64])  # warm-up: threads, caches
         start = time.perf_counter()
         for i in range(0, len(texts), batch_size):
@@ -81,8 +78,7 @@ def measure(n_posts: int, batch_size: int) -> dict[str, Any]:
         for row in rows
     ]
     return {
-        "posts_in_workspace": total,
-        "model_posts": len(texts),
+        "posts_in_workspace": len(texts),
         "batch_size": batch_size,
         "model_version": scorer.version,
         "target_vs_model": TARGET_VS_MODEL,
@@ -100,12 +96,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--posts", type=int, default=4000, help="posts the model alone scores")
     parser.add_argument("--batch-size", type=int, default=512, help="posts per model call")
     add_out_argument(parser, "scoring", "--json")
     args = parser.parse_args()
     with Run("scoring", out=args.out, packages=("torch", "transformers", "duckdb")) as run:
-        run.results = measure(args.posts, args.batch_size)
+        run.results = measure(args.batch_size)
         base = run.results["baseline"]
         print(f"model alone: {base['posts_per_s']:.1f} posts/s")
         for row in run.results["rows"]:
