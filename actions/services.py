@@ -19,6 +19,7 @@ from pathlib import Path
 from actions.cache import AnswerCache
 from analytics.embeddings import get_encoder
 from analytics.engagement import EngagementModel, posts_fingerprint, with_workspace_posts
+from analytics.exceptions import ModelLoadError
 from analytics.sentiment import SentimentScorer
 from beacon.digest import SlackPoster
 from beacon.scoring import current_scorer
@@ -82,6 +83,14 @@ class ChartStore:
         return path if path.is_file() else None
 
 
+#: Said when the saved engagement model is damaged or from another version.
+ENGAGEMENT_UNAVAILABLE = (
+    "The engagement model can't be loaded right now (its files are damaged or from "
+    "another version), so I can't predict or explain posts; the team can retrain it with "
+    "`beacon engagement train`. Everything else still works."
+)
+
+
 @dataclass
 class Services:
     """The adapters and models the actions use.
@@ -137,7 +146,12 @@ class Services:
         info = (folder / "model.json").stat()
         stamp = (info.st_mtime_ns, info.st_size)
         if self._engagement is None or stamp != self._engagement_stamp:
-            self._engagement = EngagementModel.load(folder, cache_dir=self.engagement_cache_dir)
+            try:
+                loaded = EngagementModel.load(folder, cache_dir=self.engagement_cache_dir)
+            except (ModelLoadError, KeyError, ValueError, OSError) as error:
+                logger.error("the engagement model cannot be loaded: %s", error)
+                raise ConfigError(ENGAGEMENT_UNAVAILABLE) from error
+            self._engagement = loaded
             self._engagement_stamp = stamp
             self._engagement_live = None
         with self.workspace.connect(read_only=True) as con:

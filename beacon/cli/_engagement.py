@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -125,14 +126,16 @@ def evaluate(
                 "give --train FILE and --test FILE, or --input FILE with --test-fraction"
             )
         cache, _ = _settings_paths()
-        console.print(f"training on {len(train_posts)} posts, testing on {len(test_posts)} ...")
-        report, _model = evaluate(
-            train_posts,
-            test_posts,
-            _new_model(calibration, seed, cache),
-            reliability_path=reliability,
-            title=fmt,
-        )
+        with _working(
+            f"training on {len(train_posts)} posts, testing on {len(test_posts)}…", json_output
+        ):
+            report, _model = evaluate(
+                train_posts,
+                test_posts,
+                _new_model(calibration, seed, cache),
+                reliability_path=reliability,
+                title=fmt,
+            )
         payload = report.to_dict()
         if json_output:
             print_json(payload)
@@ -159,6 +162,11 @@ def evaluate(
 
 
 @app.command()
+def _working(message: str, quiet: bool) -> contextlib.AbstractContextManager[object]:
+    """A spinner on stderr while a long fit runs; nothing under ``--json``."""
+    return contextlib.nullcontext() if quiet else console.status(message, spinner="dots")
+
+
 def train(
     input_file: Annotated[
         list[Path] | None,
@@ -183,7 +191,7 @@ def train(
         target = out or default_out
         if input_file:
             posts = _load(input_file, fmt)
-            model = _new_model(calibration, seed, cache).fit(posts)
+            new_model = _new_model(calibration, seed, cache)
         else:
             from foundation.settings import get_settings
             from foundation.workspace import Workspace
@@ -191,7 +199,9 @@ def train(
             # Read, then fit with the workspace closed: batch jobs may write meanwhile.
             with Workspace(get_settings().workspace_path).connect(read_only=True) as con:
                 posts = keyed_posts(con)
-            model = EngagementModel(cache_dir=cache, random_state=seed).fit(posts)
+            new_model = EngagementModel(cache_dir=cache, random_state=seed)
+        with _working(f"training the engagement ensemble on {len(posts)} posts…", json_output):
+            model = new_model.fit(posts)
         model.save(target)
         payload = {
             "model": str(target),

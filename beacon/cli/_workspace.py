@@ -88,12 +88,15 @@ def demo(
     ensemble is trained on the brand's own posts. The manifest of
     what is planted is written next to the workspace (demo-manifest.json).
     """
-    from beacon.demo import build_demo_home
+    from beacon.demo import DEMO_STEPS, build_demo_home
 
     def body() -> None:
         end = date.fromisoformat(end_date) if end_date else datetime.now(UTC).date()
         settings = get_settings()
-        home = build_demo_home(settings, end_date=end, seed=seed)
+        with progress("building the demo", len(DEMO_STEPS), enabled=not as_json) as advance:
+            home = build_demo_home(
+                settings, end_date=end, seed=seed, on_step=lambda _step: advance(1)
+            )
         report, scores, index = home.report, home.scores, home.knowledge
         if as_json:
             print_json(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from beacon.demo._brand import BRAND, CAMPAIGNS, INFLUENCERS, DemoReport, build_demo
 from beacon.demo._creators import CREATORS, add_demo_creators
-from beacon.demo._home import DEMO_DOCS, DemoHome, build_demo_home
+from beacon.demo._home import DEMO_DOCS, DEMO_STEPS, DemoHome, build_demo_home
 from beacon.demo._media import ImageSpec, add_demo_media, render_image
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "CAMPAIGNS",
     "CREATORS",
     "DEMO_DOCS",
+    "DEMO_STEPS",
     "INFLUENCERS",
     "DemoHome",
     "DemoReport",

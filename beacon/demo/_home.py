@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,12 +37,17 @@ class DemoHome:
     engagement_model_dir: Path
 
 
+#: What ``beacon demo`` does, in order (``on_step`` is called after each).
+DEMO_STEPS = ("workspace", "scores", "documents", "engagement model")
+
+
 def build_demo_home(
     settings: Settings,
     *,
     end_date: date,
     seed: int = 7,
     pseudonymizer: Pseudonymizer | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> DemoHome:
     """Build the demo workspace in ``settings.workspace_path`` and everything it serves from.
 
@@ -55,18 +61,24 @@ def build_demo_home(
         end_date: Last day of the demo's six months.
         seed: Random seed of the demo generator.
         pseudonymizer: Keyed hashing of handles; by default the installation's key.
+        on_step: Called with each of :data:`DEMO_STEPS` once it is done (progress bars).
     """
     from analytics.engagement import EngagementModel, keyed_posts
     from beacon.scoring import current_scorer, score_posts
     from knowledge import build_index
 
+    done = on_step or (lambda _step: None)
     workspace = Workspace(settings.workspace_path)
     pseudonymizer = pseudonymizer or Pseudonymizer(settings.pseudonym_key())
     report = build_demo(workspace, pseudonymizer, end_date=end_date, seed=seed)
+    done("workspace")
     scores = score_posts(workspace, current_scorer())
+    done("scores")
     index = build_index(DEMO_DOCS, settings.home / "knowledge")
+    done("documents")
     with workspace.connect(read_only=True) as con:
         posts = keyed_posts(con)
     model = EngagementModel(cache_dir=settings.engagement_cache_dir).fit(posts)
     model.save(settings.engagement_model_dir)
+    done("engagement model")
     return DemoHome(report, scores, index, settings.engagement_model_dir)

@@ -20,10 +20,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.engagement import ActionExplainPost, ActionPredictEngagement, ActionRecommendContent
 from actions.formatting import platform_name
 from actions.parsing import PostReference, post_reference
-from actions.services import Services
+from actions.sentiment import ActionSentimentSummary
+from actions.services import ENGAGEMENT_UNAVAILABLE, Services
 from analytics.exceptions import ModelLoadError
 from foundation.workspace import get_meta
 from tests.actions.conftest import FIXTURES, ActionRun, run_action
+from tests.leaks import leaks
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
@@ -56,6 +58,20 @@ def test_explain_post_compares_outcome_and_reasons(services: Services) -> None:
     assert text.startswith("ig-000045 on Instagram (")
     assert f"it got {engagement:,} likes+comments+shares" in text
     assert "Strongest reasons:" in text
+
+
+def test_a_damaged_model_file_is_one_clear_sentence_and_the_rest_still_works(
+    services: Services, tmp_path: Path
+) -> None:
+    damaged = tmp_path / "damaged-model"
+    shutil.copytree(services.engagement_dir or Path(), damaged)
+    (damaged / "model.json").write_text('{"version": "truncated')
+    services.engagement_dir = damaged
+    run = run_action(ActionPredictEngagement(), "staff_predict_engagement.json")
+    assert run.text == ENGAGEMENT_UNAVAILABLE
+    assert not leaks(run.text) and str(tmp_path) not in run.text
+    sentiment = run_action(ActionSentimentSummary(), "staff_sentiment_twitter_this_month.json")
+    assert "Twitter/X" in sentiment.text and "posts" in sentiment.text
 
 
 def test_explain_refuses_posts_that_are_not_ours(services: Services) -> None:
