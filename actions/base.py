@@ -6,6 +6,7 @@ import abc
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -29,6 +30,11 @@ logger = logging.getLogger(__name__)
 GENERIC_FAILURE = (
     "Sorry, something went wrong on my side while working that out. "
     "The team can see the details in the action server's log."
+)
+#: A file path or an exception's name in an error's message: never shown in a chat.
+_INTERNAL_DETAIL = re.compile(
+    r"(?:^|[\s(\"'`])(?:/[\w.-]+){2,}|\b[\w.-]+\.(?:duckdb|py|json|faiss|sqlite|jsonl)\b"
+    r"|\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback"
 )
 #: What the audit says happened to a customer's message routed to a staff capability.
 ANSWERED_FROM_PUBLIC_PAGES = "answered from the public help pages instead"
@@ -145,7 +151,11 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
                 await off_loop(False, self._record_refusal, services, tracker)
                 events = await off_loop(False, self._instead, dispatcher, tracker, services)
         except (BeaconError, SlotValueError) as error:
-            dispatcher.utter_message(text=str(error))
+            if _INTERNAL_DETAIL.search(str(error)):  # written for the CLI, not for a chat
+                logger.warning("action %s: %s", self.action_name, error)
+                dispatcher.utter_message(text=GENERIC_FAILURE)
+            else:
+                dispatcher.utter_message(text=str(error))
         except Exception:
             logger.exception("action %s failed", self.action_name)
             dispatcher.utter_message(text=GENERIC_FAILURE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -11,7 +12,12 @@ from actions.context import LastAnswer, remember
 from actions.formatting import format_experiment
 from actions.parsing import match_experiment
 from actions.services import Services
-from analytics.experiments import analyze_workspace_experiment, describe_roi, plot_lifts
+from analytics.experiments import (
+    ExperimentResult,
+    analyze_workspace_experiment,
+    describe_roi,
+    plot_lifts,
+)
 from foundation.workspace import queries
 
 CURRENCY = "€"
@@ -36,19 +42,30 @@ class ActionAnalyzeExperiment(BeaconAction):
                 )
                 return [SlotSet("experiment", None)]
             name = dict(known)[experiment_id]
-            result = analyze_workspace_experiment(con, experiment_id)
-            roi = [describe_roi(r, currency=CURRENCY) for r in result.roi]
-            text = format_experiment(result, name, roi)
-            chart_path, chart_url = services.charts.new_chart()
-            plot_lifts(result, chart_path)
-            audit_id = services.workspace.record_audit(
-                kind="experiment_analysis",
-                inputs={"experiment_id": experiment_id},
-                sources=["workspace:experiment_units", f"chart:{chart_path.name}"],
-                output=result.to_dict(),
-                conversation_id=tracker.sender_id,
+            result, text, chart_url = services.answers.get_or_compute(
+                ("experiment_analysis", experiment_id, name),
+                queries.data_version(con),
+                lambda: _analysed(con, experiment_id, name, services),
             )
+        audit_id = services.workspace.record_audit(
+            kind="experiment_analysis",
+            inputs={"experiment_id": experiment_id},
+            sources=["workspace:experiment_units", f"chart:{chart_url.rsplit('/', 1)[-1]}"],
+            output=result.to_dict(),
+            conversation_id=tracker.sender_id,
+        )
         dispatcher.utter_message(text=text)
         dispatcher.utter_message(image=chart_url)
         shown = LastAnswer("experiment", ids=(experiment_id,), audit_id=audit_id)
         return [SlotSet("experiment", experiment_id), remember(shown)]
+
+
+def _analysed(
+    con: duckdb.DuckDBPyConnection, experiment_id: str, name: str, services: Services
+) -> tuple[ExperimentResult, str, str]:
+    """The experiment's result, the reply and its chart's URL (drawn once per data)."""
+    result = analyze_workspace_experiment(con, experiment_id)
+    roi = [describe_roi(r, currency=CURRENCY) for r in result.roi]
+    chart_path, chart_url = services.charts.new_chart()
+    plot_lifts(result, chart_path)
+    return result, format_experiment(result, name, roi), chart_url

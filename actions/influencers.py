@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -13,6 +14,7 @@ from actions.context import LastAnswer, latest_text, remember
 from actions.parsing import brief_from_request, mentioned_positions, parse_budget, parse_platform
 from actions.services import Services
 from analytics.influencers import Ranking, load_creators_from_workspace, rank_creators
+from foundation.workspace import queries
 
 TOP_K = 5
 
@@ -27,18 +29,23 @@ def rank_for_brief(
     The ranking is deterministic for the same workspace, so a follow-up ("tell me more
     about the third") ranks again from the parameters the answer remembered.
     """
-    with services.workspace.connect(read_only=True) as con:
+
+    def rank(con: duckdb.DuckDBPyConnection) -> tuple[int, Ranking]:
         creators = load_creators_from_workspace(con, platform=platform)
-    ranking = rank_creators(
-        creators,
-        brief,
-        budget=budget,
-        top_k=TOP_K,
-        platform=platform,
-        scorer=services.scorer,
-        currency="EUR",
-    )
-    return len(creators), ranking
+        ranking = rank_creators(
+            creators,
+            brief,
+            budget=budget,
+            top_k=TOP_K,
+            platform=platform,
+            scorer=services.scorer,
+            currency="EUR",
+        )
+        return len(creators), ranking
+
+    key = ("influencer_ranking", brief, budget, platform, services.scorer.version)
+    with services.workspace.connect(read_only=True) as con:
+        return services.answers.get_or_compute(key, queries.data_version(con), lambda: rank(con))
 
 
 class ActionRankInfluencers(BeaconAction):

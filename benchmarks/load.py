@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 
 from beacon.demo import build_demo
+from beacon.scoring import current_scorer, score_posts
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
 from benchmarks._report import Run, add_out_argument, bot_packages, percentile
 from foundation.settings import Settings, get_settings
@@ -98,8 +99,10 @@ class LevelResult:
 Timing = float | str  # a latency in ms, or the kind of failure
 
 
-async def staff_user(client: httpx.AsyncClient, bot_url: str, texts: list[str]) -> list[Timing]:
-    """One staff conversation; one timing per turn."""
+async def staff_user(
+    client: httpx.AsyncClient, bot_url: str, texts: list[str], by_question: dict[str, list[float]]
+) -> list[Timing]:
+    """One staff conversation; one timing per turn (successful ones also by question)."""
     sender = f"bench-load-{uuid.uuid4().hex[:10]}"
     timings: list[Timing] = []
     for text in texts:
@@ -124,12 +127,20 @@ async def staff_user(client: httpx.AsyncClient, bot_url: str, texts: list[str]) 
         elif DOWN in said:
             timings.append("actions down")
         else:
-            timings.append(1000 * (time.perf_counter() - start))
+            elapsed_ms = 1000 * (time.perf_counter() - start)
+            timings.append(elapsed_ms)
+            by_question.setdefault(text, []).append(elapsed_ms)
     return timings
 
 
 async def run_level(
-    kind: str, users: int, turns: int, bot_url: str, batch_job: bool, seed: int
+    kind: str,
+    users: int,
+    turns: int,
+    bot_url: str,
+    batch_job: bool,
+    seed: int,
+    by_question: dict[str, list[float]] | None = None,
 ) -> LevelResult:
     """All ``users`` ask ``turns`` questions each, at once."""
     rng = random.Random(seed)
@@ -141,7 +152,9 @@ async def run_level(
     headers = {"Authorization": f"Bearer {STAFF_TOKEN}"}
     start = time.perf_counter()
     async with httpx.AsyncClient(timeout=TURN_TIMEOUT_S, limits=limits, headers=headers) as client:
-        per_user = await asyncio.gather(*(staff_user(client, bot_url, plan) for plan in plans))
+        per_user = await asyncio.gather(
+            *(staff_user(client, bot_url, plan, by_question or {}) for plan in plans)
+        )
     wall = time.perf_counter() - start
     timings = [t for user in per_user for t in user]
     ok = [t for t in timings if isinstance(t, float)]
@@ -229,6 +242,7 @@ def measure(levels: list[int], turns: int, batch_posts: int) -> dict[str, Any]:
         home = Path(tmp)
         workspace = Workspace(home / "beacon.duckdb")
         build_demo(workspace, Pseudonymizer(b"bench"), end_date=datetime.now(UTC).date())
+        score_posts(workspace, current_scorer())
         build_index(PROJECT_ROOT / "data" / "knowledge", home / "knowledge")
         settings = Settings(
             home=home, workspace_path=workspace.path, data_dir=None, staff_token=STAFF_TOKEN
@@ -244,6 +258,7 @@ def measure(levels: list[int], turns: int, batch_posts: int) -> dict[str, Any]:
             url = stack.config.bot_url
             asyncio.run(run_level("analytics", 2, 10, url, False, seed=0))  # warm-up
             top = max(levels)
+            by_question: dict[str, list[float]] = {}
             for n, users in enumerate(levels):
                 for batch_job in (False, True):
                     job = None
@@ -251,7 +266,10 @@ def measure(levels: list[int], turns: int, batch_posts: int) -> dict[str, Any]:
                         posts = batch_posts_file(home / f"batch-{n}.csv", batch_posts)
                         job = start_batch_job(settings, posts, home / f"batch-{n}.log")
                         time.sleep(2.0)  # the job is reading its file and loading the encoder
-                    result = asyncio.run(run_level("analytics", users, turns, url, batch_job, n))
+                    per_question = by_question if users == top and not batch_job else None
+                    result = asyncio.run(
+                        run_level("analytics", users, turns, url, batch_job, n, per_question)
+                    )
                     job_still_running = job is not None and job.poll() is None
                     if job is not None:
                         job.wait(timeout=900)
@@ -275,6 +293,17 @@ def measure(levels: list[int], turns: int, batch_posts: int) -> dict[str, Any]:
         "turn_timeout_s": TURN_TIMEOUT_S,
         "target_p95_ms": TARGET_P95_MS,
         "levels": [asdict(r) for r in results],
+        "by_question": [
+            {
+                "question": question,
+                "turns": len(ms),
+                "p50_ms": round(percentile(ms, 0.5), 1),
+                "max_ms": round(max(ms), 1),
+            }
+            for question, ms in sorted(
+                by_question.items(), key=lambda item: -percentile(item[1], 0.5)
+            )
+        ],
         "bot_packages": bot_packages(),
     }
 

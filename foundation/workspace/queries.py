@@ -47,14 +47,17 @@ class PostOutcome(NamedTuple):
 def data_version(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     """A fingerprint of the workspace's analysable data: rows and their latest change.
 
-    Posts and scores are only ever added (or removed by ``beacon forget``), so their
-    counts and latest timestamps change whenever anything an answer reads does; the meta
-    table holds the brand's settings (own accounts, brand terms).
+    Rows are only ever added (or removed by ``beacon forget``), so the tables' counts and
+    latest timestamps change whenever anything an answer reads does; the meta table
+    holds the brand's settings (own accounts, brand terms).
     """
     row = con.execute(
         """
         SELECT (SELECT count(*) FROM posts), (SELECT max(ingested_at) FROM posts),
                (SELECT count(*) FROM scores), (SELECT max(scored_at) FROM scores),
+               (SELECT count(*) FROM influencers), (SELECT max(ingested_at) FROM influencers),
+               (SELECT count(*) FROM experiments), (SELECT count(*) FROM experiment_units),
+               (SELECT count(*) FROM campaigns),
                (SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta)
         """
     ).fetchone()

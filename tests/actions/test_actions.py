@@ -14,6 +14,7 @@ from actions.services import Services
 from analytics.listening import sentiment_summary
 from analytics.periods import parse_period
 from analytics.scope import Scope
+from foundation.exceptions import ConfigError
 from foundation.workspace import get_meta
 from tests.actions.conftest import run_action
 from tests.conftest import answered_from_public_pages
@@ -112,6 +113,25 @@ def test_unexpected_errors_are_not_shown_to_users(
     run = run_action(ActionSentimentSummary(), "staff_sentiment_twitter_this_month.json")
     assert run.text == GENERIC_FAILURE
     assert "secret" not in run.text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "no model at /srv/beacon/var/models/engagement; train one first",
+        "cannot read beacon.duckdb",
+        "IOException: could not set lock",
+    ],
+)
+def test_error_messages_written_for_the_cli_are_not_shown_in_chat(
+    services: Services, monkeypatch: pytest.MonkeyPatch, message: str
+) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise ConfigError(message)
+
+    monkeypatch.setattr("actions.sentiment.sentiment_summary", refuse)
+    run = run_action(ActionSentimentSummary(), "staff_sentiment_twitter_this_month.json")
+    assert run.text == GENERIC_FAILURE
 
 
 def test_feedback_is_stored_against_the_last_answer(services: Services) -> None:
