@@ -22,7 +22,7 @@ from actions.formatting import platform_name
 from actions.parsing import PostReference, post_reference
 from actions.sentiment import ActionSentimentSummary
 from actions.services import ENGAGEMENT_UNAVAILABLE, Services
-from analytics.exceptions import ModelLoadError
+from foundation.exceptions import ConfigError
 from foundation.workspace import get_meta
 from tests.actions.conftest import FIXTURES, ActionRun, run_action
 from tests.leaks import leaks
@@ -122,8 +122,9 @@ def test_a_model_from_an_older_beacon_is_named_not_fatal(
     stale = dataclasses.replace(services, engagement_dir=old)
     stale.warm_up()  # the action server still starts
     assert "engagement model not loaded at start-up" in caplog.text
-    with pytest.raises(ModelLoadError, match="retrain it with `beacon engagement train`"):
+    with pytest.raises(ConfigError, match="retrain it with `beacon engagement train`"):
         stale.engagement()
+    assert "engagement-ensemble-1" in caplog.text  # the detail is in the log, not the reply
 
 
 def _tracker(
