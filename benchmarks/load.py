@@ -153,7 +153,10 @@ async def run_level(
     start = time.perf_counter()
     async with httpx.AsyncClient(timeout=TURN_TIMEOUT_S, limits=limits, headers=headers) as client:
         per_user = await asyncio.gather(
-            *(staff_user(client, bot_url, plan, by_question or {}) for plan in plans)
+            *(
+                staff_user(client, bot_url, plan, {} if by_question is None else by_question)
+                for plan in plans
+            )
         )
     wall = time.perf_counter() - start
     timings = [t for user in per_user for t in user]
