@@ -1,7 +1,8 @@
 """Answers that don't recompute what hasn't changed.
 
-A sentiment summary or an anomaly check reads thousands of posts and draws a chart; the
-same question asked again on the same data gets the same answer. :class:`AnswerCache`
+A sentiment summary, an anomaly check, an experiment's analysis or a creator ranking
+reads thousands of rows (and most draw a chart); the same question asked again on the
+same data gets the same answer. :class:`AnswerCache`
 keeps recent results keyed by the question's parameters and
 :func:`foundation.workspace.queries.data_version`, a
 fingerprint of the workspace's posts and scores that changes whenever ``beacon ingest``,
