@@ -36,6 +36,15 @@ _INTERNAL_DETAIL = re.compile(
     r"(?:^|[\s(\"'`])(?:/[\w.-]+){2,}|\b[\w.-]+\.(?:duckdb|py|json|faiss|sqlite|jsonl)\b"
     r"|\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback"
 )
+
+
+def _shows_internals(message: str, said: str) -> bool:
+    """Whether ``message`` shows a path or an exception name the user didn't write."""
+    return any(
+        match.group(0).strip(" (\"'`") not in said for match in _INTERNAL_DETAIL.finditer(message)
+    )
+
+
 #: What the audit says happened to a customer's message routed to a staff capability.
 ANSWERED_FROM_PUBLIC_PAGES = "answered from the public help pages instead"
 
@@ -151,7 +160,7 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
                 await off_loop(False, self._record_refusal, services, tracker)
                 events = await off_loop(False, self._instead, dispatcher, tracker, services)
         except (BeaconError, SlotValueError) as error:
-            if _INTERNAL_DETAIL.search(str(error)):  # written for the CLI, not for a chat
+            if _shows_internals(str(error), latest_text(tracker)):  # written for the CLI
                 logger.warning("action %s: %s", self.action_name, error)
                 dispatcher.utter_message(text=GENERIC_FAILURE)
             else:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import logging
 import mimetypes
 import os
 import socket
@@ -63,6 +64,8 @@ ASK_FOR_MEDIA = (
     "Send me the image or video to tag: attach it in Slack, or give a link on the local "
     "network or a file under the workspace's media folder, e.g. “what's in media/shoe.jpg?”"
 )
+
+logger = logging.getLogger(__name__)
 
 
 class MediaError(InputError):
@@ -114,9 +117,12 @@ def resolve_local_media(given: str, base: Path, roots: tuple[Path, ...]) -> Path
         real = None
     if real is None or not any(real.is_relative_to(root) for root in roots):
         # The same words whether or not the file exists, so paths outside can't be probed.
+        # The folders' server paths stay out of the chat; the log has them.
+        logger.info("media %r is outside the media folders %s", given, [str(r) for r in roots])
         raise MediaError(
-            f"I can only open files in the media folders ({', '.join(map(str, roots))}); "
-            f"'{given}' is not a file there. Copy it there, or send a link or a Slack file."
+            "I can only open files in the media folders (`media/` and `demo-media/` next to "
+            f"the workspace, or `media/` in Beacon's home); '{given}' is not a file there. "
+            "Copy it there, or send a link or a Slack file."
         )
     if not real.is_file():
         raise MediaError(f"'{given}' is not a file; expected an image or video file")

@@ -45,8 +45,12 @@ def print_json(payload: Any) -> None:
 def progress(
     description: str, total: int | None, enabled: bool = True
 ) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr; yields ``advance(n)``. Silent when not enabled."""
-    if not enabled:
+    """A progress bar on stderr; yields ``advance(n)``.
+
+    Silent when not enabled (``--json``) or when stderr is not a terminal (a log file,
+    a pipe, a test), where a bar would only leave blank lines behind.
+    """
+    if not enabled or not console.is_terminal:
         yield lambda _n: None
         return
     with Progress(

@@ -161,12 +161,12 @@ def evaluate(
     _run_with_torch_threads(body)
 
 
-@app.command()
 def _working(message: str, quiet: bool) -> contextlib.AbstractContextManager[object]:
     """A spinner on stderr while a long fit runs; nothing under ``--json``."""
     return contextlib.nullcontext() if quiet else console.status(message, spinner="dots")
 
 
+@app.command()
 def train(
     input_file: Annotated[
         list[Path] | None,
