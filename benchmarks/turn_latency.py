@@ -25,7 +25,7 @@ from beacon.chat import BotClient
 from beacon.demo import build_demo
 from beacon.scoring import current_scorer, score_posts
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
-from benchmarks._report import Run, add_out_argument, bot_packages
+from benchmarks._report import Run, add_out_argument, bot_packages, percentile
 from foundation.settings import Settings, get_settings
 from foundation.workspace import Pseudonymizer, Workspace
 
@@ -35,11 +35,6 @@ KINDS = {
     "help (one custom action)": "what can you do?",
     "sentiment (action + DuckDB + audit)": "how is sentiment on twitter this month?",
 }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

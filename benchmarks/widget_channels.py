@@ -45,7 +45,7 @@ import socketio
 
 from beacon.demo import build_demo
 from beacon.stack import RASA_CREDENTIALS, Stack, StackConfig, ensure_model, free_port
-from benchmarks._report import Run, add_out_argument, bot_packages
+from benchmarks._report import Run, add_out_argument, bot_packages, percentile
 from bot._rate_limit import ADDRESS_RATE_ENV, CustomerLimits
 from foundation.settings import PROJECT_ROOT, Settings, get_settings
 from foundation.workspace import Pseudonymizer, Workspace
@@ -100,14 +100,6 @@ class LevelResult:
     wall_s: float
     turns_per_s: float
     error_kinds: dict[str, int]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in [0, 1]); NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 Timing = float | str  # a latency in ms, or the kind of failure
