@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 import duckdb
@@ -22,13 +23,16 @@ from actions.parsing import (
 from actions.services import Services
 from beacon.retrain import (
     ENGAGEMENT_TARGET,
+    SENTIMENT_TARGET,
+    correction_labels,
     engagement_correction,
     engagement_corrections,
+    feedback_row,
     last_retrain,
     sentiment_correction,
     sentiment_corrections,
 )
-from foundation.workspace import get_meta, queries, utc_now
+from foundation.workspace import get_meta, queries
 
 
 class ActionHelp(BeaconAction):
@@ -49,12 +53,13 @@ class ActionRecordFeedback(BeaconAction):
     """Stores a thumbs-up, thumbs-down or correction against Beacon's last audited answer.
 
     A staff correction that names a workspace post and one sentiment label ("fb-m000324
-    is negative, not positive") is stored in a structured form that ``beacon retrain``
+    is negative, not positive") is stored in the structured columns ``beacon retrain``
     learns from; so is one that states how one of the brand's own posts really did
     ("ig-000045 actually did badly", "tw-000123 should have been a top post", or "that's
     wrong, it should have been a top post" after an answer about one post), which
-    recalibrates the engagement model. Customers' corrections are kept as text only, so
-    nobody outside the team can steer the models.
+    recalibrates the engagement model. A staff correction that names a post but no label
+    the models know gets the valid labels back. Customers' words are kept as text only,
+    whatever their shape, so nobody outside the team can steer the models.
     """
 
     action_name = "action_record_feedback"
@@ -64,28 +69,41 @@ class ActionRecordFeedback(BeaconAction):
     ) -> Events:
         text = latest_text(tracker)
         verdict = feedback_verdict(text)
+        audience = audience_of(tracker)
+        staff = audience == STAFF
         with services.workspace.connect(read_only=True) as con:
             last = queries.last_audit(con, tracker.sender_id, not_kind="refused_staff_only")
             audit_id, kind, inputs = (
                 (last.audit_id, last.kind, last.inputs) if last else (None, None, None)
             )
-            staff = audience_of(tracker) == STAFF
             outcome = self._engagement_correction(con, text, kind, inputs) if staff else None
             learned = self._sentiment_correction(con, text) if staff and not outcome else None
-            if learned or outcome or (verdict == "down" and corrected_label(text)):
-                verdict = "correction"  # "X is negative, not positive" carries the right answer
-            correction = (
-                sentiment_correction(*learned)
-                if learned
-                else engagement_correction(*outcome)
-                if outcome
-                else text
-                if verdict == "correction"
+            # A staff correction naming one post but no label we know: say which are valid.
+            unlabelled = (
+                self._named_post(con, text)
+                if staff
+                and verdict != "up"
+                and corrected_label(text) is None
+                and engagement_outcome(text) is None
                 else None
             )
+            structured = (
+                engagement_correction(*outcome)
+                if outcome
+                else sentiment_correction(*learned)
+                if learned
+                else None
+            )
+            if structured or (verdict == "down" and corrected_label(text)):
+                verdict = "correction"  # "X is negative, not positive" carries the right answer
             feedback_id = services.workspace.record_audit(
                 kind="feedback",
-                inputs={"verdict": verdict, "audit_id": audit_id, "correction": correction},
+                inputs={
+                    "verdict": verdict,
+                    "audit_id": audit_id,
+                    "audience": audience,
+                    "correction": asdict(structured) if structured else None,
+                },
                 output=text,
                 conversation_id=tracker.sender_id,
             )
@@ -94,7 +112,17 @@ class ActionRecordFeedback(BeaconAction):
             pending_engagement = len(engagement_corrections(con)) + 1 if outcome else 0
         services.workspace.keep(
             "feedback",
-            [[feedback_id, utc_now(), tracker.sender_id, audit_id, verdict, correction, text]],
+            [
+                feedback_row(
+                    feedback_id=feedback_id,
+                    conversation_id=tracker.sender_id,
+                    audit_id=audit_id,
+                    verdict=verdict,
+                    text=text,
+                    audience=audience,
+                    correction=structured,
+                )
+            ],
         )
         about = f"my last answer ({kind.replace('_', ' ')})" if kind else "this conversation"
         if outcome:
@@ -112,6 +140,15 @@ class ActionRecordFeedback(BeaconAction):
                 f"Thanks — noted that post {post_id} is {label}. The sentiment model learns it "
                 f"at the next retrain (`beacon retrain`); {pending} correction(s) are waiting."
             )
+        elif unlabelled:
+            reply = (
+                f"I've saved your words about {unlabelled} for the team, but the models can't "
+                "learn them: I didn't find one label I know. A sentiment correction says "
+                f"{_labels(SENTIMENT_TARGET)} (e.g. '{unlabelled} is negative, not "
+                "positive'); an engagement correction says whether it was a top post (e.g. "
+                f"'{unlabelled} actually did badly' or '{unlabelled} should have been a top "
+                "post')."
+            )
         elif verdict == "up":
             reply = f"Thanks! I've noted that {about} was helpful."
         elif verdict == "correction":
@@ -120,6 +157,13 @@ class ActionRecordFeedback(BeaconAction):
             reply = f"Sorry about that. I've noted that {about} missed the mark; tell me what the right answer is and I'll save it too."
         dispatcher.utter_message(text=reply)
         return []
+
+    @staticmethod
+    def _named_post(con: duckdb.DuckDBPyConnection, text: str) -> str | None:
+        """The one workspace post ``text`` names, or None."""
+        ids = mentioned_post_ids(text)
+        known = queries.known_post_ids(con, ids) if ids else []
+        return known[0] if len(known) == 1 else None
 
     @staticmethod
     def _engagement_correction(
@@ -230,3 +274,9 @@ def _recalibration_lines(last: dict[str, Any] | None) -> list[str]:
             f"{e['before']:.0%} → {e['after']:.0%} chance of a top-30% post"
         )
     return [line + f". It answers as {last['new_version']}."]
+
+
+def _labels(target: str) -> str:
+    """``negative, neutral or positive``: the labels a correction of ``target`` may carry."""
+    *rest, last = correction_labels(target)
+    return f"{', '.join(rest)} or {last}" if rest else last

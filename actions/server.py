@@ -22,6 +22,7 @@ from actions.services import get_services
 from actions.vision import TAG_MODEL
 from foundation.exceptions import ConfigError
 from foundation.settings import get_settings
+from foundation.text import install_log_filter
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,11 @@ def create_action_app(token: str | None) -> Sanic:
             return None
         header = request.headers.get("Authorization", "")
         given = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if not given or not hmac.compare_digest(given, token):
+        # As bytes: compare_digest raises on a non-ASCII str (a 500, not a 401); sanic
+        # keeps undecodable header bytes as surrogates, which "surrogatepass" encodes too.
+        if not given or not hmac.compare_digest(
+            given.encode(errors="surrogatepass"), token.encode()
+        ):
             return response.json(
                 {
                     "error": "missing or wrong token: send 'Authorization: Bearer <BEACON_ACTION_TOKEN>'"
@@ -105,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_log_filter()  # customers' words reach the log: no terminal escapes, no forged lines
     try:
         app = create_action_app(get_settings().action_token)
     except ConfigError as error:

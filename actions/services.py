@@ -23,9 +23,15 @@ from analytics.exceptions import ModelLoadError
 from analytics.sentiment import SentimentScorer
 from beacon.digest import SlackPoster
 from beacon.scoring import current_scorer
+from beacon.support import SupportDesk
 from foundation.exceptions import BeaconError, ConfigError
 from foundation.settings import Settings, get_settings
-from foundation.workspace import TURN_LOCK_WAIT_SECONDS, Pseudonymizer, Workspace
+from foundation.workspace import (
+    TURN_LOCK_WAIT_SECONDS,
+    Pseudonymizer,
+    Workspace,
+    workspace_pseudonymizer,
+)
 from knowledge import (
     IndexIntegrityError,
     IndexNotFoundError,
@@ -106,6 +112,7 @@ class Services:
         post_index_dir: The similar-posts index (None: ``post-index`` next to the workspace).
         today: Returns "today" (UTC); injectable so tests can pin the date.
         answers: Recent answers by question and data version (no recomputing).
+        support: Open hand-offs, the hand-off cap and ratings kept by this process.
     """
 
     settings: Settings
@@ -118,7 +125,11 @@ class Services:
     post_index_dir: Path | None = None
     today: Callable[[], date] = field(default=_utc_today)
     answers: AnswerCache = field(default_factory=AnswerCache)
+    support: SupportDesk = field(default_factory=SupportDesk.from_env)
+    _slack: SlackPoster | None = field(default=None, init=False, repr=False)
+    _slack_built: bool = field(default=False, init=False, repr=False)
     _knowledge: KnowledgeBase | None = field(default=None, init=False, repr=False)
+    _pseudonymizer: Pseudonymizer | None = field(default=None, init=False, repr=False)
     _engagement: EngagementModel | None = field(default=None, init=False, repr=False)
     _engagement_stamp: tuple[int, int] | None = field(default=None, init=False, repr=False)
     _engagement_live: tuple[tuple[object, ...], EngagementModel] | None = field(
@@ -178,15 +189,34 @@ class Services:
         return self._knowledge
 
     def pseudonymizer(self) -> Pseudonymizer:
-        """The workspace's pseudonymiser (its key from the settings)."""
-        return Pseudonymizer(self.settings.pseudonym_key())
+        """The workspace's pseudonymiser (its key from the settings, checked once).
+
+        Raises:
+            ConfigError: The workspace was built with another key (no message is kept
+                under a second pseudonym).
+        """
+        if self._pseudonymizer is None:
+            self._pseudonymizer = workspace_pseudonymizer(
+                self.workspace,
+                self.settings.pseudonym_key(),
+                region=self.settings.phone_region,
+                record=False,
+            )
+        return self._pseudonymizer
 
     def slack(self) -> SlackPoster | None:
-        """The Slack adapter (hand-offs to staff), or None when Slack is not configured."""
-        try:
-            return SlackPoster.from_env(timeout_s=self.settings.http_timeout_s)
-        except ConfigError:
-            return None
+        """The Slack adapter (hand-offs to staff), or None when Slack is not configured.
+
+        Built once, so the staff channel's id is looked up in Slack once per process,
+        not on every hand-off.
+        """
+        if not self._slack_built:
+            try:
+                self._slack = SlackPoster.from_env(timeout_s=self.settings.http_timeout_s)
+            except ConfigError:
+                self._slack = None
+            self._slack_built = True
+        return self._slack
 
     def post_index(self) -> PostIndex | None:
         """The similar-posts index, or None while there is none (answers then leave it out).

@@ -21,8 +21,8 @@ from actions.base import BeaconAction, Events, customer_turns
 from actions.context import latest_text, offer
 from actions.fallbacks import answer_unclear
 from actions.services import Services
-from analytics.support import SUPPORT_PLATFORM, handoff_summary
-from beacon.support import hand_off, record_rating
+from analytics.support import SUPPORT_PLATFORM, summarize_handoff
+from beacon.support import ALREADY_OPEN, HELD, POSTED, hand_off, rating_of, record_rating
 from foundation.workspace import get_meta, queries
 
 RATING_QUESTION = "Before you go: how did I do today?"
@@ -155,7 +155,9 @@ class ActionGoodbye(BeaconAction):
     ) -> Events:
         if audience_of(tracker) == CUSTOMER:
             dispatcher.utter_message(text="Thanks for chatting with us.")
-            dispatcher.utter_message(text=RATING_QUESTION, buttons=RATING_BUTTONS)
+            # A conversation is rated once: don't ask for a rating it would refuse.
+            if rating_of(services.workspace, tracker.sender_id, services.support) is None:
+                dispatcher.utter_message(text=RATING_QUESTION, buttons=RATING_BUTTONS)
         else:
             dispatcher.utter_message(text="Bye for now. Ping me any time you need numbers.")
         return []
@@ -188,18 +190,30 @@ class ActionRequestHuman(BeaconAction):
         handoff = hand_off(
             services.workspace,
             conversation_id=tracker.sender_id,
-            summary=handoff_summary(turns, negatives),
-            negative=max(negatives, default=0.0),
+            summary=summarize_handoff(turns, negatives),
             channel=services.settings.support_slack_channel,
             poster=services.slack(),
+            desk=services.support,
         )
         brand, contact = _brand(services)
         write = f" You can also e-mail {contact} and quote {handoff.reference}." if contact else ""
-        if handoff.delivered:
+        if handoff.status == POSTED:
             text = (
                 f"I've passed our conversation to the {brand} support team, reference "
                 f"{handoff.reference}. A person will pick it up and get back to you within one "
                 f"working day.{write}"
+            )
+        elif handoff.status == ALREADY_OPEN:
+            text = (
+                f"Your request is already with the {brand} support team, reference "
+                f"{handoff.reference}. A person will get back to you within one working "
+                f"day; there's no need to ask again.{write}"
+            )
+        elif handoff.status == HELD:
+            text = (
+                f"Our support team is getting a lot of requests just now. I've saved yours "
+                f"with reference {handoff.reference}, and a person will pick it up and get "
+                f"back to you within one working day.{write}"
             )
         else:
             text = (
@@ -207,7 +221,8 @@ class ActionRequestHuman(BeaconAction):
                 f"with reference {handoff.reference} so the team sees it.{write}"
             )
         dispatcher.utter_message(text=text)
-        dispatcher.utter_message(text=WHILE_YOU_WAIT, buttons=RATING_BUTTONS)
+        if rating_of(services.workspace, tracker.sender_id, services.support) is None:
+            dispatcher.utter_message(text=WHILE_YOU_WAIT, buttons=RATING_BUTTONS)
         return []
 
 
@@ -228,7 +243,13 @@ class ActionRateConversation(BeaconAction):
         if rating is None:
             dispatcher.utter_message(text=ASK_FOR_NUMBER, buttons=RATING_BUTTONS)
             return []
-        record_rating(services.workspace, tracker.sender_id, rating)
+        kept = record_rating(services.workspace, tracker.sender_id, rating, services.support)
+        if not kept.kept:
+            dispatcher.utter_message(
+                text=f"Thank you! You've already rated this chat ({kept.rating}/5), and we "
+                "keep one rating per chat."
+            )
+            return []
         if rating <= 2 and audience_of(tracker) == CUSTOMER:
             dispatcher.utter_message(
                 text=f"Thank you for telling me ({rating}/5), and sorry I wasn't more help. "

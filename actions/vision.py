@@ -6,19 +6,34 @@ Where the media comes from (first match wins), and what is allowed:
    passed on by bot/slack.py). Downloaded with ``SLACK_BOT_TOKEN``, and only from
    ``https://files.slack.com`` or the origin of ``BEACON_SLACK_API_URL`` (a local fake in
    tests), so the token is never sent anywhere else.
-2. **A URL on the local network** in the message. Every address the host name resolves
-   to must be private, loopback or link-local, and the connection goes to the address
-   that was checked (no second lookup to rebind). Redirects are refused, the response
-   must be ``image/*`` or ``video/*``, and at most :data:`MAX_MEDIA_BYTES` are read.
+2. **A URL on the team's network** in the message. Every address the host name
+   resolves to must lie in an allowed network: the private ranges of RFC 1918 and IPv6
+   unique local addresses (fc00::/7), plus those listed in ``BEACON_MEDIA_ALLOWED_NETS``
+   (comma-separated, e.g. ``10.20.0.0/16,fd00:1::/64``). Loopback and link-local
+   addresses (the action server itself, a cloud's metadata service) open only through a
+   listed network inside them (``127.0.0.1/32``, as the tests do), never through a wider
+   one; unspecified and multicast addresses never. IPv4 addresses inside IPv6 ones
+   (``::ffff:a.b.c.d``, 6to4, NAT64, Teredo) are checked as what they reach. The
+   connection goes to the address that was checked (no second lookup to rebind).
+   Redirects are refused, the response must be ``image/*`` or ``video/*``, at most
+   :data:`MAX_MEDIA_BYTES` are read, and the whole download has
+   :data:`DOWNLOAD_DEADLINE_S` seconds, however slowly the server sends. Whatever goes
+   wrong, the chat hears one sentence (:data:`LINK_FAILED`); the status, content type
+   and address go to the log only, so the bot cannot be used to map the network.
 3. **A local file** named in the message. Relative paths are taken from the workspace's
    folder (where posts' ``media_path`` values point); after following links the file
    must lie in ``<workspace folder>/media``, ``<workspace folder>/demo-media`` or
-   ``$BEACON_HOME/media``. Nothing else on the machine can be read this way.
+   ``$BEACON_HOME/media``, and be a regular file of at most :data:`MAX_LOCAL_MEDIA_BYTES`.
+   Nothing else on the machine can be read this way.
 4. **A post** named in the message (``ig-000045``) whose ``media_path`` is a file as in 3.
 
 Images get tags, categories, faces, brand safety and an occlusion heatmap sent as an
-image; videos get timed segments with brand safety per segment. Models load once per
-process: at the action server's start (``actions/server.py``), else on the first question.
+image (at most :data:`CHAT_MAX_PIXELS`); videos get timed segments with brand safety
+per segment (within :data:`CHAT_VIDEO_SECONDS` of length, :data:`CHAT_VIDEO_PIXELS`
+decoded and :data:`CHAT_VIDEO_DECODE_S` of decoding). The work runs in the action
+server's small heavy pool (``heavy = True``), never in the threads other questions use.
+Models load once per process: at the action server's start (``actions/server.py``),
+else on the first question.
 
 The chat answer uses EfficientNet-Lite0 for both the tags and the heatmap (so the
 heatmap explains the tag shown first) and a 5x5 occlusion grid: on the 2 shared cores
@@ -28,13 +43,18 @@ Rasa's 20 s action timeout; ``beacon vision tag`` keeps the ensemble as its defa
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import logging
 import mimetypes
 import os
 import socket
+import ssl
 import tempfile
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,11 +67,28 @@ from actions.base import BeaconAction, Events
 from actions.parsing import media_reference, mentioned_post_ids
 from actions.services import Services
 from foundation.channel_metadata import SlackFile, read_slack_files
-from foundation.exceptions import InputError
+from foundation.exceptions import ConfigError, InputError
 from foundation.workspace import queries
 
 #: Largest image or video downloaded.
 MAX_MEDIA_BYTES = 20 * 1024 * 1024
+#: Wall-clock seconds for a whole download: connecting, the headers and the body.
+DOWNLOAD_DEADLINE_S = 15.0
+#: Largest local media file (videos from the media folders are bigger than downloads).
+MAX_LOCAL_MEDIA_BYTES = 100 * 1024 * 1024
+#: Most pixels of an image in a chat answer: below Pillow's 89 MP, as 40 MP already
+#: decode to 120 MB and the heatmap draws over the full picture.
+CHAT_MAX_PIXELS = 40_000_000
+#: Longest video in a chat answer, in seconds.
+CHAT_VIDEO_SECONDS = 180.0
+#: Most pixels decoded from one video in a chat answer (a minute of 1080p at 30 fps).
+CHAT_VIDEO_PIXELS = 1920 * 1080 * 30 * 60
+#: Wall-clock seconds a chat answer spends decoding one video.
+CHAT_VIDEO_DECODE_S = 10.0
+#: Networks links may point at without configuration: RFC 1918 and IPv6 unique local.
+DEFAULT_MEDIA_NETS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+#: Environment variable listing more networks links may point at, comma-separated.
+ALLOWED_NETS_ENV = "BEACON_MEDIA_ALLOWED_NETS"
 #: Classifier for the tags and the heatmap in chat answers (see the module docstring).
 TAG_MODEL = "lite0"
 #: Occlusion positions per side of the heatmap.
@@ -65,7 +102,35 @@ ASK_FOR_MEDIA = (
     "network or a file under the workspace's media folder, e.g. “what's in media/shoe.jpg?”"
 )
 
+LINK_FAILED = (
+    "I couldn't fetch an image or video from that link: I only fetch links on the team's "
+    "own network that answer with the file itself (no redirect or sign-in page) within "
+    f"{DOWNLOAD_DEADLINE_S:.0f} seconds and up to {MAX_MEDIA_BYTES // 2**20} MB. "
+    "Download it and attach it in Slack instead."
+)
+SLACK_FILE_FAILED = (
+    "I couldn't download that Slack file: it must be an image or a video of at most "
+    f"{MAX_MEDIA_BYTES // 2**20} MB, and the Beacon app needs Slack's files:read permission. "
+    "Share it again, or send a link on the team's network."
+)
+
 logger = logging.getLogger(__name__)
+
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: The machine itself and link-local addresses (169.254.169.254 is a cloud's metadata
+#: service): only an allowed network inside one of these opens it, never 0.0.0.0/0.
+_GUARDED_NETS = tuple(
+    ipaddress.ip_network(net) for net in ("127.0.0.0/8", "169.254.0.0/16", "::1/128", "fe80::/10")
+)
+#: Never fetched from: "this host" (0.0.0.0 reaches the machine itself), multicast,
+#: IPv4's reserved block and the broadcast address.
+_NEVER_NETS = tuple(
+    ipaddress.ip_network(net)
+    for net in ("0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "::/128", "ff00::/8")
+)
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052 NAT64).
+_NAT64_NETS = tuple(ipaddress.ip_network(net) for net in ("64:ff9b::/96", "64:ff9b:1::/48"))
 
 
 class MediaError(InputError):
@@ -102,11 +167,14 @@ def allowed_media_roots(services: Services) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(root.resolve() for root in roots))
 
 
-def resolve_local_media(given: str, base: Path, roots: tuple[Path, ...]) -> Path:
+def resolve_local_media(
+    given: str, base: Path, roots: tuple[Path, ...], max_bytes: int | None = None
+) -> Path:
     """The file ``given`` names (relative to ``base``), if it lies inside one of ``roots``.
 
     Raises:
-        MediaError: The file is outside the allowed folders, missing or not a regular file.
+        MediaError: The file is outside the allowed folders, missing, not a regular file
+            or larger than ``max_bytes`` (default :data:`MAX_LOCAL_MEDIA_BYTES`).
     """
     candidate = Path(given).expanduser()
     if not candidate.is_absolute():
@@ -126,32 +194,166 @@ def resolve_local_media(given: str, base: Path, roots: tuple[Path, ...]) -> Path
         )
     if not real.is_file():
         raise MediaError(f"'{given}' is not a file; expected an image or video file")
+    size, limit = real.stat().st_size, max_bytes or MAX_LOCAL_MEDIA_BYTES
+    if size > limit:
+        raise MediaError(
+            f"'{given}' is {_megabytes(size)} MB; I open media files of at most "
+            f"{_megabytes(limit)} MB. Send a smaller copy."
+        )
     return real
 
 
-def check_local_url(url: str) -> tuple[str, int, str]:
-    """``(host, port, address to connect to)`` for an http(s) URL on the local network.
+def allowed_networks() -> tuple[_Network, ...]:
+    """:data:`DEFAULT_MEDIA_NETS` and the networks in ``BEACON_MEDIA_ALLOWED_NETS``.
 
     Raises:
-        MediaError: Not http(s), no host, or a host that resolves to any public address.
+        ConfigError: An entry of the variable is not a network.
+    """
+    networks = [ipaddress.ip_network(net) for net in DEFAULT_MEDIA_NETS]
+    for entry in os.environ.get(ALLOWED_NETS_ENV, "").split(","):
+        if entry.strip():
+            try:
+                networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"{ALLOWED_NETS_ENV} must list networks separated by commas, such as "
+                    f"10.20.0.0/16 or fd00:1::/64; '{entry.strip()[:50]}' is not one"
+                ) from None
+    return tuple(networks)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, compatible, 6to4, NAT64, Teredo)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in net for net in _NAT64_NETS) or (int(ip) >> 32 == 0 and int(ip) > 1):
+        # NAT64, and the old IPv4-compatible ::a.b.c.d (not :: or ::1)
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _plainly_allowed(ip: _Address, networks: Sequence[_Network]) -> bool:
+    if any(ip in net for net in _NEVER_NETS if net.version == ip.version):
+        return False
+    holders = [net for net in networks if net.version == ip.version and ip in net]
+    guard = next((g for g in _GUARDED_NETS if g.version == ip.version and ip in g), None)
+    if guard is None:
+        return bool(holders)
+    return any(net.subnet_of(guard) for net in holders)  # type: ignore[arg-type]
+
+
+def address_allowed(address: str, networks: Sequence[_Network]) -> bool:
+    """Whether a link may be fetched from ``address`` (see the module docstring).
+
+    Args:
+        address: An IPv4 or IPv6 address, as ``getaddrinfo`` gives it (a ``%zone`` is
+            ignored).
+        networks: The allowed networks (:func:`allowed_networks`).
+    """
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None and not _plainly_allowed(inner, networks):
+            return False
+        if ip.ipv4_mapped is not None:
+            return True  # on the wire it is the IPv4 address just checked
+    return _plainly_allowed(ip, networks)
+
+
+def _megabytes(size: int) -> str:
+    return f"{round(size / 2**20, 1):g}"
+
+
+def check_local_url(url: str) -> tuple[str, int, str]:
+    """``(host, port, address to connect to)`` for an http(s) URL on an allowed network.
+
+    Raises:
+        MediaError: Not http(s) or no host (said plainly), or a host that does not
+            resolve or resolves to any address outside the allowed networks
+            (:data:`LINK_FAILED`; the log has the addresses).
+        ConfigError: ``BEACON_MEDIA_ALLOWED_NETS`` is malformed.
     """
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise MediaError(f"expected an http:// or https:// link, got '{url[:100]}'")
+    networks = allowed_networks()
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError) as error:
-        raise MediaError(f"cannot resolve the link's host '{parts.hostname}' ({error})") from None
+        logger.warning("media link %s: cannot resolve its host (%s)", url[:200], error)
+        raise MediaError(LINK_FAILED) from None
     addresses = [str(info[4][0]) for info in infos]
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not (ip.is_private or ip.is_loopback or ip.is_link_local) or ip.is_unspecified:
-            raise MediaError(
-                f"I only fetch links on the local network; '{parts.hostname}' is a public "
-                f"address ({address}). Download the file and attach it in Slack instead."
-            )
+    refused = [address for address in addresses if not address_allowed(address, networks)]
+    if refused or not addresses:
+        logger.warning(
+            "media link %s refused: %s resolves to %s, outside the allowed networks (%s and %s)",
+            url[:200],
+            parts.hostname,
+            ", ".join(refused) or "nothing",
+            ", ".join(DEFAULT_MEDIA_NETS),
+            ALLOWED_NETS_ENV,
+        )
+        raise MediaError(LINK_FAILED)
     return parts.hostname, port, addresses[0]
+
+
+class _Refused(Exception):
+    """Why a download failed, for the log (the chat hears one generic sentence)."""
+
+
+class _Deadline:
+    """A wall-clock limit on one download.
+
+    A socket timeout bounds each read, not the download: a server that sends a byte
+    every few seconds would hold a worker for ever. At the deadline a timer shuts the
+    watched socket down, which wakes the read blocked on it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._end = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def remaining(self) -> float:
+        """Seconds left; raises :class:`_Refused` when none are."""
+        left = self._end - time.monotonic()
+        if left <= 0 or self.expired:
+            raise _Refused(f"no complete answer within {self.seconds:g} s")
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down at the deadline (at once when it has passed)."""
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._sock is not None:
+                _shut(self._sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def http_get(
@@ -160,6 +362,8 @@ def http_get(
     max_bytes: int = MAX_MEDIA_BYTES,
     headers: dict[str, str] | None = None,
     connect_to: str | None = None,
+    deadline_s: float = DOWNLOAD_DEADLINE_S,
+    failure: str = LINK_FAILED,
 ) -> tuple[str, bytes]:
     """GET ``url`` without following redirects: ``(content type, body)`` of an image or video.
 
@@ -169,54 +373,88 @@ def http_get(
         max_bytes: Refuse bodies larger than this.
         headers: Extra request headers.
         connect_to: Connect to this address instead of resolving the host again.
+        deadline_s: Wall-clock seconds for the whole download.
+        failure: What the user is told when it fails (the log has the details).
 
     Raises:
-        MediaError: Not 200, a redirect, not ``image/*``/``video/*``, too large, or a
-            network failure.
+        MediaError: ``failure``, for: not 200, a redirect, not ``image/*``/``video/*``, too
+            large, past the deadline, or a network failure.
     """
+    try:
+        return _download(url, timeout_s, max_bytes, headers or {}, connect_to, deadline_s)
+    except _Refused as error:
+        logger.warning("media download %s failed: %s", url[:200], error)
+        raise MediaError(failure) from None
+
+
+def _download(
+    url: str,
+    timeout_s: float,
+    max_bytes: int,
+    headers: dict[str, str],
+    connect_to: str | None,
+    deadline_s: float,
+) -> tuple[str, bytes]:
     parts = urlsplit(url)
     host = parts.hostname or ""
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = cls(host, parts.port, timeout=timeout_s)
-    if connect_to is not None:
-        pinned = connect_to
-
-        def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
-            return socket.create_connection((pinned, address[1]), *args, **kwargs)
-
-        connection._create_connection = create_connection  # type: ignore[attr-defined]
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    try:
-        connection.request("GET", target, headers={"User-Agent": "beacon", **(headers or {})})
-        response = connection.getresponse()
-        if 300 <= response.status < 400:
-            raise MediaError(
-                f"the link answered with a redirect ({response.status}); send the final address"
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection: http.client.HTTPConnection | None = None
+    response: http.client.HTTPResponse | None = None
+    sock: socket.socket | None = None
+    with _Deadline(deadline_s) as deadline:
+        try:
+            sock = socket.create_connection(
+                (connect_to or host, port), timeout=min(timeout_s, deadline.remaining())
             )
-        if response.status != 200:
-            raise MediaError(f"the link answered HTTP {response.status}, not the file")
-        kind = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
-        if not kind.startswith(("image/", "video/")):
-            raise MediaError(
-                f"the link sent '{kind or 'no content type'}', expected an image or a video"
-            )
-        declared = response.getheader("Content-Length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise MediaError(_too_large(int(declared), max_bytes))
-        body = response.read(max_bytes + 1)
-        if len(body) > max_bytes:
-            raise MediaError(_too_large(len(body), max_bytes))
-        return kind, body
-    except (OSError, http.client.HTTPException) as error:
-        raise MediaError(f"could not download the file ({type(error).__name__}: {error})") from None
-    finally:
-        connection.close()
-
-
-def _too_large(size: int, limit: int) -> str:
-    return f"the file is {size / 1e6:.1f} MB; I take at most {limit / 1e6:.0f} MB"
+            deadline.watch(sock)
+            if https:
+                # Wrapped before the handshake, so the deadline can cut a slow one short.
+                sock = ssl.create_default_context().wrap_socket(
+                    sock, server_hostname=host, do_handshake_on_connect=False
+                )
+                deadline.watch(sock)
+                sock.do_handshake()
+            cls = http.client.HTTPSConnection if https else http.client.HTTPConnection
+            connection = cls(host, parts.port, timeout=timeout_s)
+            connection.sock = sock  # already connected, to the checked address
+            connection.request("GET", target, headers={"User-Agent": "beacon", **headers})
+            response = connection.getresponse()
+            deadline.remaining()  # a shut-down socket reads as the end of the headers
+            if 300 <= response.status < 400:
+                location = response.getheader("Location")
+                raise _Refused(f"redirect {response.status} to {location}")
+            if response.status != 200:
+                raise _Refused(f"HTTP {response.status}")
+            kind = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+            if not kind.startswith(("image/", "video/")):
+                raise _Refused(f"content type '{kind or 'none'}', not an image or a video")
+            declared = response.getheader("Content-Length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise _Refused(f"Content-Length {declared} over {max_bytes} bytes")
+            body = bytearray()
+            while True:
+                deadline.remaining()
+                chunk = response.read(min(64 * 1024, max_bytes + 1 - len(body)))
+                if not chunk:
+                    break
+                body += chunk
+                if len(body) > max_bytes:
+                    raise _Refused(f"body over {max_bytes} bytes")
+            deadline.remaining()  # a shut-down socket reads as the end of the body
+            return kind, bytes(body)
+        except (OSError, http.client.HTTPException) as error:
+            if deadline.expired:
+                raise _Refused(f"no complete answer within {deadline_s:g} s") from None
+            raise _Refused(f"{type(error).__name__}: {error}") from None
+        finally:
+            if response is not None:
+                response.close()
+            if connection is not None:
+                connection.close()
+            if sock is not None:
+                sock.close()
 
 
 def slack_file_allowed(url: str, api_url: str) -> bool:
@@ -236,25 +474,36 @@ class ActionTagImage(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        from analytics.vision import explain_image, is_video, tag_images, tag_video
+        from analytics.vision import VideoLimits, explain_image, is_video, tag_images, tag_video
 
         with tempfile.TemporaryDirectory(prefix="beacon-media-") as scratch:
             media = self._media(tracker, services, Path(scratch))
             chart_url = None
             if is_video(media.path):
-                video = tag_video(media.path, model=TAG_MODEL, max_frames=VIDEO_MAX_FRAMES)
+                limits = VideoLimits(
+                    max_duration_s=CHAT_VIDEO_SECONDS,
+                    max_total_pixels=CHAT_VIDEO_PIXELS,
+                    max_decode_s=CHAT_VIDEO_DECODE_S,
+                )
+                video = tag_video(
+                    media.path, model=TAG_MODEL, max_frames=VIDEO_MAX_FRAMES, limits=limits
+                )
                 if not video.ok:
                     raise MediaError(f"{media.name}: {video.error}")
                 output: dict[str, Any] = video.to_dict()
                 text = describe_video(media.name, output)
             else:
-                (image,) = tag_images([media.path], model=TAG_MODEL)
+                (image,) = tag_images([media.path], model=TAG_MODEL, max_pixels=CHAT_MAX_PIXELS)
                 if not image.ok:
                     raise MediaError(f"{media.name}: {image.error}")
                 output = image.to_dict()
                 chart_path, chart_url = services.charts.new_chart()
                 heat = explain_image(
-                    media.path, chart_path, model=TAG_MODEL, grid_size=EXPLAIN_GRID
+                    media.path,
+                    chart_path,
+                    model=TAG_MODEL,
+                    grid_size=EXPLAIN_GRID,
+                    max_pixels=CHAT_MAX_PIXELS,
                 )
                 output["heatmap"] = {"label": heat.label, "region": list(heat.region)}
                 text = describe_image(media.name, output, heat.label)
@@ -325,7 +574,9 @@ def _slack_media(file: SlackFile, scratch: Path, timeout_s: float) -> Media:
         )
     if not slack_file_allowed(url, api_url):
         raise MediaError("that Slack file link is not on Slack's file server, so I won't fetch it")
-    kind, body = http_get(url, timeout_s, headers={"Authorization": f"Bearer {token}"})
+    kind, body = http_get(
+        url, timeout_s, headers={"Authorization": f"Bearer {token}"}, failure=SLACK_FILE_FAILED
+    )
     name = str(file.get("name") or Path(urlsplit(url).path).name or "the file")
     return Media(_save(scratch, kind, body), name, "slack", str(file.get("id") or url))
 

@@ -173,7 +173,53 @@ class Turn:
     text: str
 
 
-def handoff_summary(turns: Sequence[Turn], negative: Sequence[float], max_turns: int = 8) -> str:
+@dataclass(frozen=True)
+class HandoffSummary:
+    """What the person taking over a support conversation needs.
+
+    The customer's words are kept apart from Beacon's own (counts and mood), so a
+    channel that renders markup can quote them safely.
+
+    Attributes:
+        first_question: The customer's first message, clipped; None when they asked for
+            a person before saying anything else.
+        customer_messages: How many messages the customer wrote.
+        mood: ``"negative"``, ``"mixed"`` or ``"calm"``.
+        mean_negative: Average P(negative) of the customer's messages.
+        max_negative: Highest P(negative) of the customer's messages.
+        latest: The latest turns, oldest first, each text clipped to one line.
+    """
+
+    first_question: str | None
+    customer_messages: int
+    mood: str
+    mean_negative: float
+    max_negative: float
+    latest: tuple[Turn, ...]
+
+    def overview(self) -> str:
+        """One line in Beacon's words: the message count and the mood."""
+        if self.first_question is None:
+            return "The customer asked for a person before saying anything else."
+        plural = "s" if self.customer_messages != 1 else ""
+        return (
+            f"{self.customer_messages} customer message{plural}; mood {self.mood} "
+            f"(average chance of a negative message {self.mean_negative:.0%}, "
+            f"highest {self.max_negative:.0%})."
+        )
+
+    def as_text(self) -> str:
+        """The whole summary as plain text (what the audit keeps)."""
+        if self.first_question is None:
+            return self.overview()
+        lines = [f"First question: “{self.first_question}”", self.overview(), "Latest turns:"]
+        lines += [f"• {t.who}: {t.text}" for t in self.latest]
+        return "\n".join(lines)
+
+
+def summarize_handoff(
+    turns: Sequence[Turn], negative: Sequence[float], max_turns: int = 8
+) -> HandoffSummary:
     """A short summary for the person taking over: what was asked, the mood, the last turns.
 
     Args:
@@ -182,24 +228,22 @@ def handoff_summary(turns: Sequence[Turn], negative: Sequence[float], max_turns:
         max_turns: How many of the latest turns to quote.
     """
     asked = [t.text for t in turns if t.who == "customer"]
-    if not asked:
-        return "The customer asked for a person before saying anything else."
     mean = sum(negative) / len(negative) if negative else 0.0
-    mood = (
-        "negative"
-        if mean >= NEGATIVE_TONE
-        else "mixed"
-        if max(negative, default=0) >= NEGATIVE_TONE
-        else "calm"
+    highest = max(negative, default=0.0)
+    mood = "negative" if mean >= NEGATIVE_TONE else "mixed" if highest >= NEGATIVE_TONE else "calm"
+    return HandoffSummary(
+        first_question=_clip(asked[0]) if asked else None,
+        customer_messages=len(asked),
+        mood=mood,
+        mean_negative=mean,
+        max_negative=highest,
+        latest=tuple(Turn(t.who, _clip(t.text)) for t in turns[-max_turns:]) if asked else (),
     )
-    lines = [
-        f"First question: “{_clip(asked[0])}”",
-        f"{len(asked)} customer message{'s' if len(asked) != 1 else ''}; mood {mood} "
-        f"(average chance of a negative message {mean:.0%}, highest {max(negative, default=0):.0%}).",
-        "Latest turns:",
-    ]
-    lines += [f"• {t.who}: {_clip(t.text)}" for t in turns[-max_turns:]]
-    return "\n".join(lines)
+
+
+def handoff_summary(turns: Sequence[Turn], negative: Sequence[float], max_turns: int = 8) -> str:
+    """:func:`summarize_handoff` as plain text."""
+    return summarize_handoff(turns, negative, max_turns).as_text()
 
 
 def _clip(text: str, limit: int = 280) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from foundation.exceptions import ServiceUnavailableError
+from foundation.text import visible_text
 
 
 class BotClient:
@@ -63,7 +64,11 @@ class BotClient:
 
 
 def render_message(message: dict[str, Any]) -> str:
-    """One bot message as terminal text (text, image link, buttons)."""
+    """One bot message as terminal text (text, image link, buttons).
+
+    Replies may quote customers' and posts' words, so control characters (ANSI
+    escapes) are removed before anything reaches the terminal.
+    """
     parts = []
     if message.get("text"):
         parts.append(str(message["text"]))
@@ -72,4 +77,4 @@ def render_message(message: dict[str, Any]) -> str:
     buttons = message.get("buttons") or []
     if buttons:
         parts.append("  ".join(f"[{b.get('title')}]" for b in buttons))
-    return "\n".join(parts)
+    return visible_text("\n".join(parts))

@@ -2,9 +2,12 @@
 
 A staff member who reads "… e.g. "My order is late. Not happy" (fb-m000324)" in a
 sentiment answer and replies "fb-m000324 is negative, not positive" leaves a
-*sentiment correction* in the ``feedback`` table (``correction`` holds
-``{"target": "sentiment", "post_id": …, "label": …}``). Retraining joins every
-corrected post to the sentiment stacker's training rows
+*sentiment correction* in the ``feedback`` table: ``target`` = ``sentiment``,
+``post_id`` and ``label`` in their own columns, ``audience`` = ``staff``. Only the action
+server writes those columns, from a staff turn (:func:`feedback_row`); what anyone
+types is kept in ``text``/``correction`` and never read as a correction, so a customer
+cannot steer the models however they shape a message. Retraining joins every corrected
+post to the sentiment stacker's training rows
 (:meth:`BeaconSentimentModel.learn_corrections`), reports accuracy before and after on
 the corrected examples and on the held-out TweetEval split (when ../shared/data is
 there), and saves the result to ``<home>/models/sentiment``, which
@@ -12,34 +15,45 @@ there), and saves the result to ``<home>/models/sentiment``, which
 
 *Engagement* is recalibrated, not retrained (:func:`retrain_engagement`). A staff member
 who says "ig-000045 actually did badly" or "tw-000123 should have been a top post" leaves
-``{"target": "engagement", "post_id": …, "label": "top" | "not_top"}`` in
-``feedback.correction`` (``label`` is the post's place against its account's recent
-posts: in the top 30% or not, the model's own target). Posts published after the model
-was trained are the other source: their real outcome is in the workspace. Only the
-calibrator of the saved ensemble (``<home>/models/engagement``) is refitted, on the
-model's stored calibration rows plus those, and adopted only when calibration on the
-held-out rows does not get worse by more than :data:`MAX_ECE_INCREASE` /
-:data:`MAX_BRIER_INCREASE`; the model version then gains a ``+cal-…`` suffix.
+``target`` = ``engagement`` with ``label`` ``top`` or ``not_top`` (the post's place
+against its account's recent posts: in the top 30% or not, the model's own target).
+Posts published after the model was trained are the other source: their real outcome
+is in the workspace. Only the calibrator of the saved ensemble
+(``<home>/models/engagement``) is refitted, on the model's stored calibration rows plus
+those, and adopted only when calibration on the held-out rows does not get worse by
+more than :data:`MAX_ECE_INCREASE` / :data:`MAX_BRIER_INCREASE`; the model version then
+gains a ``+cal-…`` suffix.
+
+A stored correction that can't be learned (a label outside its target's labels, not
+from staff, a post no longer in the workspace, or written before schema v2, when
+corrections were JSON in ``feedback.correction`` and who wrote them is unknown) is
+skipped, counted by reason (:class:`Corrections`) and logged; it never stops a retrain.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 
+from foundation.channel_metadata import STAFF, Audience
 from foundation.exceptions import InputError
 from foundation.settings import Settings
-from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Workspace, record_audit
+from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Workspace, record_audit, utc_now
 
-#: ``feedback.correction`` marker of a structured sentiment correction.
+logger = logging.getLogger(__name__)
+
+#: ``feedback.target`` of a sentiment correction.
 SENTIMENT_TARGET = "sentiment"
-#: ``feedback.correction`` marker of a structured engagement correction.
+#: ``feedback.target`` of an engagement correction.
 ENGAGEMENT_TARGET = "engagement"
 #: The labels of an engagement correction: in its account's top 30% or not.
 ENGAGEMENT_LABELS = ("top", "not_top")
@@ -53,20 +67,120 @@ MAX_BRIER_INCREASE = 0.003
 #: they are there) a retrained model may show and still replace the current one.
 MAX_REGRESSION = 0.02
 
+#: Why a stored correction was not learned (the keys of :attr:`Corrections.skipped`),
+#: in the words ``beacon retrain`` prints after a count.
+SKIP_REASONS = {
+    "label": "with an unknown label",
+    "audience": "not from staff",
+    "post": "about a post no longer in the workspace",
+    "legacy": "stored before corrections had their own columns, so who wrote them is "
+    "unknown (give them again in chat to have them learned)",
+}
+
 
 def sentiment_model_dir(settings: Settings) -> Path:
     """Where a retrained sentiment model lives (``<home>/models/sentiment``)."""
     return settings.home / "models" / "sentiment"
 
 
-def sentiment_correction(post_id: str, label: str) -> str:
-    """The ``feedback.correction`` value for "post ``post_id`` is ``label``"."""
-    return json.dumps({"target": SENTIMENT_TARGET, "post_id": post_id, "label": label})
+def correction_labels(target: str) -> tuple[str, ...]:
+    """The labels a correction of ``target`` may carry.
+
+    Raises:
+        InputError: ``target`` is neither ``sentiment`` nor ``engagement``.
+    """
+    if target == SENTIMENT_TARGET:
+        from analytics.sentiment import LABELS  # the model's own label set, not a copy
+
+        return LABELS
+    if target == ENGAGEMENT_TARGET:
+        return ENGAGEMENT_LABELS
+    raise InputError(
+        f"a correction's target is {SENTIMENT_TARGET!r} or {ENGAGEMENT_TARGET!r}, got {target!r}"
+    )
+
+
+@dataclass(frozen=True)
+class StructuredCorrection:
+    """What a staff correction teaches: post ``post_id`` is ``label`` for ``target``.
+
+    Build it with :func:`sentiment_correction` or :func:`engagement_correction`, which
+    check the label.
+    """
+
+    target: str
+    post_id: str
+    label: str
+
+
+def _checked(target: str, post_id: str, label: str) -> StructuredCorrection:
+    labels = correction_labels(target)
+    if label not in labels:
+        raise InputError(
+            f"a {target} correction's label is one of {', '.join(labels)}; got {label!r}"
+        )
+    return StructuredCorrection(target, post_id, label)
+
+
+def sentiment_correction(post_id: str, label: str) -> StructuredCorrection:
+    """ "Post ``post_id`` is ``label``" (negative, neutral or positive).
+
+    Raises:
+        InputError: ``label`` is not a sentiment label.
+    """
+    return _checked(SENTIMENT_TARGET, post_id, label)
+
+
+def engagement_correction(post_id: str, label: str) -> StructuredCorrection:
+    """ "Post ``post_id`` was (``top``) or was not (``not_top``) a top post".
+
+    Raises:
+        InputError: ``label`` is not ``top`` or ``not_top``.
+    """
+    return _checked(ENGAGEMENT_TARGET, post_id, label)
+
+
+def feedback_row(
+    *,
+    feedback_id: str,
+    conversation_id: str | None,
+    audit_id: str | None,
+    verdict: str,
+    text: str,
+    audience: Audience,
+    correction: StructuredCorrection | None = None,
+    created_at: datetime | None = None,
+) -> list[Any]:
+    """One ``feedback`` row in the table's column order (for ``Workspace.keep``).
+
+    The user's words go in ``text`` (and in ``correction`` when the verdict is a
+    correction) and are never parsed again; only ``correction`` fills the structured
+    columns the models learn from.
+
+    Raises:
+        ValueError: A structured correction from someone who is not staff (a bug in
+            the caller: customers never teach the models).
+    """
+    if correction is not None and audience != STAFF:
+        raise ValueError(f"only staff corrections teach the models, got one from {audience!r}")
+    return [
+        feedback_id,
+        created_at or utc_now(),
+        conversation_id,
+        audit_id,
+        verdict,
+        text if verdict == "correction" else None,
+        text,
+        audience,
+        correction.target if correction else None,
+        correction.post_id if correction else None,
+        correction.label if correction else None,
+    ]
 
 
 @dataclass(frozen=True)
 class Correction:
-    """One post's corrected sentiment (the latest correction of a post wins)."""
+    """One post's corrected label for a target (the latest correction of a post wins)."""
 
     post_id: str
     label: str
@@ -74,40 +188,122 @@ class Correction:
     feedback_id: str
 
 
+@dataclass(frozen=True)
+class Corrections:
+    """The learnable corrections of one target, and how many stored ones were not.
+
+    Attributes:
+        target: ``sentiment`` or ``engagement``.
+        learned: The latest valid staff correction of each post, oldest first.
+        skipped: Corrections left out, by reason (keys of :data:`SKIP_REASONS`).
+    """
+
+    target: str
+    learned: tuple[Correction, ...]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skipped_text(self) -> str:
+        """ "sentiment: 1 with an unknown label, 1 not from staff" ("" when none was skipped)."""
+        reasons = ", ".join(f"{n} {SKIP_REASONS[why]}" for why, n in self.skipped.items())
+        return f"{self.target}: {reasons}" if reasons else ""
+
+
 def sentiment_corrections(con: duckdb.DuckDBPyConnection) -> list[Correction]:
-    """Every post whose sentiment someone corrected, with its text, oldest first."""
-    return _corrections(con, SENTIMENT_TARGET)
-
-
-def engagement_correction(post_id: str, label: str) -> str:
-    """The ``feedback.correction`` value for "post ``post_id`` was (not) a top post"."""
-    if label not in ENGAGEMENT_LABELS:
-        raise InputError(f"an engagement correction is 'top' or 'not_top', got {label!r}")
-    return json.dumps({"target": ENGAGEMENT_TARGET, "post_id": post_id, "label": label})
+    """Every post whose sentiment staff corrected, with its text, oldest first."""
+    return list(read_corrections(con, SENTIMENT_TARGET).learned)
 
 
 def engagement_corrections(con: duckdb.DuckDBPyConnection) -> list[Correction]:
-    """Every post whose engagement outcome someone corrected (latest per post), oldest first."""
-    return _corrections(con, ENGAGEMENT_TARGET)
+    """Every post whose engagement outcome staff corrected (latest per post), oldest first."""
+    return list(read_corrections(con, ENGAGEMENT_TARGET).learned)
 
 
-def _corrections(con: duckdb.DuckDBPyConnection, target: str) -> list[Correction]:
+def read_corrections(con: duckdb.DuckDBPyConnection, target: str) -> Corrections:
+    """The structured staff corrections of ``target`` that can be learned, and the rest counted.
+
+    A workspace not yet migrated to schema v2 (only read so far, never opened for
+    writing by this version) has no structured corrections, only legacy ones.
+    """
+    labels = correction_labels(target)
+    structured = _has_structured_columns(con)
+    skipped: Counter[str] = Counter()
+    legacy = _legacy_corrections(con, target, structured)
+    if legacy:
+        skipped["legacy"] = legacy
+    if not structured:
+        return Corrections(target, (), dict(skipped))
     rows = con.execute(
         """
-        SELECT f.feedback_id, f.correction, p.text FROM feedback f
-        JOIN posts p ON p.post_id = json_extract_string(f.correction, '$.post_id')
-        WHERE f.verdict = 'correction' AND json_valid(f.correction)
-          AND json_extract_string(f.correction, '$.target') = ?
+        SELECT f.feedback_id, f.audience, f.post_id, f.label, p.text FROM feedback f
+        LEFT JOIN posts p ON p.post_id = f.post_id
+        WHERE f.verdict = 'correction' AND f.target = ?
         ORDER BY f.created_at, f.feedback_id
         """,
         [target],
     ).fetchall()
     latest: dict[str, Correction] = {}
-    for feedback_id, correction, text in rows:
-        data = json.loads(correction)
-        latest.pop(data["post_id"], None)  # keep the order of the newest correction
-        latest[data["post_id"]] = Correction(data["post_id"], data["label"], text, feedback_id)
-    return list(latest.values())
+    for feedback_id, audience, post_id, label, text in rows:
+        why = (
+            "audience"
+            if audience != STAFF
+            else "label"
+            if label not in labels
+            else "post"
+            if text is None
+            else None
+        )
+        if why:
+            skipped[why] += 1
+            continue
+        latest.pop(post_id, None)  # keep the order of the newest correction
+        latest[post_id] = Correction(post_id, label, text, feedback_id)
+    return Corrections(target, tuple(latest.values()), dict(skipped))
+
+
+def _has_structured_columns(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'feedback' "
+        "AND column_name = 'target'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _legacy_corrections(con: duckdb.DuckDBPyConnection, target: str, structured: bool) -> int:
+    """Schema v1 corrections of ``target`` (JSON in ``correction``); never learned.
+
+    Their author was not recorded, and a customer's message shaped like one was stored
+    the same way, so none can be trusted.
+    """
+    audience_unknown = "audience IS NULL AND " if structured else ""
+    row = con.execute(
+        f"""
+        SELECT count(*) FROM feedback
+        WHERE {audience_unknown}verdict = 'correction'
+          AND CASE WHEN json_valid(correction)
+                   THEN json_extract_string(correction, '$.target') END = ?
+        """,
+        [target],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def skipped_line(found: list[Corrections]) -> str:
+    """One line on the stored corrections left out, for people ("" when none was).
+
+    E.g. "Skipped 2 stored correction(s) — sentiment: 1 with an unknown label, 1 not
+    from staff."
+    """
+    parts = [c.skipped_text() for c in found if c.skipped]
+    if not parts:
+        return ""
+    total = sum(sum(c.skipped.values()) for c in found)
+    return f"Skipped {total} stored correction(s) — {'; '.join(parts)}."
+
+
+def log_skipped(corrections: Corrections) -> None:
+    """Log the corrections a retrain leaves out (none: nothing)."""
+    if corrections.skipped:
+        logger.warning("retrain skips stored corrections: %s", corrections.skipped_text())
 
 
 @dataclass(frozen=True)
@@ -241,7 +437,9 @@ def retrain_sentiment(
 
     workspace = Workspace(settings.workspace_path)
     with workspace.connect(read_only=True) as con:
-        corrections = sentiment_corrections(con)
+        found = read_corrections(con, SENTIMENT_TARGET)
+    log_skipped(found)
+    corrections = list(found.learned)
     if not corrections:
         raise InputError(
             "no sentiment corrections to learn from yet; in chat, reply to a sentiment answer "
@@ -312,7 +510,11 @@ def retrain_sentiment(
         record_audit(
             con,
             kind="retrain",
-            inputs={"target": SENTIMENT_TARGET, "corrections": len(corrections)},
+            inputs={
+                "target": SENTIMENT_TARGET,
+                "corrections": len(corrections),
+                "skipped": found.skipped,
+            },
             sources=[f"feedback:{c.feedback_id}" for c in corrections],
             output=report.to_dict(),
             model_version=new.version,
@@ -485,8 +687,10 @@ def retrain_engagement(
         ) from None
     workspace = Workspace(settings.workspace_path)
     with workspace.connect(read_only=True) as con:
-        corrections = engagement_corrections(con)
+        found = read_corrections(con, ENGAGEMENT_TARGET)
         rows = _own_rows(con)
+    log_skipped(found)
+    corrections = list(found.learned)
     by_id = {str(pid): i for i, pid in enumerate(rows["post_id"])}
     usable = [c for c in corrections if c.post_id in by_id]
     skipped = tuple(c.post_id for c in corrections if c.post_id not in by_id)
@@ -554,6 +758,7 @@ def retrain_engagement(
                 "target": ENGAGEMENT_TARGET,
                 "corrections": len(usable),
                 "outcome_rows": result.outcome_rows,
+                "skipped": found.skipped,
             },
             sources=[f"feedback:{c.feedback_id}" for c in usable],
             output=report.to_dict(),

@@ -26,7 +26,8 @@ from typing import Any
 import httpx
 
 from foundation.exceptions import ConfigError
-from foundation.settings import PROJECT_ROOT, Settings
+from foundation.settings import PROJECT_ROOT, Settings, ensure_home
+from foundation.staff_tokens import TOKENS_FILE_ENV
 
 # The Rasa project lives under bot/ (not Rasa's default ./data and ./domain.yml).
 RASA_CONFIG = PROJECT_ROOT / "config.yml"
@@ -66,8 +67,42 @@ def model_path(settings: Settings) -> Path:
     return settings.home / "rasa-models" / f"beacon-{model_fingerprint()}.tar.gz"
 
 
-def _rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+#: Every secret Beacon reads from the environment.
+SECRET_VARIABLES = frozenset(
+    {
+        "BEACON_ACTION_TOKEN",
+        "BEACON_STAFF_TOKEN",
+        "BEACON_PSEUDONYM_KEY",
+        "BEACON_LLM_API_KEY",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+    }
+)
+#: The secrets each server needs; it starts with the others removed from its environment.
+CHILD_SECRETS: dict[str, frozenset[str]] = {
+    # hand-offs and Slack image downloads; pseudonymising customer messages; generation
+    "actions": frozenset(
+        {"BEACON_ACTION_TOKEN", "BEACON_PSEUDONYM_KEY", "BEACON_LLM_API_KEY", "SLACK_BOT_TOKEN"}
+    ),
+    # the REST channel's staff check, the Slack channel, the call to the action server
+    "bot": frozenset(
+        {"BEACON_ACTION_TOKEN", "BEACON_STAFF_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"}
+    ),
+    "widget": frozenset(),
+}
+
+
+def child_env(name: str, env: dict[str, str]) -> dict[str, str]:
+    """``env`` without the secrets that server ``name`` does not need (none for an unknown name)."""
+    allowed = CHILD_SECRETS.get(name, frozenset())
+    return {
+        key: value for key, value in env.items() if key not in SECRET_VARIABLES or key in allowed
+    }
+
+
+def _rasa_env(extra: dict[str, str] | None = None, *, server: str = "rasa-cli") -> dict[str, str]:
+    """The bot environment's variables, with the secrets ``server`` needs (training needs none)."""
+    env = child_env(server, dict(os.environ))
     env.update(
         {
             "PYTHONPATH": str(PROJECT_ROOT),  # bot/channels.py
@@ -203,7 +238,10 @@ class StackConfig:
 
     Attributes:
         settings: Beacon settings (home, workspace, timeouts, tokens).
-        host: Interface both servers bind to.
+        host: Interface the Rasa server and the widget server bind to.
+        action_host: Interface the action server binds to: loopback, because only
+            Rasa calls it; another value only when the action server must be reached
+            from another machine (it still checks the action token).
         bot_port: Rasa's port.
         action_port: The action server's port.
         widget_port: Port of the support page and chat widget server (``beacon.widget``);
@@ -217,6 +255,7 @@ class StackConfig:
 
     settings: Settings
     host: str = "127.0.0.1"
+    action_host: str = "127.0.0.1"
     bot_port: int = 5005
     action_port: int = 5055
     widget_port: int | None = None
@@ -231,7 +270,7 @@ class StackConfig:
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}"
+        return f"http://{self.action_host}:{self.action_port}"
 
     @property
     def widget_url(self) -> str | None:
@@ -258,11 +297,12 @@ class Stack:
         return log_dir / f"{name}.log"
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        ensure_home(self.config.settings.home)
         with self._log(name).open("ab") as log:  # the child keeps its own copy of the handle
             self.processes[name] = subprocess.Popen(
                 command,
                 cwd=PROJECT_ROOT,
-                env=env,
+                env=child_env(name, env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stop() ends its children too
@@ -286,7 +326,7 @@ class Stack:
             "-m",
             "actions.server",
             "--host",
-            self.config.host,
+            self.config.action_host,
             "--port",
             str(self.config.action_port),
         ]
@@ -296,15 +336,17 @@ class Stack:
     def start_bot(self) -> None:
         """Start the Rasa server and wait until its REST channel answers."""
         settings = self.config.settings
-        tracker_db = self.config.tracker_db or settings.home / "rasa-tracker.db"
+        tracker_db = self.config.tracker_db or settings.tracker_db
         env = _rasa_env(
             {
                 "BEACON_ACTION_URL": f"{self.config.action_url}/webhook",
                 "BEACON_ACTION_TOKEN": self.config.action_token,
                 "BEACON_TRACKER_DB": str(tracker_db),
                 "BEACON_STAFF_TOKEN": settings.staff_token_or_local(),
+                TOKENS_FILE_ENV: str(settings.staff_tokens_path),
                 "BEACON_ACTION_TIMEOUT": str(settings.action_timeout_s),
-            }
+            },
+            server="bot",
         )
         command = [
             str(rasa_executable()),

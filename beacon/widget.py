@@ -12,6 +12,11 @@ no hidden files, no directory listings) and tells the page where the bot is:
 
 The widget talks to Rasa's REST channel directly from the browser as a customer
 (Rasa runs with ``--cors "*"``); this server never sees the conversation.
+
+Pages carry a Content-Security-Policy (scripts, styles and connections only from this
+server and the bot; no framing), and a connection that sends nothing for
+``timeout_s`` seconds is closed, at most :data:`MAX_CONNECTIONS` at once, so a client
+dripping bytes cannot hold the server's threads.
 ``beacon serve`` runs it as the stack's third process (:class:`beacon.stack.Stack`).
 """
 
@@ -22,20 +27,26 @@ import html
 import json
 import mimetypes
 import posixpath
+import threading
 import urllib.parse
 from collections.abc import Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from foundation.exceptions import ConfigError
 from foundation.settings import PROJECT_ROOT
 
-__all__ = ["BOT_URL_PLACEHOLDER", "WEB_ROOT", "main", "make_server"]
+__all__ = ["BOT_URL_PLACEHOLDER", "MAX_CONNECTIONS", "WEB_ROOT", "main", "make_server"]
 
 WEB_ROOT = PROJECT_ROOT / "web"
 BOT_URL_PLACEHOLDER = "%BEACON_BOT_URL%"
 _CONFIG_PATH = "/config.js"
+#: Seconds a connection may stay silent before it is closed.
+DEFAULT_TIMEOUT_S = 10.0
+#: Connections served at once; more are closed straight away.
+MAX_CONNECTIONS = 64
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -72,15 +83,31 @@ def _resolve(root: Path, url_path: str) -> Path | None:
     return resolved
 
 
-def _handler(root: Path, bot_url: str) -> type[BaseHTTPRequestHandler]:
+def content_security_policy(bot_url: str) -> str:
+    """The pages' policy: everything from this server, conversations with the bot only.
+
+    Images may come from any http(s) origin because answers may show the action
+    server's charts, wherever it is published; nothing may frame the page.
+    """
+    bot_origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(bot_url))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"connect-src 'self' {bot_origin}; img-src 'self' data: http: https:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def _handler(root: Path, bot_url: str, timeout_s: float) -> type[BaseHTTPRequestHandler]:
     config_js = (
         "window.BEACON_WIDGET_CONFIG = " + json.dumps({"botUrl": bot_url}) + ";\n"
     ).encode()
     escaped_url = html.escape(bot_url, quote=True)
+    policy = content_security_policy(bot_url)
 
     class WidgetHandler(BaseHTTPRequestHandler):
         server_version = "BeaconWidget"
         sys_version = ""
+        timeout = timeout_s  # applied to the connection's socket: a silent client is dropped
 
         def _body(self) -> tuple[HTTPStatus, str, bytes]:
             if self.path.split("?", 1)[0] == _CONFIG_PATH:
@@ -104,6 +131,9 @@ def _handler(root: Path, bot_url: str) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-cache")
             self.send_header("X-Content-Type-Options", "nosniff")
             self.send_header("Referrer-Policy", "same-origin")
+            if content_type.startswith("text/html"):
+                self.send_header("Content-Security-Policy", policy)
+                self.send_header("X-Frame-Options", "DENY")
             self.end_headers()
             if send_body:
                 self.wfile.write(body)
@@ -117,7 +147,41 @@ def _handler(root: Path, bot_url: str) -> type[BaseHTTPRequestHandler]:
     return WidgetHandler
 
 
-def make_server(host: str, port: int, bot_url: str, root: Path = WEB_ROOT) -> ThreadingHTTPServer:
+class _BoundedServer(ThreadingHTTPServer):
+    """A threading server that serves at most ``max_connections`` connections at once."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, max_connections: int = MAX_CONNECTIONS, **kwargs: Any) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)  # full: close it rather than queue another thread
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+def make_server(
+    host: str,
+    port: int,
+    bot_url: str,
+    root: Path = WEB_ROOT,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_connections: int = MAX_CONNECTIONS,
+) -> ThreadingHTTPServer:
     """A threading HTTP server for ``root`` that points the widget at ``bot_url``.
 
     Args:
@@ -125,6 +189,8 @@ def make_server(host: str, port: int, bot_url: str, root: Path = WEB_ROOT) -> Th
         port: Port to bind (0: any free port; read it from ``server.server_address``).
         bot_url: Base URL of the Rasa server the widget talks to, e.g. ``http://127.0.0.1:5005``.
         root: The folder to serve (``web/`` of the project by default).
+        timeout_s: Seconds a connection may stay silent before it is closed.
+        max_connections: Connections served at once; more are closed at once.
 
     Raises:
         ConfigError: ``bot_url`` is not an http(s) URL, ``root`` is not a folder, or the
@@ -136,12 +202,15 @@ def make_server(host: str, port: int, bot_url: str, root: Path = WEB_ROOT) -> Th
             f"the widget's web folder {root} does not exist; expected web/ in the project"
         )
     try:
-        server = ThreadingHTTPServer((host, port), _handler(root.resolve(), bot_url))
+        server = _BoundedServer(
+            (host, port),
+            _handler(root.resolve(), bot_url, timeout_s),
+            max_connections=max_connections,
+        )
     except OSError as error:
         raise ConfigError(
             f"can't listen on {host}:{port} ({error.strerror}); pick another port with --widget-port"
         ) from None
-    server.daemon_threads = True
     return server
 
 

@@ -4,7 +4,15 @@ Standard library only (runs under Rasa's Python 3.10 and the tests' 3.11).
 
 A customer on the public widget is anonymous, so the channel limits what one chat
 session and one network address may send: a token bucket per key, refilled at a
-steady rate up to a burst. Staff requests (valid bearer token) are never limited.
+steady rate up to a burst, plus one bucket for all customers together (so many
+addresses at once cannot crowd out staff) and a daily allowance per session. An
+IPv6 client is bucketed by its /64 network, the block one subscriber usually gets,
+so rotating through one's own addresses does not buy more messages. Staff requests
+(valid bearer token) are never limited.
+
+A customer conversation is also capped in turns: past ``max_turns`` the channel
+starts a fresh session (Rasa then loads and sends only the new session's events),
+so one client cannot make every turn of its conversation slower for ever.
 The buckets live in memory, per process, bounded in number (least recently used
 keys are forgotten first): enough for one Rasa replica; several replicas behind a
 load balancer would need a shared store (Redis) instead.
@@ -12,6 +20,7 @@ load balancer would need a shared store (Redis) instead.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import time
@@ -22,17 +31,38 @@ from dataclasses import dataclass
 SESSION_RATE_ENV = "BEACON_CUSTOMER_MESSAGES_PER_MINUTE"
 ADDRESS_RATE_ENV = "BEACON_CUSTOMER_ADDRESS_MESSAGES_PER_MINUTE"
 MAX_CHARS_ENV = "BEACON_CUSTOMER_MAX_CHARS"
+GLOBAL_RATE_ENV = "BEACON_CUSTOMER_GLOBAL_MESSAGES_PER_MINUTE"
+DAILY_ENV = "BEACON_CUSTOMER_MESSAGES_PER_DAY"
+MAX_TURNS_ENV = "BEACON_CUSTOMER_MAX_TURNS"
 #: A person typing rarely sends more than one message every few seconds.
 DEFAULT_SESSION_PER_MINUTE = 20
 #: Several customers may share one address (an office, a mobile carrier's NAT).
 DEFAULT_ADDRESS_PER_MINUTE = 120
 #: Longest customer message; support questions are short (the widget's input stops here too).
 DEFAULT_CUSTOMER_MAX_CHARS = 1000
+#: All customers together; well above a busy support page, well below what starves staff.
+DEFAULT_GLOBAL_PER_MINUTE = 1200
+#: One chat session's messages per day: hours of real conversation.
+DEFAULT_SESSION_PER_DAY = 500
+#: Customer turns in one session before a fresh one starts: support chats are short, and
+#: at about six events a turn this keeps a session near 300 events (a turn at 1,000
+#: events is measured in docs/benchmarks/long_conversation.md).
+DEFAULT_MAX_TURNS = 50
 #: Keys remembered per limiter before the least recently used are forgotten.
 MAX_KEYS = 50_000
+#: The key of the bucket all customers share.
+EVERYONE = "*"
 
 RATE_LIMITED_MESSAGE = (
     "You're sending messages faster than I can answer. Please wait a few seconds and try again."
+)
+DAILY_LIMIT_MESSAGE = (
+    "This chat has reached today's message limit. Please come back tomorrow, "
+    "or write to our support team by e-mail."
+)
+FRESH_SESSION_NOTE = (
+    "This chat had grown long, so I've started a fresh one: I no longer see the earlier "
+    "messages, but your question is below."
 )
 
 
@@ -44,11 +74,17 @@ class CustomerLimits:
         session_per_minute: Messages per minute per chat session (sender id).
         address_per_minute: Messages per minute per client address.
         max_chars: Longest message a customer may send.
+        global_per_minute: Messages per minute from all customers together.
+        session_per_day: Messages per chat session per (UTC) day.
+        max_turns: Turns of one customer session before a fresh session starts.
     """
 
     session_per_minute: int = DEFAULT_SESSION_PER_MINUTE
     address_per_minute: int = DEFAULT_ADDRESS_PER_MINUTE
     max_chars: int = DEFAULT_CUSTOMER_MAX_CHARS
+    global_per_minute: int = DEFAULT_GLOBAL_PER_MINUTE
+    session_per_day: int = DEFAULT_SESSION_PER_DAY
+    max_turns: int = DEFAULT_MAX_TURNS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CustomerLimits:
@@ -62,6 +98,9 @@ class CustomerLimits:
             session_per_minute=_positive_int(env, SESSION_RATE_ENV, DEFAULT_SESSION_PER_MINUTE),
             address_per_minute=_positive_int(env, ADDRESS_RATE_ENV, DEFAULT_ADDRESS_PER_MINUTE),
             max_chars=_positive_int(env, MAX_CHARS_ENV, DEFAULT_CUSTOMER_MAX_CHARS),
+            global_per_minute=_positive_int(env, GLOBAL_RATE_ENV, DEFAULT_GLOBAL_PER_MINUTE),
+            session_per_day=_positive_int(env, DAILY_ENV, DEFAULT_SESSION_PER_DAY),
+            max_turns=_positive_int(env, MAX_TURNS_ENV, DEFAULT_MAX_TURNS),
         )
 
 
@@ -123,23 +162,123 @@ class TokenBuckets:
         return allowed
 
 
-class CustomerRateLimiter:
-    """The public channel's limits: per session and per address, both must allow a message."""
+def address_key(address: str) -> str:
+    """The bucket of a client address: IPv4 as it is, IPv6 by its /64 network.
 
-    def __init__(self, limits: CustomerLimits, clock: Callable[[], float] = time.monotonic) -> None:
+    An IPv4 address mapped into IPv6 (``::ffff:10.0.0.1``) is the IPv4 address; a
+    string that is not an address (``unknown``) is its own key.
+    """
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
+def _utc_day() -> int:
+    return int(time.time() // 86_400)
+
+
+class DailyCounts:
+    """Messages per key per UTC day, bounded in keys like :class:`TokenBuckets`.
+
+    Args:
+        per_day: Messages a key may send in one day.
+        today: The current day number (injectable for tests).
+        max_keys: Keys remembered; the least recently used are forgotten beyond it.
+    """
+
+    def __init__(
+        self, per_day: int, today: Callable[[], int] = _utc_day, max_keys: int = MAX_KEYS
+    ) -> None:
+        self.per_day = per_day
+        self._today = today
+        self._max_keys = max_keys
+        self._counts: OrderedDict[str, tuple[int, int]] = OrderedDict()
+
+    def allows(self, key: str) -> bool:
+        """True when ``key`` has messages left today (nothing is spent)."""
+        day, count = self._counts.get(key, (self._today(), 0))
+        return day != self._today() or count < self.per_day
+
+    def spend(self, key: str) -> None:
+        """Count one message of ``key`` today."""
+        today = self._today()
+        day, count = self._counts.get(key, (today, 0))
+        self._counts[key] = (today, count + 1 if day == today else 1)
+        self._counts.move_to_end(key)
+        while len(self._counts) > self._max_keys:
+            self._counts.popitem(last=False)
+
+
+class TurnCounter:
+    """Turns of each customer session, to start a fresh session after ``max_turns``.
+
+    Kept in memory per process (bounded like the buckets): after a restart a session
+    may run up to ``max_turns`` more turns before its fresh start, still bounded.
+    """
+
+    def __init__(self, max_turns: int, max_keys: int = MAX_KEYS) -> None:
+        self.max_turns = max_turns
+        self._max_keys = max_keys
+        self._turns: OrderedDict[str, int] = OrderedDict()
+
+    def next_turn(self, session: str) -> bool:
+        """Count a turn of ``session``; True when it must start a fresh session first."""
+        turns = self._turns.get(session, 0) + 1
+        fresh = turns > self.max_turns
+        self._turns[session] = 1 if fresh else turns
+        self._turns.move_to_end(session)
+        while len(self._turns) > self._max_keys:
+            self._turns.popitem(last=False)
+        return fresh
+
+
+class CustomerRateLimiter:
+    """The public channel's limits: session, address (IPv6 per /64), everyone, and per day.
+
+    All must allow a message; one refused by a limit spends nothing from the others.
+    """
+
+    def __init__(
+        self,
+        limits: CustomerLimits,
+        clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], int] = _utc_day,
+    ) -> None:
         self.limits = limits
         self.sessions = TokenBuckets(limits.session_per_minute, clock=clock)
         self.addresses = TokenBuckets(limits.address_per_minute, clock=clock)
+        self.everyone = TokenBuckets(
+            limits.global_per_minute, burst=max(1, limits.global_per_minute // 6), clock=clock
+        )
+        self.daily = DailyCounts(limits.session_per_day, today=today)
+        self.turns = TurnCounter(limits.max_turns)
+
+    def over_daily_limit(self, session: str) -> bool:
+        """True when ``session`` has used up today's messages."""
+        return not self.daily.allows(session)
 
     def check(self, session: str, address: str) -> int | None:
         """None when the message may go ahead, else whole seconds to wait (at least 1).
 
-        A message refused by one limit spends nothing from the other, so a customer
+        A message refused by one limit spends nothing from the others, so a customer
         held back by a busy shared address keeps their own session's allowance.
         """
-        if self.sessions.retry_after(session) > 0:
-            return max(1, math.ceil(self.sessions.retry_after(session)))
-        if not self.addresses.take(address):
-            return max(1, math.ceil(self.addresses.retry_after(address)))
+        address = address_key(address)
+        waits = (
+            self.sessions.retry_after(session),
+            self.addresses.retry_after(address),
+            self.everyone.retry_after(EVERYONE),
+        )
+        if max(waits) > 0:
+            return max(1, math.ceil(max(waits)))
         self.sessions.take(session)
+        self.addresses.take(address)
+        self.everyone.take(EVERYONE)
+        self.daily.spend(session)
         return None

@@ -10,7 +10,8 @@ Why a channel of our own instead of Rasa's ``rest``:
 - the audience (staff or customer) must come from authentication, never from the
   request body: Rasa's ``RestInput`` copies the client's ``metadata`` into the
   tracker, so a customer could claim to be staff;
-- a malformed request must get a 400, not a 500;
+- a malformed request must get a 400, not a 500, and a body over
+  :data:`MAX_REQUEST_BYTES` a 413 before anything parses it (Sanic's default is 100 MB);
 - Rasa 3.6 waits up to 5 minutes for the action server and, when it is down,
   logs the error and says nothing; :func:`install_action_guard` bounds the wait
   and makes the bot say so in one friendly sentence instead.
@@ -20,18 +21,26 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import logging
 import os
-import unicodedata
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot._rate_limit import RATE_LIMITED_MESSAGE, CustomerLimits, CustomerRateLimiter
+from bot._rate_limit import (
+    DAILY_LIMIT_MESSAGE,
+    FRESH_SESSION_NOTE,
+    RATE_LIMITED_MESSAGE,
+    CustomerLimits,
+    CustomerRateLimiter,
+)
 from foundation.channel_metadata import (
     CUSTOMER,
     STAFF,
@@ -39,15 +48,32 @@ from foundation.channel_metadata import (
     action_server_error,
     user_metadata,
 )
+from foundation.staff_tokens import TOKENS_FILE_ENV, StaffTokenStore
+from foundation.text import install_log_filter, visible_text
 
 logger = logging.getLogger(__name__)
 
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]  # noqa: UP007 (Python 3.10 alias)
+LOOPBACK_NETWORKS: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
+
 MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 128
+#: Largest request body the bot's server reads: a chat message is at most a few KB,
+#: a Slack event a few tens of KB (Rasa's HTTP API, which takes model uploads, is off).
+MAX_REQUEST_BYTES = 256 * 1024
 #: Customers' conversation ids start with this, so no customer can ever continue
 #: (or read the follow-ups of) a staff conversation by guessing its sender id.
 CUSTOMER_PREFIX = "customer:"
 DEFAULT_ACTION_TIMEOUT_S = 20.0
+#: Comma-separated networks (CIDR) from which staff tokens are accepted.
+STAFF_NETWORKS_ENV = "BEACON_STAFF_NETWORKS"
+STAFF_FROM_OUTSIDE_MESSAGE = (
+    "staff tokens are accepted only from the staff networks (BEACON_STAFF_NETWORKS, "
+    "loopback by default); ask in Slack, or connect from inside"
+)
 ACTION_SERVER_DOWN_MESSAGE = (
     "Sorry, my analytics service isn't answering right now, so I can't work that out. "
     "Please try again in a minute."
@@ -94,36 +120,69 @@ def install_action_guard_from_env() -> None:
     install_action_guard(float(os.environ.get("BEACON_ACTION_TIMEOUT") or DEFAULT_ACTION_TIMEOUT_S))
 
 
+def staff_networks_from_env() -> tuple[IPNetwork, ...]:
+    """``BEACON_STAFF_NETWORKS`` as networks (loopback when unset).
+
+    Raises:
+        ValueError: An entry is not a network such as ``10.0.0.0/8``.
+    """
+    raw = os.environ.get(STAFF_NETWORKS_ENV, "").strip()
+    if not raw:
+        return LOOPBACK_NETWORKS
+    try:
+        return tuple(ipaddress.ip_network(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(
+            f"{STAFF_NETWORKS_ENV} must be comma-separated networks such as "
+            f"127.0.0.0/8,10.20.0.0/16 (got {raw!r})"
+        ) from None
+
+
+def in_networks(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    """True when ``address`` (IPv4-mapped IPv6 counts as IPv4) is in one of ``networks``."""
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    return any(parsed in network for network in networks)
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
-def visible_text(text: str) -> str:
-    """``text`` without control and invisible format characters (tabs and newlines stay).
-
-    A message of nothing but such characters has no tokens, which Rasa's classifier
-    does not survive (a 500); channels refuse it once this leaves it blank.
-    """
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
-    )
+def _seconds_to_utc_midnight() -> int:
+    now = time.time()
+    return max(1, int(86_400 - now % 86_400))
 
 
 class BeaconRestInput(InputChannel):
     """REST channel: ``POST /webhooks/rest/webhook`` with ``{"sender": ..., "message": ...}``.
 
-    A request with ``Authorization: Bearer <BEACON_STAFF_TOKEN>`` is a staff
-    conversation; any other request is a customer conversation, whose sender id is
-    namespaced (:data:`CUSTOMER_PREFIX`), whose messages are at most
-    ``limits.max_chars`` long, and which is rate limited per session and per address
-    (429 with ``Retry-After`` over the limit).
+    A request with ``Authorization: Bearer <token>``, where the token is
+    ``BEACON_STAFF_TOKEN`` or an active per-person token (``beacon token create``), is
+    a staff conversation, but only from the staff networks (loopback unless
+    ``BEACON_STAFF_NETWORKS`` says otherwise): on the public side a staff token gets a
+    403, so a leaked token is no use from outside. Any other request is a customer
+    conversation, whose sender id is namespaced (:data:`CUSTOMER_PREFIX`), whose
+    messages are at most ``limits.max_chars`` long, and which is rate limited
+    (429 with ``Retry-After`` over a limit).
     """
 
     def __init__(
-        self, staff_token: str | None = None, limits: CustomerLimits | None = None
+        self,
+        staff_token: str | None = None,
+        limits: CustomerLimits | None = None,
+        *,
+        staff_tokens: StaffTokenStore | None = None,
+        staff_networks: tuple[IPNetwork, ...] = LOOPBACK_NETWORKS,
     ) -> None:
         self.staff_token = staff_token
+        self.staff_tokens = staff_tokens
+        self.staff_networks = staff_networks
         self.limiter = CustomerRateLimiter(limits or CustomerLimits())
 
     @classmethod
@@ -134,18 +193,54 @@ class BeaconRestInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> BeaconRestInput:
         credentials = credentials or {}
         install_action_guard_from_env()
+        install_log_filter()  # senders and messages are the client's words
+        tokens_file = os.environ.get(TOKENS_FILE_ENV)
         return cls(
             staff_token=credentials.get("staff_token")
             or os.environ.get("BEACON_STAFF_TOKEN")
             or None,
             limits=CustomerLimits.from_env(),
+            staff_tokens=StaffTokenStore(Path(tokens_file)) if tokens_file else None,
+            staff_networks=staff_networks_from_env(),
         )
 
     def audience(self, request: Request) -> str:
         token = _bearer(request)
-        if self.staff_token and token and hmac.compare_digest(token, self.staff_token):
+        # As bytes: compare_digest raises on a non-ASCII str (a 500, not a 401); sanic
+        # keeps undecodable header bytes as surrogates, which "surrogatepass" encodes too.
+        if (
+            self.staff_token
+            and token
+            and hmac.compare_digest(token.encode(errors="surrogatepass"), self.staff_token.encode())
+        ):
+            return STAFF
+        if self.staff_tokens is not None and token and self.staff_tokens.check(token):
             return STAFF
         return CUSTOMER
+
+    def from_staff_network(self, request: Request) -> bool:
+        """True when the request comes from an address where staff tokens are accepted."""
+        return in_networks(request.ip or "", self.staff_networks)
+
+    def _refusal(self, sender: str, address: str) -> HTTPResponse | None:
+        """The 429 for a customer over a limit, or None when the message may go ahead."""
+        if self.limiter.over_daily_limit(sender):
+            logger.warning("customer daily limit: %s from %s", sender[:32], address)
+            until_tomorrow = _seconds_to_utc_midnight()
+            return response.json(
+                {"error": DAILY_LIMIT_MESSAGE, "retry_after_s": until_tomorrow},
+                status=429,
+                headers={"Retry-After": str(until_tomorrow)},
+            )
+        wait_s = self.limiter.check(sender, address)
+        if wait_s is None:
+            return None
+        logger.warning("customer rate limit: %s from %s", sender[:32], address)
+        return response.json(
+            {"error": RATE_LIMITED_MESSAGE, "retry_after_s": wait_s},
+            status=429,
+            headers={"Retry-After": str(wait_s)},
+        )
 
     def get_metadata(self, request: Request) -> UserMetadata:
         # Only what the server decides; anything the client sends is ignored.
@@ -153,6 +248,11 @@ class BeaconRestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("beacon_rest_webhook", __name__)
+
+        @webhook.listener("before_server_start")
+        async def limit_request_size(app: Any, _loop: Any) -> None:
+            # Read by each new connection, so bodies over the cap get a 413 unparsed.
+            app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, MAX_REQUEST_BYTES)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -177,6 +277,9 @@ class BeaconRestInput(InputChannel):
                     status=400,
                 )
             audience = self.audience(request)
+            if audience == STAFF and not self.from_staff_network(request):
+                logger.warning("staff token used from outside the staff networks: %s", request.ip)
+                return response.json({"error": STAFF_FROM_OUTSIDE_MESSAGE}, status=403)
             max_chars = MAX_MESSAGE_CHARS if audience == STAFF else self.limiter.limits.max_chars
             if not isinstance(text, str) or len(text) > max_chars:
                 return response.json(
@@ -189,26 +292,33 @@ class BeaconRestInput(InputChannel):
                     {"error": "'message' has no visible text; send at least one character"},
                     status=400,
                 )
+            metadata = self.get_metadata(request)
+            fresh_session = False
             if audience == CUSTOMER:
-                wait_s = self.limiter.check(sender, request.ip or "unknown")
-                if wait_s is not None:
-                    logger.warning("customer rate limit: %s from %s", sender[:32], request.ip)
-                    return response.json(
-                        {"error": RATE_LIMITED_MESSAGE, "retry_after_s": wait_s},
-                        status=429,
-                        headers={"Retry-After": str(wait_s)},
-                    )
+                refused = self._refusal(sender, request.ip or "unknown")
+                if refused is not None:
+                    return refused
                 sender = CUSTOMER_PREFIX + sender
+                fresh_session = self.limiter.turns.next_turn(sender)
+                if fresh_session:
+                    # Rasa loads (and sends the actions) only the latest session's events.
+                    logger.info("customer session %s reached its turn cap", sender[:40])
+                    await on_new_message(
+                        UserMessage(
+                            "/session_start",
+                            CollectingOutputChannel(),
+                            sender,
+                            input_channel=self.name(),
+                            metadata=metadata,
+                        )
+                    )
             collector = CollectingOutputChannel()
             await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=self.get_metadata(request),
-                )
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
             )
-            return response.json(collector.messages)
+            messages = list(collector.messages)
+            if fresh_session:
+                messages.insert(0, {"recipient_id": sender, "text": FRESH_SESSION_NOTE})
+            return response.json(messages)
 
         return webhook

@@ -12,7 +12,10 @@ standard library and the metadata contract it shares with the actions
   at a local fake);
 - ``BEACON_SLACK_SECTION_CHARS``: longest text of one message section, 200 to
   3000 (Slack's limit, the default); Slack folds long sections behind "See more",
-  so a team may prefer shorter ones.
+  so a team may prefer shorter ones;
+- ``BEACON_SLACK_STAFF_CHANNELS``: optional, comma-separated channel ids; when set,
+  staff answers are given only there and everything elsewhere (direct messages
+  included, unless listed) is answered as to a customer.
 
 Endpoints (under ``/webhooks/slack/``): ``events`` (Events API request URL),
 ``interactive`` (interactivity request URL), ``GET /`` (health).
@@ -48,8 +51,19 @@ clicker last asked elsewhere; a colleague's click counts for the same answer.
 Per user and channel would mix unrelated threads of a busy channel into one
 dialogue and attach a click on an old answer to a newer one.
 
-Audience: Slack members of the app's own workspace are staff; a member of
-another organisation in a shared (Slack Connect) channel is a customer.
+Audience: staff answers (lifts, ROI, creator rates) are for full members of the
+app's own workspace, and only where no outsider reads them. Anything else is a
+customer: a message in a channel shared with another organisation (Slack Connect:
+the event's ``is_ext_shared_channel``, or ``conversations.info`` for clicks, which
+do not carry it), a writer of another workspace, a guest (``users.info``:
+``is_restricted`` / ``is_ultra_restricted``, or ``is_stranger``), a channel outside
+``BEACON_SLACK_STAFF_CHANNELS`` when that is set, and every case where a field is
+missing or a lookup fails or times out (logged). The lookups run in the background
+turn, never before the 200, and are cached per user and channel for ten minutes
+(bounded). They need the ``users:read`` scope, and ``channels:read``,
+``groups:read``, ``im:read`` and ``mpim:read`` for clicks. An Enterprise Grid
+org-wide install, whose events may name another workspace of the same organisation,
+answers those members as customers.
 """
 
 from __future__ import annotations
@@ -60,7 +74,7 @@ import logging
 import os
 import urllib.request
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -88,7 +102,16 @@ from bot._slack_format import (
     conversation_id,
     escape_mrkdwn,
 )
-from bot._slack_guard import RecentKeys, SlackRequestRejected, check_signature
+from bot._slack_guard import (
+    AudienceSignals,
+    RecentKeys,
+    SlackRequestRejected,
+    TtlCache,
+    check_signature,
+    outsider_channel,
+    outsider_in_payload,
+    outsider_user,
+)
 from bot.channels import MAX_MESSAGE_CHARS, install_action_guard_from_env, visible_text
 from foundation.channel_metadata import (
     CUSTOMER,
@@ -107,6 +130,11 @@ HTTP_TIMEOUT_S = 10.0
 #: Retries per kind of failure: a 429 waits out Slack's ``Retry-After``; a 5xx backs off.
 SLACK_MAX_RETRIES = 2
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
+#: ``users.info`` / ``conversations.info``: each answer is kept this long, for this many ids.
+LOOKUP_TTL_S = 600.0
+LOOKUP_MAX_KEYS = 5_000
+#: The whole lookup, retries included; past it the writer is answered as a customer.
+LOOKUP_TIMEOUT_S = 5.0
 MIN_SECTION_CHARS = 200
 APOLOGY = "Sorry, something went wrong on my side while answering. Please try again in a minute."
 FEEDBACK_ACK = "Thanks — noted."
@@ -125,7 +153,9 @@ class _Turn:
         user: Slack user id of the writer or clicker.
         channel: Slack channel id.
         thread_ts: The thread the answer goes into.
-        audience: ``staff`` or ``customer``.
+        signals: What the payload says about the writer and the channel.
+        audience: ``customer`` until :meth:`BeaconSlackInput._decide_audience` has
+            checked ``signals`` (and Slack) and found a staff member.
         intent: Set for clicks whose meaning is known (skips NLU).
         files: Files shared with the message (see :func:`_shared_files`).
     """
@@ -134,7 +164,8 @@ class _Turn:
     user: str
     channel: str
     thread_ts: str
-    audience: str
+    signals: AudienceSignals = field(default_factory=lambda: AudienceSignals(None, None, None))
+    audience: str = CUSTOMER
     intent: str | None = None
     files: tuple[SlackFile, ...] = ()
 
@@ -170,13 +201,6 @@ def _shared_files(event: dict[str, Any]) -> tuple[SlackFile, ...]:
     return tuple(kept[:_MAX_FILES])
 
 
-def _audience(team_id: Any, user_team: Any) -> str:
-    """Staff unless the user belongs to another Slack organisation than the app."""
-    if isinstance(team_id, str) and isinstance(user_team, str) and team_id != user_team:
-        return CUSTOMER
-    return STAFF
-
-
 def _bot_user_ids(body: dict[str, Any]) -> list[str]:
     """User ids of the app's bot user in this event (from ``authorizations``)."""
     ids = [
@@ -195,6 +219,21 @@ def _int_env(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _channels_env(name: str) -> frozenset[str] | None:
+    """Comma-separated Slack channel ids from ``name``; None when unset or blank."""
+    value = os.environ.get(name) or ""
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    if not ids:
+        return None
+    bad = [i for i in ids if not (i.isascii() and i.isalnum() and i.isupper())]
+    if bad:
+        raise ValueError(
+            f"{name} must be Slack channel ids separated by commas (e.g. C0123ABCD), "
+            f"got {bad[0]!r}; a channel's id is at the bottom of its 'About' tab"
+        )
+    return frozenset(ids)
 
 
 def _download(url: str, timeout_s: float, max_bytes: int) -> bytes:
@@ -218,6 +257,8 @@ class BeaconSlackInput(InputChannel):
         working_after_s: Seconds before "Working on it…" is posted.
         http_timeout_s: Timeout of every Slack call and image download.
         section_chars: Longest text of one message section (at most 3,000).
+        staff_channels: When given, the only channel ids where staff answers are given.
+        lookup_timeout_s: Timeout of a ``users.info`` or ``conversations.info`` lookup.
     """
 
     def __init__(
@@ -228,6 +269,8 @@ class BeaconSlackInput(InputChannel):
         working_after_s: float = DEFAULT_WORKING_AFTER_S,
         http_timeout_s: float = HTTP_TIMEOUT_S,
         section_chars: int = SECTION_TEXT_LIMIT,
+        staff_channels: frozenset[str] | None = None,
+        lookup_timeout_s: float = LOOKUP_TIMEOUT_S,
     ) -> None:
         if not MIN_SECTION_CHARS <= section_chars <= SECTION_TEXT_LIMIT:
             raise ValueError(
@@ -241,6 +284,10 @@ class BeaconSlackInput(InputChannel):
         self.http_timeout_s = http_timeout_s
         self.section_chars = section_chars
         self.recent = RecentKeys(ttl_s=3600.0, max_keys=10_000)
+        self.staff_channels = staff_channels
+        self.lookup_timeout_s = lookup_timeout_s
+        self._users: TtlCache[dict[str, Any]] = TtlCache(LOOKUP_TTL_S, LOOKUP_MAX_KEYS)
+        self._channels: TtlCache[dict[str, Any]] = TtlCache(LOOKUP_TTL_S, LOOKUP_MAX_KEYS)
         self._client: AsyncWebClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -258,6 +305,7 @@ class BeaconSlackInput(InputChannel):
             api_url=os.environ.get("BEACON_SLACK_API_URL") or DEFAULT_API_URL,
             working_after_s=float(credentials.get("working_after_s") or DEFAULT_WORKING_AFTER_S),
             section_chars=_int_env("BEACON_SLACK_SECTION_CHARS", SECTION_TEXT_LIMIT),
+            staff_channels=_channels_env("BEACON_SLACK_STAFF_CHANNELS"),
         )
         if channel.unconfigured_reason:
             logger.info("Slack channel off: %s", channel.unconfigured_reason)
@@ -338,7 +386,11 @@ class BeaconSlackInput(InputChannel):
             user=user,
             channel=channel,
             thread_ts=thread_ts,
-            audience=_audience(body.get("team_id"), event.get("user_team") or event.get("team")),
+            signals=AudienceSignals.read(
+                body.get("team_id"),
+                event.get("user_team") or event.get("team"),
+                body.get("is_ext_shared_channel"),
+            ),
             files=_shared_files(event),
         )
 
@@ -431,7 +483,9 @@ class BeaconSlackInput(InputChannel):
         thread_ts = container.get("thread_ts") or message.get("thread_ts") or message["ts"]
         action_id = str(action.get("action_id") or "")
         dedup = f"click:{user}:{channel}:{message['ts']}:{action.get('action_ts')}"
-        audience = _audience((payload.get("team") or {}).get("id"), payload["user"].get("team_id"))
+        signals = AudienceSignals.read(
+            (payload.get("team") or {}).get("id"), payload["user"].get("team_id")
+        )
         if action_id.startswith(FEEDBACK_ACTION_PREFIX):
             verdict = action.get("value")
             if verdict not in FEEDBACK_TEXTS:
@@ -449,10 +503,67 @@ class BeaconSlackInput(InputChannel):
             user=user,
             channel=channel,
             thread_ts=thread_ts,
-            audience=audience,
+            signals=signals,
             intent=intent,
         )
         return turn, dedup
+
+    # -- audience ------------------------------------------------------------------
+    async def _lookup(
+        self,
+        cache: TtlCache[dict[str, Any]],
+        key: str,
+        what: str,
+        call: Callable[[], Awaitable[Any]],
+    ) -> dict[str, Any] | None:
+        """Slack's object for ``key`` (``what``: ``user`` or ``channel``), cached; None on failure.
+
+        Failures are not cached, so the next message asks again.
+        """
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        try:
+            reply = await asyncio.wait_for(call(), timeout=self.lookup_timeout_s)
+            found = reply.get(what)
+        # Whatever went wrong, the writer is unknown, so a customer: log it and go on.
+        except Exception as error:
+            logger.warning(
+                "could not look up Slack %s %s (%r); answering as a customer", what, key, error
+            )
+            return None
+        if not isinstance(found, dict):
+            logger.warning("Slack's answer about %s %s has no %r object", what, key, what)
+            return None
+        cache.put(key, found)
+        return found
+
+    async def _decide_audience(self, turn: _Turn) -> str:
+        """``staff`` only for a full member of the app's workspace where no outsider reads.
+
+        Fails closed: every missing field, failed lookup or timeout gives ``customer``.
+        """
+        signals = turn.signals
+        reason = outsider_in_payload(signals, turn.channel, self.staff_channels)
+        if reason is None and signals.ext_shared is None:
+            channel = await self._lookup(
+                self._channels,
+                turn.channel,
+                "channel",
+                lambda: self.client.conversations_info(channel=turn.channel),
+            )
+            reason = outsider_channel(channel)
+        if reason is None:
+            user = await self._lookup(
+                self._users, turn.user, "user", lambda: self.client.users_info(user=turn.user)
+            )
+            reason = outsider_user(user, signals.app_team)
+        if reason is None:
+            return STAFF
+        logger.info(
+            "Slack user %s in %s answered as a customer: %s", turn.user, turn.channel, reason
+        )
+        return CUSTOMER
 
     # -- turns ---------------------------------------------------------------------
     async def _run_turn(
@@ -461,20 +572,25 @@ class BeaconSlackInput(InputChannel):
         turn: _Turn,
         say_working: Callable[[], Awaitable[object]] | None = None,
     ) -> list[dict[str, Any]]:
-        """Hand ``turn`` to Rasa; return what the bot said."""
+        """Decide the audience, hand ``turn`` to Rasa; return what the bot said."""
         collector = CollectingOutputChannel()
-        message = UserMessage(
-            turn.text,
-            collector,
-            turn.sender_id,
-            parse_data=turn.parse_data(),
-            input_channel=self.name(),
-            metadata=turn.metadata(),
-        )
-        if say_working is None:
+
+        async def handle() -> None:
+            decided = replace(turn, audience=await self._decide_audience(turn))
+            message = UserMessage(
+                decided.text,
+                collector,
+                decided.sender_id,
+                parse_data=decided.parse_data(),
+                input_channel=self.name(),
+                metadata=decided.metadata(),
+            )
             await on_new_message(message)
+
+        if say_working is None:
+            await handle()
         else:
-            await with_progress(on_new_message(message), say_working, self.working_after_s)
+            await with_progress(handle(), say_working, self.working_after_s)
         return collector.messages
 
     async def _post_text(self, turn: _Turn, text: str) -> None:

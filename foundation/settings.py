@@ -6,6 +6,7 @@ Every variable is listed in ``.env.example``; secrets come only from the environ
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import secrets
@@ -15,6 +16,42 @@ from pathlib import Path
 from foundation.exceptions import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Shortest secret Beacon accepts from the environment (a 128-bit hex token is 32).
+MIN_SECRET_CHARS = 32
+#: Mode of the runtime home: it holds the workspace, secrets and conversation logs.
+HOME_MODE = 0o700
+
+
+def _env_secret(name: str) -> str | None:
+    """A secret from the environment, None when unset; refused when it is too short to be one."""
+    value = os.environ.get(name) or None
+    if value is not None and len(value) < MIN_SECRET_CHARS:
+        raise ConfigError(
+            f"{name} must be at least {MIN_SECRET_CHARS} characters (got {len(value)}); "
+            'make one with: python -c "import secrets; print(secrets.token_hex(32))"'
+        )
+    return value
+
+
+def load_dotenv_file(path: Path | None = None) -> bool:
+    """Read ``.env`` (``KEY=value`` lines) into the environment, without overriding it.
+
+    ``.env.example`` says "copy to .env": this is what makes that work. Variables already
+    set in the environment win, so a deployment's own settings are never replaced.
+
+    Args:
+        path: The file; by default ``.env`` in the current folder, else the project's.
+
+    Returns:
+        True when a file was read.
+    """
+    from dotenv import load_dotenv
+
+    candidates = [path] if path is not None else [Path.cwd() / ".env", PROJECT_ROOT / ".env"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return bool(load_dotenv(candidate, override=False))
+    return False
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -30,6 +67,21 @@ def _env_float(name: str, default: float) -> float:
         return float(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds (got {value!r})") from None
+
+
+def _env_retention_days() -> int | None:
+    """``BEACON_RETENTION_DAYS``: 90 when unset; ``0`` or ``off`` keeps data until forgotten."""
+    value = (os.environ.get("BEACON_RETENTION_DAYS") or "").strip().lower()
+    if value == "":
+        return 90
+    if value in ("0", "off", "never"):
+        return None
+    if not value.isdigit():
+        raise ConfigError(
+            f"BEACON_RETENTION_DAYS must be a whole number of days, or 0 / off to keep "
+            f"data until forgotten (got {value!r})"
+        )
+    return int(value)
 
 
 def _default_data_dir() -> Path | None:
@@ -56,6 +108,11 @@ class Settings:
         slack_bot_token: Slack bot token (``xoxb-...``), None when Slack is not set up.
         slack_signing_secret: Slack signing secret, None when Slack is not set up.
         support_slack_channel: The staff Slack channel that support hand-offs go to.
+        retention_days: Days that support chats, audit, feedback, ratings and tracker
+            events are kept before ``beacon purge`` (and the weekly schedule) deletes
+            them; None keeps them until forgotten.
+        phone_region: Country (ISO 3166 code) whose national phone formats
+            pseudonymisation reads; numbers with ``+`` and a country code are read for any.
     """
 
     home: Path
@@ -70,6 +127,8 @@ class Settings:
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     support_slack_channel: str = "support"
+    retention_days: int | None = 90
+    phone_region: str = "GB"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,14 +144,28 @@ class Settings:
             public_action_url=os.environ.get(
                 "BEACON_PUBLIC_ACTION_URL", "http://localhost:5055"
             ).rstrip("/"),
-            action_token=os.environ.get("BEACON_ACTION_TOKEN") or None,
-            staff_token=os.environ.get("BEACON_STAFF_TOKEN") or None,
+            action_token=_env_secret("BEACON_ACTION_TOKEN"),
+            staff_token=_env_secret("BEACON_STAFF_TOKEN"),
             action_timeout_s=_env_float("BEACON_ACTION_TIMEOUT", 20.0),
             http_timeout_s=_env_float("BEACON_HTTP_TIMEOUT", 10.0),
             slack_bot_token=os.environ.get("SLACK_BOT_TOKEN") or None,
             slack_signing_secret=os.environ.get("SLACK_SIGNING_SECRET") or None,
             support_slack_channel=os.environ.get("BEACON_SUPPORT_SLACK_CHANNEL") or "support",
+            retention_days=_env_retention_days(),
+            phone_region=(os.environ.get("BEACON_PHONE_REGION") or "GB").strip().upper(),
         )
+
+    @property
+    def tracker_db(self) -> Path:
+        """The SQLite file of Rasa's tracker store (what `beacon serve` gives Rasa)."""
+        return self.home / "rasa-tracker.db"
+
+    @property
+    def staff_tokens_path(self) -> Path:
+        """The per-person staff tokens (``beacon token``), read by the bot's REST channel."""
+        from foundation.staff_tokens import TOKENS_FILE
+
+        return self.home / TOKENS_FILE
 
     @property
     def engagement_model_dir(self) -> Path:
@@ -111,7 +184,7 @@ class Settings:
         generated once into ``<home>/secret.key`` (git-ignored) and reused, so the
         same handle always maps to the same pseudonym on this installation.
         """
-        env_key = os.environ.get("BEACON_PSEUDONYM_KEY")
+        env_key = _env_secret("BEACON_PSEUDONYM_KEY")
         return (env_key or local_secret(self.home, "secret.key")).encode()
 
     def staff_token_or_local(self) -> str:
@@ -123,17 +196,43 @@ class Settings:
         return self.staff_token or local_secret(self.home, "staff.token")
 
 
+def ensure_home(home: Path) -> Path:
+    """Create Beacon's runtime home readable by its owner only (mode 700), and tighten an old one.
+
+    The home holds the workspace, the secrets and the conversation logs, so nobody else
+    on the machine should list or read it.
+    """
+    home.mkdir(mode=HOME_MODE, parents=True, exist_ok=True)
+    if home.stat().st_mode & 0o077 and home.stat().st_uid == os.getuid():
+        home.chmod(HOME_MODE)
+    return home
+
+
 def local_secret(home: Path, filename: str) -> str:
-    """A random secret kept in ``home/filename`` (mode 600, git-ignored), made on first use."""
+    """A random secret kept in ``home/filename`` (mode 600, git-ignored), made on first use.
+
+    The file is written whole under a temporary name and then linked into place, which
+    fails when the file exists: two processes starting together end up with the one
+    secret the first of them made, never two different ones, and no process ever reads
+    a half-written file.
+    """
     path = home / filename
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        ensure_home(home)
+        temporary = home / f".{filename}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
     return path.read_text().strip()
 
 
 @functools.cache
 def get_settings() -> Settings:
-    """The process-wide settings, read from the environment on first use."""
+    """The process-wide settings, read from the environment (and ``.env``) on first use."""
+    load_dotenv_file()
     return Settings.from_env()

@@ -17,7 +17,7 @@ from foundation.settings import get_settings
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("BEACON_HOME", str(tmp_path))
     monkeypatch.delenv("BEACON_WORKSPACE", raising=False)
-    monkeypatch.setenv("BEACON_PSEUDONYM_KEY", "cli-test-key")
+    monkeypatch.setenv("BEACON_PSEUDONYM_KEY", "cli-test-key-" + "0" * 32)
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()

@@ -209,3 +209,51 @@ def test_command_rejects_a_bad_bot_url() -> None:
     )
     assert result.returncode == 2
     assert "error: bot_url must be an http(s) URL" in result.stderr
+
+
+def test_pages_carry_a_content_security_policy_and_refuse_framing(base_url: str) -> None:
+    page = httpx.get(base_url + "/", timeout=5)
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert f"connect-src 'self' {BOT_URL}" in policy  # the widget may talk to the bot only
+    assert page.headers["X-Frame-Options"] == "DENY"
+    script = httpx.get(base_url + "/widget/w.js", timeout=5)
+    assert "Content-Security-Policy" not in script.headers
+
+
+def test_a_silent_connection_is_closed(web_root: Path) -> None:
+    """A client that connects and sends nothing (or drips) can't hold a thread for ever."""
+    import socket
+
+    for base in _serve(make_server("127.0.0.1", 0, BOT_URL, web_root, timeout_s=0.5)):
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as client:
+            client.sendall(b"GET / HT")  # and then nothing
+            assert client.recv(1024) == b""  # the server gave up on it
+
+
+def test_connections_over_the_cap_are_closed_not_queued(web_root: Path) -> None:
+    import socket
+
+    server = make_server("127.0.0.1", 0, BOT_URL, web_root, timeout_s=30, max_connections=2)
+    for base in _serve(server):
+        host, port = base.removeprefix("http://").split(":")
+        held = [socket.create_connection((host, int(port)), timeout=30) for _ in range(2)]
+        try:
+            time.sleep(0.2)  # let the server take both (ordering, not a timing assertion)
+            with socket.create_connection((host, int(port)), timeout=30) as third:
+                assert third.recv(1024) == b""  # closed straight away
+        finally:
+            for connection in held:
+                connection.close()
+        # Once they are gone (their threads see the close), the server answers again.
+        for _ in range(50):
+            try:
+                assert _raw_get(base, "/") == 200
+                break
+            except (ConnectionError, http.client.HTTPException):
+                time.sleep(0.1)
+        else:
+            raise AssertionError(
+                "the server never answered again after the held connections closed"
+            )

@@ -21,6 +21,8 @@ fastest split on a shared CPU; ``python -m benchmarks.engagement_images`` times 
 whole measurement), and the networks and the projection load once per process, only
 when a post has a picture. Features are cached per file *content* hash (and the
 projection's digest), in memory for the process and, with ``cache_dir``, in SQLite.
+Only regular files of at most :data:`MAX_FILE_BYTES` are read; anything else
+(``/dev/zero``, a pipe, a huge file) counts as an unreadable picture.
 ``ImageBlock(embedding=False)`` leaves out the content and brand-safety columns (the
 cheap block, for comparisons).
 """
@@ -30,7 +32,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import sqlite3
+import stat
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -49,6 +53,9 @@ ANALYSIS_SIDE = 320
 EMBEDDING_COLUMNS = 8
 #: Images decoded and scored by Open-NSFW per batch.
 BATCH_SIZE = 8
+#: Largest picture file read: ``media_path`` comes from ingested rows, so a bigger file
+#: (or a device, a pipe) counts as unreadable instead of being read whole.
+MAX_FILE_BYTES = 50 * 1024 * 1024
 
 #: Column → human feature (the SHAP group shown in explanations).
 IMAGE_COLUMNS: dict[str, str] = {
@@ -258,10 +265,28 @@ class ImageBlock:
 
 
 def _content_key(path: Path) -> str:
-    data = path.read_bytes()
+    """The cache key of one picture file: its content's hash with the feature version.
+
+    Raises:
+        OSError: Missing, not a regular file (``/dev/zero``, a pipe), or over
+            :data:`MAX_FILE_BYTES`.
+    """
     digest = hashlib.sha256(FEATURE_VERSION.encode())
     digest.update(_projection_digest().encode())
-    digest.update(data)
+    # O_NONBLOCK: opening a named pipe must not wait for a writer; fstat then refuses it.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise OSError(f"{path.name} is over {MAX_FILE_BYTES / 1e6:.0f} MB")
+        read = 0
+        while chunk := handle.read(1024 * 1024):
+            read += len(chunk)
+            if read > MAX_FILE_BYTES:  # it grew after fstat
+                raise OSError(f"{path.name} is over {MAX_FILE_BYTES / 1e6:.0f} MB")
+            digest.update(chunk)
     return digest.hexdigest()
 
 

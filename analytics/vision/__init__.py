@@ -10,7 +10,8 @@ embedding PCA that :func:`load_default_projection` reads from ``artifacts/vision
 :func:`explain_image` writes an occlusion-sensitivity heatmap PNG for the top tag.
 :func:`tag_video` samples a video's frames (uniformly and at scene changes), tags
 them and merges them into timed segments with brand safety per segment, plus
-video-level features (:mod:`._video`).
+video-level features (:mod:`._video`), within :class:`VideoLimits` (length, pixels,
+decoding time).
 Every model is loaded once per process. Unreadable files (empty, corrupt,
 unsupported, decompression bombs) raise :class:`ImageInputError` subclasses from
 :func:`load_image`, and become per-file ``error`` results in :func:`tag_images`.
@@ -25,6 +26,7 @@ from analytics.vision._errors import (
     ImageInputError,
     ImageTooLargeError,
     UnsupportedImageError,
+    VideoTooLargeError,
 )
 from analytics.vision._explain import Heatmap, explain_image
 from analytics.vision._faces import Face, detect_faces
@@ -63,6 +65,7 @@ from analytics.vision._tagger import (
 from analytics.vision._video import (
     VIDEO_EXTENSIONS,
     VideoFeatures,
+    VideoLimits,
     VideoSegment,
     VideoTags,
     format_time,
@@ -94,8 +97,10 @@ __all__ = [
     "Tag",
     "UnsupportedImageError",
     "VideoFeatures",
+    "VideoLimits",
     "VideoSegment",
     "VideoTags",
+    "VideoTooLargeError",
     "category_names",
     "colourfulness",
     "default_projection_path",

@@ -7,7 +7,8 @@ Hierarchy::
         ├── EmptyImageError         the file has zero bytes
         ├── UnsupportedImageError   not an image, or a format Beacon does not read
         ├── CorruptImageError       a known format, but the data is damaged or truncated
-        └── ImageTooLargeError      over Pillow's pixel limit (a decompression bomb)
+        ├── ImageTooLargeError      over the pixel limit (a decompression bomb)
+        └── VideoTooLargeError      a video over the limits on length, pixels or decoding time
 """
 
 from __future__ import annotations
@@ -33,3 +34,7 @@ class CorruptImageError(ImageInputError):
 
 class ImageTooLargeError(ImageInputError):
     """The image has more pixels than allowed (a possible decompression bomb)."""
+
+
+class VideoTooLargeError(ImageInputError):
+    """The video is longer, has more pixels or takes longer to decode than allowed."""

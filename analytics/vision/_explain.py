@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from analytics.vision._classes import imagenet_classes
-from analytics.vision._io import load_image
+from analytics.vision._io import MAX_PIXELS, load_image
 from analytics.vision._models import CROP_FRACTION, members, predict_proba
 
 #: Overlay opacity of the heat colours.
@@ -54,6 +54,7 @@ def explain_image(
     model: str = "lite0",
     grid_size: int = 7,
     device: str | None = None,
+    max_pixels: int = MAX_PIXELS,
 ) -> Heatmap:
     """Explain the top tag of one image with an occlusion heatmap.
 
@@ -64,6 +65,7 @@ def explain_image(
             it needs three times the passes.
         grid_size: Patch positions per side; the patch is two strides wide (half-overlapping).
         device: Torch device; default cuda when available, else cpu.
+        max_pixels: Refuse images with more pixels than this.
 
     Returns:
         The :class:`Heatmap`.
@@ -79,7 +81,7 @@ def explain_image(
     if grid_size < 2:
         raise ValueError(f"grid_size must be at least 2 (got {grid_size})")
     spec = members(model)[0]
-    image = load_image(path)
+    image = load_image(path, max_pixels=max_pixels)
     size = spec.image_size
     outer = round(size / CROP_FRACTION)
     view = _Square(image.size, outer)

@@ -17,7 +17,7 @@ from PIL import Image
 from analytics.vision._classes import category_matrix, category_names, imagenet_classes
 from analytics.vision._errors import ImageInputError
 from analytics.vision._faces import Face, detect_faces
-from analytics.vision._io import load_image
+from analytics.vision._io import MAX_PIXELS, load_image
 from analytics.vision._models import members, predict_proba
 from analytics.vision._safety import Safety, score_safety
 
@@ -127,6 +127,7 @@ def tag_images(
     faces: bool = True,
     safety: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    max_pixels: int = MAX_PIXELS,
 ) -> list[ImageTags]:
     """Tag image files in batches.
 
@@ -139,6 +140,7 @@ def tag_images(
         faces: Run the face detector.
         safety: Run the brand-safety model.
         on_progress: Called with the number of files finished after each batch.
+        max_pixels: Refuse images with more pixels than this (an ``error`` result).
 
     Returns:
         One :class:`ImageTags` per path, in input order.
@@ -154,7 +156,7 @@ def tag_images(
     results: list[ImageTags] = []
     for start in range(0, len(paths), batch_size):
         chunk = paths[start : start + batch_size]
-        results.extend(_tag_batch(chunk, model, top_k, device, faces, safety))
+        results.extend(_tag_batch(chunk, model, top_k, device, faces, safety, max_pixels))
         if on_progress is not None:
             on_progress(len(chunk))
     return results
@@ -167,13 +169,14 @@ def _tag_batch(
     device: str | None,
     faces: bool,
     safety: bool,
+    max_pixels: int,
 ) -> list[ImageTags]:
     images: list[Image.Image] = []
     slots: list[int] = []
     errors: dict[int, str] = {}
     for position, path in enumerate(paths):
         try:
-            images.append(load_image(path, draft_size=320))
+            images.append(load_image(path, max_pixels=max_pixels, draft_size=320))
             slots.append(position)
         except (ImageInputError, FileNotFoundError) as error:
             errors[position] = str(error)

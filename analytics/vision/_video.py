@@ -1,9 +1,13 @@
 """Tag video files: timed segments, brand safety per segment, video-level features.
 
-A video is decoded once with OpenCV. Frames are sampled uniformly (every
-``interval_s`` seconds) plus the first frame after every scene change, found by
-comparing each frame's HSV colour histogram with the previous frame's
-(Bhattacharyya distance over :data:`CUT_DISTANCE`). Sampled frames go through
+A video is decoded once with OpenCV. Every frame is grabbed (demuxed and
+decoded), but only a few are converted to pictures: the uniform samples (every
+``interval_s`` seconds) and :data:`PROBES_PER_SECOND` probes a second for scene
+changes, found by comparing each probe's HSV colour histogram with the previous
+probe's (Bhattacharyya distance over :data:`CUT_DISTANCE`); the probe that shows a
+new scene is sampled too. :class:`VideoLimits` bounds the work before and while
+decoding: the length, the pixels of one frame and of all frames together, and the
+wall-clock time, checked between frames. Sampled frames go through
 the image classifier in batches. Each frame's top tag is taken from its class
 probabilities averaged with its neighbours in the same shot (smoothing never
 crosses a cut), and consecutive frames with the same top tag become one timed
@@ -13,6 +17,7 @@ segment ("0:03–0:09 running shoe"). A segment's safety is its least safe frame
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +27,12 @@ import numpy as np
 from PIL import Image
 
 from analytics.vision._classes import category_matrix, category_names, imagenet_classes
-from analytics.vision._errors import CorruptImageError, EmptyImageError, ImageInputError
+from analytics.vision._errors import (
+    CorruptImageError,
+    EmptyImageError,
+    ImageInputError,
+    VideoTooLargeError,
+)
 from analytics.vision._faces import detect_faces
 from analytics.vision._features import colourfulness
 from analytics.vision._models import members, predict_proba
@@ -55,6 +65,62 @@ CUT_DISTANCE = 0.5
 FRAME_MAX_SIDE = 640
 #: Histograms are computed on frames scaled to this width.
 _HIST_WIDTH = 160
+#: Frames a second converted and compared for scene changes (the rest are only grabbed).
+PROBES_PER_SECOND = 6
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    """How much video :func:`tag_video` decodes before it refuses the file.
+
+    The defaults suit the CLI; a chat answer passes tighter ones. Declared sizes are
+    checked before decoding, and the real ones while decoding (containers can lie).
+
+    Attributes:
+        max_duration_s: Longest video, in seconds.
+        max_frame_pixels: Most pixels in one frame (the default takes 4K).
+        max_total_pixels: Most pixels over all decoded frames (the default: three
+            minutes of 1080p at 30 frames a second).
+        max_decode_s: Wall-clock seconds decoding may take, checked between frames.
+    """
+
+    max_duration_s: float = 600.0
+    max_frame_pixels: int = 4096 * 2304
+    max_total_pixels: int = 1920 * 1080 * 30 * 180
+    max_decode_s: float = 120.0
+
+    def check_frame(self, name: str, width: int, height: int) -> None:
+        """Refuse frames larger than :attr:`max_frame_pixels`."""
+        if width * height > self.max_frame_pixels:
+            raise VideoTooLargeError(
+                f"{name} has {width}x{height} frames; I take at most "
+                f"{self.max_frame_pixels:,} pixels a frame: lower its resolution first"
+            )
+
+    def check_length(self, name: str, frames: int, fps: float, known: bool) -> None:
+        """Refuse ``frames`` at ``fps`` over :attr:`max_duration_s` (``known``: declared count)."""
+        if frames / fps > self.max_duration_s:
+            longest = format_time(self.max_duration_s)
+            raise VideoTooLargeError(
+                f"{name} is {format_time(frames / fps)} long; I take videos of at most "
+                f"{longest}: trim it first"
+                if known
+                else f"{name} is longer than {longest}, the longest video I take: trim it first"
+            )
+
+    def check_pixels(self, name: str, total: int, known: bool) -> None:
+        """Refuse ``total`` pixels over all frames above :attr:`max_total_pixels`."""
+        if total > self.max_total_pixels:
+            most = f"{self.max_total_pixels / 1e9:.1f} billion"
+            amount = (
+                f"{total / 1e9:.1f} billion pixels; at most {most}"
+                if known
+                else f"over {most} pixels"
+            )
+            raise VideoTooLargeError(
+                f"{name} is too much video to decode here ({amount}): "
+                "trim it or lower its resolution"
+            )
 
 
 @dataclass(frozen=True)
@@ -223,8 +289,31 @@ class _Decoded:
     cuts: int
 
 
-def _decode(path: Path, interval_s: float, max_frames: int) -> _Decoded:
+def _decode(
+    path: Path,
+    interval_s: float,
+    max_frames: int,
+    limits: VideoLimits = VideoLimits(),
+    deadline: float | None = None,
+) -> _Decoded:
+    """Grab every frame, convert the samples and probes (see the module docstring).
+
+    Args:
+        path: The video file.
+        interval_s: Seconds between uniform samples (widened to ``max_frames``).
+        max_frames: Most uniform samples.
+        limits: What is refused.
+        deadline: A ``time.monotonic()`` value; default ``limits.max_decode_s`` from now.
+
+    Raises:
+        FileNotFoundError: No file at ``path``.
+        ImageInputError: Empty, unreadable, or over ``limits`` (also once ``deadline``
+            has passed).
+    """
     import cv2
+
+    if deadline is None:
+        deadline = time.monotonic() + limits.max_decode_s
 
     if not path.is_file():
         raise FileNotFoundError(f"no video file at {path}: check the path")
@@ -240,17 +329,40 @@ def _decode(path: Path, interval_s: float, max_frames: int) -> _Decoded:
         fps = float(capture.get(cv2.CAP_PROP_FPS))
         if not np.isfinite(fps) or fps <= 0:
             fps = 25.0
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        if declared > 0 and declared / fps / interval_s > max_frames:
-            interval_s = declared / fps / max_frames
+        limits.check_frame(path.name, width, height)
+        if declared > 0:
+            limits.check_length(path.name, declared, fps, known=True)
+            limits.check_pixels(path.name, declared * width * height, known=True)
+            if declared / fps / interval_s > max_frames:
+                interval_s = declared / fps / max_frames
         step = max(1, round(interval_s * fps))
+        probe = max(1, round(fps / PROBES_PER_SECOND))
         frames: list[_Frame] = []
         previous: np.ndarray | None = None
-        shot, cuts, index = 0, 0, 0
+        shot, cuts, index, pixels = 0, 0, 0, 0
         while True:
-            ok, bgr = capture.read()
-            if not ok or bgr is None:
+            if time.monotonic() > deadline:
+                raise VideoTooLargeError(
+                    f"{path.name} took longer than {limits.max_decode_s:g} s to decode; "
+                    "trim it or lower its resolution"
+                )
+            if not capture.grab():
                 break
+            frame_index, index = index, index + 1
+            pixels += width * height
+            limits.check_length(path.name, index, fps, known=False)
+            limits.check_pixels(path.name, pixels, known=False)
+            if frame_index % step and frame_index % probe:
+                continue  # grabbed only: no colour conversion, no histogram
+            ok, bgr = capture.retrieve()
+            if not ok or bgr is None:
+                continue
+            if bgr.shape[:2] != (height, width):  # the header said otherwise
+                height, width = bgr.shape[:2]
+                limits.check_frame(path.name, width, height)
             histogram = _histogram(bgr)
             cut = previous is not None and (
                 cv2.compareHist(previous, histogram, cv2.HISTCMP_BHATTACHARYYA) > CUT_DISTANCE
@@ -259,12 +371,11 @@ def _decode(path: Path, interval_s: float, max_frames: int) -> _Decoded:
             if cut:
                 shot += 1
                 cuts += 1
-            if (index % step == 0 or cut) and len(frames) < 2 * max_frames:
-                frames.append(_Frame(index / fps, _to_image(bgr), shot))
-            index += 1
+            if (frame_index % step == 0 or cut) and len(frames) < 2 * max_frames:
+                frames.append(_Frame(frame_index / fps, _to_image(bgr), shot))
     finally:
         capture.release()
-    if index == 0:
+    if not frames:
         raise CorruptImageError(
             f"{path.name} has no decodable video frames (empty, truncated or damaged); "
             "re-export it as MP4 (H.264) or MJPEG AVI"
@@ -299,6 +410,7 @@ def tag_video(
     batch_size: int = 16,
     device: str | None = None,
     safety: bool = True,
+    limits: VideoLimits = VideoLimits(),
 ) -> VideoTags:
     """Tag one video file into timed segments.
 
@@ -312,9 +424,11 @@ def tag_video(
         batch_size: Frames per forward pass.
         device: Torch device; default cuda when available, else cpu.
         safety: Run the brand-safety model on every sampled frame.
+        limits: How much video is decoded before the file is refused (an ``error``).
 
     Returns:
-        The :class:`VideoTags`; an unreadable video gets one with ``error`` set.
+        The :class:`VideoTags`; an unreadable or too large video gets one with ``error``
+        set.
 
     Raises:
         ValueError: Unknown ``model`` or an option out of range.
@@ -328,7 +442,7 @@ def tag_video(
             f"(got {interval_s}, {max_frames}, {batch_size})"
         )
     try:
-        decoded = _decode(Path(path), interval_s, max_frames)
+        decoded = _decode(Path(path), interval_s, max_frames, limits)
     except (ImageInputError, FileNotFoundError) as error:
         return VideoTags(file=str(path), model=model, error=str(error))
     images = [frame.image for frame in decoded.frames]
@@ -366,11 +480,14 @@ def tag_videos(
     device: str | None = None,
     safety: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    limits: VideoLimits = VideoLimits(),
 ) -> list[VideoTags]:
     """Tag several videos; an unreadable one gets an ``error`` result and the rest go on."""
     results = []
     for path in paths:
-        results.append(tag_video(path, model=model, top_k=top_k, device=device, safety=safety))
+        results.append(
+            tag_video(path, model=model, top_k=top_k, device=device, safety=safety, limits=limits)
+        )
         if on_progress is not None:
             on_progress(1)
     return results

@@ -24,6 +24,7 @@ from beacon.cli import (
     _posts,
     _retrain,
     _sentiment,
+    _token,
     _vision,
     _workspace,
 )
@@ -71,6 +72,7 @@ app.add_typer(_engagement.app, name="engagement")
 app.add_typer(_vision.app, name="vision")
 app.add_typer(_posts.app, name="posts")
 app.add_typer(_campaigns.app, name="campaigns")
+app.add_typer(_token.app, name="token")
 
 
 def main() -> None:

@@ -59,7 +59,12 @@ def serve(
     action_port: int = typer.Option(5055, help="Action server port."),
     widget_port: int = typer.Option(8080, help="Port of the support page with the chat widget."),
     widget: bool = typer.Option(True, "--widget/--no-widget", help="Serve the support page."),
-    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    host: str = typer.Option("127.0.0.1", help="Interface the bot and the widget bind to."),
+    action_host: str = typer.Option(
+        "127.0.0.1",
+        help="Interface the action server binds to (only Rasa calls it: keep it on loopback "
+        "unless Rasa runs on another machine).",
+    ),
 ) -> None:
     """Start the action server, the Rasa server and the support page; Ctrl-C stops all."""
     from beacon.stack import Stack, StackConfig, ensure_model
@@ -71,6 +76,7 @@ def serve(
         config = StackConfig(
             settings=settings,
             host=host,
+            action_host=action_host,
             bot_port=bot_port,
             action_port=action_port,
             widget_port=widget_port if widget else None,

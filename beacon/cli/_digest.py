@@ -15,6 +15,7 @@ import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
 from foundation.settings import get_settings
+from foundation.text import install_log_filter
 
 if TYPE_CHECKING:
     from analytics.engagement import EngagementModel
@@ -169,7 +170,7 @@ def schedule(
 ) -> None:
     """Run `beacon digest` for the last complete week every week until stopped (Ctrl-C).
 
-    Each run writes <out-dir>/digest-<week>.html and, with --slack-channel, posts once per week; a failed run is logged and the next week's run still happens.
+    Each run writes <out-dir>/digest-<week>.html and, with --slack-channel, posts once per week; a failed run is logged and the next week's run still happens. After each digest, `beacon purge` deletes conversation data older than BEACON_RETENTION_DAYS (90; 0 keeps it).
     """
     from beacon.digest import parse_schedule, run_weekly
 
@@ -178,15 +179,18 @@ def schedule(
 
         week = last_complete_week(datetime.now(UTC).date())
         folder = out_dir or get_settings().home / "digests"
-        run = _run(
-            week.label,
-            folder / f"digest-{week.label}.html",
-            slack_channel,
-            force=False,
-            no_model=no_model,
-            show_progress=False,
-        )
-        _report(run)
+        try:
+            run = _run(
+                week.label,
+                folder / f"digest-{week.label}.html",
+                slack_channel,
+                force=False,
+                no_model=no_model,
+                show_progress=False,
+            )
+            _report(run)
+        finally:  # retention does not wait for a digest that failed
+            _purge_expired()
 
     def body() -> None:
         plan = parse_schedule(day, at)
@@ -195,6 +199,7 @@ def schedule(
             job()
             return
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        install_log_filter()
         stop = threading.Event()
         _stop_on_signal(stop)
         console.print(f"digest scheduled {plan.describe()}; Ctrl-C stops", highlight=False)
@@ -206,6 +211,21 @@ def schedule(
         console.print("schedule stopped")
 
     run_command(body)
+
+
+def _purge_expired() -> None:
+    """The scheduled `beacon purge`: conversation data past the retention period."""
+    from beacon.cli._workspace import purge_expired
+
+    result = purge_expired(get_settings())
+    removed = ", ".join(f"{table}: {n}" for table, n in result["removed"].items())
+    if removed:
+        console.print(
+            f"purged data older than {result['older_than_days']} days — {removed}",
+            highlight=False,
+        )
+    for note in result["notes"]:
+        console.print(note, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -50,7 +50,7 @@ def rank(
             read_rate_card,
         )
         from foundation.settings import get_settings
-        from foundation.workspace import Pseudonymizer, Workspace
+        from foundation.workspace import Workspace, workspace_pseudonymizer
 
         skipped = 0
         key = None
@@ -59,7 +59,9 @@ def rank(
             workspace = Workspace(settings.workspace_path)
             with workspace.connect(read_only=True) as con:
                 creators = load_creators_from_workspace(con, platform=platform)
-            key = Pseudonymizer(settings.pseudonym_key()).account
+            key = workspace_pseudonymizer(
+                workspace, settings.pseudonym_key(), region=settings.phone_region, record=False
+            ).account
             if not creators:
                 raise InputError(
                     f"no influencers in {workspace.path}"
@@ -126,11 +128,17 @@ def ingest(
     def body() -> None:
         from analytics.influencers import ingest_top200
         from foundation.settings import get_settings
-        from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Pseudonymizer, Workspace
+        from foundation.workspace import (
+            BATCH_LOCK_WAIT_SECONDS,
+            Workspace,
+            workspace_pseudonymizer,
+        )
 
         settings = get_settings()
         workspace = Workspace(settings.workspace_path)
-        pseudonymizer = Pseudonymizer(settings.pseudonym_key())
+        pseudonymizer = workspace_pseudonymizer(
+            workspace, settings.pseudonym_key(), region=settings.phone_region
+        )
         if not Path(file).is_file():
             raise InputError(f"no file at {file}; give the path of a Top-200 influencers CSV")
         with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:

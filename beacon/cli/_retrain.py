@@ -44,13 +44,36 @@ def retrain(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Learn the workspace's corrections (sentiment retrain, engagement recalibration)."""
-    from beacon.retrain import RetrainReport, retrain_engagement, retrain_sentiment
+    from beacon.retrain import (
+        ENGAGEMENT_TARGET,
+        SENTIMENT_TARGET,
+        RetrainReport,
+        read_corrections,
+        retrain_engagement,
+        retrain_sentiment,
+        skipped_line,
+    )
     from beacon.scoring import current_scorer, score_posts
     from foundation.workspace import Workspace
 
     def body() -> None:
         settings = get_settings()
         skipped: dict[str, str] = {}
+        targets = [
+            name
+            for name, wanted in (
+                (SENTIMENT_TARGET, (Target.sentiment, Target.all)),
+                (ENGAGEMENT_TARGET, (Target.engagement, Target.all)),
+            )
+            if target in wanted
+        ]
+        with Workspace(settings.workspace_path).connect(read_only=True) as con:
+            found = [read_corrections(con, name) for name in targets]
+        # Said first and whatever happens next: a skipped correction can be why
+        # there is nothing to learn.
+        left_out = skipped_line(found)
+        if left_out and not as_json:
+            console.print(left_out, markup=False, highlight=False, soft_wrap=True)
         report: RetrainReport | None = None
         engagement = None
         status = (
@@ -91,6 +114,7 @@ def retrain(
                     "rescored_posts": scored,
                     "engagement": engagement.to_dict() if engagement is not None else None,
                     "skipped": skipped,
+                    "skipped_corrections": {c.target: c.skipped for c in found},
                 }
             )
             return

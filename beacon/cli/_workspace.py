@@ -1,27 +1,40 @@
-"""Workspace commands: ``beacon ingest``, ``beacon forget``, ``beacon demo``, ``beacon score``."""
+"""Workspace commands: ``beacon ingest``, ``forget``, ``purge``, ``demo``, ``score``."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
+import yaml
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
-from foundation.settings import get_settings
+from foundation.exceptions import BeaconError, InputError
+from foundation.settings import PROJECT_ROOT, Settings, get_settings
 from foundation.workspace import (
     BATCH_LOCK_WAIT_SECONDS,
     READERS,
     Pseudonymizer,
     Workspace,
+    conversation_ids,
     forget_account,
+    forget_conversation,
+    forget_tracker_events,
     ingest_file,
+    purge_older_than,
+    purge_tracker_events,
+    workspace_pseudonymizer,
 )
 
 
 def _workspace() -> tuple[Workspace, Pseudonymizer]:
     settings = get_settings()
-    return Workspace(settings.workspace_path), Pseudonymizer(settings.pseudonym_key())
+    workspace = Workspace(settings.workspace_path)
+    return workspace, workspace_pseudonymizer(
+        workspace, settings.pseudonym_key(), region=settings.phone_region
+    )
 
 
 def ingest(
@@ -52,24 +65,173 @@ def ingest(
 
 
 def forget(
-    account: str = typer.Option(
-        ..., "--account", help="The account's handle (as in the source data)."
+    account: str | None = typer.Option(
+        None, "--account", help="The account's handle (as in the source data)."
+    ),
+    conversation: str | None = typer.Option(
+        None,
+        "--conversation",
+        help="A chat's conversation id (as stored, as the widget sent it, or the "
+        "hand-off reference H-XXXXXX the customer was given).",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Remove one account's data from every table and say how many rows went."""
+    """Remove one account's or one conversation's data everywhere and say how many rows went.
+
+    --account: the account's posts and their scores, influencer and quarantined rows,
+    and its mentions in other posts. --conversation: the chat's support posts and
+    scores, audit rows, feedback, ratings and its events in Rasa's tracker store.
+    The similar-posts index is refreshed when posts went. Copies already posted to
+    Slack (support hand-offs) must be deleted in Slack.
+    """
 
     def body() -> None:
+        if (account is None) == (conversation is None):
+            raise InputError(
+                "give either --account HANDLE or --conversation ID (one of them, not both)"
+            )
+        if conversation is not None and not conversation.strip():
+            raise InputError("--conversation needs the conversation's id (got an empty one)")
         workspace, pseudonymizer = _workspace()
+        result: dict[str, Any] = {}
+        ids: list[str] = []
         with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
-            counts = forget_account(con, account, pseudonymizer)
-        if as_json:
-            print_json({"account": pseudonymizer.account(account), "removed": counts})
-        else:
-            detail = ", ".join(f"{table}: {n}" for table, n in counts.items())
-            console.print(f"forgot {pseudonymizer.account(account)} — {detail}")
+            workspace.journal.drain(con)  # rows still waiting would come back after the delete
+            if account is not None:
+                result["account"] = pseudonymizer.account(account)
+                counts = forget_account(con, account, pseudonymizer)
+            elif conversation is not None:
+                ids = result["conversation"] = conversation_ids(con, conversation)
+                counts = forget_conversation(con, ids, pseudonymizer)
+        notes: list[str] = []
+        if ids:
+            events, note = _tracker(get_settings(), lambda db: forget_tracker_events(db, ids))
+            counts["tracker_events"] = events
+            notes += [note] if note else []
+        if counts.get("posts") or counts.get("mentions_redacted"):
+            notes += _refresh_post_index(workspace)
+        _report({**result, "removed": counts, "notes": notes}, as_json, "forgot")
 
     run_command(body)
+
+
+def purge(
+    older_than: int | None = typer.Option(
+        None,
+        "--older-than",
+        min=1,
+        help="Delete what is older than this many days (default: BEACON_RETENTION_DAYS, 90).",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Count what would be deleted and delete nothing."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Delete conversation data older than the retention period.
+
+    Support chats (posts and their scores), the audit rows of conversations, feedback,
+    ratings and the events in Rasa's tracker store. Social posts, campaigns and
+    experiments stay; so do batch jobs' audit records (retrains, posted digests).
+    `beacon schedule` runs this after each weekly digest.
+    """
+
+    def body() -> None:
+        result = purge_expired(get_settings(), older_than, dry_run=dry_run)
+        _report(result, as_json, "would purge" if dry_run else "purged")
+
+    run_command(body)
+
+
+def purge_expired(
+    settings: Settings, older_than: int | None = None, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Purge what is older than ``older_than`` days (default: the retention setting).
+
+    Returns:
+        ``{"older_than_days", "cutoff", "removed": {table: rows}, "notes": [...]}``;
+        ``removed`` is empty when retention is off and no days were given.
+    """
+    days = older_than if older_than is not None else settings.retention_days
+    if days is None:
+        return {
+            "older_than_days": None,
+            "removed": {},
+            "notes": ["retention is off (BEACON_RETENTION_DAYS=0): nothing purged"],
+        }
+    cutoff = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=days)
+    counts: dict[str, int] = {}
+    workspace = Workspace(settings.workspace_path)
+    if workspace.path.exists():
+        with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
+            workspace.journal.drain(con)
+            counts = purge_older_than(con, cutoff, dry_run=dry_run)
+    events, note = _tracker(settings, lambda db: purge_tracker_events(db, cutoff, dry_run=dry_run))
+    counts["tracker_events"] = events
+    return {
+        "older_than_days": days,
+        "cutoff": cutoff.isoformat(timespec="seconds"),
+        "removed": counts,
+        "notes": [note] if note else [],
+    }
+
+
+def _tracker(settings: Settings, delete: Callable[[Path], int]) -> tuple[int, str | None]:
+    """Run ``delete(db)`` on Rasa's SQLite tracker store: (events, None), or (0, why not)."""
+    store = _tracker_store_config()
+    kind = str(store.get("type", "")).lower()
+    dialect = str(store.get("dialect", "sqlite")).lower()
+    if kind != "sql" or dialect != "sqlite":
+        return 0, (
+            f"the tracker store in endpoints.yml is {kind or 'in memory'}"
+            f"{f' ({dialect})' if kind == 'sql' else ''}, not SQLite: delete these events "
+            "there (table events, by sender_id and timestamp)"
+        )
+    db = str(store.get("db") or "")
+    # `beacon serve` fills ${BEACON_TRACKER_DB} with the file under the home folder.
+    path = Path(db) if db and "${" not in db else settings.tracker_db
+    return delete(path if path.is_absolute() else PROJECT_ROOT / path), None
+
+
+def _tracker_store_config() -> dict[str, Any]:
+    from beacon.stack import RASA_ENDPOINTS
+
+    try:
+        endpoints = yaml.safe_load(RASA_ENDPOINTS.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise InputError(f"endpoints.yml cannot be read ({error}); restore it from git") from None
+    store = endpoints.get("tracker_store") if isinstance(endpoints, dict) else None
+    return store if isinstance(store, dict) else {}
+
+
+def _refresh_post_index(workspace: Workspace) -> list[str]:
+    """Refresh the similar-posts index when there is one, so forgotten posts leave it too."""
+    from knowledge import PostIndex, default_post_index_dir
+
+    folder = default_post_index_dir(workspace.path)
+    if not folder.is_dir():
+        return []
+    try:
+        report = PostIndex.update(workspace, folder)
+    except BeaconError as error:
+        return [
+            f"the similar-posts index was not refreshed ({error}); "
+            "run `beacon knowledge index-posts --rebuild`"
+        ]
+    return [f"similar-posts index refreshed: {report.removed} post(s) removed from it"]
+
+
+def _report(result: dict[str, Any], as_json: bool, verb: str) -> None:
+    if as_json:
+        print_json(result)
+        return
+    who = result.get("account") or ", ".join(result.get("conversation") or [])
+    if not who and result.get("older_than_days"):
+        who = f"data older than {result['older_than_days']} days (before {result['cutoff']} UTC)"
+    detail = ", ".join(f"{table}: {n}" for table, n in result["removed"].items())
+    if who or detail:
+        console.print(f"{verb} {who} — {detail or 'nothing'}", highlight=False)
+    for note in result["notes"]:
+        console.print(note, highlight=False)
 
 
 def demo(
@@ -149,5 +311,6 @@ def register(app: typer.Typer) -> None:
     """Add the workspace commands to the top-level app."""
     app.command()(ingest)
     app.command()(forget)
+    app.command()(purge)
     app.command()(demo)
     app.command()(score)

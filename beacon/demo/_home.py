@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from beacon.demo._brand import DemoReport, build_demo
 from foundation.settings import PROJECT_ROOT, Settings
-from foundation.workspace import Pseudonymizer, Workspace
+from foundation.workspace import Pseudonymizer, Workspace, workspace_pseudonymizer
 
 if TYPE_CHECKING:
     from beacon.scoring import ScoreReport
@@ -69,7 +69,9 @@ def build_demo_home(
 
     done = on_step or (lambda _step: None)
     workspace = Workspace(settings.workspace_path)
-    pseudonymizer = pseudonymizer or Pseudonymizer(settings.pseudonym_key())
+    pseudonymizer = pseudonymizer or workspace_pseudonymizer(
+        workspace, settings.pseudonym_key(), region=settings.phone_region
+    )
     report = build_demo(workspace, pseudonymizer, end_date=end_date, seed=seed)
     done("workspace")
     scores = score_posts(workspace, current_scorer())

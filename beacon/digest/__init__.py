@@ -28,7 +28,14 @@ from beacon.digest._publish import (
 )
 from beacon.digest._run import DigestRun, default_output, run_digest, write_html
 from beacon.digest._schedule import WeeklySchedule, parse_schedule, run_weekly
-from beacon.digest._slack import API_URL_ENV, TOKEN_ENV, SlackImage, SlackPost, SlackPoster
+from beacon.digest._slack import (
+    API_URL_ENV,
+    TOKEN_ENV,
+    SlackImage,
+    SlackPost,
+    SlackPoster,
+    escape_mrkdwn,
+)
 from beacon.digest._types import (
     SECTION_TITLES,
     ActionsSection,
@@ -71,6 +78,7 @@ __all__ = [
     "build_digest",
     "default_output",
     "digest_blocks",
+    "escape_mrkdwn",
     "find_posted",
     "last_complete_week",
     "parse_schedule",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from beacon.digest._slack import SlackImage, SlackPoster
+from beacon.digest._slack import SlackImage, SlackPoster, escape_mrkdwn
 from beacon.digest._types import FINDINGS, SECTION_TITLES, Digest
 from foundation.exceptions import ServiceUnavailableError
 from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Workspace, record_audit
@@ -38,17 +42,12 @@ class PublishResult:
         return dict(self.__dict__)
 
 
-def _escape(text: str) -> str:
-    """Slack mrkdwn needs &, < and > escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _section(title: str, body: str) -> dict[str, Any]:
-    text = _clip(f"*{_escape(title)}*\n{_escape(body)}", MAX_SECTION_TEXT)
+    text = _clip(f"*{escape_mrkdwn(title)}*\n{escape_mrkdwn(body)}", MAX_SECTION_TEXT)
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
@@ -82,12 +81,15 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": _escape(
+                    "text": escape_mrkdwn(
                         f"Week {digest.week.describe()} vs {digest.week.previous().describe()} · "
                         f"sentiment by {digest.sentiment_model} · charts in the thread"
                     ),
                 },
-                {"type": "mrkdwn", "text": _clip(_escape(f"Audit ids: {audit}"), MAX_SECTION_TEXT)},
+                {
+                    "type": "mrkdwn",
+                    "text": _clip(escape_mrkdwn(f"Audit ids: {audit}"), MAX_SECTION_TEXT),
+                },
             ],
         }
     )
@@ -122,6 +124,34 @@ def find_posted(workspace: Workspace, week: str, channel: str) -> tuple[str, dic
     return str(rows[0][0]), json.loads(rows[0][1])
 
 
+@contextlib.contextmanager
+def _publishing(workspace: Workspace) -> Iterator[None]:
+    """Hold the workspace's digest lock (a ``flock`` beside it) while a digest is published.
+
+    Raises:
+        ServiceUnavailableError: Another digest run held it for longer than a batch
+            job's wait.
+    """
+    path = workspace.path.with_name(workspace.path.name + ".digest.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + BATCH_LOCK_WAIT_SECONDS
+    with path.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ServiceUnavailableError(
+                        "another digest run is still publishing; try again in a few minutes"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def publish_digest(
     workspace: Workspace,
     digest: Digest,
@@ -141,19 +171,27 @@ def publish_digest(
     """
     channel_id = poster.channel_id(channel)
     week = digest.week.label
-    earlier = find_posted(workspace, week, channel_id)
-    if earlier is not None and not force:
-        marker_id, output = earlier
-        return PublishResult(False, channel_id, output.get("ts"), (), marker_id)
-    message = poster.post_message(channel_id, fallback_text(digest), digest_blocks(digest))
-    with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
-        marker_id = record_audit(
-            con,
-            kind=POSTED_KIND,
-            inputs={"week": week, "channel": channel_id, "channel_asked": channel, "force": force},
-            output={"channel": message.channel, "ts": message.ts},
-            sources=[f"audit:{audit_id}" for audit_id in digest.audit_ids.values()],
-        )
+    # Look, post and mark as one step: a scheduled run and a manual one at the same
+    # moment would otherwise both find no marker and both post.
+    with _publishing(workspace):
+        earlier = find_posted(workspace, week, channel_id)
+        if earlier is not None and not force:
+            marker_id, output = earlier
+            return PublishResult(False, channel_id, output.get("ts"), (), marker_id)
+        message = poster.post_message(channel_id, fallback_text(digest), digest_blocks(digest))
+        with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
+            marker_id = record_audit(
+                con,
+                kind=POSTED_KIND,
+                inputs={
+                    "week": week,
+                    "channel": channel_id,
+                    "channel_asked": channel,
+                    "force": force,
+                },
+                output={"channel": message.channel, "ts": message.ts},
+                sources=[f"audit:{audit_id}" for audit_id in digest.audit_ids.values()],
+            )
     images = [
         SlackImage(f"{digest.week.label}-{c.key}.png", c.title, c.alt, c.png) for c in digest.charts
     ]

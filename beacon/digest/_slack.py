@@ -53,6 +53,17 @@ _CONFIG_ERRORS = {
 }
 
 
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control (``& < >``).
+
+    Slack reads ``<!channel>``, ``<!here>``, ``<@U…>`` and ``<url|label>`` only between
+    raw angle brackets, so escaped text shows them as typed and pings or links nothing.
+    The same rule as ``bot/_slack_format.escape_mrkdwn`` (which runs in the Rasa
+    interpreter and cannot import this); tests/digest/test_slack.py keeps them equal.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True)
 class SlackImage:
     """An image to upload.

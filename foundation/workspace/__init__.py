@@ -4,12 +4,17 @@ Public surface:
 
 - :class:`Workspace` — open the file (``with ws.connect() as con: ...``).
 - :func:`ingest_file` — validated ingest of a posts file in a named format.
-- :func:`forget_account` — remove one account's data everywhere.
+- :func:`forget_account` — remove one account's data everywhere;
+  :func:`conversation_ids` and :func:`forget_conversation` — one chat's data;
+  :func:`purge_older_than` — conversation data past the retention period;
+  :func:`forget_tracker_events`, :func:`purge_tracker_events` — the same in Rasa's
+  SQLite tracker store.
 - :func:`record_audit`, :func:`get_meta`, :func:`set_meta`, :func:`fetch_one`.
 - :data:`PLATFORMS` with their display names (:func:`platform_name`).
 - :func:`get_reader`, :func:`validate_post`, :class:`RowError` — for code that reads
   dataset files without storing them (the engagement benchmarks).
-- :class:`Pseudonymizer` — keyed hashing of handles, e-mails and phone numbers.
+- :class:`Pseudonymizer` — keyed hashing of handles, e-mails and phone numbers;
+  :func:`workspace_pseudonymizer` builds one after checking the workspace's key.
 """
 
 from __future__ import annotations
@@ -18,7 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from foundation.exceptions import InputError
-from foundation.workspace._forget import forget_account
+from foundation.workspace._forget import (
+    conversation_ids,
+    forget_account,
+    forget_conversation,
+    forget_tracker_events,
+    purge_older_than,
+    purge_tracker_events,
+)
 from foundation.workspace._formats import READERS, get_reader
 from foundation.workspace._ingest import (
     POST_COLUMNS,
@@ -32,6 +44,7 @@ from foundation.workspace._ingest import (
     store_posts,
     validate_post,
 )
+from foundation.workspace._keys import key_fingerprint, workspace_pseudonymizer
 from foundation.workspace._pseudonym import Pseudonymizer
 from foundation.workspace._schema import MEDIA_TYPES, PLATFORM_NAMES, PLATFORMS, platform_name
 from foundation.workspace._store import (
@@ -39,6 +52,7 @@ from foundation.workspace._store import (
     TURN_LOCK_WAIT_SECONDS,
     Workspace,
     audit_row,
+    default_pseudonymizer,
     fetch_one,
     get_meta,
     record_audit,
@@ -104,14 +118,21 @@ __all__ = [
     "RowError",
     "Workspace",
     "audit_row",
+    "conversation_ids",
+    "default_pseudonymizer",
     "fetch_one",
     "forget_account",
+    "forget_conversation",
+    "forget_tracker_events",
     "get_meta",
     "get_reader",
     "ingest_file",
     "ingest_rows",
+    "key_fingerprint",
     "platform_name",
     "prepare_posts",
+    "purge_older_than",
+    "purge_tracker_events",
     "quarantine",
     "record_audit",
     "report_of",
@@ -119,4 +140,5 @@ __all__ = [
     "store_posts",
     "utc_now",
     "validate_post",
+    "workspace_pseudonymizer",
 ]

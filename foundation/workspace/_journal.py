@@ -37,11 +37,15 @@ logger = logging.getLogger(__name__)
 #: journal file is skipped (and logged): the file never chooses the SQL.
 JOURNAL_TABLES: dict[str, int] = {
     "audit": 9,
-    "feedback": 7,
+    "feedback": 11,
     "support_ratings": 4,
     "posts": 15,
     "scores": 9,
 }
+#: Narrower rows a journal written by an older Beacon may still hold, per table: the
+#: columns added since go last in the table, so such a row is written with them NULL
+#: (a schema v1 ``feedback`` row: no audience, so never a correction the models learn).
+OLDER_WIDTHS: dict[str, tuple[int, ...]] = {"feedback": (7,)}
 
 
 def _json_value(value: Any) -> Any:
@@ -146,7 +150,10 @@ def _parse(text: str, name: str) -> dict[str, list[list[Any]]]:
             # A line cut short by a crash mid-append: nothing of it was acknowledged.
             logger.warning("journal %s line %d is not a journal entry; skipped", name, number)
             continue
-        if JOURNAL_TABLES.get(table) != (len(row) if isinstance(row, list) else None):
+        width = JOURNAL_TABLES.get(table)
+        if isinstance(row, list) and width is not None and len(row) in OLDER_WIDTHS.get(table, ()):
+            row = row + [None] * (width - len(row))
+        if width != (len(row) if isinstance(row, list) else None):
             logger.warning("journal %s line %d names no journal table; skipped", name, number)
             continue
         by_table[table].append(row)

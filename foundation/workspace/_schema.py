@@ -32,7 +32,9 @@ PLATFORM_NAMES = {
 ALL_PLATFORMS_NAME = "all platforms"
 MEDIA_TYPES = ("none", "image", "video", "link")
 
-SCHEMA_VERSION = 1
+#: 2: ``feedback`` gained ``audience``, ``target``, ``post_id`` and ``label`` (structured
+#: corrections in their own columns, written only by the action server from staff turns).
+SCHEMA_VERSION = 2
 
 
 def platform_name(code: str | None) -> str:
@@ -137,9 +139,21 @@ CREATE TABLE IF NOT EXISTS feedback (
     conversation_id VARCHAR,
     audit_id VARCHAR,                  -- the audited prediction/answer this corrects
     verdict VARCHAR NOT NULL,          -- 'up', 'down' or 'correction'
-    correction VARCHAR,
-    text VARCHAR                       -- what the user wrote
+    correction VARCHAR,                -- the user's words when verdict = 'correction'
+    text VARCHAR,                      -- what the user wrote
+    audience VARCHAR,                  -- 'staff' or 'customer' (NULL: written before v2)
+    target VARCHAR,                    -- 'sentiment' / 'engagement': a correction the models learn
+    post_id VARCHAR,                   -- the post it corrects (with target)
+    label VARCHAR                      -- the right label for that post (with target)
 );
+
+-- v1 → v2. New columns go last, in the order above, so a v1 file migrated here and a
+-- new file have the same column order (the journal writes rows by position). Rows
+-- from v1 keep NULL in them: who wrote a v1 correction is unknown, so none is learned.
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS audience VARCHAR;
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS target VARCHAR;
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS post_id VARCHAR;
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS label VARCHAR;
 
 CREATE TABLE IF NOT EXISTS audit (
     audit_id VARCHAR PRIMARY KEY,

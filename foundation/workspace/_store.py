@@ -20,9 +20,11 @@ file at once, so a per-file gate lets either kind in, never both.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -35,7 +37,9 @@ from typing import Any
 import duckdb
 
 from foundation.exceptions import WorkspaceBusy, WorkspaceError
+from foundation.settings import get_settings
 from foundation.workspace._journal import Journal
+from foundation.workspace._pseudonym import Pseudonymizer
 from foundation.workspace._schema import DDL, SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
@@ -48,6 +52,10 @@ TURN_LOCK_WAIT_SECONDS = 1.0
 BATCH_LOCK_WAIT_SECONDS = 120.0
 #: How often the journal writer retries while another process holds the lock.
 JOURNAL_RETRY_SECONDS = 0.5
+
+#: Columns of the journal tables that hold what people wrote: pseudonymised by
+#: :meth:`Workspace.keep` before the row is kept (``audit`` rows by :func:`audit_row`).
+FREE_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {"feedback": ("correction", "text")}
 
 BUSY_MESSAGE = (
     "The workspace is busy with another job right now, so I couldn't read it; "
@@ -107,12 +115,28 @@ class Workspace:
         lock_wait: Seconds to wait for another process's lock before
             :class:`WorkspaceBusy` (``TURN_LOCK_WAIT_SECONDS`` in the action server,
             ``BATCH_LOCK_WAIT_SECONDS`` for a batch job's writes).
+        pseudonymizer: Pseudonymises the free text of audit and feedback rows
+            (default: the installation's, from the settings, made on first use).
     """
 
-    def __init__(self, path: Path, *, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        lock_wait: float = LOCK_WAIT_SECONDS,
+        pseudonymizer: Pseudonymizer | None = None,
+    ) -> None:
         self.path = Path(path)
         self.lock_wait = lock_wait
         self.journal = Journal(self.path.with_name(self.path.name + ".pending"))
+        self._pseudonymizer = pseudonymizer
+
+    @property
+    def pseudonymizer(self) -> Pseudonymizer:
+        """What pseudonymises the free text this workspace keeps."""
+        if self._pseudonymizer is None:
+            self._pseudonymizer = default_pseudonymizer()
+        return self._pseudonymizer
 
     @contextmanager
     def connect(
@@ -173,7 +197,9 @@ class Workspace:
         except duckdb.CatalogException:
             row = []
         if not row or row[0][0] != str(SCHEMA_VERSION):
-            con.execute(DDL)
+            con.execute(DDL)  # idempotent: creates what is missing, migrates older files
+            if row:
+                logger.info("workspace schema upgraded from v%s to v%s", row[0][0], SCHEMA_VERSION)
             con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
@@ -203,8 +229,20 @@ class Workspace:
 
         For servers, whose turns must not wait for a batch job. The rows reach the
         table within about ``JOURNAL_RETRY_SECONDS`` of the lock coming free, and
-        before this process's next :meth:`connect`.
+        before this process's next :meth:`connect`. What people wrote
+        (:data:`FREE_TEXT_COLUMNS`) is pseudonymised first, so no caller can forget to.
         """
+        positions = _free_text_positions(table)
+        if positions:
+            rows = [
+                [
+                    self.pseudonymizer.text(value)
+                    if index in positions and isinstance(value, str)
+                    else value
+                    for index, value in enumerate(row)
+                ]
+                for row in rows
+            ]
         self.journal.append(table, rows)
         _writer_for(self).wake()
 
@@ -218,7 +256,10 @@ class Workspace:
         model_version: str | None = None,
         conversation_id: str | None = None,
     ) -> str:
-        """Keep one prediction or answer in ``audit`` (through the journal); its id."""
+        """Keep one prediction or answer in ``audit`` (through the journal); its id.
+
+        Its inputs and output are pseudonymised (:func:`audit_row`).
+        """
         row = audit_row(
             kind=kind,
             inputs=inputs,
@@ -226,6 +267,7 @@ class Workspace:
             sources=sources,
             model_version=model_version,
             conversation_id=conversation_id,
+            pseudonymizer=self.pseudonymizer,
         )
         self.keep("audit", [row])
         return str(row[0])
@@ -332,6 +374,37 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, json.dumps(value)])
 
 
+def default_pseudonymizer() -> Pseudonymizer:
+    """The installation's pseudonymizer: key and phone region from the settings."""
+    return Pseudonymizer.from_settings(get_settings())
+
+
+def _identifier_key(key: str) -> bool:
+    """Whether an audit field holds an identifier, kept as it is (post ids, Slack ts)."""
+    return key in _IDENTIFIER_KEYS or key.endswith(("_id", "_ids"))
+
+
+_IDENTIFIER_KEYS = frozenset({"id", "ids", "ts", "thread_ts", "channel", "week"})
+
+
+@functools.cache
+def _free_text_positions(table: str) -> frozenset[int]:
+    """Positions of ``table``'s :data:`FREE_TEXT_COLUMNS` in its column order (the DDL's)."""
+    names = FREE_TEXT_COLUMNS.get(table)
+    if not names:
+        return frozenset()
+    block = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", DDL, re.DOTALL)
+    columns = [
+        line.split()[0]
+        for line in (block.group(1).splitlines() if block else [])
+        if line.strip() and not line.strip().startswith(("--", "PRIMARY"))
+    ]
+    missing = [name for name in names if name not in columns]
+    if missing:  # a renamed column must not silently stop being pseudonymised
+        raise RuntimeError(f"{table} has no column(s) {', '.join(missing)} to pseudonymise")
+    return frozenset(columns.index(name) for name in names)
+
+
 def audit_row(
     *,
     kind: str,
@@ -340,9 +413,29 @@ def audit_row(
     sources: list[str] | None = None,
     model_version: str | None = None,
     conversation_id: str | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
 ) -> list[Any]:
-    """One ``audit`` row (a fresh id first), in the table's column order."""
-    inputs_json = json.dumps(inputs, sort_keys=True, default=str)
+    """One ``audit`` row (a fresh id first), in the table's column order.
+
+    Every string of ``inputs`` and ``output`` is pseudonymised (e-mails, phone, card
+    and IBAN numbers, @mentions: :meth:`Pseudonymizer.text`), except identifiers
+    (fields named ``*_id``, ``*_ids``, ``ts``, ``channel``, ``week``), so a refusal, a
+    question or a hand-off summary keeps no customer's contact or payment details.
+
+    Args:
+        pseudonymizer: Default: the installation's (:func:`default_pseudonymizer`).
+    """
+    pseudonymizer = pseudonymizer or default_pseudonymizer()
+    # Through JSON first, so every value that becomes a string is pseudonymised too.
+    plain_inputs = json.loads(json.dumps(inputs, default=str))
+    inputs_json = json.dumps(
+        pseudonymizer.value(plain_inputs, keep=_identifier_key), sort_keys=True
+    )
+    if isinstance(output, str):
+        output_text = pseudonymizer.text(output)
+    else:
+        plain_output = json.loads(json.dumps(output, default=str))
+        output_text = json.dumps(pseudonymizer.value(plain_output, keep=_identifier_key))
     return [
         uuid.uuid4().hex[:16],
         utc_now(),
@@ -351,7 +444,7 @@ def audit_row(
         hashlib.sha256(inputs_json.encode()).hexdigest()[:16],
         inputs_json,
         json.dumps(sources or []),
-        output if isinstance(output, str) else json.dumps(output, default=str),
+        output_text,
         conversation_id,
     ]
 
@@ -365,11 +458,13 @@ def record_audit(
     sources: list[str] | None = None,
     model_version: str | None = None,
     conversation_id: str | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
 ) -> str:
     """Append one prediction or answer to ``audit`` through a read-write ``con``; its id.
 
     Batch jobs use this inside their own write; servers use
-    :meth:`Workspace.record_audit`, which does not wait for the lock.
+    :meth:`Workspace.record_audit`, which does not wait for the lock. Inputs and output
+    are pseudonymised like :func:`audit_row`'s.
     """
     row = audit_row(
         kind=kind,
@@ -378,6 +473,7 @@ def record_audit(
         sources=sources,
         model_version=model_version,
         conversation_id=conversation_id,
+        pseudonymizer=pseudonymizer,
     )
     con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     return str(row[0])

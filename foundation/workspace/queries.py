@@ -200,3 +200,38 @@ def negative_chances(
         [platform, account, model_version],
     ).fetchall()
     return [float(row[0]) for row in rows]
+
+
+class HandoffRecord(NamedTuple):
+    """A conversation's latest hand-off to a person: what :func:`latest_handoff` returns."""
+
+    reference: str
+    delivered: bool  # any record of it reached the staff channel
+    created_at: datetime  # its latest record, naive UTC
+
+
+def latest_handoff(
+    con: duckdb.DuckDBPyConnection, conversation_id: str, *, kind: str, since: datetime
+) -> HandoffRecord | None:
+    """The conversation's latest hand-off (audit ``kind``) recorded at or after ``since``."""
+    row = fetch_one(
+        con,
+        "SELECT json_extract_string(inputs, '$.reference') AS reference, "
+        "bool_or(coalesce(json_extract(inputs, '$.delivered')::BOOLEAN, false)), "
+        "max(created_at) FROM audit "
+        "WHERE kind = ? AND conversation_id = ? AND created_at >= ? "
+        "AND json_extract_string(inputs, '$.reference') IS NOT NULL "
+        "GROUP BY reference ORDER BY max(created_at) DESC LIMIT 1",
+        [kind, conversation_id, since],
+    )
+    return HandoffRecord(str(row[0]), bool(row[1]), row[2]) if row else None
+
+
+def conversation_rating(con: duckdb.DuckDBPyConnection, conversation_id: str) -> int | None:
+    """The satisfaction rating (1–5) first kept for the conversation, or None."""
+    row = fetch_one(
+        con,
+        "SELECT rating FROM support_ratings WHERE conversation_id = ? ORDER BY created_at LIMIT 1",
+        [conversation_id],
+    )
+    return int(row[0]) if row else None

@@ -10,13 +10,23 @@ import numpy as np
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from typer.testing import CliRunner
 
 from actions.core import ActionFeedbackStatus, ActionRecordFeedback
 from actions.services import Services
 from analytics.exceptions import AnalysisInputError
 from analytics.sentiment import LABELS, BeaconSentimentModel, load_default_scorer
-from beacon.retrain import retrain_sentiment, sentiment_corrections, sentiment_model_dir
+from beacon.cli import app
+from beacon.retrain import (
+    StructuredCorrection,
+    feedback_row,
+    retrain_sentiment,
+    sentiment_corrections,
+    sentiment_model_dir,
+)
 from foundation.exceptions import InputError
+from foundation.settings import get_settings
+from foundation.workspace import utc_now
 from tests.actions.conftest import FIXTURES
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
@@ -68,6 +78,106 @@ def test_customer_corrections_never_teach_the_model(services: Services) -> None:
         assert sentiment_corrections(con) == []
         (stored,) = con.execute("SELECT correction FROM feedback").fetchone() or ("",)
     assert stored == f"{post_id} is {wanted}, that's wrong"
+
+
+def _shaped_like_a_correction(post_id: str, label: str, target: str = "sentiment") -> str:
+    """A chat message that is valid JSON in the shape v1 stored structured corrections in."""
+    note = f"that's wrong, it should be {label}"
+    return json.dumps({"target": target, "post_id": post_id, "label": label, "note": note})
+
+
+def _other_post(services: Services, post_id: str) -> str:
+    with services.workspace.connect(read_only=True) as con:
+        row = con.execute(
+            "SELECT post_id FROM posts WHERE post_id <> ? ORDER BY post_id LIMIT 1", [post_id]
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_a_customer_message_shaped_like_a_correction_teaches_nothing(
+    services: Services,
+) -> None:
+    post_id, _, wanted = _misjudged_post(services)
+    message = _shaped_like_a_correction(post_id, wanted)
+    reply = _say(ActionRecordFeedback(), message, "customer")
+    assert "noted that post" not in reply
+    with services.workspace.connect() as con:
+        assert sentiment_corrections(con) == []
+        stored = con.execute("SELECT verdict, correction FROM feedback").fetchall()
+    assert stored == [("correction", message)]  # kept for the team, as words
+    with pytest.raises(InputError, match="no sentiment corrections to learn from yet"):
+        retrain_sentiment(services.settings)
+
+
+def test_a_correction_with_an_unknown_label_is_refused_in_chat_and_never_breaks_retrain(
+    services: Services,
+) -> None:
+    post_id, _, wanted = _misjudged_post(services)
+    other = _other_post(services, post_id)
+    reply = _say(ActionRecordFeedback(), _shaped_like_a_correction(other, "furious"))
+    assert "negative, neutral or positive" in reply and f"'{other} is negative" in reply
+    assert "noted that post" not in reply
+    _say(ActionRecordFeedback(), _shaped_like_a_correction(other, "furious"), "customer")
+    _say(ActionRecordFeedback(), f"{post_id} is {wanted}, you got it wrong")
+    report = retrain_sentiment(services.settings)
+    assert report.corrections == 1 and [e.post_id for e in report.examples] == [post_id]
+
+
+def test_retrain_says_in_one_line_which_stored_corrections_it_skipped(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows no chat turn can write any more (an unknown label, a v1 JSON correction)."""
+    post_id, _, wanted = _misjudged_post(services)
+    other = _other_post(services, post_id)
+    _say(ActionRecordFeedback(), f"{post_id} is {wanted}, you got it wrong")
+    unknown = feedback_row(
+        feedback_id="bad-label",
+        conversation_id="staff-1",
+        audit_id=None,
+        verdict="correction",
+        text="…",
+        audience="staff",
+        correction=StructuredCorrection("sentiment", other, "furious"),
+    )
+    legacy = [
+        "v1-row",
+        utc_now(),
+        "customer:abc",
+        None,
+        "correction",
+        _shaped_like_a_correction(other, "positive"),
+        "…",
+    ]
+    services.workspace.keep("feedback", [unknown])
+    services.workspace.keep("feedback", [[*legacy, None, None, None, None]])
+    monkeypatch.setenv("BEACON_HOME", str(services.settings.home))
+    monkeypatch.setenv("BEACON_WORKSPACE", str(services.settings.workspace_path))
+    monkeypatch.delenv("BEACON_DATA_DIR", raising=False)  # ../shared/data when it is there
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["retrain", "--target", "sentiment", "--no-rescore", "--eval-sample", "50"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("Skipped")]
+    assert line.startswith("Skipped 2 stored correction(s) — sentiment: ")
+    assert "1 with an unknown label" in line and "1 stored before corrections" in line
+    assert "Learned 1 sentiment correction(s)" in result.stderr
+
+
+def test_a_staff_correction_without_a_known_label_gets_the_valid_labels(
+    services: Services,
+) -> None:
+    post_id, _, _ = _misjudged_post(services)
+    reply = _say(ActionRecordFeedback(), f"that's wrong, {post_id} is mixed really")
+    assert "negative, neutral or positive" in reply
+    assert f"'{post_id} actually did badly'" in reply
+    with services.workspace.connect() as con:
+        assert sentiment_corrections(con) == []
+        assert con.execute("SELECT count(*) FROM feedback").fetchone() == (1,)
 
 
 def test_unknown_post_or_ambiguous_label_is_kept_as_text(services: Services) -> None:

@@ -30,7 +30,7 @@ from foundation.exceptions import ConfigError, InputError
 from foundation.settings import get_settings
 from foundation.workspace import record_audit
 from tests.actions.conftest import FIXTURES
-from tests.actions.test_retrain import _say
+from tests.actions.test_retrain import _say, _shaped_like_a_correction
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
@@ -77,16 +77,18 @@ def test_staff_engagement_correction_is_stored(eng: Services) -> None:
     assert "1 engagement correction(s) are waiting" in reply
     with eng.workspace.connect() as con:
         stored = engagement_corrections(con)
-        (verdict, correction) = con.execute(
-            "SELECT verdict, correction FROM feedback"
-        ).fetchone() or ("", "")
+        row = con.execute(
+            "SELECT verdict, correction, audience, target, post_id, label FROM feedback"
+        ).fetchone()
     assert [(c.post_id, c.label) for c in stored] == [(post_id, "not_top")]
-    assert verdict == "correction"
-    assert json.loads(correction) == {
-        "target": "engagement",
-        "post_id": post_id,
-        "label": "not_top",
-    }
+    assert row == (
+        "correction",
+        f"{post_id} actually did badly",
+        "staff",
+        "engagement",
+        post_id,
+        "not_top",
+    )
 
 
 def test_customer_or_unknown_post_engagement_corrections_are_text_only(eng: Services) -> None:
@@ -101,9 +103,14 @@ def test_customer_or_unknown_post_engagement_corrections_are_text_only(eng: Serv
         ).fetchone()
     assert customer_post is not None
     _say(ActionRecordFeedback(), f"{customer_post[0]} should have been a top post")
+    shaped = _shaped_like_a_correction(post_id, "top", "engagement")
+    _say(ActionRecordFeedback(), shaped, "customer")
     with eng.workspace.connect() as con:
         assert engagement_corrections(con) == []
-        assert con.execute("SELECT count(*) FROM feedback").fetchone() == (3,)
+        assert con.execute("SELECT count(*) FROM feedback").fetchone() == (4,)
+        assert con.execute("SELECT count(*) FROM feedback WHERE target IS NOT NULL").fetchone() == (
+            0,
+        )
 
 
 def test_thumbs_down_after_a_post_explanation_corrects_that_post(eng: Services) -> None:

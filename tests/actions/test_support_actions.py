@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,7 @@ from actions.support import (
     ActionThank,
     parse_rating,
 )
-from beacon.support import support_post_id
+from beacon.support import SupportDesk, support_post_id
 from tests.actions.conftest import Chat, run_action
 from tests.conftest import answered_from_public_pages
 from tests.fakes.slack import FakeSlack
@@ -35,6 +37,42 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
 
 def _buttons(run_messages: list[dict]) -> list[str]:
     return [b["payload"] for m in run_messages for b in (m.get("buttons") or [])]
+
+
+def _block_texts(params: dict[str, Any]) -> str:
+    """Every text object of a posted message's blocks, one per line."""
+    texts = []
+    for block in params.get("blocks") or []:
+        objects = [block.get("text"), *(block.get("elements") or [])]
+        texts += [o["text"] for o in objects if isinstance(o, dict) and "text" in o]
+    return "\n".join(texts)
+
+
+def _reference(text: str) -> str:
+    found = re.search(r"reference (H-[0-9A-F]{6})", text)
+    assert found, text
+    return found.group(1)
+
+
+def _handoff_rows(services: Services, conversation_id: str) -> list[dict[str, Any]]:
+    services.workspace.flush()
+    with services.workspace.connect() as con:
+        rows = con.execute(
+            "SELECT inputs FROM audit WHERE kind = 'handoff' AND conversation_id = ? "
+            "ORDER BY created_at",
+            [conversation_id],
+        ).fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+class _Clock:
+    """Monotonic seconds the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_a_repeated_angry_question_is_answered_and_offered_a_person(services: Services) -> None:
@@ -88,8 +126,8 @@ def test_hand_off_posts_the_summary_to_the_staff_channel(
     assert len(posted) == 1
     message = posted[0].params
     assert message["channel"] == "C0SUPPORT"
-    assert "my order is two weeks late" in message["text"]
-    assert "First question" in message["text"]
+    quoted = _block_texts(message)
+    assert "my order is two weeks late" in quoted and "First question" in quoted
     reference = message["text"].split("Support hand-off ")[1].split(":")[0]
     assert reference.startswith("H-") and reference in run.messages[0]["text"]
     assert "support@trailbird.example" in run.messages[0]["text"]
@@ -100,6 +138,90 @@ def test_hand_off_posts_the_summary_to_the_staff_channel(
             ["customer:web-handoff"],
         ).fetchone()
     assert inputs is not None and json.loads(inputs[0])["delivered"] is True
+
+
+def test_customer_markup_reaches_slack_escaped_and_pings_nobody(
+    services: Services, slack: FakeSlack
+) -> None:
+    evil = "<!channel> <https://evil.example|Your Slack session expired> <@U0ADMIN> & <!here>"
+    chat = Chat(audience="customer", sender="customer:web-evil")
+    run = chat.say(f"{evil} I want a person", "request_human", ActionRequestHuman())
+    assert "passed our conversation" in run.messages[0]["text"]
+    (posted,) = slack.calls_to("chat.postMessage")
+    message = posted.params
+    assert message["unfurl_links"] is False and message["unfurl_media"] is False
+    # The notification text holds only Beacon's words; the customer's are in the blocks.
+    assert "evil.example" not in message["text"]
+    everything = json.dumps(message)
+    for control in ("<!channel>", "<!here>", "<@U0ADMIN>", "<https://"):
+        assert control not in everything, control
+    quoted = _block_texts(message)
+    assert "&lt;!channel&gt; &lt;https://evil.example|Your Slack session expired&gt;" in quoted
+    assert "&lt;@U0ADMIN&gt; &amp; &lt;!here&gt;" in quoted
+    customer_blocks = [
+        b["text"]
+        for b in message["blocks"]
+        if "evil.example" in (b.get("text") or {}).get("text", "")
+    ]
+    assert customer_blocks and all(t["verbatim"] is True for t in customer_blocks)
+
+
+def test_a_second_request_keeps_the_reference_and_posts_nothing(
+    services: Services, slack: FakeSlack
+) -> None:
+    chat = Chat(audience="customer", sender="customer:web-twice")
+    first = chat.say("my parcel never came, I want a person", "request_human", ActionRequestHuman())
+    reference = _reference(first.messages[0]["text"])
+    again = chat.say("hello?? a person please", "request_human", ActionRequestHuman())
+    assert _reference(again.messages[0]["text"]) == reference
+    assert "already with the Trailbird support team" in again.messages[0]["text"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert [row["reference"] for row in _handoff_rows(services, "customer:web-twice")] == [
+        reference
+    ]
+    # Another process (a fresh desk) finds the open hand-off in the workspace.
+    services.support = SupportDesk()
+    third = chat.say("still nobody?", "request_human", ActionRequestHuman())
+    assert _reference(third.messages[0]["text"]) == reference
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_hand_offs_over_the_cap_are_kept_not_posted_and_go_out_later(
+    services: Services, slack: FakeSlack
+) -> None:
+    clock = _Clock()
+    services.support = SupportDesk(max_per_minute=2, clock=clock)
+    replies = [
+        Chat(audience="customer", sender=f"customer:web-cap-{i}").say(
+            "I want a person", "request_human", ActionRequestHuman()
+        )
+        for i in range(3)
+    ]
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    held = replies[2].messages[0]["text"]
+    assert "saved yours with reference" in held and "pick it up" in held
+    (row,) = _handoff_rows(services, "customer:web-cap-2")
+    assert row["held"] is True and row["delivered"] is False
+    assert "BEACON_HANDOFF_MAX_PER_MINUTE" in row["error"]
+    # A minute on, the held conversation asking again is posted under its reference.
+    clock.now += 61
+    chat = Chat(audience="customer", sender="customer:web-cap-2")
+    again = chat.say("anyone?", "request_human", ActionRequestHuman())
+    assert _reference(again.messages[0]["text"]) == row["reference"]
+    assert "passed our conversation" in again.messages[0]["text"]
+    posted = slack.calls_to("chat.postMessage")
+    assert len(posted) == 3 and row["reference"] in posted[-1].params["text"]
+
+
+def test_the_staff_channel_is_looked_up_once_per_process(
+    services: Services, slack: FakeSlack
+) -> None:
+    for i in range(3):
+        Chat(audience="customer", sender=f"customer:web-look-{i}").say(
+            "I want a person", "request_human", ActionRequestHuman()
+        )
+    assert len(slack.calls_to("chat.postMessage")) == 3
+    assert len(slack.calls_to("conversations.list")) == 1
 
 
 def test_hand_off_survives_a_rate_limit_and_a_server_error_and_posts_once(
@@ -179,6 +301,44 @@ def test_a_low_rating_is_kept_and_offers_a_person(services: Services) -> None:
             "SELECT rating FROM support_ratings WHERE conversation_id = ?", ["customer:web-rate"]
         ).fetchall()
     assert rows == [(2,)]
+
+
+def test_a_conversation_is_rated_once(services: Services) -> None:
+    chat = Chat(audience="customer", sender="customer:web-rate-twice")
+    rate = '/rate_conversation{"rating": "%d"}'
+    first = chat.say(
+        rate % 5,
+        "rate_conversation",
+        ActionRateConversation(),
+        entities=[{"entity": "rating", "value": "5"}],
+    )
+    assert "(5/5)" in first.text
+    second = chat.say(
+        rate % 1,
+        "rate_conversation",
+        ActionRateConversation(),
+        entities=[{"entity": "rating", "value": "1"}],
+    )
+    assert "already rated this chat (5/5)" in second.text
+    assert "/request_human" not in _buttons(second.messages)
+    bye = chat.say("bye", "goodbye", ActionGoodbye())
+    assert "/rate_conversation" not in "".join(_buttons(bye.messages))
+    services.workspace.flush()
+    with services.workspace.connect() as con:
+        rows = con.execute(
+            "SELECT rating FROM support_ratings WHERE conversation_id = ?",
+            ["customer:web-rate-twice"],
+        ).fetchall()
+    assert rows == [(5,)]
+    # Another process (a fresh desk) finds the rating in the workspace.
+    services.support = SupportDesk()
+    third = chat.say(
+        rate % 3,
+        "rate_conversation",
+        ActionRateConversation(),
+        entities=[{"entity": "rating", "value": "3"}],
+    )
+    assert "already rated this chat (5/5)" in third.text
 
 
 @pytest.mark.parametrize(

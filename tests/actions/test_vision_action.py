@@ -1,4 +1,7 @@
-"""action_tag_image: where media may come from (paths, local links, Slack files) and the reply."""
+"""action_tag_image: where media may come from (paths, local links, Slack files) and the reply.
+
+The link fetcher's network rules and its deadline: tests/actions/test_vision_fetch.py.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +19,16 @@ from PIL import Image
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+import actions.vision as vision
 from actions.answers import PAGES_UNAVAILABLE
 from actions.parsing import media_reference
 from actions.services import ChartStore, Services, set_services
 from actions.vision import (
+    ALLOWED_NETS_ENV,
     ASK_FOR_MEDIA,
+    CHAT_MAX_PIXELS,
+    LINK_FAILED,
+    SLACK_FILE_FAILED,
     ActionTagImage,
     MediaError,
     check_local_url,
@@ -32,6 +40,7 @@ from beacon.scoring import current_scorer
 from foundation.settings import Settings
 from foundation.workspace import Workspace
 from tests.actions.conftest import ActionRun
+from tests.analytics.vision.conftest import png_header_only
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
@@ -90,8 +99,12 @@ class _Served:
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[str, dict[str, _Served]]]:
-    """A loopback HTTP server on port 0 answering each path from a dict the test fills."""
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str, _Served]]]:
+    """A loopback HTTP server on port 0 answering each path from a dict the test fills.
+
+    Loopback is refused by default, so the fixture opens exactly 127.0.0.1 for links.
+    """
+    monkeypatch.setenv(ALLOWED_NETS_ENV, "127.0.0.1/32")
     routes: dict[str, _Served] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -199,30 +212,45 @@ def test_tags_an_image_from_a_local_link(
 
 
 def test_bad_links_get_one_plain_sentence(
-    services: Services, tmp_path: Path, server: tuple[str, dict[str, _Served]]
+    services: Services,
+    tmp_path: Path,
+    server: tuple[str, dict[str, _Served]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Status, content type and address go to the log; the chat hears one sentence."""
     base, routes = server
     routes["/page.jpg"] = _Served(b"<html></html>", content_type="text/html")
     routes["/moved.jpg"] = _Served(b"", status=302, headers={"Location": "http://8.8.8.8/x.jpg"})
     routes["/broken.jpg"] = _Served(b"not a jpeg at all", content_type="image/jpeg")
     expected = {
-        f"{base}/page.jpg": "the link sent 'text/html', expected an image or a video",
-        f"{base}/moved.jpg": "the link answered with a redirect (302); send the final address",
-        f"{base}/gone.jpg": "the link answered HTTP 404, not the file",
+        f"{base}/page.jpg": LINK_FAILED,
+        f"{base}/moved.jpg": LINK_FAILED,
+        f"{base}/gone.jpg": LINK_FAILED,
+        "http://8.8.8.8/x.jpg": LINK_FAILED,
+        "http://169.254.169.254/latest/meta-data/x.jpg": LINK_FAILED,
+        f"{base.replace('127.0.0.1', '127.0.0.2')}/page.jpg": LINK_FAILED,
         f"{base}/broken.jpg": "broken.jpg: media.jpg is not an image Beacon reads",
-        "http://8.8.8.8/x.jpg": "I only fetch links on the local network; '8.8.8.8' is a public",
         "ftp://127.0.0.1/x.jpg": "expected an http:// or https:// link, got 'ftp://",
     }
-    for url, words in expected.items():
-        run = ask(f"tag {url}")
-        assert len(run.messages) == 1 and run.text.startswith(words), (url, run.text)
+    with caplog.at_level("INFO", logger="actions.vision"):
+        for url, words in expected.items():
+            run = ask(f"tag {url}")
+            assert len(run.messages) == 1 and run.text.startswith(words), (url, run.text)
+    assert not any(d in LINK_FAILED for d in ("404", "302", "text/html", "8.8", "169.254", "127"))
+    logged = caplog.text
+    for detail in ("HTTP 404", "redirect 302 to http://8.8.8.8/x.jpg", "'text/html'"):
+        assert detail in logged, logged
+    assert "resolves to 8.8.8.8" in logged and "resolves to 169.254.169.254" in logged
 
 
-def test_downloads_are_capped(server: tuple[str, dict[str, _Served]]) -> None:
+def test_downloads_are_capped(
+    server: tuple[str, dict[str, _Served]], caplog: pytest.LogCaptureFixture
+) -> None:
     base, routes = server
     routes["/big.jpg"] = _Served(b"x" * 5000)
-    with pytest.raises(MediaError, match=r"the file is 0\.0 MB; I take at most 0 MB"):
+    with pytest.raises(MediaError, match=r"^I couldn't fetch an image or video from that link"):
         http_get(f"{base}/big.jpg", timeout_s=5, max_bytes=1000)
+    assert "Content-Length 5000 over 1000 bytes" in caplog.text
     host, port, address = check_local_url(f"{base}/big.jpg")
     assert (host, address) == ("127.0.0.1", "127.0.0.1") and port > 0
     kind, body = http_get(f"{base}/big.jpg", timeout_s=5, connect_to=address)
@@ -250,7 +278,7 @@ def test_slack_files_are_fetched_with_the_bot_token(
     assert refused.text == "that Slack file link is not on Slack's file server, so I won't fetch it"
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-wrong")
     wrong = ask("what's in this image?", slack={"files": [shared]})
-    assert wrong.text == "the link sent 'text/html', expected an image or a video"
+    assert wrong.text == SLACK_FILE_FAILED
     assert slack_file_allowed(
         "https://files.slack.com/files-pri/T1/x.png", "https://slack.com/api/"
     )
@@ -267,6 +295,45 @@ def test_videos_get_timed_segments(services: Services, tmp_path: Path) -> None:
     assert len(run.messages) == 1, run.text
     assert run.text.startswith("clip.avi (0:04): 0:00–"), run.text
     assert "; 1 cut." in run.text and "Brand safety: safe" in run.text
+
+
+def test_chat_videos_are_held_to_the_chat_limits(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.analytics.vision.test_video import synthetic, write_video
+
+    clip = tmp_path / "home" / "media" / "clip.avi"
+    clip.parent.mkdir(parents=True)
+    write_video(clip, [synthetic(1), synthetic(2)], seconds=2)
+    monkeypatch.setattr(vision, "CHAT_VIDEO_SECONDS", 3.0)
+    run = ask(f"is {clip} safe for the brand")
+    assert run.text == (
+        "clip.avi: clip.avi is 0:04 long; I take videos of at most 0:03: trim it first"
+    )
+
+
+def test_chat_images_have_a_lower_pixel_cap_than_pillow(services: Services, tmp_path: Path) -> None:
+    """49 MP is under Pillow's 89 MP bomb limit, but over what a chat answer decodes."""
+    media = tmp_path / "ws" / "media"
+    media.mkdir(parents=True)
+    png_header_only(media / "poster.png", 7000, 7000)
+    run = ask("what's in media/poster.png?")
+    assert len(run.messages) == 1, run.text
+    assert run.text.startswith("poster.png: poster.png is 7000x7000 = 49,000,000 pixels")
+    assert f"expected at most {CHAT_MAX_PIXELS:,}" in run.text
+
+
+def test_local_media_files_have_a_size_cap(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "ws" / "media" / "big.mp4"
+    big.parent.mkdir(parents=True)
+    big.write_bytes(b"\0" * 300_000)
+    monkeypatch.setattr(vision, "MAX_LOCAL_MEDIA_BYTES", 200_000)
+    run = ask("is media/big.mp4 brand safe?")
+    assert run.text == (
+        "'media/big.mp4' is 0.3 MB; I open media files of at most 0.2 MB. Send a smaller copy."
+    )
 
 
 def test_tags_the_picture_of_a_post_named_in_the_message(

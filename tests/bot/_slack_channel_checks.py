@@ -1,4 +1,4 @@
-"""Checks of bot/slack.py that need Rasa: run by test_slack_channel.py under .venv-bot.
+"""Checks of bot/slack.py (and bot/channels.py) that need Rasa: run by test_slack_channel.py.
 
 Run as a script (``.venv-bot/bin/python tests/bot/_slack_channel_checks.py``) with the
 repository root on ``PYTHONPATH``; prints ``all checks passed`` or fails on an assert.
@@ -6,8 +6,10 @@ repository root on ``PYTHONPATH``; prints ``all checks passed`` or fails on an a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,7 @@ def _event(**event: Any) -> dict[str, Any]:
     base = {
         "type": "app_mention",
         "user": "U1",
+        "team": "T1",
         "channel": "C1",
         "ts": "17.1",
         "text": "<@UBOT> hi there",
@@ -42,8 +45,30 @@ def _event(**event: Any) -> dict[str, Any]:
         "type": "event_callback",
         "team_id": "T1",
         "event_id": "Ev1",
-        "event": {**base, **event},
+        "is_ext_shared_channel": False,
+        "event": {k: v for k, v in {**base, **event}.items() if v is not None},
         "authorizations": [{"user_id": "UBOT", "is_bot": True}],
+    }
+
+
+def _click_payload(
+    user: str = "U2", channel: str = "C1", user_team: str | None = "T1"
+) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "team_id": user_team} if user_team else {"id": user},
+        "team": {"id": "T1"},
+        "channel": {"id": channel},
+        "container": {"type": "message", "message_ts": "17.9", "thread_ts": "17.1"},
+        "message": {"ts": "17.9", "thread_ts": "17.1"},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "beacon_feedback_up",
+                "value": "up",
+                "action_ts": "18.0",
+            }
+        ],
     }
 
 
@@ -95,9 +120,11 @@ def check_events() -> None:
     channel = BeaconSlackInput("xoxb-test", "s3cret")
     turn = channel._incoming_message(_event())
     assert turn is not None and turn.text == "hi there" and turn.thread_ts == "17.1"
-    assert turn.sender_id == "slack-C1-17.1" and turn.audience == "staff"
+    assert turn.sender_id == "slack-C1-17.1"
+    # A customer until the audience is decided (check_audience) before the turn runs.
+    assert turn.audience == "customer" and turn.signals.user_team == "T1"
     assert turn.metadata() == {
-        "audience": "staff",
+        "audience": "customer",
         "slack": {"user": "U1", "channel": "C1", "thread_ts": "17.1"},
     }
     in_thread = channel._incoming_message(_event(ts="17.5", thread_ts="17.1"))
@@ -119,7 +146,7 @@ def check_events() -> None:
     ], with_file.metadata()
     assert "files" not in turn.metadata()["slack"]
     external = channel._incoming_message(_event(user_team="T-OTHER"))
-    assert external is not None and external.audience == "customer"
+    assert external is not None and external.signals.user_team == "T-OTHER"
     ignored = [
         _event(type="message", channel_type="channel"),  # arrives again as app_mention
         _event(user="UBOT"),  # the bot itself
@@ -135,22 +162,7 @@ def check_clicks() -> None:
     from bot.slack import BeaconSlackInput
 
     channel = BeaconSlackInput("xoxb-test", "s3cret")
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": {"id": "U2", "team_id": "T1"},
-        "team": {"id": "T1"},
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "message_ts": "17.9", "thread_ts": "17.1"},
-        "message": {"ts": "17.9", "thread_ts": "17.1"},
-        "actions": [
-            {
-                "type": "button",
-                "action_id": "beacon_feedback_up",
-                "value": "up",
-                "action_ts": "18.0",
-            }
-        ],
-    }
+    payload = _click_payload()
     turn, key = channel._click(payload)
     assert turn is not None and turn.text == "that answer was helpful"
     assert turn.sender_id == "slack-C1-17.1" and turn.intent == "give_feedback"
@@ -177,9 +189,126 @@ def check_clicks() -> None:
     assert channel._click(payload)[0] is None
 
 
+async def _audiences() -> None:
+    from bot.slack import BeaconSlackInput
+    from tests.fakes.slack import FakeSlack
+
+    with FakeSlack() as fake:
+        channel = BeaconSlackInput("xoxb-test", "s3cret", api_url=fake.base_url)
+
+        async def audience(body: dict[str, Any]) -> str:
+            turn = channel._incoming_message(body)
+            assert turn is not None, body
+            return await channel._decide_audience(turn)
+
+        fake.add_user("U1", "T1")
+        assert await audience(_event()) == "staff"
+        assert await audience(_event(ts="17.2")) == "staff"
+        assert len(fake.calls_to("users.info")) == 1  # the answer is cached
+        # Outsiders and unknowns, each decided from the payload alone.
+        shared = {**_event(), "is_ext_shared_channel": True}
+        assert await audience(shared) == "customer"
+        assert await audience(_event(team=None)) == "customer"  # no user team: fail closed
+        assert await audience(_event(user_team="T-OTHER")) == "customer"
+        assert await audience({**_event(), "team_id": None}) == "customer"
+        # Guests, strangers and users Slack would not describe.
+        fake.add_user("UGUEST", "T1", restricted=True)
+        fake.add_user("USINGLE", "T1", restricted=True, ultra_restricted=True)
+        fake.add_user("USTRANGER", "T1", is_stranger=True)
+        fake.add_user("UVAGUE", "T1", is_restricted=None)  # the field left out
+        fake.add_user("UOTHER", "T-OTHER")
+        for user in ("UGUEST", "USINGLE", "USTRANGER", "UVAGUE", "UOTHER", "UNOBODY"):
+            assert await audience(_event(user=user)) == "customer", user
+        # Slack failing (past the client's retries) or hanging: customer, not cached.
+        fake.add_user("UFLAKY", "T1")
+        fake.fail_next("users.info", 500, times=3)
+        assert await audience(_event(user="UFLAKY")) == "customer"
+        assert await audience(_event(user="UFLAKY")) == "staff"
+        with socket.socket() as silent:  # accepts connections, never answers
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)
+            port = silent.getsockname()[1]
+            hanging = BeaconSlackInput(
+                "xoxb-test", "s3cret", api_url=f"http://127.0.0.1:{port}/api/", lookup_timeout_s=0.3
+            )
+            turn = hanging._incoming_message(_event())
+            assert turn is not None and await hanging._decide_audience(turn) == "customer"
+        # No is_ext_shared_channel in the payload: the channel is looked up.
+        fake.add_channel("CSHARED", ext_shared=True)
+        fake.add_channel("CPENDING", is_pending_ext_shared=True)
+        unsaid = {
+            k: v for k, v in _event(channel="CSHARED").items() if k != "is_ext_shared_channel"
+        }
+        assert await audience(unsaid) == "customer"
+        unsaid["event"]["channel"] = "CPENDING"
+        assert await audience(unsaid) == "customer"
+        unsaid["event"]["channel"] = "CPLAIN"
+        assert await audience(unsaid) == "staff"
+        # Clicks never say whether the channel is shared.
+        fake.add_user("U2", "T1")
+        click, _ = channel._click(_click_payload())
+        assert click is not None and await channel._decide_audience(click) == "staff"
+        click, _ = channel._click(_click_payload(channel="CSHARED"))
+        assert click is not None and await channel._decide_audience(click) == "customer"
+        click, _ = channel._click(_click_payload(user_team=None))
+        assert click is not None and await channel._decide_audience(click) == "customer"
+        # The staff channel allowlist.
+        listed = BeaconSlackInput(
+            "xoxb-test", "s3cret", api_url=fake.base_url, staff_channels=frozenset({"C1"})
+        )
+        for name, expected in (("C1", "staff"), ("C2", "customer"), ("D1", "customer")):
+            turn = listed._incoming_message(_event(channel=name))
+            assert turn is not None and await listed._decide_audience(turn) == expected, name
+        # The decision reaches Rasa in the message metadata.
+        seen: list[Any] = []
+
+        async def on_new_message(message: Any) -> None:
+            seen.append(message.metadata["audience"])
+
+        for body in (_event(), _event(user="UGUEST")):
+            turn = channel._incoming_message(body)
+            assert turn is not None
+            await channel._run_turn(on_new_message, turn)
+        assert seen == ["staff", "customer"], seen
+
+
+def check_audience() -> None:
+    from bot.slack import BeaconSlackInput
+
+    asyncio.run(_audiences())
+    os.environ["BEACON_SLACK_STAFF_CHANNELS"] = " C1, G2 ,"
+    try:
+        assert BeaconSlackInput.from_credentials({}).staff_channels == frozenset({"C1", "G2"})
+        os.environ["BEACON_SLACK_STAFF_CHANNELS"] = "C1,#marketing"
+        try:
+            BeaconSlackInput.from_credentials({})
+        except ValueError as error:
+            assert "must be Slack channel ids" in str(error) and "'#marketing'" in str(error)
+        else:
+            raise AssertionError("a channel name was accepted as a channel id")
+    finally:
+        os.environ.pop("BEACON_SLACK_STAFF_CHANNELS")
+    assert BeaconSlackInput.from_credentials({}).staff_channels is None
+
+
+def check_rest_token() -> None:
+    from bot.channels import BeaconRestInput
+
+    rest = BeaconRestInput(staff_token="s3cret")
+    for header, expected in (
+        ("Bearer s3cret", "staff"),
+        ("Bearer nope", "customer"),
+        ("Bearer s3cr\u00e9t", "customer"),  # non-ASCII: compared as bytes, no TypeError
+    ):
+        request = StubRequest(b"", {"Authorization": header})
+        assert rest.audience(request) == expected, header  # type: ignore[arg-type]
+
+
 if __name__ == "__main__":
     check_unconfigured()
     check_signatures()
     check_events()
     check_clicks()
+    check_audience()
+    check_rest_token()
     print(json.dumps("all checks passed"))

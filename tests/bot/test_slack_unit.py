@@ -1,4 +1,4 @@
-"""The Slack channel's pure pieces: signatures, replay cache, splitting, blocks, timing.
+"""The Slack channel's pure pieces: signatures, replay cache, audience, splitting, blocks, timing.
 
 These modules are standard-library only, so they run here (Python 3.11) without
 Rasa; the channel itself (bot/slack.py) is tested end to end in tests/e2e/test_slack.py.
@@ -26,7 +26,18 @@ from bot._slack_format import (
     escape_mrkdwn,
     split_text,
 )
-from bot._slack_guard import RecentKeys, SlackRequestRejected, check_signature, sign
+from bot._slack_guard import (
+    SHARED_CHANNEL,
+    AudienceSignals,
+    RecentKeys,
+    SlackRequestRejected,
+    TtlCache,
+    check_signature,
+    outsider_channel,
+    outsider_in_payload,
+    outsider_user,
+    sign,
+)
 
 NLU = Path(__file__).resolve().parents[2] / "bot" / "data" / "nlu"
 
@@ -65,6 +76,9 @@ def test_signature_matches_slacks_worked_example() -> None:
         ("s3cret", "1000", None, b"{}", 1000.0, "one is missing"),
         ("s3cret", "soon", "v0=abc", b"{}", 1000.0, "must be Unix seconds"),
         ("", "1000", sign("", "1000", b"{}"), b"{}", 1000.0, "no signing secret"),
+        # Non-ASCII (and, as sanic decodes them, undecodable) header bytes: refused, not a 500.
+        ("s3cret", "1000", "v0=é" + "0" * 62, b"{}", 1000.0, "does not match"),
+        ("s3cret", "1000", "v0=\udcff", b"{}", 1000.0, "does not match"),
     ],
 )
 def test_bad_or_stale_requests_are_rejected(
@@ -112,6 +126,92 @@ def test_recent_keys_are_bounded_and_drop_the_oldest() -> None:
 def test_recent_keys_need_positive_limits() -> None:
     with pytest.raises(ValueError, match="must be positive"):
         RecentKeys(ttl_s=0)
+
+
+def test_ttl_cache_keeps_values_for_the_ttl_and_stays_bounded() -> None:
+    clock = Clock()
+    cache: TtlCache[dict[str, Any]] = TtlCache(ttl_s=600, max_keys=2, clock=clock)
+    cache.put("U1", {"team_id": "T1"})
+    clock.now = 599
+    assert cache.get("U1") == {"team_id": "T1"}
+    clock.now = 600
+    assert cache.get("U1") is None and len(cache) == 0
+    for user in ("U1", "U2", "U3"):
+        cache.put(user, {"id": user})
+    assert cache.get("U1") is None and len(cache) == 2  # the oldest went first
+    with pytest.raises(ValueError, match="must be positive"):
+        TtlCache(ttl_s=600, max_keys=0)
+
+
+# -- who gets staff answers -----------------------------------------------------------
+MEMBER = {"id": "U1", "team_id": "T1", "is_restricted": False, "is_ultra_restricted": False}
+INSIDE = AudienceSignals.read("T1", "T1", False)
+
+
+def test_only_a_member_of_the_apps_workspace_in_an_unshared_channel_passes() -> None:
+    assert outsider_in_payload(INSIDE, "C1") is None
+    assert outsider_channel({"id": "C1", "is_ext_shared": False}) is None
+    assert outsider_user(MEMBER, "T1") is None
+    assert outsider_in_payload(INSIDE, "C1", staff_channels=frozenset({"C1"})) is None
+
+
+@pytest.mark.parametrize(
+    ("signals", "channel", "staff_channels", "match"),
+    [
+        (AudienceSignals.read("T1", "T1", True), "C1", None, "shared with another organisation"),
+        (AudienceSignals.read("T1", "T2", False), "C1", None, "workspace T2, not T1"),
+        (AudienceSignals.read("T1", None, False), "C1", None, "which workspace the user"),
+        (AudienceSignals.read("T1", 7, False), "C1", None, "which workspace the user"),
+        (AudienceSignals.read(None, "T1", False), "C1", None, "the app's workspace"),
+        (INSIDE, "C2", frozenset({"C1"}), "C2 is not in BEACON_SLACK_STAFF_CHANNELS"),
+    ],
+)
+def test_outsiders_are_known_from_the_payload(
+    signals: AudienceSignals, channel: str, staff_channels: frozenset[str] | None, match: str
+) -> None:
+    reason = outsider_in_payload(signals, channel, staff_channels)
+    assert reason is not None and match in reason
+
+
+def test_a_payload_that_does_not_say_whether_the_channel_is_shared_is_looked_up() -> None:
+    assert AudienceSignals.read("T1", "T1", "false").ext_shared is None
+    assert outsider_in_payload(AudienceSignals.read("T1", "T1"), "C1") is None
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        None,  # the lookup failed
+        {"id": "C1", "is_ext_shared": True},
+        {"id": "C1", "is_ext_shared": False, "is_pending_ext_shared": True},
+        {"id": "C1"},  # does not say
+    ],
+)
+def test_shared_or_unknown_channels_make_customers(channel: dict[str, Any] | None) -> None:
+    assert outsider_channel(channel) in {SHARED_CHANNEL, "the channel could not be looked up"}
+
+
+def test_a_direct_message_is_judged_by_its_user() -> None:
+    assert outsider_channel({"id": "D1", "is_im": True}) is None
+
+
+@pytest.mark.parametrize(
+    ("user", "match"),
+    [
+        (None, "could not be looked up"),
+        ({**MEMBER, "is_restricted": True}, "guest"),
+        ({**MEMBER, "is_restricted": True, "is_ultra_restricted": True}, "guest"),
+        ({k: v for k, v in MEMBER.items() if k != "is_restricted"}, "guest"),
+        ({**MEMBER, "is_stranger": True}, "not a member"),
+        ({**MEMBER, "deleted": True}, "not a member"),
+        ({**MEMBER, "team_id": "T2"}, "'T2' is not the app's 'T1'"),
+    ],
+)
+def test_guests_strangers_and_unknown_users_are_customers(
+    user: dict[str, Any] | None, match: str
+) -> None:
+    reason = outsider_user(user, "T1")
+    assert reason is not None and match in reason
 
 
 # -- splitting and blocks ----------------------------------------------------------

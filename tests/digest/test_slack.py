@@ -15,9 +15,11 @@ from beacon.digest import (
     SlackPoster,
     build_digest,
     digest_blocks,
+    escape_mrkdwn,
     publish_digest,
 )
 from beacon.scoring import current_scorer
+from bot._slack_format import escape_mrkdwn as bot_escape_mrkdwn
 from foundation.exceptions import ConfigError, InputError, ServiceUnavailableError
 from tests.conftest import DemoWorkspace
 from tests.digest.conftest import SPIKE_WEEK, DemoDigests
@@ -150,3 +152,25 @@ def test_unreachable_slack_is_a_service_error() -> None:
     )
     with pytest.raises(ServiceUnavailableError, match=r"cannot reach Slack for chat.postMessage"):
         poster.post_message("C0MARKETING", "hello")
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("<!channel> hello", "&lt;!channel&gt; hello"),
+        ("<!here|here>", "&lt;!here|here&gt;"),
+        ("ping <@U0ADMIN>", "ping &lt;@U0ADMIN&gt;"),
+        (
+            "<https://evil.example|Your Slack session expired>",
+            "&lt;https://evil.example|Your Slack session expired&gt;",
+        ),
+        ("fish & chips &amp; peas", "fish &amp; chips &amp;amp; peas"),
+        ("plain words", "plain words"),
+    ],
+)
+def test_escape_mrkdwn_neutralises_mentions_and_links_as_the_bot_does(
+    text: str, escaped: str
+) -> None:
+    assert escape_mrkdwn(text) == escaped
+    # The Rasa side has its own copy (it cannot import beacon): both must agree.
+    assert bot_escape_mrkdwn(text) == escaped

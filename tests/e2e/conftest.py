@@ -94,6 +94,8 @@ def slack() -> Iterator[SlackE2E]:
         env.setenv("SLACK_SIGNING_SECRET", value.signing_secret)
         env.setenv("BEACON_SLACK_API_URL", fake.base_url)
         env.setenv("BEACON_SLACK_SECTION_CHARS", str(SLACK_SECTION_CHARS))
+        # test_vision.py serves its image from loopback, which links may not reach by default.
+        env.setenv("BEACON_MEDIA_ALLOWED_NETS", "127.0.0.1/32")
         yield value
 
 

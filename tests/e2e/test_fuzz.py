@@ -1,8 +1,11 @@
-"""Fuzz the chat: junk, huge, control characters and ``/intent{…}`` payloads, both audiences.
+"""Fuzz the chat: junk, huge, control characters, markup and ``/intent{…}`` payloads
+with hostile slot values, from both audiences.
 
 Every message goes through real HTTP to both servers. A malformed request may get a
-4xx with a one-line reason; no reply may be a 5xx; and every reply (a 4xx's reason
-too) passes the leak scan: no file path, exception name or traceback.
+4xx with a one-line reason; no reply may be a 5xx; every reply (a 4xx's reason too)
+passes the leak scan: no file path, exception name or traceback; and no customer
+reply holds a string only staff may see (experiments, creators, campaigns, internal
+documents, the brand's post ids).
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ import yaml
 
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import E2E
+from tests.e2e.test_support import internal_strings
 from tests.leaks import leaks
 
 pytestmark = pytest.mark.e2e
 
-#: 500 in the default run (about a minute and a half on 2 cores);
-#: BEACON_FUZZ_MESSAGES=1000 for the issue's full run.
-MESSAGES = int(os.environ.get("BEACON_FUZZ_MESSAGES", "500"))
+#: 1,000 by default (a few minutes on 2 cores); BEACON_FUZZ_MESSAGES for more or fewer.
+MESSAGES = int(os.environ.get("BEACON_FUZZ_MESSAGES", "1000"))
 SEED = 20261206
 #: Messages per conversation before a fresh sender (trackers grow as real ones do).
 TURNS_PER_SENDER = 10
@@ -64,10 +67,23 @@ def fuzz_messages(n: int, seed: int = SEED) -> list[str]:
         "campaign",
     ]
 
+    hostile_values = [
+        "../../../etc/passwd",
+        "'; DROP TABLE audit; --",
+        "\x1b[2J\x1b]0;pwned\x07",
+        "<!channel> <https://evil.example|Your Slack session expired>",
+        "<script>alert(1)</script>",
+        "http://169.254.169.254/latest/meta-data/",
+        "x" * 10_000,
+        "{{7*7}} ${7*7} %s %n",
+    ]
+    slots = ["platform", "period", "topic", "experiment", "post_id", "url", "brief", "rating"]
+
     def payload() -> str:
         entities = rng.choice(
             [
                 "",
+                json.dumps({rng.choice(slots): rng.choice(hostile_values)}),
                 "{}",
                 json.dumps({"rating": rng.choice(["999", "-1", "x", "3"])}),
                 json.dumps({"platform": "instagram", "period": "last week"}),
@@ -88,12 +104,24 @@ def fuzz_messages(n: int, seed: int = SEED) -> list[str]:
         lambda: "".join(_char(rng.randint(0x80, 0x2FFFF)) for _ in range(rng.randint(1, 30))),
         lambda: rng.choice(["", " ", "\n", "/", "//", "{}", "null", "💥" * 50]),
         lambda: "SELECT * FROM audit; -- " + "../" * rng.randint(1, 10) + "etc/passwd",
+        lambda: (
+            rng.choice(  # markup: Slack mrkdwn, HTML, Markdown links
+                [
+                    "<!channel> <https://evil.example|Your Slack session expired> I need a person",
+                    "<script>alert(document.cookie)</script> what is your return policy?",
+                    "*bold* _italic_ ~strike~ `code` <@U0123> <#C0123>",
+                    "[click me](javascript:alert(1)) how do I return shoes?",
+                ]
+            )
+            + " " * rng.randint(0, 3)
+        ),
     ]
     return [rng.choice(makers)() for _ in range(n)]
 
 
 def test_fuzzed_messages_get_no_5xx_and_leak_nothing(e2e: E2E) -> None:
     messages = fuzz_messages(MESSAGES)
+    staff_only = [s.lower() for s in internal_strings(e2e)]
     senders = [f"fuzz-{uuid.uuid4().hex[:8]}" for _ in range(MESSAGES // TURNS_PER_SENDER + 1)]
 
     staff_headers = {"Authorization": f"Bearer {e2e.staff_token}"}
@@ -114,6 +142,10 @@ def test_fuzzed_messages_get_no_5xx_and_leak_nothing(e2e: E2E) -> None:
             return reply.status_code, 0
         shown = " ".join(m.get("text") or "" for m in reply.json())
         assert not leaks(shown, said=text), (text[:80], leaks(shown, said=text), shown[:300])
+        if not staff:
+            lowered, said = shown.lower(), text.lower()
+            seen = [s for s in staff_only if s in lowered and s not in said]
+            assert not seen, (text[:80], seen, shown[:300])
         return 200, len(reply.json())
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -131,3 +163,5 @@ def test_the_fuzz_set_is_varied_and_repeatable() -> None:
     assert any(m.startswith("/") and "{" in m for m in first)
     assert any(len(m) > 2_000 for m in first)
     assert any(any(ord(c) < 32 for c in m) for m in first)
+    assert any("<!channel>" in m for m in first)
+    assert any(m.startswith("/") and "etc/passwd" in m for m in fuzz_messages(1000))

@@ -39,6 +39,10 @@ pytestmark = pytest.mark.e2e
 
 BOT_USER = "UBEACON"
 TEAM = "TBEACON"
+#: A full member of the app's workspace (FakeSlack's users.info says so); the staff asker.
+MARKETER = "UMARKETER"
+#: A multi-channel guest of the app's workspace.
+GUEST = "UAGENCYGUEST"
 ANSWER_TIMEOUT_S = 180.0
 SENTIMENT_QUESTION = "how is sentiment on instagram last week?"
 INFLUENCER_QUESTION = "who should we work with for trail running shoes under 5k?"
@@ -109,11 +113,20 @@ class SlackDriver:
         )
 
     def event_body(
-        self, text: str, channel: str, ts: str, *, thread_ts: str | None = None, dm: bool = False
+        self,
+        text: str,
+        channel: str,
+        ts: str,
+        *,
+        thread_ts: str | None = None,
+        dm: bool = False,
+        user: str = MARKETER,
+        ext_shared: bool = False,
     ) -> bytes:
         event: dict[str, Any] = {
             "type": "message" if dm else "app_mention",
-            "user": "UMARKETER",
+            "user": user,
+            "team": TEAM,
             "text": text if dm else f"<@{BOT_USER}> {text}",
             "ts": ts,
             "channel": channel,
@@ -130,6 +143,7 @@ class SlackDriver:
             "type": "event_callback",
             "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}",
             "event_time": int(time.time()),
+            "is_ext_shared_channel": ext_shared,
             "event": event,
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
         }
@@ -142,7 +156,7 @@ class SlackDriver:
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM},
-            "user": {"id": "UMARKETER", "team_id": TEAM},
+            "user": {"id": MARKETER, "team_id": TEAM},
             "channel": {"id": channel},
             "container": {
                 "type": "message",
@@ -208,6 +222,8 @@ class Asked:
 
 @pytest.fixture(scope="module")
 def driver(e2e: E2E, slack: SlackE2E) -> SlackDriver:
+    slack.fake.add_user(MARKETER, TEAM)
+    slack.fake.add_user(GUEST, TEAM, restricted=True)
     return SlackDriver(e2e, slack)
 
 
@@ -316,7 +332,7 @@ def test_thumbs_up_click_is_stored_as_feedback(asked: Asked, driver: SlackDriver
     )
     assert reply.status_code == 200
     (ack,) = driver.wait(asked.channel, asked.ts, method="chat.postEphemeral")
-    assert ack.params["user"] == "UMARKETER"
+    assert ack.params["user"] == MARKETER
     assert "helpful" in ack.params["text"] and "sentiment summary" in ack.params["text"]
     conversation = f"slack-{asked.channel}-{asked.ts}"
     with e2e.demo.workspace.connect() as con:
@@ -326,6 +342,30 @@ def test_thumbs_up_click_is_stored_as_feedback(asked: Asked, driver: SlackDriver
             [conversation],
         ).fetchall()
     assert rows == [("up", "sentiment_summary")]
+
+
+def test_outsiders_get_customer_answers_in_shared_channels_and_as_guests(
+    driver: SlackDriver,
+) -> None:
+    # The marketer asks in a Slack Connect channel (an agency reads it); a guest asks
+    # in an internal one. Both get what a customer gets: no sentiment numbers.
+    shared, shared_ts = _channel(), _ts()
+    body = driver.event_body(SENTIMENT_QUESTION, shared, shared_ts, ext_shared=True)
+    assert driver.send_event(body).status_code == 200
+    internal, guest_ts = _channel(), _ts()
+    assert (
+        driver.send_event(
+            driver.event_body(SENTIMENT_QUESTION, internal, guest_ts, user=GUEST)
+        ).status_code
+        == 200
+    )
+    for channel, ts in ((shared, shared_ts), (internal, guest_ts)):
+        (answer,) = driver.wait(channel, ts)
+        text = _answer_text(answer)
+        assert not _is_sentiment(answer) and answered_from_public_pages(text), text
+        assert driver.posts(channel, ts, "files.completeUploadExternal") == []
+    asked_about = [c.params.get("user") for c in driver.fake.calls_to("users.info")]
+    assert GUEST in asked_about
 
 
 def test_long_answer_is_split_within_block_limits(driver: SlackDriver, e2e: E2E) -> None:

@@ -195,10 +195,19 @@ def test_frustrated_customer_is_handed_to_slack(e2e: E2E, slack: SlackE2E) -> No
     posted = slack.fake.wait_for("chat.postMessage", count=before + 1)[before:]
     handoff = [c for c in posted if reference.group(1) in c.params.get("text", "")]
     assert len(handoff) == 1 and handoff[0].params["channel"] == "C0SUPPORT"
-    assert "where is my order? I ordered it last week" in handoff[0].params["text"]
-    # The satisfaction question follows; a rating is kept.
+    # The customer's words are quoted in the blocks, escaped, never in the notification.
+    quoted = json.dumps(handoff[0].params["blocks"])
+    assert "where is my order? I ordered it last week" in quoted
+    assert "where is my order" not in handoff[0].params["text"]
+    # Asking again keeps the reference and posts nothing new.
+    with e2e.client(staff=False) as client:
+        again = _reply_text(client.send(sender, "/request_human"))
+    assert f"already with the Trailbird support team, reference {reference.group(1)}" in again
+    # The satisfaction question follows; a rating is kept, once.
     assert "/rate_conversation" in text
     e2e.ask('/rate_conversation{"rating": "4"}', sender, staff=False)
+    assert "already rated" in e2e.ask('/rate_conversation{"rating": "1"}', sender, staff=False)
+    assert len(slack.fake.calls_to("chat.postMessage")) == before + 1
     with e2e.demo.workspace.connect() as con:
         ratings = con.execute(
             "SELECT rating FROM support_ratings WHERE conversation_id = ?", [f"customer:{sender}"]

@@ -3,6 +3,8 @@
 A tiny ``http.server`` on 127.0.0.1 (port 0) serves one image: a shared ImageNet sample
 (a running shoe) when ../shared/data is there, else a synthetic photo, for which only
 the reply's shape is checked. The heatmap's URL must be served by the action server.
+Links may not reach loopback by default, so the stack's environment opens exactly
+127.0.0.1 (``BEACON_MEDIA_ALLOWED_NETS``, set in tests/e2e/conftest.py).
 """
 
 from __future__ import annotations

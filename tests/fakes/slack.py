@@ -5,6 +5,11 @@ Point slack-sdk at it with ``WebClient(token=..., base_url=fake.base_url)`` (or
 methods Beacon uses the way Slack does (``ok``, ``ts``, ``channel``; the two-step
 ``files_upload_v2`` flow with an upload URL served by this fake) and ``ok: true``
 for anything else, so a test can assert on :attr:`FakeSlack.calls`.
+
+``users.info`` knows the users added with :meth:`FakeSlack.add_user` (anyone else is
+``user_not_found``, as Slack says); ``conversations.info`` knows the channels added
+with :meth:`FakeSlack.add_channel`, and answers any other id as an ordinary channel
+of the workspace, not shared with anyone.
 """
 
 from __future__ import annotations
@@ -50,6 +55,45 @@ class FakeSlack:
         self._thread: threading.Thread | None = None
         self._failures: dict[str, list[tuple[int, int | None]]] = {}
         self.failed: list[SlackCall] = []
+        self._users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, dict[str, Any]] = {}
+
+    def add_user(
+        self,
+        user_id: str,
+        team_id: str,
+        *,
+        restricted: bool = False,
+        ultra_restricted: bool = False,
+        **fields: Any,
+    ) -> None:
+        """Let ``users.info`` answer for ``user_id`` (a guest when ``restricted``).
+
+        ``fields`` are added to the user object as they are (``is_stranger=True``,
+        ``deleted=True``, or ``is_restricted=None`` to leave a field out).
+        """
+        user: dict[str, Any] = {
+            "id": user_id,
+            "team_id": team_id,
+            "name": user_id.lower(),
+            "deleted": False,
+            "is_bot": False,
+            "is_restricted": restricted,
+            "is_ultra_restricted": ultra_restricted,
+            **fields,
+        }
+        with self._lock:
+            self._users[user_id] = {k: v for k, v in user.items() if v is not None}
+
+    def add_channel(self, channel_id: str, *, ext_shared: bool = False, **fields: Any) -> None:
+        """Let ``conversations.info`` answer for ``channel_id`` (shared externally when asked)."""
+        with self._lock:
+            self._channels[channel_id] = {
+                **_channel_object(channel_id),
+                "is_ext_shared": ext_shared,
+                "is_shared": ext_shared,
+                **fields,
+            }
 
     def fail_next(
         self, method: str, status: int, *, times: int = 1, retry_after: int | None = None
@@ -80,6 +124,9 @@ class FakeSlack:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 fake._handle(self, body)
+
+            def do_GET(self) -> None:  # users.info and conversations.info are GETs
+                fake._handle(self, b"")
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
@@ -194,6 +241,15 @@ class FakeSlack:
                 "ok": True,
                 "files": [{"id": f["id"], "title": f.get("title", "")} for f in files or []],
             }
+        if method == "users.info":
+            with self._lock:
+                user = self._users.get(str(params.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "conversations.info":
+            channel_id = str(params.get("channel"))
+            with self._lock:
+                known = self._channels.get(channel_id)
+            return {"ok": True, "channel": known or _channel_object(channel_id)}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBEACON", "bot_id": "BBEACON", "team_id": "TFAKE"}
         if method == "conversations.list":
@@ -206,6 +262,15 @@ class FakeSlack:
                 "response_metadata": {"next_cursor": ""},
             }
         return {"ok": True}
+
+
+def _channel_object(channel_id: str) -> dict[str, Any]:
+    """``conversations.info``'s channel for an ordinary channel of the workspace."""
+    im = channel_id.startswith("D")
+    channel: dict[str, Any] = {"id": channel_id, "is_im": im, "is_channel": not im}
+    if not im:
+        channel.update(is_ext_shared=False, is_shared=False, is_pending_ext_shared=False)
+    return channel
 
 
 def _parse_params(content_type: str, body: bytes) -> dict[str, Any]:

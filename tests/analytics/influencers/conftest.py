@@ -25,7 +25,7 @@ from beacon.demo import build_demo
 from foundation.workspace import Pseudonymizer, Workspace
 
 END = date(2026, 11, 30)
-KEY = b"influencer-test-key"
+KEY = b"influencer-test-key-" + b"0" * 32
 BRIEF = "trail running shoes"
 
 
