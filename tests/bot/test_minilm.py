@@ -7,19 +7,14 @@ users' voices, accents, emoji, control characters, CJK, and a text past the leng
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from analytics.embeddings import encode, get_encoder
 from bot._minilm import MAX_PIECES, MiniLMUnavailableError, load_minilm, packaged_model_dir
-
-ROOT = Path(__file__).resolve().parents[2]
-BOT_PYTHON = ROOT / ".venv-bot" / "bin" / "python"
+from tests.bot._under_rasa import assert_checks_pass, needs_bot_python
 
 TEXTS = [
     "hey beacon, hows twitter treating us this month? vibes good or bad",
@@ -70,18 +65,6 @@ def test_missing_weights_say_how_to_install_them(monkeypatch: pytest.MonkeyPatch
         packaged_model_dir()
 
 
-@pytest.mark.skipif(not BOT_PYTHON.exists(), reason="no .venv-bot (run `make venv`)")
+@needs_bot_python
 def test_the_rasa_featurizer_under_rasa() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
-    env.update({"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"})
-    result = subprocess.run(
-        [str(BOT_PYTHON), str(ROOT / "tests" / "bot" / "_featurizer_checks.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("all checks passed")
+    assert_checks_pass("_featurizer_checks.py")

@@ -6,28 +6,9 @@ run there as a subprocess (about 30 s, mostly importing Rasa).
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-BOT_PYTHON = ROOT / ".venv-bot" / "bin" / "python"
+from tests.bot._under_rasa import assert_checks_pass, needs_bot_python
 
 
-@pytest.mark.skipif(not BOT_PYTHON.exists(), reason="no .venv-bot (run `make venv`)")
+@needs_bot_python
 def test_channel_checks_pass_under_rasa() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VIRTUAL_ENV"))}
-    env.update({"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"})
-    result = subprocess.run(
-        [str(BOT_PYTHON), str(ROOT / "tests" / "bot" / "_slack_channel_checks.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith('"all checks passed"')
+    assert_checks_pass("_slack_channel_checks.py", drop_env_prefixes=("SLACK_",))
