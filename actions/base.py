@@ -12,13 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import HANDOFF_BUTTONS, answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.capabilities import may_run
 from actions.context import latest_text, offer
-from actions.parsing import SlotValueError
+from actions.parsing import SlotValueError, repaired_period
 from actions.services import Services, get_services
 from analytics.support import Frustration, Turn, assess_frustration
 from beacon.support import record_customer_message
@@ -153,18 +154,29 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
             await off_loop(False, self._customer_turn, services, tracker) if customer else None
         )
         events: Events = []
+        repaired = repaired_period(
+            tracker.get_slot("period"), latest_text(tracker), services.today()
+        )
+        if repaired is not None:
+            # The extractor kept a piece of the phrase; the message says the whole of it.
+            tracker.slots["period"] = repaired
+            events.append(SlotSet("period", repaired))
         try:
             if may_run(self.action_name, audience):
-                events = await off_loop(self.heavy, self.respond, dispatcher, tracker, services)
+                events += await off_loop(self.heavy, self.respond, dispatcher, tracker, services)
             else:
                 await off_loop(False, self._record_refusal, services, tracker)
-                events = await off_loop(False, self._instead, dispatcher, tracker, services)
+                events += await off_loop(False, self._instead, dispatcher, tracker, services)
         except (BeaconError, SlotValueError) as error:
             if _shows_internals(str(error), latest_text(tracker)):  # written for the CLI
                 logger.warning("action %s: %s", self.action_name, error)
                 dispatcher.utter_message(text=GENERIC_FAILURE)
             else:
                 dispatcher.utter_message(text=str(error))
+            if isinstance(error, SlotValueError) and error.slot:
+                # A value the turn couldn't use must not spoil the next ones ("and on
+                # facebook?" after a period Beacon couldn't read).
+                events = [*events, SlotSet(error.slot, None)]
         except Exception:
             logger.exception("action %s failed", self.action_name)
             dispatcher.utter_message(text=GENERIC_FAILURE)

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from analytics.exceptions import AnalysisInputError
+from analytics.periods import Period, find_period, parse_period
 from foundation.workspace import PLATFORMS
 
 PLATFORM_ALIASES = {
@@ -26,7 +28,50 @@ ALL_PLATFORMS = {"all", "everywhere", "all platforms", "overall", "any", "every 
 
 
 class SlotValueError(ValueError):
-    """A slot value cannot be used; the message is said to the user."""
+    """A slot value cannot be used; the message is said to the user.
+
+    Args:
+        message: What the user is told.
+        slot: The slot that holds the bad value, when one does: the action clears it,
+            so the value doesn't spoil the turns that follow.
+    """
+
+    def __init__(self, message: str, slot: str | None = None) -> None:
+        super().__init__(message)
+        self.slot = slot
+
+
+def read_period(value: str | None, today: date) -> Period:
+    """The ``period`` slot as a :class:`Period` (None or "" for the default period).
+
+    Raises:
+        SlotValueError: The slot is not a period Beacon reads (slot ``period``, so the
+            action clears it).
+    """
+    try:
+        return parse_period(value, today)
+    except AnalysisInputError as error:
+        raise SlotValueError(str(error), slot="period") from error
+
+
+def repaired_period(value: str | None, message: str, today: date) -> str | None:
+    """A readable period phrase for a ``period`` slot that can't be read, from the message.
+
+    The entity extractor sometimes keeps only part of a phrase ("weeks" out of "these
+    past two weeks"); the message itself still says what was meant.
+
+    Returns:
+        The phrase the message names ("these past two weeks"), or None when the slot
+        is empty or readable, or when the message names no period either.
+    """
+    if not value:
+        return None
+    try:
+        parse_period(value, today)
+    except AnalysisInputError:
+        found = find_period(message, today)
+        return found[0] if found else None
+    return None
 
 
 def parse_platform(value: str | None) -> str | None:
@@ -45,7 +90,8 @@ def parse_platform(value: str | None) -> str | None:
         raise SlotValueError(
             f"I don't know the platform '{value}'. I have data for: "
             + ", ".join(p for p in PLATFORMS if p != "other")
-            + "."
+            + ".",
+            slot="platform",
         )
     return cleaned
 

@@ -7,10 +7,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, latest_text, remember
-from actions.parsing import parse_platform
+from actions.parsing import parse_platform, read_period
 from actions.questions import read_post_count, read_post_metric, wants_worst
 from actions.services import Services
-from analytics.periods import parse_period
 from analytics.posts import METRIC_NAMES, RankedPost, TopPosts, top_posts
 from foundation.workspace import get_meta, platform_name
 
@@ -92,7 +91,7 @@ class ActionTopPosts(BeaconAction):
     ) -> Events:
         text = latest_text(tracker)
         asked_period = tracker.get_slot("period")
-        period = parse_period(asked_period, services.today())
+        period = read_period(asked_period, services.today())
         platform = parse_platform(tracker.get_slot("platform"))
         metric, n, worst = read_post_metric(text), read_post_count(text), wants_worst(text)
         with services.workspace.connect(read_only=True) as con:

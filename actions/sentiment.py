@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, latest_text, remember
 from actions.formatting import format_sentiment_summary
-from actions.parsing import parse_platform
+from actions.parsing import parse_platform, read_period
 from actions.services import Services
 from analytics.listening import (
     SentimentExample,
@@ -25,7 +25,7 @@ from analytics.listening import (
     sentiment_summary,
     sentiment_themes,
 )
-from analytics.periods import Period, parse_period
+from analytics.periods import Period
 from analytics.scope import Scope
 from foundation.workspace import get_meta, platform_name, queries
 
@@ -41,7 +41,7 @@ def asked_scope(
         SlotValueError: The platform or period slot cannot be read (said to the user).
     """
     return Scope(
-        period=parse_period(tracker.get_slot("period") or default_period, services.today()),
+        period=read_period(tracker.get_slot("period") or default_period, services.today()),
         model_version=services.scorer.version,
         platform=parse_platform(tracker.get_slot("platform")),
         topic=tracker.get_slot("topic") or None,

@@ -140,7 +140,8 @@ def parse_period(text: str | None, today: date) -> Period:
         return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), "last year")
 
     match = re.fullmatch(
-        r"(?:the )?(?:last|past|previous) (\d+|[a-z]+) (days?|weeks?|months?)", phrase
+        r"(?:the |these |those )?(?:last|past|previous) (\d+|[a-z]+) (days?|weeks?|months?)",
+        phrase,
     )
     if match and (match.group(1).isdigit() or match.group(1) in _NUMBER_WORDS):
         days = _number(match.group(1)) * _UNITS[match.group(2)]
@@ -192,3 +193,35 @@ def parse_period(text: str | None, today: date) -> Period:
         f"I can't read {text!r} as a period; try 'this month', 'last week', 'last 30 days', "
         "'october', 'q3' or '2026-10-01 to 2026-10-31'"
     )
+
+
+#: Phrases :func:`find_period` looks for inside a message, most specific first.
+_PERIOD_PHRASES = re.compile(
+    r"(?:the |these |those )?(?:last|past|previous) (?:\d+|[a-z]+) (?:days?|weeks?|months?)"
+    r"|\d{4}-\d{2}-\d{2}(?: (?:to|until|-|–) \d{4}-\d{2}-\d{2})?"
+    r"|\d{4}-w\d{1,2}"
+    r"|(?:this|last|previous|past) (?:week|month|quarter|year)"
+    r"|since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|\bq[1-4](?: \d{4})?\b"
+    r"|\byesterday\b|\btoday\b"
+)
+
+
+def find_period(text: str, today: date) -> tuple[str, Period] | None:
+    """The first period a whole message names, as (its phrase, the period), or None.
+
+    For when the entity extractor took a piece of the phrase ("weeks" out of "these
+    past two weeks"): the message itself still says what was meant. Only phrases that
+    cannot be anything but a period are looked for (not month names: "may" is a verb).
+
+    Args:
+        text: What the user wrote.
+        today: The reference day.
+    """
+    lowered = re.sub(r"\s+", " ", text.lower())
+    for match in _PERIOD_PHRASES.finditer(lowered):
+        try:
+            return match.group(0), parse_period(match.group(0), today)
+        except AnalysisInputError:
+            continue
+    return None

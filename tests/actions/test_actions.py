@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
 import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.anomalies import ActionAnomalies
 from actions.base import GENERIC_FAILURE, BeaconAction
@@ -16,7 +20,7 @@ from analytics.periods import parse_period
 from analytics.scope import Scope
 from foundation.exceptions import ConfigError
 from foundation.workspace import get_meta
-from tests.actions.conftest import run_action
+from tests.actions.conftest import FIXTURES, run_action
 from tests.conftest import answered_from_public_pages
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
@@ -101,6 +105,29 @@ def test_bad_slot_values_get_a_readable_reply(services: Services) -> None:
     assert period.text.startswith("I can't read 'whenever' as a period; try 'this month'")
     platform = run_action(ActionSentimentSummary(), "staff_sentiment_unknown_platform.json")
     assert platform.text.startswith("I don't know the platform 'myspace'")
+    # The value is cleared, so "and on facebook?" next doesn't hit the same wall.
+    assert {"event": "slot", "name": "period", "value": None} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in period.events
+    ]
+    assert {"event": "slot", "name": "platform", "value": None} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in platform.events
+    ]
+
+
+def test_a_period_cut_short_by_the_extractor_is_read_from_the_message(
+    services: Services,
+) -> None:
+    """NLU kept "weeks" out of "these past two weeks": the message still says 14 days."""
+    data = json.loads((FIXTURES / "staff_sentiment_bad_period.json").read_text())
+    data["slots"]["period"] = "weeks"
+    data["latest_message"]["text"] = "what's the vibe on ig these past two weeks?"
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionSentimentSummary().run(dispatcher, Tracker.from_dict(data), {}))
+    text = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "the last 14 days" in text and "can't read" not in text
+    # The slot now holds the whole phrase, so a follow-up ("and on facebook?") reads it.
+    periods = [e.get("value") for e in events if e.get("name") == "period"]
+    assert periods == ["these past two weeks"]
 
 
 def test_unexpected_errors_are_not_shown_to_users(

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from analytics.exceptions import AnalysisInputError
-from analytics.periods import format_range, parse_period
+from analytics.periods import find_period, format_range, parse_period
 
 TODAY = date(2026, 11, 30)  # a Monday
 
@@ -65,3 +65,25 @@ def test_describe_names_the_dates() -> None:
 def test_bad_phrases_say_what_works(phrase: str, message: str) -> None:
     with pytest.raises(AnalysisInputError, match=message):
         parse_period(phrase, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("message", "start", "end"),
+    [
+        ("what's the vibe on instagram these past two weeks?", date(2026, 11, 17), TODAY),
+        ("how did we do last month on facebook", date(2026, 10, 1), date(2026, 10, 31)),
+        ("anything odd since friday?", date(2026, 11, 27), TODAY),
+        ("numbers for 2026-10-01 to 2026-10-07 please", date(2026, 10, 1), date(2026, 10, 7)),
+    ],
+)
+def test_a_period_is_found_inside_a_whole_message(message: str, start: date, end: date) -> None:
+    found = find_period(message, TODAY)
+    assert found is not None
+    phrase, period = found
+    assert (period.start, period.end) == (start, end)
+    assert phrase in message and parse_period(phrase, TODAY) == period
+
+
+@pytest.mark.parametrize("message", ["may I see sentiment on twitter", "how are we doing?", ""])
+def test_a_message_without_a_period_finds_none(message: str) -> None:
+    assert find_period(message, TODAY) is None

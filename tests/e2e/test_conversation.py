@@ -42,6 +42,16 @@ def test_sentiment_answer_has_the_workspace_numbers(e2e: E2E) -> None:
     assert f"{100 * expected.share('negative'):.0f}% negative" in reply
 
 
+def test_a_period_the_extractor_cut_short_neither_fails_nor_spoils_the_follow_up(
+    e2e: E2E,
+) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    first = e2e.ask("what's the vibe on instagram these past two weeks?", sender)
+    assert "Instagram" in first and "the last 14 days" in first, first
+    follow_up = e2e.ask("and on facebook?", sender)
+    assert "Facebook" in follow_up and "can't read" not in follow_up, follow_up
+
+
 def test_customer_gets_no_internal_numbers(e2e: E2E) -> None:
     reply = e2e.ask("how is sentiment on twitter this month?", staff=False)
     assert answered_from_public_pages(reply), reply
