@@ -260,13 +260,21 @@ class Handoff:
         return self.status in (POSTED, ALREADY_OPEN)
 
 
-def handoff_message(reference: str, summary: HandoffSummary) -> tuple[str, list[dict[str, Any]]]:
+def handoff_message(
+    reference: str, summary: HandoffSummary, mask: Callable[[str], str] = str
+) -> tuple[str, list[dict[str, Any]]]:
     """The Slack message of a hand-off: ``(text, blocks)``.
 
     The text (the notification) holds only Beacon's words. Everything the customer or the
     conversation said is quoted in blocks of escaped mrkdwn with ``verbatim`` on, so a
     customer who writes ``<!channel>`` or ``<https://evil.example|Log in>`` pings nobody
     and disguises no link.
+
+    Args:
+        reference: The hand-off's reference.
+        summary: The conversation's summary.
+        mask: Applied to each quoted turn before escaping (:meth:`Pseudonymizer.payment`
+            in :func:`hand_off`: card numbers and IBANs never reach Slack).
     """
     text = (
         f":raising_hand: Support hand-off {reference}: a customer on the website chat asked "
@@ -277,13 +285,16 @@ def handoff_message(reference: str, summary: HandoffSummary) -> tuple[str, list[
         {"type": "context", "elements": [{"type": "mrkdwn", "text": summary.overview()}]},
     ]
     if summary.first_question is not None:
-        quote = f"*First question:*\n>{escape_mrkdwn(summary.first_question)}"
+        quote = f"*First question:*\n>{escape_mrkdwn(mask(summary.first_question))}"
         blocks.append({"type": "section", "text": {**_QUOTE, "text": quote}})
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": "Latest turns:"}]}
         )
         blocks += [
-            {"type": "section", "text": {**_QUOTE, "text": f"*{t.who}:* {escape_mrkdwn(t.text)}"}}
+            {
+                "type": "section",
+                "text": {**_QUOTE, "text": f"*{t.who}:* {escape_mrkdwn(mask(t.text))}"},
+            }
             for t in summary.latest
         ]
     return text, blocks
@@ -330,7 +341,8 @@ def hand_off(
     reference, decision = desk.claim_handoff(conversation_id, recorded, post=poster is not None)
     if decision == ALREADY_OPEN:
         return Handoff(reference=reference, status=ALREADY_OPEN, channel=channel)
-    text, blocks = handoff_message(reference, summary)
+    # Card numbers and IBANs never go to Slack; the rest of the words staff need.
+    text, blocks = handoff_message(reference, summary, mask=workspace.pseudonymizer.payment)
     status, error = POSTED, None
     if poster is None:
         status, error = NOT_DELIVERED, "Slack is not configured (SLACK_BOT_TOKEN is not set)"

@@ -166,6 +166,20 @@ def test_customer_markup_reaches_slack_escaped_and_pings_nobody(
     assert customer_blocks and all(t["verbatim"] is True for t in customer_blocks)
 
 
+def test_card_numbers_and_ibans_never_reach_slack(services: Services, slack: FakeSlack) -> None:
+    chat = Chat(audience="customer", sender="customer:web-card")
+    said = (
+        "you charged my card 4111 1111 1111 1111 twice, refund to GB82 WEST 1234 5698 7654 32, "
+        "call me on 07700 900123"
+    )
+    chat.say(f"{said}. I want a person", "request_human", ActionRequestHuman())
+    (posted,) = slack.calls_to("chat.postMessage")
+    quoted = _block_texts(posted.params)
+    assert "1111" not in quoted and "WEST" not in quoted and "5698" not in quoted
+    assert "&lt;card_" in quoted and "&lt;iban_" in quoted
+    assert "07700 900123" in quoted  # staff may need the number to call back
+
+
 def test_a_second_request_keeps_the_reference_and_posts_nothing(
     services: Services, slack: FakeSlack
 ) -> None:
