@@ -67,7 +67,8 @@ from actions.base import BeaconAction, Events
 from actions.parsing import media_reference, mentioned_post_ids
 from actions.services import Services
 from foundation.channel_metadata import SlackFile, read_slack_files
-from foundation.exceptions import ConfigError, InputError
+from foundation.exceptions import InputError
+from foundation.networks import Address, Network, networks_from_env
 from foundation.workspace import queries
 
 #: Largest image or video downloaded.
@@ -116,8 +117,6 @@ SLACK_FILE_FAILED = (
 
 logger = logging.getLogger(__name__)
 
-_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: The machine itself and link-local addresses (169.254.169.254 is a cloud's metadata
 #: service): only an allowed network inside one of these opens it, never 0.0.0.0/0.
 _GUARDED_NETS = tuple(
@@ -203,23 +202,14 @@ def resolve_local_media(
     return real
 
 
-def allowed_networks() -> tuple[_Network, ...]:
+def allowed_networks() -> tuple[Network, ...]:
     """:data:`DEFAULT_MEDIA_NETS` and the networks in ``BEACON_MEDIA_ALLOWED_NETS``.
 
     Raises:
         ConfigError: An entry of the variable is not a network.
     """
-    networks = [ipaddress.ip_network(net) for net in DEFAULT_MEDIA_NETS]
-    for entry in os.environ.get(ALLOWED_NETS_ENV, "").split(","):
-        if entry.strip():
-            try:
-                networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-            except ValueError:
-                raise ConfigError(
-                    f"{ALLOWED_NETS_ENV} must list networks separated by commas, such as "
-                    f"10.20.0.0/16 or fd00:1::/64; '{entry.strip()[:50]}' is not one"
-                ) from None
-    return tuple(networks)
+    defaults = tuple(ipaddress.ip_network(net) for net in DEFAULT_MEDIA_NETS)
+    return defaults + networks_from_env(ALLOWED_NETS_ENV)
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -236,7 +226,7 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def _plainly_allowed(ip: _Address, networks: Sequence[_Network]) -> bool:
+def _plainly_allowed(ip: Address, networks: Sequence[Network]) -> bool:
     if any(ip in net for net in _NEVER_NETS if net.version == ip.version):
         return False
     holders = [net for net in networks if net.version == ip.version and ip in net]
@@ -246,7 +236,7 @@ def _plainly_allowed(ip: _Address, networks: Sequence[_Network]) -> bool:
     return any(net.subnet_of(guard) for net in holders)  # type: ignore[arg-type]
 
 
-def address_allowed(address: str, networks: Sequence[_Network]) -> bool:
+def address_allowed(address: str, networks: Sequence[Network]) -> bool:
     """Whether a link may be fetched from ``address`` (see the module docstring).
 
     Args:

@@ -28,6 +28,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from foundation.networks import client_address
+
 SESSION_RATE_ENV = "BEACON_CUSTOMER_MESSAGES_PER_MINUTE"
 ADDRESS_RATE_ENV = "BEACON_CUSTOMER_ADDRESS_MESSAGES_PER_MINUTE"
 MAX_CHARS_ENV = "BEACON_CUSTOMER_MAX_CHARS"
@@ -168,13 +170,10 @@ def address_key(address: str) -> str:
     An IPv4 address mapped into IPv6 (``::ffff:10.0.0.1``) is the IPv4 address; a
     string that is not an address (``unknown``) is its own key.
     """
-    try:
-        parsed = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
+    parsed = client_address(address)
+    if parsed is None:
         return address
     if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
         return str(ipaddress.IPv6Network((parsed, 64), strict=False))
     return str(parsed)
 

@@ -27,7 +27,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -48,13 +48,13 @@ from foundation.channel_metadata import (
     action_server_error,
     user_metadata,
 )
+from foundation.networks import Network, client_address, networks_from_env
 from foundation.staff_tokens import TOKENS_FILE_ENV, StaffTokenStore
 from foundation.text import install_log_filter, visible_text
 
 logger = logging.getLogger(__name__)
 
-IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]  # noqa: UP007 (Python 3.10 alias)
-LOOPBACK_NETWORKS: tuple[IPNetwork, ...] = (
+LOOPBACK_NETWORKS: tuple[Network, ...] = (
     ipaddress.ip_network("127.0.0.0/8"),
     ipaddress.ip_network("::1/128"),
 )
@@ -120,35 +120,6 @@ def install_action_guard_from_env() -> None:
     install_action_guard(float(os.environ.get("BEACON_ACTION_TIMEOUT") or DEFAULT_ACTION_TIMEOUT_S))
 
 
-def staff_networks_from_env() -> tuple[IPNetwork, ...]:
-    """``BEACON_STAFF_NETWORKS`` as networks (loopback when unset).
-
-    Raises:
-        ValueError: An entry is not a network such as ``10.0.0.0/8``.
-    """
-    raw = os.environ.get(STAFF_NETWORKS_ENV, "").strip()
-    if not raw:
-        return LOOPBACK_NETWORKS
-    try:
-        return tuple(ipaddress.ip_network(part.strip()) for part in raw.split(",") if part.strip())
-    except ValueError:
-        raise ValueError(
-            f"{STAFF_NETWORKS_ENV} must be comma-separated networks such as "
-            f"127.0.0.0/8,10.20.0.0/16 (got {raw!r})"
-        ) from None
-
-
-def in_networks(address: str, networks: tuple[IPNetwork, ...]) -> bool:
-    """True when ``address`` (IPv4-mapped IPv6 counts as IPv4) is in one of ``networks``."""
-    try:
-        parsed = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-        parsed = parsed.ipv4_mapped
-    return any(parsed in network for network in networks)
-
-
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else None
@@ -178,7 +149,7 @@ class BeaconRestInput(InputChannel):
         limits: CustomerLimits | None = None,
         *,
         staff_tokens: StaffTokenStore | None = None,
-        staff_networks: tuple[IPNetwork, ...] = LOOPBACK_NETWORKS,
+        staff_networks: tuple[Network, ...] = LOOPBACK_NETWORKS,
     ) -> None:
         self.staff_token = staff_token
         self.staff_tokens = staff_tokens
@@ -201,7 +172,7 @@ class BeaconRestInput(InputChannel):
             or None,
             limits=CustomerLimits.from_env(),
             staff_tokens=StaffTokenStore(Path(tokens_file)) if tokens_file else None,
-            staff_networks=staff_networks_from_env(),
+            staff_networks=networks_from_env(STAFF_NETWORKS_ENV, LOOPBACK_NETWORKS),
         )
 
     def audience(self, request: Request) -> str:
@@ -220,7 +191,8 @@ class BeaconRestInput(InputChannel):
 
     def from_staff_network(self, request: Request) -> bool:
         """True when the request comes from an address where staff tokens are accepted."""
-        return in_networks(request.ip or "", self.staff_networks)
+        address = client_address(request.ip or "")
+        return address is not None and any(address in net for net in self.staff_networks)
 
     def _refusal(self, sender: str, address: str) -> HTTPResponse | None:
         """The 429 for a customer over a limit, or None when the message may go ahead."""
