@@ -21,7 +21,16 @@ _MONTHS = (
     | {"sept": 9}
 )
 _WEEKDAYS = {name.lower(): index for index, name in enumerate(calendar.day_name)}
-_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30}
+_UNITS = {
+    "day": 1,
+    "days": 1,
+    "week": 7,
+    "weeks": 7,
+    "fortnight": 14,
+    "fortnights": 14,
+    "month": 30,
+    "months": 30,
+}
 _NUMBER_WORDS = {
     "one": 1,
     "two": 2,
@@ -139,8 +148,12 @@ def parse_period(text: str | None, today: date) -> Period:
     if phrase in ("last year", "previous year"):
         return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), "last year")
 
+    phrase = re.sub(
+        r"^((?:the |these |those )?(?:last|past|previous)) fortnight$", r"\1 1 fortnight", phrase
+    )
     match = re.fullmatch(
-        r"(?:the |these |those )?(?:last|past|previous) (\d+|[a-z]+) (days?|weeks?|months?)",
+        r"(?:the |these |those )?(?:last|past|previous) (\d+|[a-z]+) "
+        r"(days?|weeks?|fortnights?|months?)",
         phrase,
     )
     if match and (match.group(1).isdigit() or match.group(1) in _NUMBER_WORDS):
@@ -197,7 +210,8 @@ def parse_period(text: str | None, today: date) -> Period:
 
 #: Phrases :func:`find_period` looks for inside a message, most specific first.
 _PERIOD_PHRASES = re.compile(
-    r"(?:the |these |those )?(?:last|past|previous) (?:\d+|[a-z]+) (?:days?|weeks?|months?)"
+    r"(?:the |these |those )?(?:last|past|previous) (?:\d+ |[a-z]+ )?"
+    r"(?:days?|weeks?|fortnights?|months?)"
     r"|\d{4}-\d{2}-\d{2}(?: (?:to|until|-|–) \d{4}-\d{2}-\d{2})?"
     r"|\d{4}-w\d{1,2}"
     r"|(?:this|last|previous|past) (?:week|month|quarter|year)"

@@ -23,6 +23,7 @@ TODAY = date(2026, 11, 30)  # a Monday
         ("last month", date(2026, 10, 1), date(2026, 10, 31)),
         ("last 7 days", date(2026, 11, 24), date(2026, 11, 30)),
         ("past two weeks", date(2026, 11, 17), date(2026, 11, 30)),
+        ("the past fortnight", date(2026, 11, 17), date(2026, 11, 30)),
         ("in October", date(2026, 10, 1), date(2026, 10, 31)),
         ("december", date(2025, 12, 1), date(2025, 12, 31)),
         ("q3", date(2026, 7, 1), date(2026, 9, 30)),
@@ -71,6 +72,7 @@ def test_bad_phrases_say_what_works(phrase: str, message: str) -> None:
     ("message", "start", "end"),
     [
         ("what's the vibe on instagram these past two weeks?", date(2026, 11, 17), TODAY),
+        ("how are people feeling about us over the past fortnight?", date(2026, 11, 17), TODAY),
         ("how did we do last month on facebook", date(2026, 10, 1), date(2026, 10, 31)),
         ("anything odd since friday?", date(2026, 11, 27), TODAY),
         ("numbers for 2026-10-01 to 2026-10-07 please", date(2026, 10, 1), date(2026, 10, 7)),
