@@ -76,6 +76,8 @@ SECRET_VARIABLES = frozenset(
         "BEACON_LLM_API_KEY",
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
+        "BEACON_TRACKER_KEY",
+        "BEACON_TRACKER_URL",  # may carry the database password
     }
 )
 #: The secrets each server needs; it starts with the others removed from its environment.
@@ -84,9 +86,17 @@ CHILD_SECRETS: dict[str, frozenset[str]] = {
     "actions": frozenset(
         {"BEACON_ACTION_TOKEN", "BEACON_PSEUDONYM_KEY", "BEACON_LLM_API_KEY", "SLACK_BOT_TOKEN"}
     ),
-    # the REST channel's staff check, the Slack channel, the call to the action server
+    # the REST channel's staff check, the Slack channel, the call to the action server,
+    # the encrypted tracker store
     "bot": frozenset(
-        {"BEACON_ACTION_TOKEN", "BEACON_STAFF_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"}
+        {
+            "BEACON_ACTION_TOKEN",
+            "BEACON_STAFF_TOKEN",
+            "SLACK_BOT_TOKEN",
+            "SLACK_SIGNING_SECRET",
+            "BEACON_TRACKER_KEY",
+            "BEACON_TRACKER_URL",
+        }
     ),
     "widget": frozenset(),
 }
@@ -247,7 +257,8 @@ class StackConfig:
         widget_port: Port of the support page and chat widget server (``beacon.widget``);
             None starts no widget server. ``beacon serve`` uses 8080.
         action_token: Shared secret between the two; random per run unless set.
-        tracker_db: SQLite file of Rasa's tracker store.
+        tracker_db: SQLite file of Rasa's tracker store; None uses the settings'
+            tracker store (``BEACON_TRACKER_URL``, else ``<home>/rasa-tracker.db``).
         log_dir: Where each process's output goes.
         credentials: The Rasa channels file (the project's credentials.yml unless set;
             benchmarks point it at a copy with extra channels).
@@ -336,12 +347,17 @@ class Stack:
     def start_bot(self) -> None:
         """Start the Rasa server and wait until its REST channel answers."""
         settings = self.config.settings
-        tracker_db = self.config.tracker_db or settings.tracker_db
+        tracker_url = (
+            f"sqlite:///{self.config.tracker_db.resolve()}"
+            if self.config.tracker_db
+            else settings.tracker_store_url()
+        )
         env = _rasa_env(
             {
                 "BEACON_ACTION_URL": f"{self.config.action_url}/webhook",
                 "BEACON_ACTION_TOKEN": self.config.action_token,
-                "BEACON_TRACKER_DB": str(tracker_db),
+                "BEACON_TRACKER_URL": tracker_url,
+                "BEACON_TRACKER_KEY": settings.tracker_key(),
                 "BEACON_STAFF_TOKEN": settings.staff_token_or_local(),
                 TOKENS_FILE_ENV: str(settings.staff_tokens_path),
                 "BEACON_ACTION_TIMEOUT": str(settings.action_timeout_s),

@@ -113,6 +113,8 @@ class Settings:
             them; None keeps them until forgotten.
         phone_region: Country (ISO 3166 code) whose national phone formats
             pseudonymisation reads; numbers with ``+`` and a country code are read for any.
+        tracker_url: SQLAlchemy URL of Rasa's tracker store (``BEACON_TRACKER_URL``,
+            e.g. ``postgresql://…``); None means the SQLite file :attr:`tracker_db`.
     """
 
     home: Path
@@ -129,6 +131,7 @@ class Settings:
     support_slack_channel: str = "support"
     retention_days: int | None = 90
     phone_region: str = "GB"
+    tracker_url: str | None = field(default=None, repr=False)  # may hold a password
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -153,12 +156,27 @@ class Settings:
             support_slack_channel=os.environ.get("BEACON_SUPPORT_SLACK_CHANNEL") or "support",
             retention_days=_env_retention_days(),
             phone_region=(os.environ.get("BEACON_PHONE_REGION") or "GB").strip().upper(),
+            tracker_url=(os.environ.get("BEACON_TRACKER_URL") or "").strip() or None,
         )
 
     @property
     def tracker_db(self) -> Path:
         """The SQLite file of Rasa's tracker store (what `beacon serve` gives Rasa)."""
         return self.home / "rasa-tracker.db"
+
+    def tracker_store_url(self) -> str:
+        """The URL Rasa's tracker store opens: ``BEACON_TRACKER_URL``, else :attr:`tracker_db`."""
+        return self.tracker_url or f"sqlite:///{self.tracker_db.resolve()}"
+
+    def tracker_key(self) -> str:
+        """The secret the tracker store encrypts conversations with.
+
+        Taken from ``BEACON_TRACKER_KEY`` when set; otherwise generated once into
+        ``<home>/tracker.key`` (git-ignored) and reused. Losing it makes the stored
+        conversations unreadable (the bot refuses to start on them, rather than
+        failing every turn).
+        """
+        return _env_secret("BEACON_TRACKER_KEY") or local_secret(self.home, "tracker.key")
 
     @property
     def staff_tokens_path(self) -> Path:

@@ -93,20 +93,18 @@ def test_forget_needs_one_of_account_or_conversation(home: Path) -> None:
 def test_a_tracker_store_that_is_not_sqlite_is_said_in_one_line(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import beacon.stack
-
     chats(home)
-    endpoints = home / "endpoints.yml"
-    endpoints.write_text("tracker_store:\n  type: SQL\n  dialect: postgresql\n  db: rasa\n")
-    monkeypatch.setattr(beacon.stack, "RASA_ENDPOINTS", endpoints)
+    monkeypatch.setenv("BEACON_TRACKER_URL", "postgresql://beacon:hunter2@db.internal/rasa")
+    get_settings.cache_clear()
     code, out, err = invoke("forget", "--conversation", "customer:old", "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["removed"]["posts"] == 1 and result["removed"]["tracker_events"] == 0
     assert result["notes"] == [
-        "the tracker store in endpoints.yml is sql (postgresql), not SQLite: delete these "
+        "the tracker store (BEACON_TRACKER_URL) is postgresql, not SQLite: delete these "
         "events there (table events, by sender_id and timestamp)"
     ]
+    assert "hunter2" not in out + err
     assert tracker_senders(home / "rasa-tracker.db") == ["customer:old", "customer:new"]
 
 

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
 from foundation.exceptions import BeaconError, InputError
-from foundation.settings import PROJECT_ROOT, Settings, get_settings
+from foundation.settings import Settings, get_settings
 from foundation.workspace import (
     BATCH_LOCK_WAIT_SECONDS,
     READERS,
@@ -177,30 +176,14 @@ def purge_expired(
 
 def _tracker(settings: Settings, delete: Callable[[Path], int]) -> tuple[int, str | None]:
     """Run ``delete(db)`` on Rasa's SQLite tracker store: (events, None), or (0, why not)."""
-    store = _tracker_store_config()
-    kind = str(store.get("type", "")).lower()
-    dialect = str(store.get("dialect", "sqlite")).lower()
-    if kind != "sql" or dialect != "sqlite":
+    url = settings.tracker_store_url()
+    scheme, _, rest = url.partition("://")
+    if scheme != "sqlite" or not rest.startswith("/"):
         return 0, (
-            f"the tracker store in endpoints.yml is {kind or 'in memory'}"
-            f"{f' ({dialect})' if kind == 'sql' else ''}, not SQLite: delete these events "
-            "there (table events, by sender_id and timestamp)"
+            f"the tracker store (BEACON_TRACKER_URL) is {scheme or 'not a URL'}, not SQLite: "
+            "delete these events there (table events, by sender_id and timestamp)"
         )
-    db = str(store.get("db") or "")
-    # `beacon serve` fills ${BEACON_TRACKER_DB} with the file under the home folder.
-    path = Path(db) if db and "${" not in db else settings.tracker_db
-    return delete(path if path.is_absolute() else PROJECT_ROOT / path), None
-
-
-def _tracker_store_config() -> dict[str, Any]:
-    from beacon.stack import RASA_ENDPOINTS
-
-    try:
-        endpoints = yaml.safe_load(RASA_ENDPOINTS.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise InputError(f"endpoints.yml cannot be read ({error}); restore it from git") from None
-    store = endpoints.get("tracker_store") if isinstance(endpoints, dict) else None
-    return store if isinstance(store, dict) else {}
+    return delete(Path(rest[1:])), None
 
 
 def _refresh_post_index(workspace: Workspace) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 
 import httpx
@@ -42,3 +43,19 @@ def test_an_oversized_body_is_refused_before_parsing(e2e: E2E) -> None:
     assert reply.status_code == 413
     # And the bot still answers.
     assert "public/" in e2e.ask("what is your return policy?", staff=False)
+
+
+def test_the_tracker_store_keeps_no_customer_text_in_clear(e2e: E2E) -> None:
+    sender = f"sec-{uuid.uuid4().hex[:8]}"
+    mail = f"{sender}@example.com"
+    with ScannedBotClient(e2e.stack.config.bot_url, timeout_s=120) as client:
+        client.send(sender, f"hi, I'm {mail}, what is your return policy?")
+        # A second turn reads the conversation back from the store.
+        follow_up = client.send(sender, "how many days do I have to return shoes?")
+    assert "public/" in "\n".join(m.get("text") or "" for m in follow_up)
+    tracker_db = e2e.stack.config.settings.tracker_db
+    with sqlite3.connect(tracker_db) as con:
+        senders = {row[0] for row in con.execute("SELECT DISTINCT sender_id FROM events")}
+    assert any(sender in stored for stored in senders)  # the conversation is there...
+    assert mail.encode() not in tracker_db.read_bytes()  # ...but not its words
+    assert b"return policy" not in tracker_db.read_bytes()
