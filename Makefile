@@ -15,7 +15,7 @@ BOT_STAMP := $(BOT_VENV)/.installed
 BEACON := $(APP_VENV)/bin/beacon
 PYTEST_ARGS ?=
 
-.PHONY: help venv dev lock browser demo train run chat test lint unit e2e conversations bench clean
+.PHONY: help venv dev lock browser servers demo train run chat test lint unit e2e conversations bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ browser: ## Debian's Chromium for the widget's browser test (the test skips, say
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: no chromium and no root; the browser test will be skipped (apt-get install chromium)"; fi
 
+servers: ## Debian's Redis and nginx for the scale-out tests (PostgreSQL 15 is on the image); tests start them on loopback
+	@command -v redis-server >/dev/null && { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server nginx-light >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq redis-server nginx-light >/dev/null; \
+	else echo "note: no redis-server/nginx and no root; the tests that need them will be skipped"; fi
+
 demo: $(APP_STAMP) ## Build the demo workspace (idempotent)
 	$(BEACON) demo
 
@@ -74,7 +80,7 @@ lint: $(DEV_STAMP) ## ruff (lint and format), mypy, lint-imports (the import flo
 conversations: train ## Rasa conversation tests (bot/tests)
 	$(BEACON) bot test
 
-test: venv $(DEV_STAMP) browser lint ## Everything: lint, rasa data validate, the pytest suite (end-to-end included), conversation tests
+test: venv $(DEV_STAMP) browser servers lint ## Everything: lint, rasa data validate, the pytest suite (end-to-end included), conversation tests
 	$(BEACON) bot validate
 	$(BEACON) bot train
 	$(APP_VENV)/bin/pytest $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -78,6 +79,7 @@ SECRET_VARIABLES = frozenset(
         "SLACK_SIGNING_SECRET",
         "BEACON_TRACKER_KEY",
         "BEACON_TRACKER_URL",  # may carry the database password
+        "BEACON_LOCK_STORE_URL",  # may carry the Redis password
     }
 )
 #: The secrets each server needs; it starts with the others removed from its environment.
@@ -96,6 +98,7 @@ CHILD_SECRETS: dict[str, frozenset[str]] = {
             "SLACK_SIGNING_SECRET",
             "BEACON_TRACKER_KEY",
             "BEACON_TRACKER_URL",
+            "BEACON_LOCK_STORE_URL",
         }
     ),
     "widget": frozenset(),
@@ -289,6 +292,26 @@ class StackConfig:
         return None if self.widget_port is None else f"http://{self.host}:{self.widget_port}/"
 
 
+#: Errors a server raises at start-up whose message is written for the person starting it.
+_STARTUP_ERROR = re.compile(r"\b(?:TrackerStoreError|LockStoreError|ConfigError): (.+?)\s*$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def startup_failure(log: Path) -> str | None:
+    """The one-line reason a server gave for not starting, from the end of its log."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, log.stat().st_size - 20_000))
+            tail = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in reversed(tail.splitlines()):
+        found = _STARTUP_ERROR.search(_ANSI.sub("", line))
+        if found:
+            return found.group(1)
+    return None
+
+
 class Stack:
     """The action server, the Rasa server and (optionally) the widget server as child processes.
 
@@ -358,6 +381,7 @@ class Stack:
                 "BEACON_ACTION_TOKEN": self.config.action_token,
                 "BEACON_TRACKER_URL": tracker_url,
                 "BEACON_TRACKER_KEY": settings.tracker_key(),
+                "BEACON_LOCK_STORE_URL": settings.lock_store_url or "",
                 "BEACON_STAFF_TOKEN": settings.staff_token_or_local(),
                 TOKENS_FILE_ENV: str(settings.staff_tokens_path),
                 "BEACON_ACTION_TIMEOUT": str(settings.action_timeout_s),
@@ -399,7 +423,7 @@ class Stack:
             "--port",
             str(self.config.widget_port),
             "--bot-url",
-            self.config.bot_url,
+            self.config.settings.public_bot_url or self.config.bot_url,
         ]
         self._spawn("widget", command, {**os.environ, "PYTHONUNBUFFERED": "1"})
         self._wait_ready("widget", f"{self.config.widget_url}config.js")
@@ -409,6 +433,9 @@ class Stack:
         process = self.processes[name]
         while time.monotonic() < deadline:
             if process.poll() is not None:
+                reason = startup_failure(self._log(name))
+                if reason:
+                    raise ConfigError(f"the {name} server could not start: {reason}")
                 raise ConfigError(
                     f"the {name} server exited with code {process.returncode} while starting; "
                     f"see {self._log(name)}"

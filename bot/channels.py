@@ -48,6 +48,7 @@ from foundation.channel_metadata import (
     action_server_error,
     user_metadata,
 )
+from foundation.exceptions import ConfigError
 from foundation.networks import Network, client_address, networks_from_env
 from foundation.staff_tokens import TOKENS_FILE_ENV, StaffTokenStore
 from foundation.text import install_log_filter, visible_text
@@ -70,6 +71,8 @@ CUSTOMER_PREFIX = "customer:"
 DEFAULT_ACTION_TIMEOUT_S = 20.0
 #: Comma-separated networks (CIDR) from which staff tokens are accepted.
 STAFF_NETWORKS_ENV = "BEACON_STAFF_NETWORKS"
+#: How many reverse proxies in front of Rasa append to ``X-Forwarded-For`` (nginx: 1).
+PROXY_COUNT_ENV = "BEACON_PROXY_COUNT"
 STAFF_FROM_OUTSIDE_MESSAGE = (
     "staff tokens are accepted only from the staff networks (BEACON_STAFF_NETWORKS, "
     "loopback by default); ask in Slack, or connect from inside"
@@ -130,6 +133,21 @@ def _seconds_to_utc_midnight() -> int:
     return max(1, int(86_400 - now % 86_400))
 
 
+def proxy_count_from_env() -> int:
+    """``BEACON_PROXY_COUNT``: trusted reverse proxies in front of Rasa (0 when unset).
+
+    Raises:
+        ConfigError: The value is not a whole number from 0 to 10.
+    """
+    raw = (os.environ.get(PROXY_COUNT_ENV) or "0").strip()
+    if not raw.isdigit() or int(raw) > 10:
+        raise ConfigError(
+            f"{PROXY_COUNT_ENV} must be the number of reverse proxies in front of Rasa, "
+            f"0 to 10 (1 behind one nginx); got {raw[:20]!r}"
+        )
+    return int(raw)
+
+
 class BeaconRestInput(InputChannel):
     """REST channel: ``POST /webhooks/rest/webhook`` with ``{"sender": ..., "message": ...}``.
 
@@ -141,6 +159,13 @@ class BeaconRestInput(InputChannel):
     conversation, whose sender id is namespaced (:data:`CUSTOMER_PREFIX`), whose
     messages are at most ``limits.max_chars`` long, and which is rate limited
     (429 with ``Retry-After`` over a limit).
+
+    Behind reverse proxies, ``proxy_count`` (``BEACON_PROXY_COUNT``) says how many of them
+    append to ``X-Forwarded-For``: the client's address is then read from that header,
+    counting from the right past the trusted proxies (what a client writes there itself
+    is never trusted), for the staff networks and the per-address limits alike. Without
+    it, every customer behind the proxy would share the proxy's address, and a proxy on
+    loopback would make everyone look like a staff network.
     """
 
     def __init__(
@@ -150,10 +175,12 @@ class BeaconRestInput(InputChannel):
         *,
         staff_tokens: StaffTokenStore | None = None,
         staff_networks: tuple[Network, ...] = LOOPBACK_NETWORKS,
+        proxy_count: int = 0,
     ) -> None:
         self.staff_token = staff_token
         self.staff_tokens = staff_tokens
         self.staff_networks = staff_networks
+        self.proxy_count = proxy_count
         self.limiter = CustomerRateLimiter(limits or CustomerLimits())
 
     @classmethod
@@ -173,6 +200,7 @@ class BeaconRestInput(InputChannel):
             limits=CustomerLimits.from_env(),
             staff_tokens=StaffTokenStore(Path(tokens_file)) if tokens_file else None,
             staff_networks=networks_from_env(STAFF_NETWORKS_ENV, LOOPBACK_NETWORKS),
+            proxy_count=proxy_count_from_env(),
         )
 
     def audience(self, request: Request) -> str:
@@ -189,9 +217,15 @@ class BeaconRestInput(InputChannel):
             return STAFF
         return CUSTOMER
 
+    @staticmethod
+    def client_ip(request: Request) -> str:
+        """The client's address: forwarded by the trusted proxies, else the peer's."""
+        # remote_addr is "" unless PROXIES_COUNT is set (limit_request_size sets it).
+        return request.remote_addr or request.ip or ""
+
     def from_staff_network(self, request: Request) -> bool:
         """True when the request comes from an address where staff tokens are accepted."""
-        address = client_address(request.ip or "")
+        address = client_address(self.client_ip(request))
         return address is not None and any(address in net for net in self.staff_networks)
 
     def _refusal(self, sender: str, address: str) -> HTTPResponse | None:
@@ -225,6 +259,10 @@ class BeaconRestInput(InputChannel):
         async def limit_request_size(app: Any, _loop: Any) -> None:
             # Read by each new connection, so bodies over the cap get a 413 unparsed.
             app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, MAX_REQUEST_BYTES)
+            if self.proxy_count:
+                # Sanic then reads request.remote_addr from X-Forwarded-For, skipping
+                # this many proxies' entries from the right.
+                app.config.PROXIES_COUNT = self.proxy_count
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -250,7 +288,9 @@ class BeaconRestInput(InputChannel):
                 )
             audience = self.audience(request)
             if audience == STAFF and not self.from_staff_network(request):
-                logger.warning("staff token used from outside the staff networks: %s", request.ip)
+                logger.warning(
+                    "staff token used from outside the staff networks: %s", self.client_ip(request)
+                )
                 return response.json({"error": STAFF_FROM_OUTSIDE_MESSAGE}, status=403)
             max_chars = MAX_MESSAGE_CHARS if audience == STAFF else self.limiter.limits.max_chars
             if not isinstance(text, str) or len(text) > max_chars:
@@ -267,7 +307,7 @@ class BeaconRestInput(InputChannel):
             metadata = self.get_metadata(request)
             fresh_session = False
             if audience == CUSTOMER:
-                refused = self._refusal(sender, request.ip or "unknown")
+                refused = self._refusal(sender, self.client_ip(request) or "unknown")
                 if refused is not None:
                     return refused
                 sender = CUSTOMER_PREFIX + sender

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import os
-import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +34,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
-logger = logging.getLogger(__name__)
+from bot._startup import env_seconds, first_line, keep_trying
 
 KEY_ENV = "BEACON_TRACKER_KEY"
 CONNECT_TIMEOUT_ENV = "BEACON_TRACKER_CONNECT_TIMEOUT"
@@ -117,7 +115,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self._cipher = event_cipher(secret)
         url = sa.engine.make_url(host)
         self.engine = sa.create_engine(url, **_engine_kwargs(url))
-        self._create_tables(url, _connect_timeout(connect_timeout_s))
+        if connect_timeout_s is None:
+            connect_timeout_s = env_seconds(CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT_S)
+        self._create_tables(url, connect_timeout_s)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._check_key(url)
         # The SQL store's own __init__ is skipped on purpose (it loops for ever on an
@@ -127,21 +127,20 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     # -- start-up ------------------------------------------------------------
     def _create_tables(self, url: sa.engine.URL, timeout_s: float) -> None:
         """Create the events table, retrying a database that is still starting."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                self.Base.metadata.create_all(self.engine)
-                return
-            except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
-                if time.monotonic() >= deadline:
-                    reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-                    raise TrackerStoreError(
-                        f"cannot reach the tracker store at {_safe_url(url)} after "
-                        f"{timeout_s:g} s ({reason}); check BEACON_TRACKER_URL and that "
-                        "the database server is running"
-                    ) from None
-                logger.warning("Tracker store not reachable yet, retrying: %s", error)
-                time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
+        try:
+            keep_trying(
+                lambda: self.Base.metadata.create_all(self.engine),
+                timeout_s=timeout_s,
+                retry_on=(sa.exc.OperationalError, sa.exc.InterfaceError),
+                what=_safe_url(url),
+                pause_s=2.0,
+            )
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+            raise TrackerStoreError(
+                f"cannot reach the tracker store at {_safe_url(url)} after {timeout_s:g} s "
+                f"({first_line(error)}); check BEACON_TRACKER_URL and that the database "
+                "server is running"
+            ) from None
 
     def _check_key(self, url: sa.engine.URL) -> None:
         """Refuse a key that cannot read the newest encrypted event."""
@@ -201,15 +200,6 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if not self.domain or not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-
-
-def _connect_timeout(given: float | None) -> float:
-    if given is not None:
-        return given
-    try:
-        return max(0.0, float(os.environ.get(CONNECT_TIMEOUT_ENV) or DEFAULT_CONNECT_TIMEOUT_S))
-    except ValueError:
-        return DEFAULT_CONNECT_TIMEOUT_S
 
 
 def _engine_kwargs(url: sa.engine.URL) -> dict[str, Any]:

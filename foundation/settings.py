@@ -100,6 +100,8 @@ class Settings:
         bot_url: Base URL of the Rasa server (used by ``beacon chat`` and the digest).
         public_action_url: Base URL under which chat clients fetch the action server's
             chart images (``/charts/<name>.png``).
+        public_bot_url: Base URL under which the widget's page reaches Rasa, when it is not
+            the address Rasa listens on (behind a reverse proxy: the public origin).
         action_token: Shared secret between Rasa and the action server; None disables
             the check (only the test-suite does that, explicitly).
         staff_token: Bearer token that makes a REST conversation a staff conversation.
@@ -115,6 +117,8 @@ class Settings:
             pseudonymisation reads; numbers with ``+`` and a country code are read for any.
         tracker_url: SQLAlchemy URL of Rasa's tracker store (``BEACON_TRACKER_URL``,
             e.g. ``postgresql://…``); None means the SQLite file :attr:`tracker_db`.
+        lock_store_url: Redis URL of Rasa's lock store (``BEACON_LOCK_STORE_URL``), shared
+            by several Rasa replicas; None keeps the locks in the Rasa process.
     """
 
     home: Path
@@ -122,6 +126,7 @@ class Settings:
     data_dir: Path | None
     bot_url: str = "http://localhost:5005"
     public_action_url: str = "http://localhost:5055"
+    public_bot_url: str | None = None
     action_token: str | None = None
     staff_token: str | None = None
     action_timeout_s: float = 20.0
@@ -132,6 +137,7 @@ class Settings:
     retention_days: int | None = 90
     phone_region: str = "GB"
     tracker_url: str | None = field(default=None, repr=False)  # may hold a password
+    lock_store_url: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -147,6 +153,7 @@ class Settings:
             public_action_url=os.environ.get(
                 "BEACON_PUBLIC_ACTION_URL", "http://localhost:5055"
             ).rstrip("/"),
+            public_bot_url=(os.environ.get("BEACON_PUBLIC_BOT_URL") or "").rstrip("/") or None,
             action_token=_env_secret("BEACON_ACTION_TOKEN"),
             staff_token=_env_secret("BEACON_STAFF_TOKEN"),
             action_timeout_s=_env_float("BEACON_ACTION_TIMEOUT", 20.0),
@@ -157,6 +164,7 @@ class Settings:
             retention_days=_env_retention_days(),
             phone_region=(os.environ.get("BEACON_PHONE_REGION") or "GB").strip().upper(),
             tracker_url=(os.environ.get("BEACON_TRACKER_URL") or "").strip() or None,
+            lock_store_url=(os.environ.get("BEACON_LOCK_STORE_URL") or "").strip() or None,
         )
 
     @property

@@ -144,3 +144,17 @@ def test_version_is_the_one_in_beacon_init() -> None:
     # pyproject.toml takes its version from beacon.__version__, so the installed package
     # says the same (if not, the install is stale: `make venv` reinstalls it).
     assert importlib.metadata.version("beacon") == beacon.__version__
+
+
+def test_serve_only_names_one_server_and_needs_a_shared_action_token(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = invoke("serve", "--only", "rasa")
+    assert code == 2 and out == ""
+    assert err.strip() == "error: --only takes one of bot, actions, widget (got 'rasa')"
+    monkeypatch.delenv("BEACON_ACTION_TOKEN", raising=False)
+    get_settings.cache_clear()
+    for server in ("bot", "actions"):
+        code, _, err = invoke("serve", "--only", server)
+        assert code == 2
+        assert err.startswith("error: --only bot/actions needs BEACON_ACTION_TOKEN set"), err

@@ -6,12 +6,13 @@ import getpass
 import secrets
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 import typer
 
 from beacon.cli._common import console, fail, run_command
-from foundation.settings import get_settings
+from foundation.settings import Settings, get_settings
 
 bot_app = typer.Typer(help="Train, validate and test the Rasa bot.", no_args_is_help=True)
 
@@ -65,13 +66,31 @@ def serve(
         help="Interface the action server binds to (only Rasa calls it: keep it on loopback "
         "unless Rasa runs on another machine).",
     ),
+    only: str = typer.Option(
+        None,
+        "--only",
+        help="Run one server alone: bot, actions or widget (one systemd unit each, "
+        "deploy/systemd/). BEACON_ACTION_TOKEN must then be set, so that a bot and an "
+        "action server started apart share it.",
+    ),
 ) -> None:
     """Start the action server, the Rasa server and the support page; Ctrl-C stops all."""
     from beacon.stack import Stack, StackConfig, ensure_model
 
     settings = get_settings()
+    if only is not None and only not in SERVERS:
+        raise fail(f"--only takes one of {', '.join(SERVERS)} (got {only!r})", 2)
+    if only in ("bot", "actions") and not settings.action_token:
+        raise fail(
+            "--only bot/actions needs BEACON_ACTION_TOKEN set (the same value for both), "
+            "so that the two servers started apart trust each other",
+            2,
+        )
 
     def body() -> None:
+        if only is not None:
+            serve_one(only, settings, host, action_host, bot_port, action_port, widget_port)
+            return
         model, trained = ensure_model(settings)
         config = StackConfig(
             settings=settings,
@@ -116,6 +135,48 @@ def serve(
             stack.stop()
 
     run_command(body)
+
+
+#: The servers `beacon serve --only` starts alone.
+SERVERS = ("bot", "actions", "widget")
+
+
+def serve_one(
+    name: str,
+    settings: Settings,
+    host: str,
+    action_host: str,
+    bot_port: int,
+    action_port: int,
+    widget_port: int,
+) -> None:
+    """Run the server ``name`` alone until it ends or is stopped (SIGINT/SIGTERM)."""
+    from beacon.stack import Stack, StackConfig, ensure_model
+
+    model = ensure_model(settings)[0] if name == "bot" else Path()
+    config = StackConfig(
+        settings=settings,
+        host=host,
+        action_host=action_host,
+        bot_port=bot_port,
+        action_port=action_port,
+        widget_port=widget_port,
+    )
+    if settings.action_token:
+        config.action_token = settings.action_token
+    stack = Stack(config, model)
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    start = {"bot": stack.start_bot, "actions": stack.start_actions, "widget": stack.start_widget}
+    try:
+        start[name]()
+        console.print(f"[bold]Beacon's {name} server is up.[/bold] Logs: {settings.home / 'logs'}")
+        stack.wait()
+        raise fail(f"the {name} server stopped; see {settings.home / 'logs' / name}.log", 1)
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+    finally:
+        stack.stop()
 
 
 def chat(

@@ -21,17 +21,22 @@ needs_bot_python = pytest.mark.skipif(
 )
 
 
-def assert_checks_pass(script: str, drop_env_prefixes: tuple[str, ...] = ()) -> None:
+def assert_checks_pass(
+    script: str,
+    drop_env_prefixes: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
+) -> None:
     """Run ``tests/bot/<script>`` under the bot's Python; fail with its stderr unless it passes.
 
     Args:
         script: The checks script's file name; it prints "all checks passed" last.
         drop_env_prefixes: Environment variables left out (e.g. ``SLACK_``), so the
             checks see only what they set themselves.
+        extra_env: Variables the checks read (e.g. the URL of a server a fixture started).
     """
     prefixes = ("VIRTUAL_ENV", *drop_env_prefixes)
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update({"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"})
+    env.update({"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", **(extra_env or {})})
     result = subprocess.run(
         [str(BOT_PYTHON), str(ROOT / "tests" / "bot" / script)],
         cwd=ROOT,
