@@ -13,6 +13,12 @@ the follow-up asks for depends on that kind:
 - a prediction or a recommendation: the draft is explained;
 - an answer from the documents: more passages, or where it says that.
 
+A bare entity (``inform``: "and on insta?", "what about last quarter?") goes to
+:class:`ActionAskWhatAbout`: after an answer that can be asked again with another
+platform, period, topic, post or experiment, it asks it again with the slots the message
+filled, whichever route led to that answer; otherwise staff are asked what they want to
+know (or, for a longer message, the documents are tried first).
+
 Nothing is guessed: without a previous answer, or with one this kind of follow-up can't
 point into, the reply says what can be asked instead.
 """
@@ -22,16 +28,39 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.anomalies import ActionAnomalies
+from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
-from actions.context import last_answer, latest_text
+from actions.context import LastAnswer, last_answer, latest_text
 from actions.engagement import ActionExplainPost
+from actions.experiments import ActionAnalyzeExperiment
 from actions.fallbacks import answer_unclear
 from actions.influencers import answer_ranking_followup
 from actions.knowledge import ActionKnowledgeFollowup
 from actions.parsing import mentioned_positions
-from actions.sentiment import answer_with_examples
+from actions.sentiment import ActionSentimentSummary, answer_with_examples
 from actions.services import Services
+
+#: Staff: what to ask after a bare entity ("instagram", "the summer sprint") with nothing
+#: to apply it to.
+ASK_WHAT_ABOUT = (
+    "Got it. What would you like to know about it: sentiment, anything unusual, content tips, "
+    "or how a post will do?"
+)
+#: Longest staff message still taken for a bare entity ("the summer sprint brief");
+#: longer ones are tried on the documents before asking what it is about.
+BARE_ENTITY_WORDS = 4
+#: The answers a bare entity can ask again, with the entities that change each one. Only
+#: answers whose action reads all of its question from the slots: a ranking, a list of
+#: posts or a comparison also reads words of the message ("worst", the brief), which a
+#: bare "and on fb?" would lose.
+ASKED_AGAIN: dict[str, tuple[type[BeaconAction], frozenset[str]]] = {
+    "sentiment": (ActionSentimentSummary, frozenset({"platform", "period", "topic"})),
+    "anomaly": (ActionAnomalies, frozenset({"platform", "period", "topic"})),
+    "explanation": (ActionExplainPost, frozenset({"post_id"})),
+    "experiment": (ActionAnalyzeExperiment, frozenset({"experiment"})),
+}
 
 NOTHING_TO_FOLLOW = (
     "I haven't shown you anything to follow up on yet. Ask me a question first, e.g. "
@@ -81,4 +110,43 @@ class ActionFollowup(BeaconAction):
                 text="My last answer listed no posts or creators to pick from; ask me about "
                 "one by its id, e.g. “why did ig-000045 do so well?”."
             )
+        return []
+
+
+def _asked_again(answer: LastAnswer | None, tracker: Tracker) -> type[BeaconAction] | None:
+    """The action that asks ``answer`` again with the message's entities, if it can."""
+    if answer is None or answer.kind not in ASKED_AGAIN:
+        return None
+    action, changes = ASKED_AGAIN[answer.kind]
+    entities = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+    return action if entities & changes else None
+
+
+class ActionAskWhatAbout(BeaconAction):
+    """A bare entity or statement ("and on insta?", "last quarter", "the summer sprint").
+
+    For staff, after an answer that can be asked again with what the message names,
+    that answer is asked again (the message's entities have already filled the slots);
+    otherwise, a message longer than a bare entity is tried on the documents, and then
+    staff are asked what they want to know about it. A customer's statement ("it is 2
+    weeks late", "can I get it by friday") is almost always about an order, so it is
+    answered from the public help pages, never with staff options.
+    """
+
+    action_name = "action_ask_what_about"
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> Events:
+        if audience_of(tracker) != STAFF:
+            return answer_from_documents(dispatcher, tracker, services) or []
+        again = _asked_again(last_answer(tracker), tracker)
+        if again is not None:
+            return again().respond(dispatcher, tracker, services)
+        if len(latest_text(tracker).split()) > BARE_ENTITY_WORDS:
+            # More than a bare entity: likely a question the classifier took for one.
+            found = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
+            if found is not None:
+                return found
+        dispatcher.utter_message(text=ASK_WHAT_ABOUT)
         return []

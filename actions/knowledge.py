@@ -35,14 +35,6 @@ from actions.services import Services
 from foundation.workspace import queries
 from knowledge import SearchFilter
 
-#: Staff: what to ask after a bare entity ("instagram", "the summer sprint").
-ASK_WHAT_ABOUT = (
-    "Got it. What would you like to know about it: sentiment, anything unusual, content tips, "
-    "or how a post will do?"
-)
-#: Longest staff message still taken for a bare entity ("the summer sprint brief");
-#: longer ones are tried on the documents before asking what it is about.
-BARE_ENTITY_WORDS = 4
 #: Audit kind of a "where does it say that?" reply.
 SOURCES_KIND = "knowledge_sources"
 #: How deep "show me more" looks in the ranking before saying there is no more.
@@ -147,32 +139,6 @@ class ActionKnowledgeAnswer(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         return answer_from_documents(dispatcher, tracker, services) or []
-
-
-class ActionAskWhatAbout(BeaconAction):
-    """A bare entity or statement with no question in play.
-
-    Staff are asked what they want to know about it, unless the message is longer than
-    a bare entity and the documents answer it. A customer's statement
-    ("it is 2 weeks late", "can I get it by friday") is almost always about an
-    order, so it is answered from the public help pages, never with staff options.
-    """
-
-    action_name = "action_ask_what_about"
-
-    def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
-    ) -> Events:
-        if audience_of(tracker) != STAFF:
-            return answer_from_documents(dispatcher, tracker, services) or []
-        text = latest_text(tracker)
-        if len(text.split()) > BARE_ENTITY_WORDS:
-            # More than a bare entity: likely a question the classifier took for one.
-            found = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
-            if found is not None:
-                return found
-        dispatcher.utter_message(text=ASK_WHAT_ABOUT)
-        return []
 
 
 class ActionKnowledgeFollowup(BeaconAction):

@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks._report import Run, add_out_argument
+from benchmarks._report import Run, add_out_argument, default_out
 
 SET_DIR = Path(__file__).with_name("understanding")
 #: The run before this benchmark's targets were worked on (how it was made: in the file).
@@ -388,6 +388,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, help="only the first N conversations (a quick look)")
     parser.add_argument(
+        "--set",
+        type=Path,
+        dest="set_dir",
+        help="another set in the same format (e.g. benchmarks/understanding_dev, the set to "
+        "tune on); its results go to --out when given, never to the held-out page",
+    )
+    parser.add_argument(
         "--bot-url",
         help="play the e2e part against a running Beacon (its workspace must be the demo, "
         "its customer rate limits lifted) instead of starting one; needs --staff-token",
@@ -407,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     from beacon.stack import ensure_model
     from foundation.settings import get_settings
 
-    conversations = load_set()
+    conversations = load_set(args.set_dir or SET_DIR)
     if args.limit:
         conversations = conversations[: args.limit]
     turns = turns_of(conversations)
@@ -423,7 +430,12 @@ def main(argv: list[str] | None = None) -> int:
         "baseline": _baseline(),
     }
     with (
-        Run("understanding", out=args.out, argv=argv, write=not args.limit) as run,
+        Run(
+            "understanding",
+            out=args.out,
+            argv=argv,
+            write=not args.limit and args.set_dir is None,
+        ) as run,
         tempfile.TemporaryDirectory(prefix="beacon-understanding-") as tmp,
     ):
         work = Path(tmp)
@@ -452,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
             result["e2e"]["failures"] = [o.to_failure() for o in scores.outcomes if not o.ok]
             print(json.dumps({k: v for k, v in result["e2e"].items() if k != "failures"}, indent=2))
         run.results = result
+    if args.set_dir is not None and args.out != default_out("understanding"):
+        args.out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+        print(f"results of {args.set_dir}: {args.out}")
     return 0
 
 

@@ -22,7 +22,7 @@ from actions.fallbacks import (
     ActionFallback,
     ActionOutOfScope,
 )
-from actions.followups import NOTHING_TO_FOLLOW, ActionFollowup
+from actions.followups import ASK_WHAT_ABOUT, NOTHING_TO_FOLLOW, ActionAskWhatAbout, ActionFollowup
 from actions.influencers import ActionRankInfluencers
 from actions.knowledge import ActionKnowledgeAnswer
 from actions.offers import NOTHING_OFFERED_NO, NOTHING_OFFERED_YES, ActionAnswerOffer
@@ -213,3 +213,58 @@ def test_last_answer_round_trip_and_bad_values() -> None:
     assert LastAnswer.from_slot("nonsense") is None
     with pytest.raises(ValueError, match="kind must be one of"):
         LastAnswer("nonsense")
+
+
+# ------------------------------------------------------- a bare entity after an answer
+def _platform(value: str) -> list[dict[str, object]]:
+    return [{"entity": "platform", "value": value, "start": 0, "end": 1}]
+
+
+def test_a_bare_platform_asks_the_last_sentiment_answer_again(services: Services) -> None:
+    chat = Chat()
+    # A follow-up in between: the stories' "answer, then a platform" no longer applies.
+    chat.say(
+        "how is sentiment on twitter this month?",
+        "ask_sentiment",
+        ActionSentimentSummary(),
+        slots={"platform": "twitter", "period": "this month"},
+    )
+    chat.say("show me a few of those", "ask_more", ActionFollowup())
+    run = chat.say(
+        "cool, and on ig?",
+        "inform",
+        ActionAskWhatAbout(),
+        entities=_platform("instagram"),
+        slots={"platform": "instagram"},
+    )
+    assert run.text.startswith("Sentiment about Trailbird on Instagram, this month"), run.text
+    assert re.search(r"\d+% positive", run.text)
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "sentiment"
+
+
+def test_a_bare_platform_after_a_ranking_asks_what_about(services: Services) -> None:
+    # A ranking reads its brief from the message, which a bare "just instagram" would
+    # replace: it is not asked again.
+    chat = Chat()
+    chat.say(
+        "who should we work with for trail running?", "rank_influencers", ActionRankInfluencers()
+    )
+    run = chat.say(
+        "instagram",
+        "inform",
+        ActionAskWhatAbout(),
+        entities=_platform("instagram"),
+        slots={"platform": "instagram"},
+    )
+    assert run.text == ASK_WHAT_ABOUT
+
+
+def test_a_bare_entity_with_no_answer_to_apply_it_to_asks_what_about(services: Services) -> None:
+    chat = Chat()
+    run = chat.say("instagram", "inform", ActionAskWhatAbout(), entities=_platform("instagram"))
+    assert run.text == ASK_WHAT_ABOUT
+    # After a documents answer, a platform does not re-ask the documents' question.
+    chat.say("what does the playbook say about replies?", "ask_knowledge", ActionKnowledgeAnswer())
+    run = chat.say("twitter", "inform", ActionAskWhatAbout(), entities=_platform("twitter"))
+    assert run.text == ASK_WHAT_ABOUT

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from actions.answers import PAGES_UNAVAILABLE, excerpt
+from actions.followups import ASK_WHAT_ABOUT, ActionAskWhatAbout
 from actions.knowledge import (
-    ASK_WHAT_ABOUT,
-    ActionAskWhatAbout,
     ActionKnowledgeAnswer,
     ActionKnowledgeFollowup,
     followup_kind,
