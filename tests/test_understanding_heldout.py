@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
-from benchmarks.understanding import load_set, turns_of
+from benchmarks.understanding import SET_DIR, load_set, turns_of
 
 BOT_DATA = Path(__file__).resolve().parent.parent / "bot" / "data"
+DEV_SET_DIR = SET_DIR.with_name("understanding_dev")
 _ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -46,11 +48,13 @@ def test_the_training_data_is_read() -> None:
     assert normalise("how is [insta](platform) doing?") == "how is insta doing?"
 
 
-def test_no_benchmark_phrase_is_in_the_training_data() -> None:
+@pytest.mark.parametrize("folder", [SET_DIR, DEV_SET_DIR], ids=["held-out", "dev"])
+def test_no_benchmark_phrase_is_in_the_training_data(folder: Path) -> None:
+    # The dev set is tuned on, but a copy of it in bot/data would make it useless too.
     examples = {normalise(e) for e in training_messages()}
     joined = "\n".join(sorted(examples))
     leaked = []
-    for turn in turns_of(load_set()):
+    for turn in turns_of(load_set(folder)):
         phrase = normalise(turn.user)
         if phrase in examples or (len(phrase.split()) >= 4 and phrase in joined):
             leaked.append(f"{turn.key}: {turn.user!r}")
