@@ -80,6 +80,7 @@ SECRET_VARIABLES = frozenset(
         "BEACON_TRACKER_KEY",
         "BEACON_TRACKER_URL",  # may carry the database password
         "BEACON_LOCK_STORE_URL",  # may carry the Redis password
+        "BEACON_REDIS_URL",  # likewise
     }
 )
 #: The secrets each server needs; it starts with the others removed from its environment.
@@ -99,6 +100,7 @@ CHILD_SECRETS: dict[str, frozenset[str]] = {
             "BEACON_TRACKER_KEY",
             "BEACON_TRACKER_URL",
             "BEACON_LOCK_STORE_URL",
+            "BEACON_REDIS_URL",
         }
     ),
     "widget": frozenset(),

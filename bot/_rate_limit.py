@@ -14,8 +14,8 @@ A customer conversation is also capped in turns: past ``max_turns`` the channel
 starts a fresh session (Rasa then loads and sends only the new session's events),
 so one client cannot make every turn of its conversation slower for ever.
 The buckets live in memory, per process, bounded in number (least recently used
-keys are forgotten first): enough for one Rasa replica; several replicas behind a
-load balancer would need a shared store (Redis) instead.
+keys are forgotten first): enough for one Rasa replica. Several replicas behind a
+load balancer share them in Redis instead (``BEACON_REDIS_URL``, :mod:`bot._shared_state`).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from bot._rate_limit import (
     CustomerLimits,
     CustomerRateLimiter,
 )
+from bot._shared_state import SharedRateLimiter, redis_client, shared_url
 from foundation.channel_metadata import (
     CUSTOMER,
     STAFF,
@@ -176,12 +177,13 @@ class BeaconRestInput(InputChannel):
         staff_tokens: StaffTokenStore | None = None,
         staff_networks: tuple[Network, ...] = LOOPBACK_NETWORKS,
         proxy_count: int = 0,
+        limiter: CustomerRateLimiter | SharedRateLimiter | None = None,
     ) -> None:
         self.staff_token = staff_token
         self.staff_tokens = staff_tokens
         self.staff_networks = staff_networks
         self.proxy_count = proxy_count
-        self.limiter = CustomerRateLimiter(limits or CustomerLimits())
+        self.limiter = limiter or CustomerRateLimiter(limits or CustomerLimits())
 
     @classmethod
     def name(cls) -> str:
@@ -193,11 +195,14 @@ class BeaconRestInput(InputChannel):
         install_action_guard_from_env()
         install_log_filter()  # senders and messages are the client's words
         tokens_file = os.environ.get(TOKENS_FILE_ENV)
+        limits = CustomerLimits.from_env()
+        url = shared_url()  # several Rasa replicas share the limits in Redis
         return cls(
             staff_token=credentials.get("staff_token")
             or os.environ.get("BEACON_STAFF_TOKEN")
             or None,
-            limits=CustomerLimits.from_env(),
+            limits=limits,
+            limiter=SharedRateLimiter(limits, redis_client(url)) if url else None,
             staff_tokens=StaffTokenStore(Path(tokens_file)) if tokens_file else None,
             staff_networks=networks_from_env(STAFF_NETWORKS_ENV, LOOPBACK_NETWORKS),
             proxy_count=proxy_count_from_env(),

@@ -92,6 +92,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot._shared_state import SharedKeys, redis_client, shared_url
 from bot._slack_flow import DEFAULT_WORKING_AFTER_S, WORKING_TEXT, with_progress
 from bot._slack_format import (
     FEEDBACK_ACTION_PREFIX,
@@ -283,7 +284,7 @@ class BeaconSlackInput(InputChannel):
         self.working_after_s = working_after_s
         self.http_timeout_s = http_timeout_s
         self.section_chars = section_chars
-        self.recent = RecentKeys(ttl_s=3600.0, max_keys=10_000)
+        self.recent: RecentKeys | SharedKeys = RecentKeys(ttl_s=3600.0, max_keys=10_000)
         self.staff_channels = staff_channels
         self.lookup_timeout_s = lookup_timeout_s
         self._users: TtlCache[dict[str, Any]] = TtlCache(LOOKUP_TTL_S, LOOKUP_MAX_KEYS)
@@ -307,6 +308,9 @@ class BeaconSlackInput(InputChannel):
             section_chars=_int_env("BEACON_SLACK_SECTION_CHARS", SECTION_TEXT_LIMIT),
             staff_channels=_channels_env("BEACON_SLACK_STAFF_CHANNELS"),
         )
+        url = shared_url()
+        if url:  # several Rasa replicas: a retry landing on another one is still a replay
+            channel.recent = SharedKeys(redis_client(url), "slack", channel.recent.ttl_s)
         if channel.unconfigured_reason:
             logger.info("Slack channel off: %s", channel.unconfigured_reason)
         return channel
