@@ -120,6 +120,19 @@ def postgres_server(database: str = "beacon") -> Iterator[Server]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def psql_rows(server: Server, sql: str) -> list[list[str]]:
+    """Rows of ``sql`` on ``server``'s database, read with ``psql`` (the tests' venv has no
+    PostgreSQL driver; Rasa's has one)."""
+    binaries = skip_without_postgres()
+    database = server.url.rsplit("/", 1)[-1]
+    result = subprocess.run(
+        [str(binaries / "psql"), "-h", "127.0.0.1", "-p", str(server.port), "-U", "beacon",
+         "-d", database, "-At", "-F", "\t", "-c", sql],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return [line.split("\t") for line in result.stdout.splitlines()]
+
+
 @contextmanager
 def redis_server(folder: Path) -> Iterator[Server]:
     """A Redis server on a free loopback port, its files in ``folder``, no persistence."""
