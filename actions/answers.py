@@ -10,15 +10,16 @@ does it say that?" can follow it up after a restart (actions/knowledge.py).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, TypedDict
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.audience import STAFF, audience_of
-from actions.context import LastAnswer, latest_text, offer, remember
+from actions.context import LastAnswer, last_answer, latest_text, offer, remember
 from actions.services import DocumentsUnavailable, Services
-from knowledge import Answer, Passage
+from knowledge import ANSWER_THRESHOLD, Answer, Passage
 
 #: Customers only ever search the public collection (FAQ, shipping, care, sizing).
 CUSTOMER_COLLECTION = "public"
@@ -35,6 +36,38 @@ ANSWER_KIND = "knowledge_answer"
 PASSAGES_PER_TURN = 3
 #: Longest passage text quoted in a "show me more" reply (cut at a sentence end).
 EXCERPT_CHARS = 400
+#: Staff who ask the documents outright get the closest passage, said to be a guess,
+#: down to this answerability; customers get "not found" under ``ANSWER_THRESHOLD``.
+STAFF_ANSWER_FLOOR = 0.05
+#: Said before a staff answer the answerability model doubts.
+HEDGE = "I'm not sure the documents answer exactly that; the closest I found:"
+#: A follow-up this short leans on the previous question even without "and" ("till when?").
+SHORT_FOLLOW_UP_WORDS = 4
+#: Longest follow-up that leans on the previous question when it starts like one.
+CONTINUATION_WORDS = 8
+_CONTINUATION = re.compile(
+    r"^\s*(and|or|also|plus|but|then|what about|how about|same (?:for|with)|ok(?:ay)?,? and)\b",
+    re.IGNORECASE,
+)
+
+
+def question_in_context(tracker: Tracker, text: str) -> tuple[str, str]:
+    """The question to search for ``text``, and the conversation's topic question.
+
+    After an answer from the documents, a short follow-up ("and weekends?", "till when
+    is it valid") is searched together with the question that answer was about, which
+    it leans on; anything else is searched as it is and starts a new topic.
+    """
+    previous = last_answer(tracker)
+    words = len(text.split())
+    follows = words <= SHORT_FOLLOW_UP_WORDS or (
+        words <= CONTINUATION_WORDS and _CONTINUATION.match(text) is not None
+    )
+    if previous is not None and previous.kind == "document" and follows:
+        topic = str(previous.params.get("topic") or previous.params.get("question") or "")
+        if topic:
+            return f"{topic} {text}", topic
+    return text, text
 
 
 class ShownQuote(TypedDict):
@@ -153,11 +186,15 @@ def answer_from_documents(
         was told the pages don't answer, the offer of a person (so a typed yes takes it).
         None when ``only_if_found`` and nothing was found.
     """
-    question = latest_text(tracker)
+    question, topic = question_in_context(tracker, latest_text(tracker))
     customer = audience_of(tracker) != STAFF
     collection = CUSTOMER_COLLECTION if customer else None
+    # Staff asking the documents outright would rather see a hedged closest passage.
+    floor = None if customer or only_if_found else STAFF_ANSWER_FLOOR
     try:
-        answer = services.knowledge().ask(question, collection=collection, k=PASSAGES_PER_TURN)
+        answer = services.knowledge().ask(
+            question, collection=collection, k=PASSAGES_PER_TURN, answer_threshold=floor
+        )
     except DocumentsUnavailable:
         if only_if_found:
             return None
@@ -175,6 +212,8 @@ def answer_from_documents(
         output=answer_record(answer),
         conversation_id=tracker.sender_id,
     )
+    if floor is not None and answer.found and answer.confidence < ANSWER_THRESHOLD:
+        lead = lead or HEDGE
     if answer.found:
         dispatcher.utter_message(text=f"{lead}\n{answer.answer}" if lead else answer.answer)
     elif customer:
@@ -184,7 +223,7 @@ def answer_from_documents(
     shown = LastAnswer(
         "document",
         ids=tuple(dict.fromkeys(f"{p.source}#{p.section}" for p in answer.passages)),
-        params={"question": question, "collection": collection},
+        params={"question": question, "topic": topic, "collection": collection},
         audit_id=audit_id,
     )
     events = [remember(shown)]

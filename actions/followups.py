@@ -32,13 +32,16 @@ from actions.anomalies import ActionAnomalies
 from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
+from actions.capabilities import help_text
+from actions.comparisons import ActionComparison
 from actions.context import LastAnswer, last_answer, latest_text
 from actions.engagement import ActionExplainPost
 from actions.experiments import ActionAnalyzeExperiment
-from actions.fallbacks import answer_unclear
+from actions.fallbacks import OUT_OF_SCOPE, answer_unclear
 from actions.influencers import answer_ranking_followup
 from actions.knowledge import ActionKnowledgeFollowup
 from actions.parsing import mentioned_positions
+from actions.posts import ActionTopPosts
 from actions.sentiment import ActionSentimentSummary, answer_with_examples
 from actions.services import Services
 
@@ -52,12 +55,16 @@ ASK_WHAT_ABOUT = (
 #: longer ones are tried on the documents before asking what it is about.
 BARE_ENTITY_WORDS = 4
 #: The answers a bare entity can ask again, with the entities that change each one. Only
-#: answers whose action reads all of its question from the slots: a ranking, a list of
-#: posts or a comparison also reads words of the message ("worst", the brief), which a
-#: bare "and on fb?" would lose.
+#: answers whose action keeps the rest of the question from the slots or the last answer:
+#: a ranking reads its brief from the message's words, which a bare "and on fb?" would
+#: replace.
 ASKED_AGAIN: dict[str, tuple[type[BeaconAction], frozenset[str]]] = {
     "sentiment": (ActionSentimentSummary, frozenset({"platform", "period", "topic"})),
     "anomaly": (ActionAnomalies, frozenset({"platform", "period", "topic"})),
+    # Reads what to rank by, how many and best or worst from the last answer (actions/posts.py).
+    "top_posts": (ActionTopPosts, frozenset({"platform", "period"})),
+    # With one platform and one period it answers that scope's sentiment.
+    "comparison": (ActionComparison, frozenset({"platform", "period"})),
     "explanation": (ActionExplainPost, frozenset({"post_id"})),
     "experiment": (ActionAnalyzeExperiment, frozenset({"experiment"})),
 }
@@ -125,12 +132,20 @@ def _asked_again(answer: LastAnswer | None, tracker: Tracker) -> type[BeaconActi
 class ActionAskWhatAbout(BeaconAction):
     """A bare entity or statement ("and on insta?", "last quarter", "the summer sprint").
 
-    For staff, after an answer that can be asked again with what the message names,
-    that answer is asked again (the message's entities have already filled the slots);
-    otherwise, a message longer than a bare entity is tried on the documents, and then
-    staff are asked what they want to know about it. A customer's statement ("it is 2
-    weeks late", "can I get it by friday") is almost always about an order, so it is
-    answered from the public help pages, never with staff options.
+    For staff:
+
+    - after an answer that can be asked again with what the message names, that answer
+      is asked again (the message's entities have already filled the slots);
+    - after an answer from the documents, the documents are asked again with the
+      message leaning on that question ("and weekends?");
+    - a message longer than a bare entity is tried on the documents; if they have
+      nothing and it names nothing Beacon knows (no entity, no figure), it is outside
+      what Beacon does, which it says, with the help menu;
+    - otherwise staff are asked what they want to know about it.
+
+    A customer's statement ("it is 2 weeks late", "can I get it by friday") is almost
+    always about an order, so it is answered from the public help pages, never with
+    staff options.
     """
 
     action_name = "action_ask_what_about"
@@ -140,13 +155,25 @@ class ActionAskWhatAbout(BeaconAction):
     ) -> Events:
         if audience_of(tracker) != STAFF:
             return answer_from_documents(dispatcher, tracker, services) or []
-        again = _asked_again(last_answer(tracker), tracker)
+        previous = last_answer(tracker)
+        again = _asked_again(previous, tracker)
         if again is not None:
             return again().respond(dispatcher, tracker, services)
+        if previous is not None and previous.kind == "document":
+            return answer_from_documents(dispatcher, tracker, services) or []
         if len(latest_text(tracker).split()) > BARE_ENTITY_WORDS:
             # More than a bare entity: likely a question the classifier took for one.
             found = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
             if found is not None:
                 return found
+            text = latest_text(tracker)
+            if not (tracker.latest_message or {}).get("entities") and not any(
+                character.isdigit() for character in text
+            ):
+                # Names nothing Beacon knows and holds no figure ("assume 1500 a day"
+                # would be a follow-up to a plan): outside what Beacon does.
+                dispatcher.utter_message(text=OUT_OF_SCOPE)
+                dispatcher.utter_message(text=help_text(STAFF))
+                return []
         dispatcher.utter_message(text=ASK_WHAT_ABOUT)
         return []

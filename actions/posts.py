@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, latest_text, remember
+from actions.context import LastAnswer, last_answer, latest_text, remember
 from actions.parsing import parse_platform, read_period
-from actions.questions import read_post_count, read_post_metric, wants_worst
+from actions.questions import DEFAULT_POSTS, read_post_count, read_post_metric, wants_worst
 from actions.services import Services
 from analytics.posts import METRIC_NAMES, RankedPost, TopPosts, top_posts
 from foundation.workspace import get_meta, platform_name
@@ -93,7 +96,17 @@ class ActionTopPosts(BeaconAction):
         asked_period = tracker.get_slot("period")
         period = read_period(asked_period, services.today())
         platform = parse_platform(tracker.get_slot("platform"))
-        metric, n, worst = read_post_metric(text), read_post_count(text), wants_worst(text)
+        # A bare "and on twitter?" after a list of posts: the same list, another platform.
+        previous = last_answer(tracker)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        carried: Mapping[str, Any] = (
+            previous.params
+            if previous is not None and previous.kind == "top_posts" and intent == "inform"
+            else {}
+        )
+        metric = read_post_metric(text, default=carried.get("metric") or "engagement_rate")
+        n = read_post_count(text, default=carried.get("n") or DEFAULT_POSTS)
+        worst = wants_worst(text) or bool(carried.get("worst"))
         with services.workspace.connect(read_only=True) as con:
             result = top_posts(con, period, platform=platform, metric=metric, n=n, worst=worst)
             reply = format_top_posts(result, get_meta(con, "brand", "the brand"))

@@ -66,15 +66,15 @@ def wants_worst(text: str) -> bool:
     return bool(_WORST_RE.search(text.lower()))
 
 
-def read_post_metric(text: str) -> str:
+def read_post_metric(text: str, default: str = "engagement_rate") -> str:
     """What to rank by: ``likes``, ``comments``, ``shares``, ``views`` or ``engagement_rate``.
 
-    The first metric word that appears decides ("most liked" → likes); without one, the
-    engagement rate.
+    The first metric word that appears decides ("most liked" → likes); without one,
+    ``default`` (the engagement rate, or what the previous question ranked by).
     """
     lowered = text.lower()
     found = [(m.start(), metric) for metric, rx in _METRIC_WORDS if (m := rx.search(lowered))]
-    return min(found)[1] if found else "engagement_rate"
+    return min(found)[1] if found else default
 
 
 # --- comparisons ---------------------------------------------------------------------

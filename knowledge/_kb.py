@@ -267,6 +267,7 @@ class KnowledgeBase:
         since: date | None = None,
         until: date | None = None,
         generate_answer: bool = True,
+        answer_threshold: float | None = None,
     ) -> Answer:
         """Answer ``question`` from the documents, always with the passages it came from.
 
@@ -279,6 +280,8 @@ class KnowledgeBase:
             since: Restrict to documents dated on or after this day.
             until: Restrict to documents dated on or before this day.
             generate_answer: Use the chat model when one is configured (else extractive).
+            answer_threshold: This call's answerability threshold (the store's when None):
+                lower it where a hedged closest passage beats "not found".
 
         Returns:
             The answer; ``found`` is False (and no passages are returned) when the best
@@ -298,7 +301,8 @@ class KnowledgeBase:
             question, ranked, passages, self._vocabulary, self._embed_sentences
         )
         confidence = round(answerability(features), 4) if ranked else 0.0
-        if not ranked or confidence < self.answer_threshold:
+        threshold = self.answer_threshold if answer_threshold is None else answer_threshold
+        if not ranked or confidence < threshold:
             return Answer(
                 question,
                 format_not_found(question, collection),

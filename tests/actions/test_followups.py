@@ -264,7 +264,24 @@ def test_a_bare_entity_with_no_answer_to_apply_it_to_asks_what_about(services: S
     chat = Chat()
     run = chat.say("instagram", "inform", ActionAskWhatAbout(), entities=_platform("instagram"))
     assert run.text == ASK_WHAT_ABOUT
-    # After a documents answer, a platform does not re-ask the documents' question.
-    chat.say("what does the playbook say about replies?", "ask_knowledge", ActionKnowledgeAnswer())
-    run = chat.say("twitter", "inform", ActionAskWhatAbout(), entities=_platform("twitter"))
-    assert run.text == ASK_WHAT_ABOUT
+
+    assert chat.say(
+        "what's the weather in chamonix this weekend", "inform", ActionAskWhatAbout()
+    ).text.startswith(OUT_OF_SCOPE)  # long, no entity, not in the documents
+
+
+def test_a_short_follow_up_to_a_documents_answer_leans_on_its_question(
+    services: Services,
+) -> None:
+    chat = Chat()
+    first = chat.say(
+        "best time to post on linkedin per the posting windows?",
+        "ask_knowledge",
+        ActionKnowledgeAnswer(),
+    )
+    assert "social-posting-windows.csv" in first.text, first.text
+    run = chat.say("and weekends?", "inform", ActionAskWhatAbout())
+    # Searched as "best time to post on linkedin ... and weekends?": the LinkedIn row.
+    assert "social-posting-windows.csv" in run.text and "weekend" in run.text.lower(), run.text
+    shown = _last_answer(chat)
+    assert shown is not None and shown.params["topic"].startswith("best time to post on linkedin")
