@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -31,23 +32,38 @@ SCORE_COLUMNS = (
 )
 
 
-@functools.cache
-def current_scorer() -> SentimentScorer:
-    """The sentiment model Beacon uses everywhere (loaded once per process).
+def current_model_dir() -> Path:
+    """The folder of the sentiment model Beacon uses everywhere.
 
     The model retrained from people's corrections (``beacon retrain``, saved in
     ``<home>/models/sentiment``) when there is one, else the committed model in
-    artifacts/sentiment (fine-tuned MiniLM + VADER, stacked and calibrated). Its version
-    is recorded with every score.
+    artifacts/sentiment. :func:`current_scorer` loads it; Spark executors load it
+    from the same folder (:mod:`beacon.spark_scoring`).
     """
-    from analytics.sentiment import BeaconSentimentModel
+    from analytics.sentiment import default_model_dir
     from beacon.retrain import sentiment_model_dir
     from foundation.settings import get_settings
 
     retrained = sentiment_model_dir(get_settings())
     if (retrained / "beacon-sentiment.json").is_file():
-        return BeaconSentimentModel.load(retrained)
-    return load_default_scorer()
+        return retrained
+    return default_model_dir()
+
+
+@functools.cache
+def current_scorer() -> SentimentScorer:
+    """The sentiment model Beacon uses everywhere (loaded once per process).
+
+    The model in :func:`current_model_dir`: fine-tuned MiniLM + VADER, stacked and
+    calibrated, retrained from people's corrections when ``beacon retrain`` made one.
+    Its version is recorded with every score.
+    """
+    from analytics.sentiment import BeaconSentimentModel, default_model_dir
+
+    folder = current_model_dir()
+    if folder == default_model_dir():
+        return load_default_scorer()
+    return BeaconSentimentModel.load(folder)
 
 
 @dataclass(frozen=True)
@@ -78,18 +94,7 @@ def score_posts(
         on_batch: Called with the number of posts after each batch (progress bars).
     """
     version = scorer.version
-    with workspace.connect(read_only=True, wait=BATCH_LOCK_WAIT_SECONDS) as con:
-        pending = con.execute(
-            """
-            SELECT p.post_id, p.text FROM posts p
-            WHERE NOT EXISTS (SELECT 1 FROM scores s WHERE s.post_id = p.post_id AND s.model_version = ?)
-            ORDER BY p.post_id
-            """,
-            [version],
-        ).fetchall()
-        total = con.execute(
-            "SELECT count(*) FROM scores WHERE model_version = ?", [version]
-        ).fetchall()[0][0]
+    pending, total = pending_posts(workspace, version)
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
         labels, proba = score_with_labels(scorer, [text for _, text in batch])
@@ -98,7 +103,29 @@ def score_posts(
             store_scores(con, rows)
         if on_batch:
             on_batch(len(batch))
-    return ScoreReport(model_version=version, scored=len(pending), already_scored=int(total))
+    return ScoreReport(model_version=version, scored=len(pending), already_scored=total)
+
+
+def pending_posts(workspace: Workspace, model_version: str) -> tuple[list[tuple[str, str]], int]:
+    """The posts without a score from ``model_version``, and how many have one.
+
+    Returns:
+        ``(post_id, text)`` pairs ordered by post id, and the number of posts already
+        scored by ``model_version``.
+    """
+    with workspace.connect(read_only=True, wait=BATCH_LOCK_WAIT_SECONDS) as con:
+        pending = con.execute(
+            """
+            SELECT p.post_id, p.text FROM posts p
+            WHERE NOT EXISTS (SELECT 1 FROM scores s WHERE s.post_id = p.post_id AND s.model_version = ?)
+            ORDER BY p.post_id
+            """,
+            [model_version],
+        ).fetchall()
+        total = con.execute(
+            "SELECT count(*) FROM scores WHERE model_version = ?", [model_version]
+        ).fetchall()[0][0]
+    return [(str(post_id), str(text)) for post_id, text in pending], int(total)
 
 
 def score_with_labels(

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
+from beacon.cli._engine import ENGINE_OPTION, MASTER_OPTION, SHARDS_OPTION, Engine, spark_choice
 from foundation.exceptions import InputError
 
 app = typer.Typer(
@@ -82,28 +83,47 @@ def predict(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Texts per model call.")
     ] = BATCH_SIZE,
+    engine: Engine = ENGINE_OPTION,
+    master: str | None = MASTER_OPTION,
+    shards: Path | None = SHARDS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Label each text negative / neutral / positive with a calibrated confidence."""
 
     def body() -> None:
-        from analytics.sentiment import LABELS, load_default_scorer
+        import numpy as np
 
+        from analytics.sentiment import LABELS, default_model_dir, load_default_scorer
+
+        spark = spark_choice(engine, master, shards)
         texts, bad_lines = read_texts(input_path)
+        if spark is not None:
+            from beacon.spark_scoring import check_spark, predict_on_spark
+
+            check_spark(spark.master, spark.shards)  # before loading the model here
         scorer = load_default_scorer()
         truncated = sum(scorer.truncated(texts))
         empty = sum(not text.strip() for text in texts)
-        labels: list[str] = []
-        confidences: list[float] = []
         with progress("scoring", total=len(texts), enabled=not json_output) as advance:
-            for start in range(0, len(texts), batch_size):
-                batch = texts[start : start + batch_size]
-                proba = scorer.predict_proba(batch)
-                for row in proba:
-                    best = int(row.argmax())
-                    labels.append(LABELS[best])
-                    confidences.append(float(row[best]))
-                advance(len(batch))
+            if spark is None:
+                parts = [np.zeros((0, len(LABELS)))]
+                for start in range(0, len(texts), batch_size):
+                    parts.append(scorer.predict_proba(texts[start : start + batch_size]))
+                    advance(len(parts[-1]))
+                proba = np.vstack(parts)
+            else:
+                _, proba = predict_on_spark(
+                    texts,
+                    model_dir=default_model_dir(),
+                    model_version=scorer.version,
+                    master=spark.master,
+                    shards=spark.shards,
+                    batch_size=batch_size,
+                    on_progress=advance,
+                )
+        best = proba.argmax(axis=1)
+        labels = [LABELS[i] for i in best]
+        confidences = [float(row[i]) for row, i in zip(proba, best, strict=True)]
         output_path.parent.mkdir(parents=True, exist_ok=True)
         with output_path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
@@ -128,6 +148,7 @@ def predict(
             "n_texts": len(texts),
             "labels": counts,
             "model_version": scorer.version,
+            "engine": engine.value,
             "truncated": truncated,
             "empty": empty,
             "non_utf8_lines": bad_lines,

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from beacon.cli._common import JSON_OPTION, console, print_json, progress, run_command
+from beacon.cli._engine import ENGINE_OPTION, MASTER_OPTION, SHARDS_OPTION, Engine, spark_choice
 from foundation.exceptions import BeaconError, InputError
 from foundation.settings import Settings, get_settings
 from foundation.workspace import (
@@ -269,21 +270,53 @@ def demo(
     run_command(body)
 
 
-def score(as_json: bool = JSON_OPTION) -> None:
-    """Score every post not yet scored by the current sentiment model (incremental)."""
-    from beacon.scoring import current_scorer, score_posts
+def score(
+    engine: Engine = ENGINE_OPTION,
+    master: str | None = MASTER_OPTION,
+    shards: Path | None = SHARDS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Score every post not yet scored by the current sentiment model (incremental).
+
+    With --engine spark, Spark executors each load the model once and hand back
+    Parquet shards, which go into the workspace in one short transaction.
+    """
+    from beacon.scoring import ScoreReport, current_model_dir, current_scorer, score_posts
 
     def body() -> None:
+        spark = spark_choice(engine, master, shards)
+        if spark is not None:
+            from beacon.spark_scoring import check_spark
+
+            check_spark(spark.master, spark.shards)  # before the workspace and the model
         workspace, _ = _workspace()
         with workspace.connect(read_only=True) as con:
             total = int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
-        with progress("scoring posts", total, enabled=not as_json) as advance:
-            report = score_posts(workspace, current_scorer(), on_batch=advance)
-        if as_json:
-            print_json(report.__dict__)
+        report: ScoreReport
+        if spark is None:
+            with progress("scoring posts", total, enabled=not as_json) as advance:
+                report = score_posts(workspace, current_scorer(), on_batch=advance)
         else:
+            from beacon.spark_scoring import score_posts_on_spark
+
+            scorer = current_scorer()
+            with progress(
+                f"scoring posts on Spark ({spark.master})", total, enabled=not as_json
+            ) as advance:
+                report = score_posts_on_spark(
+                    workspace,
+                    model_dir=current_model_dir(),
+                    model_version=scorer.version,
+                    master=spark.master,
+                    shards=spark.shards,
+                    on_progress=advance,
+                )
+        if as_json:
+            print_json(report.__dict__ | {"engine": engine.value})
+        else:
+            where = f" on Spark ({spark.master})" if spark else ""
             console.print(
-                f"scored {report.scored} new posts with {report.model_version} "
+                f"scored {report.scored} new posts with {report.model_version}{where} "
                 f"({report.already_scored} already scored)"
             )
 

@@ -9,6 +9,7 @@ Public surface:
   :func:`purge_older_than` — conversation data past the retention period;
   :func:`forget_tracker_events`, :func:`purge_tracker_events` — the same in Rasa's
   SQLite tracker store.
+- :func:`insert_scores_from_parquet` — scores computed elsewhere (Spark), in one statement.
 - :func:`record_audit`, :func:`get_meta`, :func:`set_meta`, :func:`fetch_one`.
 - :data:`PLATFORMS` with their display names (:func:`platform_name`).
 - :func:`get_reader`, :func:`validate_post`, :class:`RowError` — for code that reads
@@ -47,6 +48,7 @@ from foundation.workspace._ingest import (
 from foundation.workspace._keys import key_fingerprint, workspace_pseudonymizer
 from foundation.workspace._pseudonym import Pseudonymizer
 from foundation.workspace._schema import MEDIA_TYPES, PLATFORM_NAMES, PLATFORMS, platform_name
+from foundation.workspace._score_files import insert_scores_from_parquet
 from foundation.workspace._store import (
     BATCH_LOCK_WAIT_SECONDS,
     TURN_LOCK_WAIT_SECONDS,
@@ -128,6 +130,7 @@ __all__ = [
     "get_reader",
     "ingest_file",
     "ingest_rows",
+    "insert_scores_from_parquet",
     "key_fingerprint",
     "platform_name",
     "prepare_posts",
