@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from beacon.cli import app
 from beacon.demo import build_demo
 from beacon.scoring import current_scorer, score_posts
+from foundation.settings import get_settings
 from foundation.workspace import Pseudonymizer, Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -113,3 +117,25 @@ def answered_from_public_pages(text: str) -> bool:
     a name or a quote from anything but the public collection.
     """
     return "From our help pages:" in text or "couldn't find that in our help pages" in text
+
+
+#: The pseudonymising key of :func:`cli_home`.
+CLI_KEY = "cli-test-key-" + "0" * 32
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh ``BEACON_HOME`` for a CLI test: its own workspace, :data:`CLI_KEY`, default retention."""
+    monkeypatch.setenv("BEACON_HOME", str(tmp_path))
+    monkeypatch.delenv("BEACON_WORKSPACE", raising=False)
+    monkeypatch.delenv("BEACON_RETENTION_DAYS", raising=False)
+    monkeypatch.setenv("BEACON_PSEUDONYM_KEY", CLI_KEY)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def invoke_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``beacon ARGS`` in process: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr

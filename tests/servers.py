@@ -25,14 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from beacon.stack import free_port
+
 #: Where Debian puts the server binaries (not on PATH).
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for_port(port: int, timeout_s: float = 30.0) -> None:

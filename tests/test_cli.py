@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from beacon.cli import app
 from foundation.settings import get_settings
+from tests.conftest import invoke_cli as invoke
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("BEACON_HOME", str(tmp_path))
-    monkeypatch.delenv("BEACON_WORKSPACE", raising=False)
-    monkeypatch.setenv("BEACON_PSEUDONYM_KEY", "cli-test-key-" + "0" * 32)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+def home(cli_home: Path) -> Path:
+    return cli_home
 
 
 def test_ingest_reports_counts_and_is_idempotent(home: Path) -> None:

@@ -3,43 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from beacon.cli import app
 from foundation.settings import get_settings
 from foundation.workspace import Pseudonymizer, Workspace, audit_row, ingest_rows, set_meta
+from tests.conftest import CLI_KEY
+from tests.conftest import invoke_cli as invoke
 from tests.workspace.test_forget import make_tracker, support_post, tracker_senders
 
-KEY = "cli-forget-test-key-" + "0" * 32
 NOW = datetime.now(UTC).replace(tzinfo=None)
 OLD = NOW - timedelta(days=120)
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("BEACON_HOME", str(tmp_path))
-    monkeypatch.delenv("BEACON_WORKSPACE", raising=False)
-    monkeypatch.delenv("BEACON_RETENTION_DAYS", raising=False)
-    monkeypatch.setenv("BEACON_PSEUDONYM_KEY", KEY)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+def home(cli_home: Path) -> Path:
+    return cli_home
 
 
 def chats(home: Path) -> Workspace:
     """An old and a new customer chat: support posts, scores, audit, feedback, a rating,
     and their events in the tracker store that `beacon serve` gives Rasa."""
-    pseudo = Pseudonymizer(KEY.encode())
+    pseudo = Pseudonymizer(CLI_KEY.encode())
     workspace = Workspace(home / "beacon.duckdb", pseudonymizer=pseudo)
     with workspace.connect() as con:
         for conversation, when in (("customer:old", OLD), ("customer:new", NOW)):
@@ -146,7 +133,7 @@ def test_purge_with_retention_off_keeps_everything(
 def test_forget_an_account_refreshes_the_similar_posts_index(home: Path) -> None:
     from knowledge import PostIndex
 
-    pseudo = Pseudonymizer(KEY.encode())
+    pseudo = Pseudonymizer(CLI_KEY.encode())
     workspace = Workspace(home / "beacon.duckdb", pseudonymizer=pseudo)
     rows = [
         {"post_id": f"tw-{n}", "platform": "twitter", "account": account, "text": text,

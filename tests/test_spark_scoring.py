@@ -13,20 +13,17 @@ import csv
 import shutil
 import socket
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from beacon.cli import app
 from beacon.demo import build_demo
 from beacon.scoring import current_model_dir, current_scorer, score_posts
 from beacon.spark_scoring import SparkUnavailable, check_spark, score_posts_on_spark
-from foundation.settings import get_settings
 from foundation.workspace import Pseudonymizer, Workspace, ingest_rows
+from tests.conftest import invoke_cli as invoke
 
 KEY = b"spark-test-key"
 N_DEMO_POSTS = 300
@@ -148,18 +145,8 @@ def test_an_executor_with_another_model_fails_the_job_and_writes_nothing(
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("BEACON_HOME", str(tmp_path))
-    monkeypatch.delenv("BEACON_WORKSPACE", raising=False)
-    monkeypatch.setenv("BEACON_PSEUDONYM_KEY", "spark-test-key-" + "0" * 32)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+def home(cli_home: Path) -> Path:
+    return cli_home
 
 
 def test_sentiment_predict_on_spark_writes_the_in_process_file(

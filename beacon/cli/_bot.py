@@ -8,11 +8,15 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
 from beacon.cli._common import console, fail, run_command
-from foundation.settings import Settings, get_settings
+from foundation.settings import get_settings
+
+if TYPE_CHECKING:
+    from beacon.stack import Stack
 
 bot_app = typer.Typer(help="Train, validate and test the Rasa bot.", no_args_is_help=True)
 
@@ -88,17 +92,15 @@ def serve(
         )
 
     def body() -> None:
-        if only is not None:
-            serve_one(only, settings, host, action_host, bot_port, action_port, widget_port)
-            return
-        model, trained = ensure_model(settings)
+        # Only Rasa needs the trained model; an action server or widget started alone don't.
+        model, trained = ensure_model(settings) if only in (None, "bot") else (Path(), False)
         config = StackConfig(
             settings=settings,
             host=host,
             action_host=action_host,
             bot_port=bot_port,
             action_port=action_port,
-            widget_port=widget_port if widget else None,
+            widget_port=widget_port if widget or only == "widget" else None,
         )
         if settings.action_token:
             config.action_token = settings.action_token
@@ -107,6 +109,9 @@ def serve(
         # script that ignores SIGINT.
         signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        if only is not None:
+            serve_one(stack, only)
+            return
         console.print(f"model: {model.name} ({'trained now' if trained else 'reused'})")
         console.print("starting the action server and the Rasa server (about a minute)…")
         page = (
@@ -141,38 +146,15 @@ def serve(
 SERVERS = ("bot", "actions", "widget")
 
 
-def serve_one(
-    name: str,
-    settings: Settings,
-    host: str,
-    action_host: str,
-    bot_port: int,
-    action_port: int,
-    widget_port: int,
-) -> None:
-    """Run the server ``name`` alone until it ends or is stopped (SIGINT/SIGTERM)."""
-    from beacon.stack import Stack, StackConfig, ensure_model
-
-    model = ensure_model(settings)[0] if name == "bot" else Path()
-    config = StackConfig(
-        settings=settings,
-        host=host,
-        action_host=action_host,
-        bot_port=bot_port,
-        action_port=action_port,
-        widget_port=widget_port,
-    )
-    if settings.action_token:
-        config.action_token = settings.action_token
-    stack = Stack(config, model)
-    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+def serve_one(stack: Stack, name: str) -> None:
+    """Run the server ``name`` of ``stack`` alone until it ends or is stopped."""
+    logs = stack.config.settings.home / "logs"
     start = {"bot": stack.start_bot, "actions": stack.start_actions, "widget": stack.start_widget}
     try:
         start[name]()
-        console.print(f"[bold]Beacon's {name} server is up.[/bold] Logs: {settings.home / 'logs'}")
+        console.print(f"[bold]Beacon's {name} server is up.[/bold] Logs: {logs}")
         stack.wait()
-        raise fail(f"the {name} server stopped; see {settings.home / 'logs' / name}.log", 1)
+        raise fail(f"the {name} server stopped; see {logs / name}.log", 1)
     except KeyboardInterrupt:
         console.print("\nstopping…")
     finally:

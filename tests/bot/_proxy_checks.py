@@ -24,19 +24,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bot._rest_channel_checks import Recorder
+
 ROOT = Path(__file__).resolve().parents[2]
 STAFF = "s" * 32
-
-
-class Recorder:
-    """Stands in for Rasa: records each message and answers with its text."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []
-
-    async def __call__(self, message: Any) -> None:
-        self.seen.append((message.sender_id, message.text))
-        await message.output_channel.send_text_message(message.sender_id, f"echo {message.text}")
 
 
 def _free_port() -> int:
