@@ -11,6 +11,12 @@ can answer the same conversation at once and interleave its events.
 - ``redis://[:password@]host:port/db`` or ``rediss://…`` (TLS): Rasa's Redis lock
   store on that server, checked at start-up with a bounded wait and one clear error.
 
+Rasa's own Redis lock store reads a lock, changes it and writes it back in separate
+commands, so two replicas taking a ticket at the same instant can both get the same
+one and handle one conversation at once. Here every change of a lock (taking a ticket,
+returning it, dropping expired ones) is one Redis transaction (``WATCH``/``MULTI``/
+``EXEC``, retried when another replica changed the lock in between).
+
 Redis standalone only: Rasa's lock store issues plain ``GET``/``SET``/``DELETE`` on one
 connection, which Redis Cluster would redirect (``MOVED``) and Rasa 3.6 does not
 follow; it has no Sentinel support either. For failover, put the Redis server behind a
@@ -19,12 +25,16 @@ virtual IP or a managed service with a single endpoint.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import (
     DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX,
+    LOCK_LIFETIME,
     InMemoryLockStore,
+    LockError,
     LockStore,
     RedisLockStore,
 )
@@ -38,6 +48,13 @@ CONNECT_TIMEOUT_ENV = "BEACON_LOCK_STORE_CONNECT_TIMEOUT"
 DEFAULT_CONNECT_TIMEOUT_S = 30.0
 #: Seconds one Redis command may take before the turn fails (Rasa's default is 10).
 SOCKET_TIMEOUT_S = 5.0
+#: Tries of one lock change while other replicas keep changing the same lock.
+MAX_TRANSACTION_TRIES = 200
+
+T = TypeVar("T")
+#: Changes a conversation's lock (None: it has none): what to return, and the lock to
+#: store (None: remove it).
+LockEdit = Callable[[TicketLock | None], tuple[T, TicketLock | None]]
 
 
 class LockStoreError(RasaException):
@@ -67,6 +84,83 @@ class _RedisUrlLockStore(RedisLockStore):
         )
         self.key_prefix = DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX
         LockStore.__init__(self)
+
+    def _atomically(self, conversation_id: str, edit: LockEdit[T]) -> T:
+        """Apply ``edit`` to the stored lock in one transaction; retried on a conflict.
+
+        Raises:
+            LockError: Redis failed, or other replicas kept changing the lock through
+                :data:`MAX_TRANSACTION_TRIES` tries.
+        """
+        import redis
+
+        key = self.key_prefix + conversation_id
+        try:
+            with self.red.pipeline() as pipe:
+                for _ in range(MAX_TRANSACTION_TRIES):
+                    try:
+                        pipe.watch(key)
+                        stored = pipe.get(key)
+                        lock = TicketLock.from_dict(json.loads(stored)) if stored else None
+                        result, changed = edit(lock)
+                        pipe.multi()
+                        if changed is None:
+                            pipe.delete(key)
+                        else:
+                            pipe.set(key, changed.dumps())
+                        pipe.execute()
+                        return result
+                    except redis.WatchError:
+                        continue  # another replica changed the lock: read it again
+        except redis.RedisError as error:
+            raise LockError(
+                f"cannot change the lock of conversation {conversation_id!r}: {first_line(error)}"
+            ) from None
+        raise LockError(
+            f"the lock of conversation {conversation_id!r} kept changing under "
+            f"{MAX_TRANSACTION_TRIES} tries; too many replicas are writing to it at once"
+        )
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """A new ticket for ``conversation_id``, creating its lock when it has none."""
+
+        def take(lock: TicketLock | None) -> tuple[int, TicketLock | None]:
+            lock = lock or self.create_lock(conversation_id)
+            return lock.issue_ticket(lock_lifetime), lock
+
+        return self._atomically(conversation_id, take)
+
+    def update_lock(self, conversation_id: str) -> None:
+        """Drop the expired tickets of ``conversation_id``'s lock."""
+
+        def drop_expired(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
+            if lock is not None:
+                lock.remove_expired_tickets()
+            return None, lock
+
+        self._atomically(conversation_id, drop_expired)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        """Return ticket ``ticket_number``."""
+
+        def give_back(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
+            if lock is not None:
+                lock.remove_ticket_for(ticket_number)
+            return None, lock
+
+        self._atomically(conversation_id, give_back)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Return ticket ``ticket_number``; remove the lock when no one else waits."""
+
+        def give_back(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
+            if lock is not None:
+                lock.remove_ticket_for(ticket_number)
+                if not lock.is_someone_waiting():
+                    lock = None
+            return None, lock
+
+        self._atomically(conversation_id, give_back)
 
 
 class BeaconLockStore(LockStore):
@@ -134,3 +228,21 @@ class BeaconLockStore(LockStore):
     def save_lock(self, lock: TicketLock) -> None:
         """Store ``lock``."""
         self.inner.save_lock(lock)
+
+    # The changes of a lock go to the inner store as a whole, so that Redis can make
+    # each one atomic (Rasa's base class would read and write through get/save_lock).
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """A new ticket for ``conversation_id``."""
+        return self.inner.issue_ticket(conversation_id, lock_lifetime)
+
+    def update_lock(self, conversation_id: str) -> None:
+        """Drop the expired tickets of ``conversation_id``'s lock."""
+        self.inner.update_lock(conversation_id)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        """Return ticket ``ticket_number``."""
+        self.inner.finish_serving(conversation_id, ticket_number)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Return ticket ``ticket_number``; remove the lock when no one else waits."""
+        self.inner.cleanup(conversation_id, ticket_number)

@@ -71,6 +71,51 @@ async def check_two_replicas_share_locks(url: str) -> None:
     assert second.get_lock("shared-conversation") is None  # finished locks are removed
 
 
+def check_replicas_issuing_tickets_at_once_never_share_one(url: str) -> None:
+    """Tickets taken at the same instant by many replicas are all different.
+
+    Rasa's own Redis lock store reads, changes and writes the lock in three commands, so
+    two replicas taking a ticket together could both get ticket 0 and both handle the
+    conversation at once (seen as a lost user event in the two-replica test).
+    """
+    import threading
+
+    from bot.lock_store import BeaconLockStore
+
+    replicas, rounds = 8, 25
+    stores = [BeaconLockStore(url=url) for _ in range(replicas)]
+    start = threading.Barrier(replicas)
+    tickets: list[list[int]] = [[] for _ in range(replicas)]
+
+    def take(index: int) -> None:
+        for round_number in range(rounds):
+            if round_number % 5 == 0:
+                start.wait()
+            tickets[index].append(stores[index].issue_ticket("busy-conversation", 60))
+
+    threads = [threading.Thread(target=take, args=(index,)) for index in range(replicas)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    issued = [ticket for taken in tickets for ticket in taken]
+    assert len(set(issued)) == replicas * rounds, f"{len(issued) - len(set(issued))} shared"
+    lock = stores[0].get_lock("busy-conversation")
+    assert lock is not None and len(lock.tickets) == replicas * rounds
+
+    # Returned together, every ticket is removed, and the lock with them.
+    def give_back(index: int) -> None:
+        for ticket in tickets[index]:
+            stores[index].cleanup("busy-conversation", ticket)
+
+    returns = [threading.Thread(target=give_back, args=(index,)) for index in range(replicas)]
+    for thread in returns:
+        thread.start()
+    for thread in returns:
+        thread.join()
+    assert stores[0].get_lock("busy-conversation") is None
+
+
 def check_endpoints_yml_chooses_this_store(redis_url: str | None) -> None:
     from rasa.core.lock_store import InMemoryLockStore, LockStore
     from rasa.core.utils import read_endpoints_from_path
@@ -100,6 +145,7 @@ def main() -> None:
     check_refused_urls()
     if redis_url:
         asyncio.run(check_two_replicas_share_locks(redis_url))
+        check_replicas_issuing_tickets_at_once_never_share_one(redis_url)
     check_endpoints_yml_chooses_this_store(redis_url)
     print("all checks passed")
 
