@@ -164,6 +164,18 @@ class ActionPredictEngagement(BeaconAction):
                 "I need the draft's text and one platform to predict how it will do."
             )
         planned = slot_posting_time(tracker.get_slot("posting_time"))
+        return self.predict(dispatcher, tracker, services, text, platform, planned)
+
+    def predict(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        services: Services,
+        text: str,
+        platform: str,
+        planned: datetime | None,
+    ) -> Events:
+        """Predict, explain and improve ``text`` on ``platform`` at ``planned`` (or next hour)."""
         posted_at = planned or _next_hour()
         model = services.engagement()
         with services.workspace.connect(read_only=True) as con:
@@ -206,6 +218,27 @@ class ActionPredictEngagement(BeaconAction):
             SlotSet("posting_time", None),
             remember(replace(shown, audit_id=audit_id)),
         ]
+
+
+def predict_again(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> Events:
+    """The last prediction's draft, predicted again on the platform the message names.
+
+    "and on twitter?" after a prediction: the draft and its planned time come from the
+    answer (the form's slots were cleared when it answered), the platform from the slot
+    the message just filled.
+    """
+    answer = last_answer(tracker)
+    params = answer.params if answer is not None else {}
+    text = str(params.get("draft") or "")
+    platform = parse_platform(tracker.get_slot("platform")) or params.get("platform")
+    if not text.strip() or platform is None:
+        raise SlotValueError("I need the draft's text and one platform to predict how it will do.")
+    planned = slot_posting_time(params.get("posted_at"))
+    if planned is not None and planned < planning_now(services):
+        planned = None  # that hour has passed: the next one, as for a new draft
+    return ActionPredictEngagement().predict(
+        dispatcher, tracker, services, text, str(platform), planned
+    )
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,20 @@ the follow-up asks for depends on that kind:
 - a prediction or a recommendation: the draft is explained;
 - an answer from the documents: more passages, or where it says that.
 
-A bare entity (``inform``: "and on insta?", "what about last quarter?") goes to
-:class:`ActionAskWhatAbout`: after an answer that can be asked again with another
-platform, period, topic, post or experiment, it asks it again with the slots the message
-filled, whichever route led to that answer; otherwise staff are asked what they want to
-know (or, for a longer message, the documents are tried first).
+A bare entity (``inform``: "and on insta?", "what about last quarter?", "same but
+twitter") always goes to :class:`ActionAskWhatAbout` (one rule in ``bot/data/rules.yml``):
+after an answer that can be asked again with another platform, period, topic, post,
+experiment or draft platform (:data:`ASKED_AGAIN`), it asks it again with what the
+message named, whichever route led to that answer; otherwise staff are asked what they
+want to know (or, for a longer message, the documents are tried first).
 
 Nothing is guessed: without a previous answer, or with one this kind of follow-up can't
 point into, the reply says what can be asked instead.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -35,10 +38,10 @@ from actions.base import BeaconAction, Events
 from actions.capabilities import help_text
 from actions.comparisons import ActionComparison
 from actions.context import LastAnswer, last_answer, latest_text
-from actions.engagement import ActionExplainPost
+from actions.engagement import ActionExplainPost, ActionRecommendContent, predict_again
 from actions.experiments import ActionAnalyzeExperiment
 from actions.fallbacks import OUT_OF_SCOPE, answer_unclear
-from actions.influencers import answer_ranking_followup
+from actions.influencers import answer_ranking_followup, rank_again
 from actions.knowledge import ActionKnowledgeFollowup
 from actions.parsing import mentioned_positions
 from actions.posts import ActionTopPosts
@@ -54,19 +57,40 @@ ASK_WHAT_ABOUT = (
 #: Longest staff message still taken for a bare entity ("the summer sprint brief");
 #: longer ones are tried on the documents before asking what it is about.
 BARE_ENTITY_WORDS = 4
-#: The answers a bare entity can ask again, with the entities that change each one. Only
-#: answers whose action keeps the rest of the question from the slots or the last answer:
-#: a ranking reads its brief from the message's words, which a bare "and on fb?" would
-#: replace.
-ASKED_AGAIN: dict[str, tuple[type[BeaconAction], frozenset[str]]] = {
-    "sentiment": (ActionSentimentSummary, frozenset({"platform", "period", "topic"})),
-    "anomaly": (ActionAnomalies, frozenset({"platform", "period", "topic"})),
+#: Answers the previous question again, changed by what the message named.
+Responder = Callable[[CollectingDispatcher, Tracker, Services], Events]
+
+
+def _respond_with(action: type[BeaconAction]) -> Responder:
+    """An action whose own ``respond`` reads the rest of the question from the slots or the
+    last answer, so the slots the message just filled are all that changes."""
+
+    def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> Events:
+        return action().respond(dispatcher, tracker, services)
+
+    return respond
+
+
+#: The answers a bare entity can ask again, with the entities that change each one. This
+#: is the one place a bare ``inform`` after an answer is routed (one rule sends every
+#: ``inform`` here): the dialogue policy never guesses which answer it continues.
+ASKED_AGAIN: dict[str, tuple[Responder, frozenset[str]]] = {
+    "sentiment": (
+        _respond_with(ActionSentimentSummary),
+        frozenset({"platform", "period", "topic"}),
+    ),
+    "anomaly": (_respond_with(ActionAnomalies), frozenset({"platform", "period", "topic"})),
     # Reads what to rank by, how many and best or worst from the last answer (actions/posts.py).
-    "top_posts": (ActionTopPosts, frozenset({"platform", "period"})),
+    "top_posts": (_respond_with(ActionTopPosts), frozenset({"platform", "period"})),
     # With one platform and one period it answers that scope's sentiment.
-    "comparison": (ActionComparison, frozenset({"platform", "period"})),
-    "explanation": (ActionExplainPost, frozenset({"post_id"})),
-    "experiment": (ActionAnalyzeExperiment, frozenset({"experiment"})),
+    "comparison": (_respond_with(ActionComparison), frozenset({"platform", "period"})),
+    "explanation": (_respond_with(ActionExplainPost), frozenset({"post_id"})),
+    "experiment": (_respond_with(ActionAnalyzeExperiment), frozenset({"experiment"})),
+    # The brief and budget come from the ranking, not from the bare message.
+    "ranking": (rank_again, frozenset({"platform", "topic"})),
+    "recommendation": (_respond_with(ActionRecommendContent), frozenset({"platform"})),
+    # The draft comes from the prediction (the form's slots were cleared).
+    "prediction": (predict_again, frozenset({"platform"})),
 }
 
 NOTHING_TO_FOLLOW = (
@@ -120,8 +144,8 @@ class ActionFollowup(BeaconAction):
         return []
 
 
-def _asked_again(answer: LastAnswer | None, tracker: Tracker) -> type[BeaconAction] | None:
-    """The action that asks ``answer`` again with the message's entities, if it can."""
+def _asked_again(answer: LastAnswer | None, tracker: Tracker) -> Responder | None:
+    """What asks ``answer`` again with the message's entities, if it can."""
     if answer is None or answer.kind not in ASKED_AGAIN:
         return None
     action, changes = ASKED_AGAIN[answer.kind]
@@ -158,7 +182,7 @@ class ActionAskWhatAbout(BeaconAction):
         previous = last_answer(tracker)
         again = _asked_again(previous, tracker)
         if again is not None:
-            return again().respond(dispatcher, tracker, services)
+            return again(dispatcher, tracker, services)
         if previous is not None and previous.kind == "document":
             return answer_from_documents(dispatcher, tracker, services) or []
         if len(latest_text(tracker).split()) > BARE_ENTITY_WORDS:

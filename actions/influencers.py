@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, latest_text, remember
+from actions.context import LastAnswer, last_answer, latest_text, remember
 from actions.parsing import brief_from_request, mentioned_positions, parse_budget, parse_platform
 from actions.services import Services
 from analytics.influencers import Ranking, load_creators_from_workspace, rank_creators
@@ -60,6 +60,18 @@ class ActionRankInfluencers(BeaconAction):
         brief = brief_from_request(tracker.get_slot("topic"), text)
         budget = parse_budget(text)
         platform = parse_platform(tracker.get_slot("platform"))
+        return self.rank(dispatcher, tracker, services, brief, budget, platform)
+
+    def rank(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        services: Services,
+        brief: str,
+        budget: float | None,
+        platform: str | None,
+    ) -> Events:
+        """Rank the creators for ``brief`` within ``budget`` on ``platform`` and answer."""
         count, ranking = rank_for_brief(services, brief, budget, platform)
         within = f" within a budget of {budget:,.0f} EUR" if budget else ""
         if not ranking.items:
@@ -86,6 +98,29 @@ class ActionRankInfluencers(BeaconAction):
         dispatcher.utter_message(text=reply)
         shown = tuple(item.creator_id for item in ranking.items)
         return [remember(LastAnswer("ranking", ids=shown, params=params, audit_id=audit_id))]
+
+
+def rank_again(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> Events:
+    """The last ranking again, with what a bare follow-up names ("and on tiktok?").
+
+    A bare message is no brief: the brief, budget and platform come from the answer,
+    and only what the message named replaces them (a platform, a topic, a budget).
+    """
+    answer = last_answer(tracker)
+    params = answer.params if answer is not None else {}
+    named = {
+        entity.get("entity"): entity.get("value")
+        for entity in (tracker.latest_message or {}).get("entities") or []
+    }
+    text = latest_text(tracker)
+    brief = str(named.get("topic") or params.get("brief") or "").strip() or brief_from_request(
+        None, text
+    )
+    budget = parse_budget(text) or params.get("budget")
+    platform = parse_platform(tracker.get_slot("platform")) if "platform" in named else None
+    return ActionRankInfluencers().rank(
+        dispatcher, tracker, services, brief, budget, platform or params.get("platform")
+    )
 
 
 def answer_ranking_followup(

@@ -14,7 +14,7 @@ from rasa_sdk import Tracker
 
 from actions.anomalies import ActionAnomalies
 from actions.context import LastAnswer, pending_offer
-from actions.engagement import ActionExplainPost
+from actions.engagement import ActionExplainPost, ActionPredictEngagement, ActionRecommendContent
 from actions.fallbacks import (
     NOT_UNDERSTOOD,
     OUT_OF_SCOPE,
@@ -27,6 +27,7 @@ from actions.influencers import ActionRankInfluencers
 from actions.knowledge import ActionKnowledgeAnswer
 from actions.offers import NOTHING_OFFERED_NO, NOTHING_OFFERED_YES, ActionAnswerOffer
 from actions.parsing import mentioned_positions
+from actions.posts import ActionTopPosts
 from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
 from actions.support import ActionGoodbye, ActionRateConversation
@@ -243,21 +244,92 @@ def test_a_bare_platform_asks_the_last_sentiment_answer_again(services: Services
     assert shown is not None and shown.kind == "sentiment"
 
 
-def test_a_bare_platform_after_a_ranking_asks_what_about(services: Services) -> None:
-    # A ranking reads its brief from the message, which a bare "just instagram" would
-    # replace: it is not asked again.
+def test_a_bare_platform_after_a_ranking_ranks_the_same_brief_there(services: Services) -> None:
+    # The brief comes from the ranking, not from the bare "just instagram".
     chat = Chat()
     chat.say(
         "who should we work with for trail running?", "rank_influencers", ActionRankInfluencers()
     )
     run = chat.say(
-        "instagram",
+        "just instagram",
         "inform",
         ActionAskWhatAbout(),
         entities=_platform("instagram"),
         slots={"platform": "instagram"},
     )
-    assert run.text == ASK_WHAT_ABOUT
+    assert run.text.startswith("Creators for “trail running”"), run.text
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "ranking"
+    assert shown.params == {"brief": "trail running", "budget": None, "platform": "instagram"}
+
+
+def test_same_but_twitter_after_the_worst_posts_lists_twitters_worst(services: Services) -> None:
+    # The miss that set the routing straight: the policy used to send this to sentiment.
+    chat = Chat()
+    first = chat.say(
+        "which instagram posts did worst this month?",
+        "ask_top_posts",
+        ActionTopPosts(),
+        slots={"platform": "instagram", "period": "this month"},
+    )
+    assert "Instagram" in first.text, first.text
+    run = chat.say(
+        "same but twitter",
+        "inform",
+        ActionAskWhatAbout(),
+        entities=_platform("twitter"),
+        slots={"platform": "twitter"},
+    )
+    assert "Twitter/X" in run.text and "% positive" not in run.text, run.text
+    assert POST_ID.search(run.text) and "tw-" in run.text, run.text
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "top_posts"
+    assert all(post_id.startswith("tw-") for post_id in shown.ids), shown.ids
+    assert shown.params["worst"] is True, shown.params  # still the worst, as first asked
+
+
+def test_a_bare_platform_after_a_prediction_predicts_the_same_draft_there(
+    services: Services,
+) -> None:
+    chat = Chat()
+    chat.say(
+        "how will this do on instagram: trail season is back, grab a pair",
+        "predict_engagement",
+        ActionPredictEngagement(),
+        slots={"draft_text": "trail season is back, grab a pair", "platform": "instagram"},
+    )
+    run = chat.say(
+        "and on facebook?",
+        "inform",
+        ActionAskWhatAbout(),
+        entities=_platform("facebook"),
+        slots={"platform": "facebook"},
+    )
+    assert run.text.startswith("Draft for Facebook"), run.text
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "prediction"
+    assert shown.params["draft"] == "trail season is back, grab a pair"
+    assert shown.params["platform"] == "facebook"
+
+
+def test_a_bare_platform_after_content_tips_gives_that_platforms_tips(
+    services: Services,
+) -> None:
+    chat = Chat()
+    chat.say(
+        "when should we post on instagram?",
+        "recommend_content",
+        ActionRecommendContent(),
+        slots={"platform": "instagram"},
+    )
+    run = chat.say(
+        "how about facebook",
+        "inform",
+        ActionAskWhatAbout(),
+        entities=_platform("facebook"),
+        slots={"platform": "facebook"},
+    )
+    assert run.text.startswith("For Facebook"), run.text
 
 
 def test_a_bare_entity_with_no_answer_to_apply_it_to_asks_what_about(services: Services) -> None:
