@@ -180,6 +180,8 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
         except Exception:
             logger.exception("action %s failed", self.action_name)
             dispatcher.utter_message(text=GENERIC_FAILURE)
+        if services.charts.shared is not None:  # several replicas: any may be asked for it
+            await off_loop(False, services.charts.share_sent, dispatcher.messages)
         if (
             frustration is not None
             and frustration.offer_handoff

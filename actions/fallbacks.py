@@ -21,6 +21,7 @@ from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.capabilities import help_text
+from actions.forms import start_draft_form
 from actions.services import Services
 
 #: Said before the documents' answer to a staff message the classifier was unsure of.
@@ -34,9 +35,15 @@ OUT_OF_SCOPE = "Sorry, that's outside what I can help with."
 def answer_unclear(
     dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
 ) -> Events:
-    """The documents first, then (staff only) "didn't get that" and the help menu."""
+    """The documents first, then (staff only) "didn't get that" and the help menu.
+
+    A staff message that hands over a draft starts the engagement form instead.
+    """
     if audience_of(tracker) != STAFF:
         return answer_from_documents(dispatcher, tracker, services) or []
+    draft = start_draft_form(tracker)  # "here's tomorrow's insta caption: …"
+    if draft is not None:
+        return draft
     events = answer_from_documents(
         dispatcher, tracker, services, only_if_found=True, lead=UNSURE_LEAD
     )

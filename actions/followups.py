@@ -41,6 +41,7 @@ from actions.context import LastAnswer, last_answer, latest_text
 from actions.engagement import ActionExplainPost, ActionRecommendContent, predict_again
 from actions.experiments import ActionAnalyzeExperiment
 from actions.fallbacks import OUT_OF_SCOPE, answer_unclear
+from actions.forms import start_draft_form
 from actions.influencers import answer_ranking_followup, rank_again
 from actions.knowledge import ActionKnowledgeFollowup
 from actions.parsing import mentioned_positions
@@ -158,6 +159,8 @@ class ActionAskWhatAbout(BeaconAction):
 
     For staff:
 
+    - a draft handed over with a lead-in ("thinking of tweeting this: …") starts the
+      engagement form with it;
     - after an answer that can be asked again with what the message names, that answer
       is asked again (the message's entities have already filled the slots);
     - after an answer from the documents, the documents are asked again with the
@@ -179,6 +182,9 @@ class ActionAskWhatAbout(BeaconAction):
     ) -> Events:
         if audience_of(tracker) != STAFF:
             return answer_from_documents(dispatcher, tracker, services) or []
+        draft = start_draft_form(tracker)  # "thinking of tweeting this: …"
+        if draft is not None:
+            return draft
         previous = last_answer(tracker)
         again = _asked_again(previous, tracker)
         if again is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -17,6 +18,7 @@ from actions.context import latest_text
 from actions.engagement import planning_now
 from actions.parsing import (
     SlotValueError,
+    handed_over_draft,
     inline_draft,
     next_full_hour,
     posting_time_label,
@@ -75,6 +77,33 @@ class ActionAskPostingTime(BeaconAction):
         now = planning_now(services)
         dispatcher.utter_message(text=f"{ASK_POSTING_TIME}; it is {posting_time_label(now)} now.")
         return []
+
+
+def start_draft_form(tracker: Tracker) -> Events | None:
+    """Start the engagement form on a draft handed over in a message read as something else.
+
+    "thinking of tweeting this: …" or "here's tomorrow's insta caption: …" may be
+    classified as a bare entity or as unclear; the draft, and the platform and time its
+    lead-in names, then fill the form's slots (stale ones from earlier answers are
+    cleared) and the form asks for the rest. None for customers, inside a form, or when
+    the message hands over no draft (:func:`actions.parsing.handed_over_draft`).
+    """
+    if audience_of(tracker) != STAFF or tracker.active_loop_name:
+        return None
+    found = handed_over_draft(str(latest_text(tracker)))
+    if found is None:
+        return None
+    request, draft, platform = found
+    try:
+        timed = read_posting_time(request, planning_now(get_services())) is not None
+    except SlotValueError:
+        timed = True  # a time that can't be used: the form's validation says why
+    return [
+        SlotSet("draft_text", draft),
+        SlotSet("platform", platform),
+        SlotSet("posting_time", request if timed else None),
+        FollowupAction("engagement_form"),
+    ]
 
 
 class ValidateEngagementForm(FormValidationAction):

@@ -525,6 +525,37 @@ def inline_draft(text: str) -> tuple[str, str] | None:
     return request, draft
 
 
+#: Words of a lead-in that hand a draft over ("thinking of tweeting this:", "here's
+#: tomorrow's insta caption:", "planning to post this:").
+_POSTING_CUE_RE = re.compile(
+    r"\b(tweet\w*|post(s|ing|ed)?|caption\w*|draft\w*|copy|publish\w*|shar(e|ing)|"
+    r"schedul\w*|go(es|ing)? out|announce\w*)\b"
+)
+
+
+def handed_over_draft(text: str) -> tuple[str, str, str | None] | None:
+    """A draft handed over with a lead-in, whatever the message was classified as.
+
+    "thinking of tweeting this: new trail map is live" → ``(request, draft, "twitter")``:
+    an inline draft (:func:`inline_draft`) whose lead-in speaks of posting it, and the
+    platform the lead-in names ("tweet" is Twitter/X), or None for none. None when the
+    message hands over no draft.
+    """
+    found = inline_draft(text)
+    if found is None:
+        return None
+    request, draft = found
+    lowered = request.lower().replace("’", "'")
+    if not _POSTING_CUE_RE.search(lowered):
+        return None
+    platform = "twitter" if re.search(r"\btweet", lowered) else None
+    for word in re.findall(r"[a-z]+", lowered):
+        named = PLATFORM_ALIASES.get(word, word)
+        if named in PLATFORMS and named not in ("other", "support"):
+            platform = named
+    return request, draft, platform
+
+
 def wants_any_time(text: str) -> bool:
     """Whether an answer leaves the time to us ("not sure", "you pick", "whenever")."""
     return bool(_ANY_TIME_RE.search(text.lower().replace("’", "'")))

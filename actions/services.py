@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from actions.cache import AnswerCache
 from analytics.embeddings import get_encoder
@@ -29,7 +30,10 @@ from foundation.settings import Settings, get_settings
 from foundation.workspace import (
     TURN_LOCK_WAIT_SECONDS,
     Pseudonymizer,
+    SharedRecord,
+    SharedRecordUnavailable,
     Workspace,
+    shared_record,
     workspace_pseudonymizer,
 )
 from knowledge import (
@@ -65,15 +69,19 @@ class DocumentsUnavailable(BeaconError):
 class ChartStore:
     """Where actions put chart images, and the URL chat clients fetch them from.
 
-    Names are random 128-bit hex, so a chart's URL is its only key.
+    Names are random 128-bit hex, so a chart's URL is its only key. With a shared record
+    (several replicas), the charts a turn sends are stored there too (:meth:`share_sent`),
+    and a replica asked for a chart it did not draw fetches it from there.
 
     Attributes:
         folder: Directory the PNG files are written to.
         base_url: Public base URL of the action server.
+        shared: The shared operational record, or None on a single host.
     """
 
     folder: Path
     base_url: str
+    shared: SharedRecord | None = None
 
     def new_chart(self) -> tuple[Path, str]:
         """A fresh ``(path to write, URL to send)`` pair."""
@@ -86,7 +94,38 @@ class ChartStore:
         if not CHART_NAME.match(name):
             return None
         path = self.folder / name
-        return path if path.is_file() else None
+        if path.is_file():
+            return path
+        if self.shared is None:
+            return None
+        try:
+            png = self.shared.chart(name)
+        except SharedRecordUnavailable as error:
+            self.shared.warn(error)
+            return None
+        if png is None:
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png)  # kept here too: the next request is local
+        return path
+
+    def share_sent(self, messages: list[dict[str, Any]]) -> None:
+        """Store in the shared record the charts these messages send (no-op without one)."""
+        if self.shared is None:
+            return
+        prefix = f"{self.base_url}/charts/"
+        for message in messages:
+            image = message.get("image")
+            if not isinstance(image, str) or not image.startswith(prefix):
+                continue
+            path = self.folder / image[len(prefix) :]
+            if not CHART_NAME.match(path.name) or not path.is_file():
+                continue
+            try:
+                self.shared.put_chart(path.name, path.read_bytes())
+            except SharedRecordUnavailable as error:
+                self.shared.warn(error)  # this replica still serves it
+                return
 
 
 #: Said when the saved engagement model is damaged or from another version.
@@ -255,6 +294,12 @@ class Services:
             except BeaconError as error:
                 logger.warning("engagement model not loaded at start-up: %s", error)
         self.post_index()
+        if self.workspace.shared is not None:
+            try:
+                self.workspace.shared.check()
+            except SharedRecordUnavailable as error:
+                # Not fatal: what this replica records waits in its outbox.
+                self.workspace.shared.warn(error)
 
 
 _override: Services | None = None
@@ -267,7 +312,11 @@ def _default_services() -> Services:
         settings=settings,
         workspace=Workspace(settings.workspace_path, lock_wait=TURN_LOCK_WAIT_SECONDS),
         scorer=current_scorer(),
-        charts=ChartStore(settings.home / "charts", settings.public_action_url),
+        charts=ChartStore(
+            settings.home / "charts",
+            settings.public_action_url,
+            shared=shared_record(settings.database_url),
+        ),
         knowledge_dir=settings.home / "knowledge",
         engagement_dir=settings.engagement_model_dir,
         engagement_cache_dir=settings.engagement_cache_dir,

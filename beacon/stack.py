@@ -81,13 +81,21 @@ SECRET_VARIABLES = frozenset(
         "BEACON_TRACKER_URL",  # may carry the database password
         "BEACON_LOCK_STORE_URL",  # may carry the Redis password
         "BEACON_REDIS_URL",  # likewise
+        "BEACON_DATABASE_URL",  # likewise
     }
 )
 #: The secrets each server needs; it starts with the others removed from its environment.
 CHILD_SECRETS: dict[str, frozenset[str]] = {
-    # hand-offs and Slack image downloads; pseudonymising customer messages; generation
+    # hand-offs and Slack image downloads; pseudonymising customer messages; generation;
+    # the shared operational record
     "actions": frozenset(
-        {"BEACON_ACTION_TOKEN", "BEACON_PSEUDONYM_KEY", "BEACON_LLM_API_KEY", "SLACK_BOT_TOKEN"}
+        {
+            "BEACON_ACTION_TOKEN",
+            "BEACON_PSEUDONYM_KEY",
+            "BEACON_LLM_API_KEY",
+            "SLACK_BOT_TOKEN",
+            "BEACON_DATABASE_URL",
+        }
     ),
     # the REST channel's staff check, the Slack channel, the call to the action server,
     # the encrypted tracker store
@@ -354,6 +362,7 @@ class Stack:
                 "BEACON_HOME": str(settings.home),
                 "BEACON_WORKSPACE": str(settings.workspace_path),
                 "BEACON_PUBLIC_ACTION_URL": self.config.action_url,
+                "BEACON_DATABASE_URL": settings.database_url or "",
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -119,6 +119,10 @@ class Settings:
             e.g. ``postgresql://…``); None means the SQLite file :attr:`tracker_db`.
         lock_store_url: Redis URL of Rasa's lock store (``BEACON_LOCK_STORE_URL``), shared
             by several Rasa replicas; None keeps the locks in the Rasa process.
+        database_url: PostgreSQL URL of the shared operational record
+            (``BEACON_DATABASE_URL``: audit, feedback, support messages, hand-offs,
+            ratings, digest markers and charts, shared by several replicas;
+            :mod:`foundation.workspace._shared`); None keeps them in the local workspace.
     """
 
     home: Path
@@ -138,6 +142,7 @@ class Settings:
     phone_region: str = "GB"
     tracker_url: str | None = field(default=None, repr=False)  # may hold a password
     lock_store_url: str | None = field(default=None, repr=False)
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -165,6 +170,7 @@ class Settings:
             phone_region=(os.environ.get("BEACON_PHONE_REGION") or "GB").strip().upper(),
             tracker_url=(os.environ.get("BEACON_TRACKER_URL") or "").strip() or None,
             lock_store_url=(os.environ.get("BEACON_LOCK_STORE_URL") or "").strip() or None,
+            database_url=(os.environ.get("BEACON_DATABASE_URL") or "").strip() or None,
         )
 
     @property

@@ -117,8 +117,8 @@ def postgres_server(database: str = "beacon") -> Iterator[Server]:
 
 
 def psql_rows(server: Server, sql: str) -> list[list[str]]:
-    """Rows of ``sql`` on ``server``'s database, read with ``psql`` (the tests' venv has no
-    PostgreSQL driver; Rasa's has one)."""
+    """Rows of ``sql`` on ``server``'s database, as text, read with ``psql``: what an operator
+    would see, independent of the driver the code under test uses."""
     binaries = skip_without_postgres()
     database = server.url.rsplit("/", 1)[-1]
     result = subprocess.run(

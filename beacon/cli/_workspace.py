@@ -95,14 +95,20 @@ def forget(
         workspace, pseudonymizer = _workspace()
         result: dict[str, Any] = {}
         ids: list[str] = []
+        shared_rows: int | None = None
         with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
-            workspace.journal.drain(con)  # rows still waiting would come back after the delete
+            # Rows still waiting would come back after the delete.
+            workspace.journal.drain(con, then=workspace.outbox if workspace.shared else None)
             if account is not None:
                 result["account"] = pseudonymizer.account(account)
                 counts = forget_account(con, account, pseudonymizer)
             elif conversation is not None:
                 ids = result["conversation"] = conversation_ids(con, conversation)
+                # The shared record first: if it does not answer, nothing is deleted here.
+                shared_rows = _forget_shared(workspace, ids, pseudonymizer)
                 counts = forget_conversation(con, ids, pseudonymizer)
+        if shared_rows is not None:
+            counts["shared_record"] = shared_rows
         notes: list[str] = []
         if ids:
             events, note = _tracker(get_settings(), lambda db: forget_tracker_events(db, ids))
@@ -113,6 +119,24 @@ def forget(
         _report({**result, "removed": counts, "notes": notes}, as_json, "forgot")
 
     run_command(body)
+
+
+def _forget_shared(
+    workspace: Workspace, ids: list[str], pseudonymizer: Pseudonymizer
+) -> int | None:
+    """Forget conversations in the shared record (the other replicas follow its
+    tombstones); None on a single host.
+
+    Raises:
+        SharedRecordUnavailable: It did not answer (its outbox is sent first, so no row
+            of these conversations reaches it after the delete).
+    """
+    shared = workspace.shared
+    if shared is None or not ids:
+        return None
+    workspace.outbox.drain_to(shared.insert)
+    accounts = [pseudonymizer.account(conversation_id) for conversation_id in ids]
+    return shared.forget(ids, accounts)
 
 
 def purge(
@@ -163,15 +187,22 @@ def purge_expired(
     workspace = Workspace(settings.workspace_path)
     if workspace.path.exists():
         with workspace.connect(wait=BATCH_LOCK_WAIT_SECONDS) as con:
-            workspace.journal.drain(con)
+            workspace.journal.drain(con, then=workspace.outbox if workspace.shared else None)
             counts = purge_older_than(con, cutoff, dry_run=dry_run)
+    notes: list[str] = []
+    if workspace.shared is not None:
+        if dry_run:
+            notes.append("the shared record (BEACON_DATABASE_URL) is not counted in a dry run")
+        else:
+            # Every replica purges its own workspace (each host runs `beacon schedule`).
+            counts["shared_record"] = workspace.shared.purge(cutoff)
     events, note = _tracker(settings, lambda db: purge_tracker_events(db, cutoff, dry_run=dry_run))
     counts["tracker_events"] = events
     return {
         "older_than_days": days,
         "cutoff": cutoff.isoformat(timespec="seconds"),
         "removed": counts,
-        "notes": [note] if note else [],
+        "notes": notes + ([note] if note else []),
     }
 
 

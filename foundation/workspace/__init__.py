@@ -14,6 +14,9 @@ Public surface:
 - :data:`PLATFORMS` with their display names (:func:`platform_name`).
 - :func:`get_reader`, :func:`validate_post`, :class:`RowError` — for code that reads
   dataset files without storing them (the engagement benchmarks).
+- :class:`SharedRecord` (:func:`shared_record`) — the PostgreSQL record several
+  replicas share (``BEACON_DATABASE_URL``); :class:`Workspace` sends to it and pulls
+  from it by itself.
 - :class:`Pseudonymizer` — keyed hashing of handles, e-mails and phone numbers;
   :func:`workspace_pseudonymizer` builds one after checking the workspace's key.
 """
@@ -47,15 +50,21 @@ from foundation.workspace._ingest import (
 )
 from foundation.workspace._keys import key_fingerprint, workspace_pseudonymizer
 from foundation.workspace._pseudonym import Pseudonymizer
+from foundation.workspace._rows import fetch_one
 from foundation.workspace._schema import MEDIA_TYPES, PLATFORM_NAMES, PLATFORMS, platform_name
 from foundation.workspace._score_files import insert_scores_from_parquet
+from foundation.workspace._shared import (
+    SharedRecord,
+    SharedRecordError,
+    SharedRecordUnavailable,
+    shared_record,
+)
 from foundation.workspace._store import (
     BATCH_LOCK_WAIT_SECONDS,
     TURN_LOCK_WAIT_SECONDS,
     Workspace,
     audit_row,
     default_pseudonymizer,
-    fetch_one,
     get_meta,
     record_audit,
     set_meta,
@@ -118,6 +127,9 @@ __all__ = [
     "PreparedPosts",
     "Pseudonymizer",
     "RowError",
+    "SharedRecord",
+    "SharedRecordError",
+    "SharedRecordUnavailable",
     "Workspace",
     "audit_row",
     "conversation_ids",
@@ -140,6 +152,7 @@ __all__ = [
     "record_audit",
     "report_of",
     "set_meta",
+    "shared_record",
     "store_posts",
     "utc_now",
     "validate_post",

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from foundation.workspace._pseudonym import Pseudonymizer
-from foundation.workspace._store import fetch_one
+from foundation.workspace._rows import fetch_one
 
 FORGOTTEN_MENTION = "@[forgotten]"
 #: The platform and id prefix of customers' support messages (beacon.support).

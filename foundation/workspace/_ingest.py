@@ -22,8 +22,9 @@ import duckdb
 import pandas as pd
 
 from foundation.workspace._pseudonym import Pseudonymizer
+from foundation.workspace._rows import fetch_one
 from foundation.workspace._schema import MEDIA_TYPES, PLATFORMS
-from foundation.workspace._store import fetch_one, utc_now
+from foundation.workspace._store import utc_now
 
 POST_COLUMNS = (
     "post_id",

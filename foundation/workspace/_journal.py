@@ -14,6 +14,10 @@ Layout: ``<workspace>.pending/<pid>.jsonl``, one JSON object per line::
 
 Each file is appended to and drained under an exclusive ``flock``; a file whose
 process has died is drained by the next process that writes.
+
+With a shared record (``BEACON_DATABASE_URL``, :mod:`foundation.workspace._shared`),
+the rows written into DuckDB are copied to a second journal of the same format, the
+outbox (``<workspace>.outbox/``), which the writer sends to PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -99,15 +103,39 @@ class Journal:
             return False
         return any(path.stat().st_size > 0 for path in self.directory.glob("*.jsonl"))
 
-    def drain(self, con: duckdb.DuckDBPyConnection) -> int:
+    def drain(self, con: duckdb.DuckDBPyConnection, *, then: Journal | None = None) -> int:
         """Write every pending row into the workspace through ``con`` (read-write).
 
         Each file is written in one transaction and emptied after the commit. Waiting
         for a file's lock is short: its holder is appending a line, or draining it
         through a connection already open (only one process can write at a time).
 
+        Args:
+            con: An open read-write workspace connection.
+            then: A journal that receives the same rows once they are in the workspace
+                (the outbox to the shared record), before this one lets them go.
+
         Returns:
             The number of rows written (or found already there).
+        """
+
+        def write(by_table: dict[str, list[list[Any]]]) -> None:
+            insert_rows(con, by_table)
+            if then is not None:
+                for table, rows in by_table.items():
+                    then.append(table, rows)
+
+        return self.drain_to(write)
+
+    def drain_to(self, write: Callable[[dict[str, list[list[Any]]]], None]) -> int:
+        """Hand every pending file's rows (by table) to ``write``; empty the file after.
+
+        A file whose ``write`` raises keeps its rows for the next call, and the error
+        goes to the caller. Rows may be handed over twice (a crash between ``write``
+        and emptying the file), so ``write`` must ignore rows it already has.
+
+        Returns:
+            The number of rows handed over.
         """
         if not self.directory.is_dir():
             return 0
@@ -121,21 +149,26 @@ class Journal:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 by_table = _parse(handle.read(), path.name)
                 if by_table:
-                    con.execute("BEGIN TRANSACTION")
-                    try:
-                        for table, rows in by_table.items():
-                            marks = ", ".join("?" * JOURNAL_TABLES[table])
-                            # Table names come from JOURNAL_TABLES, never from the file.
-                            con.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", rows)
-                        con.execute("COMMIT")
-                    except Exception:
-                        con.execute("ROLLBACK")
-                        raise
+                    write(by_table)
                     written += sum(len(rows) for rows in by_table.values())
                 handle.seek(0)
                 handle.truncate()
             _forget_if_dead(path)
         return written
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, by_table: dict[str, list[list[Any]]]) -> None:
+    """``INSERT OR IGNORE`` journal rows (by table) into the workspace, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, rows in by_table.items():
+            marks = ", ".join("?" * JOURNAL_TABLES[table])
+            # Table names come from JOURNAL_TABLES, never from a file or a server.
+            con.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", rows)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _parse(text: str, name: str) -> dict[str, list[list[Any]]]:

@@ -30,6 +30,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,17 @@ import duckdb
 
 from foundation.exceptions import WorkspaceBusy, WorkspaceError
 from foundation.settings import get_settings
-from foundation.workspace._journal import Journal
+from foundation.workspace._forget import forget_conversation
+from foundation.workspace._journal import Journal, insert_rows
 from foundation.workspace._pseudonym import Pseudonymizer
+from foundation.workspace._rows import fetch_one
 from foundation.workspace._schema import DDL, SCHEMA_VERSION
+from foundation.workspace._shared import (
+    PULL_INTERVAL_S,
+    SharedRecord,
+    SharedRecordUnavailable,
+    shared_record,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +61,14 @@ TURN_LOCK_WAIT_SECONDS = 1.0
 BATCH_LOCK_WAIT_SECONDS = 120.0
 #: How often the journal writer retries while another process holds the lock.
 JOURNAL_RETRY_SECONDS = 0.5
+#: How long the journal writer waits before sending the outbox again after the shared
+#: record did not answer.
+PUSH_RETRY_SECONDS = 5.0
+#: How long no pull is tried after the shared record did not answer (a turn must not
+#: wait for a connection timeout again and again).
+PULL_BACKOFF_S = 30.0
+#: Where the last pull from the shared record ended, in ``meta``.
+SHARED_CURSOR_KEY = "shared_record_pulled_until"
 
 #: Columns of the journal tables that hold what people wrote: pseudonymised by
 #: :meth:`Workspace.keep` before the row is kept (``audit`` rows by :func:`audit_row`).
@@ -97,6 +114,18 @@ class _Gate:
 
 
 _gates: dict[Path, _Gate] = {}
+
+
+@dataclass
+class _PullState:
+    """One workspace file's pulls in this process."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cursor: datetime | None = None
+    next_pull: float = 0.0
+
+
+_pull_states: dict[Path, _PullState] = {}
 _registry_lock = threading.Lock()
 _schema_lock = threading.Lock()
 
@@ -104,6 +133,11 @@ _schema_lock = threading.Lock()
 def _gate(path: Path) -> _Gate:
     with _registry_lock:
         return _gates.setdefault(path, _Gate())
+
+
+def _pull_state(path: Path) -> _PullState:
+    with _registry_lock:
+        return _pull_states.setdefault(path, _PullState())
 
 
 class Workspace:
@@ -117,6 +151,9 @@ class Workspace:
             ``BATCH_LOCK_WAIT_SECONDS`` for a batch job's writes).
         pseudonymizer: Pseudonymises the free text of audit and feedback rows
             (default: the installation's, from the settings, made on first use).
+        shared: The shared operational record several replicas use
+            (:mod:`foundation.workspace._shared`); default: the one
+            ``BEACON_DATABASE_URL`` names, if any.
     """
 
     def __init__(
@@ -125,11 +162,24 @@ class Workspace:
         *,
         lock_wait: float = LOCK_WAIT_SECONDS,
         pseudonymizer: Pseudonymizer | None = None,
+        shared: SharedRecord | None = None,
     ) -> None:
         self.path = Path(path)
         self.lock_wait = lock_wait
         self.journal = Journal(self.path.with_name(self.path.name + ".pending"))
+        #: Rows in the workspace that the shared record has not acknowledged yet.
+        self.outbox = Journal(self.path.with_name(self.path.name + ".outbox"))
         self._pseudonymizer = pseudonymizer
+        self._shared = shared
+        self._shared_resolved = shared is not None
+
+    @property
+    def shared(self) -> SharedRecord | None:
+        """The shared operational record, or None on a single host."""
+        if not self._shared_resolved:
+            self._shared = shared_record(get_settings().database_url)
+            self._shared_resolved = True
+        return self._shared
 
     @property
     def pseudonymizer(self) -> Pseudonymizer:
@@ -162,8 +212,11 @@ class Workspace:
             )
         wait = self.lock_wait if wait is None else wait
         gate = _gate(self.path.resolve())
-        if not gate.held_here() and self.journal.has_rows():
-            self.flush(wait=0.0)
+        if not gate.held_here():
+            if self.journal.has_rows():
+                self.flush(wait=0.0)
+            if self.shared is not None and self.path.exists():
+                self.pull(wait=0.0)
         with self._connection(read_only, wait) as con:
             yield con
 
@@ -273,14 +326,86 @@ class Workspace:
         return str(row[0])
 
     def flush(self, *, wait: float | None = None) -> int:
-        """Write the journal's rows now; the number written (0 when the lock stayed busy)."""
+        """Write the journal's rows now; the number written (0 when the lock stayed busy).
+
+        With a shared record, the rows also go to the outbox, which :meth:`push` sends.
+        """
         if not self.journal.has_rows():
             return 0
+        outbox = self.outbox if self.shared is not None else None
         try:
             with self._connection(False, self.lock_wait if wait is None else wait) as con:
-                return self.journal.drain(con)
+                return self.journal.drain(con, then=outbox)
         except WorkspaceBusy:
             return 0
+
+    # -- the shared record: rows out to the other replicas, and theirs in ----------
+
+    def push(self) -> int:
+        """Send the outbox to the shared record; rows sent (0 when it did not answer).
+
+        Called by the journal's writer thread, never on a turn's path.
+        """
+        shared = self.shared
+        if shared is None or not self.outbox.has_rows():
+            return 0
+        try:
+            return self.outbox.drain_to(shared.insert)
+        except SharedRecordUnavailable as error:
+            shared.warn(error)
+            return 0
+
+    def pull(self, *, wait: float | None = None) -> int:
+        """Copy in what other replicas recorded since the last pull, and apply their
+        forgets; rows copied (0 when it is not time yet, the shared record did not
+        answer or the workspace lock stayed busy).
+
+        At most once a ``PULL_INTERVAL_S`` per process (another thread pulling counts);
+        after the shared record failed, not again for ``PULL_BACKOFF_S``.
+        """
+        shared = self.shared
+        if shared is None:
+            return 0
+        state = _pull_state(self.path.resolve())
+        if time.monotonic() < state.next_pull or not state.lock.acquire(blocking=False):
+            return 0
+        try:
+            if state.cursor is None:
+                state.cursor = self._stored_cursor()
+            try:
+                pulled = shared.pull(state.cursor)
+            except SharedRecordUnavailable as error:
+                shared.warn(error)
+                state.next_pull = time.monotonic() + PULL_BACKOFF_S
+                return 0
+            state.next_pull = time.monotonic() + PULL_INTERVAL_S
+            if not pulled.rows and not pulled.forgotten:
+                state.cursor = pulled.cursor
+                return 0
+            try:
+                with self._connection(False, self.lock_wait if wait is None else wait) as con:
+                    insert_rows(
+                        con,
+                        {table: [list(row) for row in rows] for table, rows in pulled.rows.items()},
+                    )
+                    if pulled.forgotten:
+                        forget_conversation(con, pulled.forgotten, self.pseudonymizer)
+                    set_meta(con, SHARED_CURSOR_KEY, pulled.cursor.isoformat())
+            except WorkspaceBusy:
+                return 0  # the same rows come again next time
+            state.cursor = pulled.cursor
+            return sum(len(rows) for rows in pulled.rows.values())
+        finally:
+            state.lock.release()
+
+    def _stored_cursor(self) -> datetime | None:
+        """Where the last pull into this file ended (None: never pulled)."""
+        try:
+            with self._connection(True, 0.0) as con:
+                value = get_meta(con, SHARED_CURSOR_KEY)
+        except (WorkspaceBusy, duckdb.Error):
+            return None
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def _unusable(error: duckdb.Error) -> str:
@@ -301,7 +426,12 @@ class _JournalWriter:
     """
 
     def __init__(self, workspace: Workspace) -> None:
-        self.workspace = Workspace(workspace.path, lock_wait=TURN_LOCK_WAIT_SECONDS)
+        self.workspace = Workspace(
+            workspace.path,
+            lock_wait=TURN_LOCK_WAIT_SECONDS,
+            pseudonymizer=workspace._pseudonymizer,
+            shared=workspace.shared,
+        )
         self._key = workspace.path.resolve()
         self._wake = threading.Event()
         self._wake.set()
@@ -314,15 +444,19 @@ class _JournalWriter:
         self._wake.set()
 
     def _run(self) -> None:
+        wait = JOURNAL_RETRY_SECONDS
         while True:
-            self._wake.wait(JOURNAL_RETRY_SECONDS)
+            self._wake.wait(wait)
             self._wake.clear()
+            wait = JOURNAL_RETRY_SECONDS
             try:
                 self.workspace.flush()
+                if self.workspace.outbox.has_rows() and not self.workspace.push():
+                    wait = PUSH_RETRY_SECONDS  # the shared record did not answer
             except Exception:  # never let the writer die silently; the rows stay kept
                 logger.exception("could not write the journal of %s", self.workspace.path)
             with _registry_lock:
-                if not self.workspace.journal.has_rows():
+                if not self.workspace.journal.has_rows() and not self.workspace.outbox.has_rows():
                     del _writers[self._key]
                     return
 
@@ -353,14 +487,6 @@ def _flush_at_exit() -> None:
             workspace.flush(wait=2.0)
         except Exception:
             logger.exception("rows left in the journal of %s", workspace.path)
-
-
-def fetch_one(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
-) -> tuple[Any, ...] | None:
-    """First row of a query, or None; fetches to the end so the connection stays usable."""
-    rows = con.execute(sql, params or []).fetchall()
-    return rows[0] if rows else None
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str, default: Any = None) -> Any:

@@ -12,7 +12,8 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from foundation.workspace._store import fetch_one, get_meta
+from foundation.workspace._rows import fetch_one
+from foundation.workspace._store import get_meta
 
 
 class AuditEntry(NamedTuple):

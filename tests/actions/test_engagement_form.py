@@ -20,8 +20,10 @@ from actions.engagement import (
     ActionRecommendContent,
     planning_now,
 )
+from actions.fallbacks import ActionFallback
+from actions.followups import ActionAskWhatAbout
 from actions.forms import ASK_POSTING_TIME, ActionAskPostingTime, ValidateEngagementForm
-from actions.parsing import inline_draft
+from actions.parsing import handed_over_draft, inline_draft
 from actions.services import Services
 from tests.actions.conftest import FIXTURES, ActionRun
 from tests.conftest import PROJECT_ROOT, answered_from_public_pages
@@ -215,6 +217,51 @@ def test_a_draft_given_with_the_request_is_found(
     text: str, expected: tuple[str, str] | None
 ) -> None:
     assert inline_draft(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "thinking of tweeting this: new trail map is live, find routes near you",
+            ("thinking of tweeting this", "new trail map is live, find routes near you", "twitter"),
+        ),
+        (
+            "here's tomorrow's insta caption: fresh colours for the swift 3",
+            ("here's tomorrow's insta caption", "fresh colours for the swift 3", "instagram"),
+        ),
+        (
+            'planning to post "Sunrise miles hit different" next week',
+            ("planning to post next week", "Sunrise miles hit different", None),
+        ),
+        ("what does the guide say about tone: formal or casual?", None),  # no posting
+        ("thinking of tweeting something later", None),  # no draft
+    ],
+)
+def test_a_draft_handed_over_with_a_lead_in_is_found_with_its_platform(
+    text: str, expected: tuple[str, str, str | None] | None
+) -> None:
+    assert handed_over_draft(text) == expected
+
+
+def test_a_draft_read_as_a_bare_entity_or_unclear_starts_the_form(services: Services) -> None:
+    for action, intent in ((ActionAskWhatAbout(), "inform"), (ActionFallback(), "nlu_fallback")):
+        text = "here's tomorrow's insta caption: fresh colours for the swift 3, out at dawn"
+        run = _run(action, _tracker(text, intent=intent, slots={"platform": "facebook"}))
+        assert run.messages == []  # the form asks what is missing
+        assert _slots(run) == {
+            "draft_text": "fresh colours for the swift 3, out at dawn",
+            "platform": "instagram",  # from the lead-in, not the stale slot
+            "posting_time": "here's tomorrow's insta caption",  # "tomorrow": the form reads it
+        }
+        followups = [e["name"] for e in run.events if e.get("event") == "followup"]
+        assert followups == ["engagement_form"], run.events
+
+
+def test_a_customer_draft_like_message_never_opens_the_staff_form(services: Services) -> None:
+    text = "thinking of posting this: your shoes fell apart after a week"
+    run = _run(ActionAskWhatAbout(), _tracker(text, intent="inform", audience="customer"))
+    assert not any(event.get("event") == "followup" for event in run.events)
 
 
 def test_a_draft_in_the_opening_message_fills_the_slot_and_its_words_are_not_the_time(

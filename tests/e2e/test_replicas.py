@@ -1,22 +1,22 @@
-"""Two Beacon replicas serving the same conversations: PostgreSQL tracker, Redis locks and limits.
+"""Two Beacon replicas serving the same conversations: PostgreSQL and Redis shared.
 
 Two Rasa servers and two action servers, each pair with its own ``BEACON_HOME`` and a
-copy of one demo workspace, share a real PostgreSQL (the tracker store) and a real
-Redis (the lock store, the customer limits, the Slack replay cache), all on loopback.
-One conversation alternates between them: its slots survive, its turns stay in
-order, a Slack retry sent to the other replica is not answered twice, and a
-customer's limit holds across both.
-
-Not covered here, because it is not built yet: audit, feedback and support messages
-still go to each action server's own DuckDB workspace, not to a shared database.
+copy of one demo workspace, share a real PostgreSQL (the tracker store in one database,
+the operational record in another) and a real Redis (the lock store, the customer
+limits, the Slack replay cache), all on loopback. One conversation alternates between
+them: its slots survive, its turns stay in order, a "why?" on one replica finds the
+answer the other gave, audit and feedback from both land in PostgreSQL, a chart drawn
+by one is served by the other, a Slack retry sent to the other replica is not answered
+twice, and a customer's limit holds across both.
 """
 
 from __future__ import annotations
 
 import secrets
 import shutil
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +46,8 @@ class Replicas:
     first: E2E
     second: E2E
     postgres: Server
+    #: The operational record (BEACON_DATABASE_URL), a second database on the server.
+    record: Server
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +68,8 @@ def replicas(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Itera
         env.setenv("BEACON_REDIS_URL", redis.url.replace("/0", "/1"))
         # A burst of 2 messages per customer session, to see it hold across replicas.
         env.setenv("BEACON_CUSTOMER_MESSAGES_PER_MINUTE", "4")
+        psql_rows(postgres, "CREATE DATABASE operations")
+        record = Server(postgres.url.rsplit("/", 1)[0] + "/operations", postgres.port)
         first_home, second_home = root / "first", root / "second"
         demo = build_scored_demo(first_home / "beacon.duckdb", datetime.now(UTC).date())
         shutil.copytree(first_home, second_home)
@@ -81,6 +85,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Itera
                     action_timeout_s=15.0,
                     tracker_url=postgres.url,
                     lock_store_url=redis.url,
+                    database_url=record.url,
                 )
                 config = StackConfig(
                     settings=settings,
@@ -92,7 +97,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Itera
                 stacks.append(stack)
                 stack.start()
                 pair.append(E2E(stack=stack, demo=demo, staff_token=staff_token))
-            yield Replicas(pair[0], pair[1], postgres)
+            yield Replicas(pair[0], pair[1], postgres, record)
         finally:
             for stack in stacks:
                 stack.stop()
@@ -109,6 +114,49 @@ def test_a_conversation_alternating_between_replicas_keeps_its_context(
     assert "Instagram" in second and "% positive" in second, second
     third = replicas.first.ask("and what about facebook?", sender)
     assert "Facebook" in third and "% positive" in third, third
+
+
+def _eventually(rows: Callable[[], list[list[str]]], limit_s: float = 20.0) -> list[list[str]]:
+    """``rows()`` once it returns some (a replica sends its records within a second)."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        found = rows()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_both_replicas_record_into_postgresql_and_read_each_others_records(
+    replicas: Replicas,
+) -> None:
+    sender = f"rep-{uuid.uuid4().hex[:8]}"
+    with replicas.first.client() as client:
+        messages = client.send(sender, "how is sentiment on twitter this month?")
+    assert any("% positive" in (m.get("text") or "") for m in messages), messages
+    audit = _eventually(
+        lambda: psql_rows(
+            replicas.record,
+            f"SELECT audit_id, kind FROM audit WHERE conversation_id = '{sender}'",
+        )
+    )
+    assert [kind for _, kind in audit] == ["sentiment_summary"], audit
+    time.sleep(1.0)  # a replica pulls at most every half second
+    # The second replica finds the first one's answer (its audit row) to attach the
+    # correction to, and records the correction into PostgreSQL too.
+    correction = replicas.second.ask("that's wrong, it should be negative", sender)
+    assert "correction" in correction.lower(), correction
+    feedback = _eventually(
+        lambda: psql_rows(
+            replicas.record,
+            f"SELECT verdict, audit_id FROM feedback WHERE conversation_id = '{sender}'",
+        )
+    )
+    assert feedback == [["correction", audit[0][0]]], (feedback, audit)
+    # A chart the first replica drew is served by the second.
+    (chart_url,) = [m["image"] for m in messages if m.get("image")]
+    name = chart_url.rsplit("/", 1)[-1]
+    served = httpx.get(f"{replicas.second.stack.config.action_url}/charts/{name}", timeout=30)
+    assert served.status_code == 200 and served.content.startswith(b"\x89PNG"), served
 
 
 def test_turns_sent_to_both_replicas_at_once_are_handled_one_after_the_other(
