@@ -189,6 +189,10 @@ class ActionAskWhatAbout(BeaconAction):
         again = _asked_again(previous, tracker)
         if again is not None:
             return again(dispatcher, tracker, services)
+        entities = (tracker.latest_message or {}).get("entities") or []
+        if previous is not None and previous.kind == "experiment" and not entities:
+            # "so we just keep green?": the experiment's answer ends with what to do.
+            return ActionAnalyzeExperiment().respond(dispatcher, tracker, services)
         if previous is not None and previous.kind == "document":
             return answer_from_documents(dispatcher, tracker, services) or []
         if len(latest_text(tracker).split()) > BARE_ENTITY_WORDS:

@@ -497,7 +497,11 @@ def posting_time_label(when: datetime, now: datetime | None = None) -> str:
 
 #: A draft in quotes (straight or curly), or after a colon that follows words, not digits
 #: ("at 17:00" is a time, "how will this do: New colours!" is a draft).
-_QUOTED_DRAFT_RE = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
+_QUOTED_DRAFT_RE = re.compile(
+    r"[\"“”]([^\"“”]+)[\"“”]"
+    # Single quotes only around words, so the apostrophes of "here's tomorrow's" are not.
+    r"|(?:(?<=\s)|^)['‘]([^'‘’\s](?:[^'‘’]*[^'‘’\s])?)['’](?=[\s,.!?;:)]|$)"
+)
 _COLON_DRAFT_RE = re.compile(r"(?<!\d):\s+(\S.*)$", re.DOTALL)
 #: A request before the draft is short ("how will this do on instagram friday 9am").
 _MAX_REQUEST_WORDS = 15
@@ -511,9 +515,12 @@ def inline_draft(text: str) -> tuple[str, str] | None:
     where a platform or a posting time is read from (a draft's own "this Friday" is not
     the posting time). A draft has at least two words.
     """
-    quoted = max(_QUOTED_DRAFT_RE.finditer(text), key=lambda m: len(m.group(1)), default=None)
+    quoted = max(
+        _QUOTED_DRAFT_RE.finditer(text), key=lambda m: len(m.group(1) or m.group(2)), default=None
+    )
     if quoted is not None:
-        draft, request = quoted.group(1), text[: quoted.start()] + text[quoted.end() :]
+        draft = quoted.group(1) or quoted.group(2)
+        request = text[: quoted.start()] + text[quoted.end() :]
     else:
         colon = _COLON_DRAFT_RE.search(text)
         if colon is None:

@@ -23,7 +23,7 @@ from analytics.engagement import EngagementModel, posts_fingerprint, with_worksp
 from analytics.exceptions import ModelLoadError
 from analytics.sentiment import SentimentScorer
 from beacon.digest import SlackPoster
-from beacon.scoring import current_scorer
+from beacon.scoring import ReloadingScorer
 from beacon.support import SupportDesk
 from foundation.exceptions import BeaconError, ConfigError
 from foundation.settings import Settings, get_settings
@@ -311,7 +311,7 @@ def _default_services() -> Services:
     return Services(
         settings=settings,
         workspace=Workspace(settings.workspace_path, lock_wait=TURN_LOCK_WAIT_SECONDS),
-        scorer=current_scorer(),
+        scorer=ReloadingScorer(),  # a retrained model answers without a restart
         charts=ChartStore(
             settings.home / "charts",
             settings.public_action_url,

@@ -7,6 +7,8 @@ for the current model version are read, scored in batches and written.
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +18,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics.exceptions import ModelLoadError
 from analytics.sentiment import LABELS, SentimentScorer, load_default_scorer
 from foundation.workspace import BATCH_LOCK_WAIT_SECONDS, Workspace, utc_now
+
+logger = logging.getLogger(__name__)
 
 SCORE_COLUMNS = (
     "post_id",
@@ -58,9 +63,83 @@ def current_scorer() -> SentimentScorer:
     calibrated, retrained from people's corrections when ``beacon retrain`` made one.
     Its version is recorded with every score.
     """
+    return _load_scorer(current_model_dir())
+
+
+class ReloadingScorer:
+    """The sentiment model in use, loaded again when another one is adopted.
+
+    For long-running servers: ``beacon retrain`` swaps the model folder on this host (or
+    a deployment copies a retrained model to every replica's ``$BEACON_HOME/models``),
+    and the next prediction uses it, with no restart. A model that cannot be loaded is
+    logged and the one in use stays.
+
+    Args:
+        folder_of: The folder of the model to use (default :func:`current_model_dir`).
+        load: Loads a model from a folder (default: the committed model for its own
+            folder, else :meth:`BeaconSentimentModel.load`).
+    """
+
+    def __init__(
+        self,
+        folder_of: Callable[[], Path] | None = None,
+        load: Callable[[Path], SentimentScorer] | None = None,
+    ) -> None:
+        self._folder_of = folder_of or current_model_dir
+        self._load = load or _load_scorer
+        self._lock = threading.Lock()
+        self._stamp: tuple[str, int, int] | None = None
+        self._model: SentimentScorer | None = None
+
+    def _current(self) -> SentimentScorer:
+        folder = self._folder_of()
+        try:
+            info = (folder / "beacon-sentiment.json").stat()
+            stamp = (str(folder), info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamp = (str(folder), 0, 0)  # the committed model's files are not ours to watch
+        if stamp == self._stamp and self._model is not None:
+            return self._model
+        with self._lock:
+            if stamp != self._stamp or self._model is None:
+                try:
+                    model = self._load(folder)
+                except (ModelLoadError, OSError, ValueError, KeyError) as error:
+                    if self._model is None:
+                        raise
+                    logger.error(
+                        "kept sentiment model %s: the new one failed to load: %s",
+                        self._model.version,
+                        error,
+                    )
+                    self._stamp = stamp  # not again until it changes
+                    return self._model
+                if self._model is not None:
+                    logger.info(
+                        "sentiment model %s now answers (was %s)",
+                        model.version,
+                        self._model.version,
+                    )
+                self._model, self._stamp = model, stamp
+            return self._model
+
+    @property
+    def version(self) -> str:
+        """The version of the model in use."""
+        return self._current().version
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        """Labels of ``texts`` by the model in use."""
+        return self._current().predict(texts)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities of ``texts``, shape (n_texts, 3), by the model in use."""
+        return self._current().predict_proba(texts)
+
+
+def _load_scorer(folder: Path) -> SentimentScorer:
     from analytics.sentiment import BeaconSentimentModel, default_model_dir
 
-    folder = current_model_dir()
     if folder == default_model_dir():
         return load_default_scorer()
     return BeaconSentimentModel.load(folder)

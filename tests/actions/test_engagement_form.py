@@ -203,6 +203,11 @@ def test_other_messages_are_not_read_as_the_time(
             ("score for friday 9am", "Sunrise miles hit different"),
         ),
         ("rate “Trail socks, now in teal.” please", ("rate please", "Trail socks, now in teal.")),
+        (
+            "gonna tweet 'Restock alert: vests, today only' at noon, will it flop?",
+            ("gonna tweet at noon, will it flop?", "Restock alert: vests, today only"),
+        ),
+        ("it's the runner's choice: don't miss it", ("it's the runner's choice", "don't miss it")),
         ("predict engagement for a post going out at 17:00", None),  # a time, not a draft
         ("how will this do: ok", None),  # one word is not a draft
         ("how will my draft post do?", None),

@@ -15,6 +15,7 @@ from rasa_sdk import Tracker
 from actions.anomalies import ActionAnomalies
 from actions.context import LastAnswer, pending_offer
 from actions.engagement import ActionExplainPost, ActionPredictEngagement, ActionRecommendContent
+from actions.experiments import ActionAnalyzeExperiment
 from actions.fallbacks import (
     NOT_UNDERSTOOD,
     OUT_OF_SCOPE,
@@ -330,6 +331,22 @@ def test_a_bare_platform_after_content_tips_gives_that_platforms_tips(
         slots={"platform": "facebook"},
     )
     assert run.text.startswith("For Facebook"), run.text
+
+
+def test_a_question_without_entities_after_an_experiment_gets_its_answer_again(
+    services: Services,
+) -> None:
+    chat = Chat()
+    first = chat.say(
+        "did the button colour test work?",
+        "analyze_experiment",
+        ActionAnalyzeExperiment(),
+        slots={"experiment": "button color test"},
+    )
+    run = chat.say("so we just keep green?", "inform", ActionAskWhatAbout())
+    assert run.text == first.text  # its answer says what to do
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "experiment"
 
 
 def test_a_bare_entity_with_no_answer_to_apply_it_to_asks_what_about(services: Services) -> None:

@@ -152,6 +152,18 @@ def test_both_replicas_record_into_postgresql_and_read_each_others_records(
         )
     )
     assert feedback == [["correction", audit[0][0]]], (feedback, audit)
+    # Audit rows from both replicas: the first one's answer, the second one's feedback.
+    kinds = _eventually(
+        lambda: [
+            row
+            for row in psql_rows(
+                replicas.record,
+                f"SELECT kind FROM audit WHERE conversation_id = '{sender}' ORDER BY created_at",
+            )
+            if len(row) and row[0] == "feedback"
+        ]
+    )
+    assert kinds == [["feedback"]], kinds
     # A chart the first replica drew is served by the second.
     (chart_url,) = [m["image"] for m in messages if m.get("image")]
     name = chart_url.rsplit("/", 1)[-1]
