@@ -29,6 +29,7 @@ import httpx
 from foundation.exceptions import ConfigError
 from foundation.settings import PROJECT_ROOT, Settings, ensure_home
 from foundation.staff_tokens import TOKENS_FILE_ENV
+from foundation.workspace import shared_record
 
 # The Rasa project lives under bot/ (not Rasa's default ./data and ./domain.yml).
 RASA_CONFIG = PROJECT_ROOT / "config.yml"
@@ -303,7 +304,9 @@ class StackConfig:
 
 
 #: Errors a server raises at start-up whose message is written for the person starting it.
-_STARTUP_ERROR = re.compile(r"\b(?:TrackerStoreError|LockStoreError|ConfigError): (.+?)\s*$")
+_STARTUP_ERROR = re.compile(
+    r"\b(?:TrackerStoreError|LockStoreError|ConfigError|SharedRecordError): (.+?)\s*$"
+)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -353,8 +356,14 @@ class Stack:
             )
 
     def start_actions(self) -> None:
-        """Start the action server and wait until it answers."""
+        """Start the action server and wait until it answers.
+
+        Raises:
+            SharedRecordError: ``BEACON_DATABASE_URL`` is set but not a PostgreSQL URL
+                (said before anything starts).
+        """
         settings = self.config.settings
+        shared_record(settings.database_url)
         env = dict(os.environ)
         env.update(
             {

@@ -146,3 +146,19 @@ def test_serve_only_names_one_server_and_needs_a_shared_action_token(
         code, _, err = invoke("serve", "--only", server)
         assert code == 2
         assert err.startswith("error: --only bot/actions needs BEACON_ACTION_TOKEN set"), err
+
+
+def test_serve_refuses_a_database_url_that_is_not_postgresql_before_starting(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BEACON_ACTION_TOKEN", "t" * 32)
+    monkeypatch.setenv("BEACON_DATABASE_URL", "mysql://root:hunter2@db:3306/beacon")
+    get_settings.cache_clear()
+    code, out, err = invoke("serve", "--only", "actions", "--action-port", "1")
+    get_settings.cache_clear()
+    assert code != 0 and out == ""
+    assert err.strip() == (
+        "error: BEACON_DATABASE_URL must be a postgresql:// URL (got mysql://…); leave it "
+        "unset to keep the operational record in the local workspace only"
+    ), err
+    assert not (home / "logs" / "actions.log").exists()  # nothing was started
