@@ -454,10 +454,6 @@ class _JournalWriter:
                 self.workspace.flush()
                 if self.workspace.outbox.has_rows() and not self.workspace.push():
                     wait = PUSH_RETRY_SECONDS  # the shared record did not answer
-                if self.workspace.shared is not None:
-                    # A turn's own pull never waits for the lock, so under load (a reader
-                    # always in) it would rarely land; this one waits like the flush.
-                    self.workspace.pull()
             except Exception:  # never let the writer die silently; the rows stay kept
                 logger.exception("could not write the journal of %s", self.workspace.path)
             with _registry_lock:
