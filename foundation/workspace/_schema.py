@@ -5,6 +5,9 @@ Timestamps are stored as naive ``TIMESTAMP`` values in UTC.
 
 from __future__ import annotations
 
+import functools
+import re
+
 PLATFORMS = (
     "twitter",
     "instagram",
@@ -183,3 +186,21 @@ CREATE TABLE IF NOT EXISTS quarantine (
     raw VARCHAR                        -- JSON of the rejected row, pseudonymised
 );
 """
+
+
+@functools.cache
+def table_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """``(name, type)`` of a workspace table's columns, in the DDL's order.
+
+    Raises:
+        RuntimeError: The DDL has no such table.
+    """
+    block = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", DDL, re.DOTALL)
+    if block is None:
+        raise RuntimeError(f"the workspace DDL has no table {table}")
+    columns = []
+    for line in block.group(1).splitlines():
+        words = line.split()
+        if words and not words[0].startswith(("--", "PRIMARY")):
+            columns.append((words[0], words[1].rstrip(",")))
+    return tuple(columns)

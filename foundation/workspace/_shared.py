@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from foundation.exceptions import WorkspaceError
 from foundation.workspace._journal import JOURNAL_TABLES
-from foundation.workspace._schema import DDL
+from foundation.workspace._schema import DDL, table_columns
 
 if TYPE_CHECKING:
     import psycopg
@@ -82,19 +82,6 @@ def safe_url(url: str) -> str:
     host = parts.hostname or "localhost"
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def table_columns(table: str) -> list[tuple[str, str]]:
-    """``(name, DuckDB type)`` of a workspace table's columns, in order, from the DDL."""
-    block = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", DDL, re.DOTALL)
-    if block is None:
-        raise RuntimeError(f"the workspace DDL has no table {table}")
-    columns = []
-    for line in block.group(1).splitlines():
-        words = line.split()
-        if words and not words[0].startswith(("--", "PRIMARY")):
-            columns.append((words[0], words[1].rstrip(",")))
-    return columns
 
 
 def _primary_key(table: str) -> list[str]:

@@ -24,7 +24,6 @@ import functools
 import hashlib
 import json
 import logging
-import re
 import threading
 import time
 import uuid
@@ -43,7 +42,7 @@ from foundation.workspace._forget import forget_conversation
 from foundation.workspace._journal import Journal, insert_rows
 from foundation.workspace._pseudonym import Pseudonymizer
 from foundation.workspace._rows import fetch_one
-from foundation.workspace._schema import DDL, SCHEMA_VERSION
+from foundation.workspace._schema import DDL, SCHEMA_VERSION, table_columns
 from foundation.workspace._shared import (
     PULL_INTERVAL_S,
     SharedRecord,
@@ -520,12 +519,7 @@ def _free_text_positions(table: str) -> frozenset[int]:
     names = FREE_TEXT_COLUMNS.get(table)
     if not names:
         return frozenset()
-    block = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", DDL, re.DOTALL)
-    columns = [
-        line.split()[0]
-        for line in (block.group(1).splitlines() if block else [])
-        if line.strip() and not line.strip().startswith(("--", "PRIMARY"))
-    ]
+    columns = [name for name, _ in table_columns(table)]
     missing = [name for name in names if name not in columns]
     if missing:  # a renamed column must not silently stop being pseudonymised
         raise RuntimeError(f"{table} has no column(s) {', '.join(missing)} to pseudonymise")
