@@ -13,6 +13,9 @@ event type, timestamp, intent and action names) stay readable, so ``beacon forge
 and ``beacon purge`` delete by sender and age without the key. Rows written before
 this store existed (clear JSON) are still read, and leave with the retention purge.
 
+Starting it also makes Rasa check the action server's replies with one validator per
+process (:mod:`bot._action_responses`), which saves about 50 ms per action call.
+
 It also replaces Rasa's start-up loop, which retries an unreachable database every
 5 s for ever, with a bounded wait and one clear error; and it refuses to start with
 a key that cannot read the stored events, instead of failing on every turn later.
@@ -34,6 +37,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
+from bot._action_responses import use_one_validator
 from bot._startup import env_seconds, first_line, keep_trying
 
 KEY_ENV = "BEACON_TRACKER_KEY"
@@ -123,6 +127,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         # The SQL store's own __init__ is skipped on purpose (it loops for ever on an
         # unreachable database); the base store's sets the domain and options.
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
+        # Every Beacon Rasa server starts this store: the process-wide set-up goes here.
+        use_one_validator()
 
     # -- start-up ------------------------------------------------------------
     def _create_tables(self, url: sa.engine.URL, timeout_s: float) -> None:

@@ -15,8 +15,10 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, TypeVar
 
 KEY = "k" * 40
+_E = TypeVar("_E", bound=Exception)
 CARD = "4111 1111 1111 1111"
 MAIL = "ann.example@example.com"
 DOMAIN_YAML = """
@@ -191,6 +193,39 @@ async def check_postgresql_shared_by_two_replicas(url: str) -> None:
     assert not any(MAIL in row or CARD in row for row in rows)
 
 
+def check_action_replies_are_validated_as_rasa_does_with_one_validator(folder: Path) -> None:
+    """Starting the store makes Rasa check action replies with a validator built once."""
+    from unittest import mock
+
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    _store(f"sqlite:///{folder / 'validator.db'}")
+    action = RemoteAction("action_x", None)
+    schema = action.action_response_format_spec()
+    good = {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}
+    bad = {"events": [{"event": "slot", "name": 3}], "responses": "hi"}
+    rasa_error = _raised(jsonschema.ValidationError, jsonschema.validate, bad, schema)
+    meta = jsonschema.validators.validator_for(schema)
+    with mock.patch.object(meta, "check_schema", wraps=meta.check_schema) as schema_checks:
+        for _ in range(5):
+            assert action._validate_action_result(good) is True
+        our_error = _raised(jsonschema.ValidationError, action._validate_action_result, bad)
+    # Rasa's own check validates the schema on every reply; this one at most once.
+    assert schema_checks.call_count <= 1, schema_checks.call_count
+    assert our_error.message.startswith(rasa_error.message + ". Failed to validate Action")
+    assert list(our_error.path) == list(rasa_error.path)
+
+
+def _raised(kind: type[_E], call: Any, *args: Any) -> _E:
+    """The ``kind`` error that ``call(*args)`` raises (fails when it raises none)."""
+    try:
+        call(*args)
+    except kind as error:
+        return error
+    raise AssertionError(f"{call} raised no {kind.__name__}")
+
+
 def main() -> None:
     postgres_url = os.environ.get("TEST_POSTGRES_URL")
     if postgres_url:  # the PostgreSQL test runs only these
@@ -204,6 +239,7 @@ def main() -> None:
         asyncio.run(check_a_wrong_missing_or_short_key_is_refused(folder))
         check_an_unreachable_database_fails_fast_without_the_password()
         asyncio.run(check_endpoints_yml_chooses_this_store(folder))
+        check_action_replies_are_validated_as_rasa_does_with_one_validator(folder)
     print("all checks passed")
 
 
