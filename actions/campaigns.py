@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -11,6 +15,7 @@ from actions.posts import format_value
 from actions.questions import entity_values
 from actions.services import Services
 from analytics.campaigns import (
+    Campaign,
     CampaignReport,
     LinkedExperiment,
     PlatformContrast,
@@ -22,7 +27,7 @@ from analytics.campaigns import (
 from analytics.experiments import describe_roi
 from analytics.periods import format_range
 from analytics.posts import METRIC_NAMES
-from foundation.workspace import get_meta, platform_name
+from foundation.workspace import get_meta, platform_name, queries
 
 CURRENCY = "€"
 SOURCE = "Source: workspace campaigns, the brand's posts tagged with each campaign, and the experiments linked to it."
@@ -205,6 +210,31 @@ def format_campaigns(reports: tuple[CampaignReport, ...], brand: str) -> str:
     return "\n".join(lines)
 
 
+def _report(
+    con: duckdb.DuckDBPyConnection, named: Campaign | None, today: date
+) -> tuple[str, tuple[str, ...], dict[str, Any], tuple[str, ...]]:
+    """The reply about ``named`` (every campaign when None), with what it cites.
+
+    Returns:
+        The reply, the ids it names (campaigns and posts), the report as a dict for the
+        audit, and the linked experiments' ids.
+    """
+    brand = get_meta(con, "brand", "the brand")
+    if named is not None:
+        report = campaign_report(con, named, today=today, currency=CURRENCY)
+        best = report.best_posts.posts if report.best_posts is not None else ()
+        ids = (named.campaign_id, *(p.post_id for p in best))
+        experiments = tuple(e.experiment_id for e in report.experiments)
+        return format_campaign(report, brand), ids, report.to_dict(), experiments
+    reports = campaign_reports(con, today=today, currency=CURRENCY)
+    return (
+        format_campaigns(reports, brand),
+        tuple(r.campaign.campaign_id for r in reports),
+        {"campaigns": [r.to_dict() for r in reports]},
+        tuple(e.experiment_id for r in reports for e in r.experiments),
+    )
+
+
 class ActionCampaignReport(BeaconAction):
     """A campaign's budget, dates, posts against the account's other posts, and experiments."""
 
@@ -219,25 +249,15 @@ class ActionCampaignReport(BeaconAction):
         topics = entity_values(message.get("entities"), "topic")
         today = services.today()
         with services.workspace.connect(read_only=True) as con:
-            brand = get_meta(con, "brand", "the brand")
             campaigns = list_campaigns(con)
             named = match_campaign(text, campaigns) or next(
                 (found for t in topics if (found := match_campaign(t, campaigns))), None
             )
-            if named is not None:
-                report = campaign_report(con, named, today=today, currency=CURRENCY)
-                reply = format_campaign(report, brand)
-                ids = [named.campaign_id]
-                if report.best_posts is not None:
-                    ids += [p.post_id for p in report.best_posts.posts]
-                payload = report.to_dict()
-                experiments = [e.experiment_id for e in report.experiments]
-            else:
-                reports = campaign_reports(con, today=today, currency=CURRENCY)
-                reply = format_campaigns(reports, brand)
-                ids = [r.campaign.campaign_id for r in reports]
-                payload = {"campaigns": [r.to_dict() for r in reports]}
-                experiments = [e.experiment_id for r in reports for e in r.experiments]
+            reply, ids, payload, experiments = services.answers.get_or_compute(
+                ("campaign_report", named.campaign_id if named else None, today),
+                queries.data_version(con),
+                lambda: _report(con, named, today),
+            )
             params = {"campaign": named.campaign_id if named else None, "today": today.isoformat()}
             audit_id = services.workspace.record_audit(
                 kind="campaign_report",

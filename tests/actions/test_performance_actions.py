@@ -143,6 +143,26 @@ def test_all_campaigns_even_after_a_question_about_one(services: Services) -> No
     assert _last_answer(run)["ids"] == ["summer-sprint", "back-to-trail", "holiday-gifts"]
 
 
+def test_a_campaign_report_is_computed_once_per_data_version(services: Services) -> None:
+    first = run_action(ActionCampaignReport(), "staff_campaigns_all.json")
+    again = run_action(ActionCampaignReport(), "staff_campaigns_all.json")
+    one = run_action(ActionCampaignReport(), "staff_campaign_holiday.json")
+    assert again.text == first.text and one.text != first.text
+    assert (services.answers.hits, services.answers.misses) == (1, 2)
+    # Each turn is still audited on its own, with the same sources.
+    audits = [_audit(services, _last_answer(r)["audit_id"]) for r in (first, again)]
+    assert audits[0][2] == audits[1][2] and audits[0][0] == "campaign_report"
+    with services.workspace.connect() as con:
+        con.execute(  # one more Summer Sprint post, as `beacon ingest` would add it
+            "INSERT INTO posts SELECT * REPLACE ('cache-test' AS post_id, now() AS ingested_at) "
+            "FROM posts WHERE campaign_id = 'summer-sprint' LIMIT 1"
+        )
+    fresh = run_action(ActionCampaignReport(), "staff_campaigns_all.json")
+    assert services.answers.misses == 3
+    assert "Summer Sprint" in fresh.text and "169 posts" in fresh.text
+    assert "168 posts" in first.text
+
+
 def test_two_platforms_side_by_side(services: Services) -> None:
     run = run_action(ActionComparison(), "staff_comparison_platforms.json")
     lines = run.text.splitlines()
