@@ -36,6 +36,8 @@ from foundation.workspace import (
     POST_COLUMNS,
     Pseudonymizer,
     RowError,
+    SharedRecord,
+    SharedRecordUnavailable,
     Workspace,
     queries,
     utc_now,
@@ -182,9 +184,18 @@ class SupportDesk:
         return cls(max_per_minute=handoffs_per_minute())
 
     def claim_handoff(
-        self, conversation_id: str, recorded: queries.HandoffRecord | None, *, post: bool
+        self,
+        conversation_id: str,
+        recorded: queries.HandoffRecord | None,
+        *,
+        post: bool,
+        shared: SharedRecord | None = None,
     ) -> tuple[str, str | None]:
-        """The conversation's reference, and POSTED (post it now), ALREADY_OPEN or HELD."""
+        """The conversation's reference, and POSTED (post it now), ALREADY_OPEN or HELD.
+
+        With a ``shared`` record (several replicas), it decides for all replicas at once;
+        while it does not answer, this process decides alone, as with one replica.
+        """
         now = utc_now()
         with self._lock:
             known = self._handoffs.get(conversation_id)
@@ -194,8 +205,29 @@ class SupportDesk:
                 known = _OpenHandoff(recorded.reference, recorded.delivered, recorded.created_at)
             if known is not None and known.posted:
                 return known.reference, ALREADY_OPEN
+            reference = known.reference if known else "H-" + secrets.token_hex(3).upper()
+        if shared is not None:
+            try:
+                reference, allowed = shared.claim_handoff(
+                    conversation_id,
+                    reference,
+                    open_for=HANDOFF_OPEN_FOR,
+                    max_per_minute=self.max_per_minute,
+                    post=post,
+                )
+            except SharedRecordUnavailable as error:
+                logger.warning("hand-off decided by this replica alone: %s", error)
+            else:
+                with self._lock:
+                    since = known.since if known else now
+                    claim = _OpenHandoff(reference, allowed is not False, since)
+                    _remember(self._handoffs, conversation_id, claim)
+                if allowed is None:
+                    return reference, ALREADY_OPEN
+                return reference, POSTED if allowed else HELD if post else None
+        with self._lock:
             # New, or open but never posted (held, or Slack was down): post it now.
-            known = known or _OpenHandoff("H-" + secrets.token_hex(3).upper(), False, now)
+            claim = _OpenHandoff(reference, False, known.since if known else now)
             decision: str | None = None
             if post:
                 moment = self.clock()
@@ -203,18 +235,27 @@ class SupportDesk:
                     self._posts.popleft()
                 if len(self._posts) < self.max_per_minute:
                     self._posts.append(moment)
-                    known.posted, decision = True, POSTED
+                    claim.posted, decision = True, POSTED
                 else:
                     decision = HELD
-            _remember(self._handoffs, conversation_id, known)
-            return known.reference, decision
+            _remember(self._handoffs, conversation_id, claim)
+            return reference, decision
 
-    def settle_handoff(self, conversation_id: str, delivered: bool) -> None:
+    def settle_handoff(
+        self, conversation_id: str, delivered: bool, shared: SharedRecord | None = None
+    ) -> None:
         """Note whether the conversation's claimed post reached Slack (False: retry later)."""
         with self._lock:
             known = self._handoffs.get(conversation_id)
             if known is not None:
                 known.posted = delivered
+        if shared is not None:
+            try:
+                shared.settle_handoff(conversation_id, delivered)
+            except SharedRecordUnavailable as error:
+                logger.warning(
+                    "hand-off %s not settled in the shared record: %s", conversation_id, error
+                )
 
     def claim_rating(self, conversation_id: str, recorded: int | None, rating: int) -> int | None:
         """The conversation's earlier rating, or None after taking ``rating`` as its one."""
@@ -338,7 +379,9 @@ def hand_off(
     except WorkspaceError as unreadable:
         # The desk still knows this process's hand-offs; a busy file must not lose one.
         logger.warning("open hand-offs not checked in the workspace: %s", unreadable)
-    reference, decision = desk.claim_handoff(conversation_id, recorded, post=poster is not None)
+    reference, decision = desk.claim_handoff(
+        conversation_id, recorded, post=poster is not None, shared=workspace.shared
+    )
     if decision == ALREADY_OPEN:
         return Handoff(reference=reference, status=ALREADY_OPEN, channel=channel)
     # Card numbers and IBANs never go to Slack; the rest of the words staff need.
@@ -355,7 +398,7 @@ def hand_off(
             poster.post_message(channel, text, blocks)
         except BeaconError as failure:
             status, error = NOT_DELIVERED, str(failure)
-            desk.settle_handoff(conversation_id, delivered=False)
+            desk.settle_handoff(conversation_id, delivered=False, shared=workspace.shared)
             logger.error("support hand-off %s not delivered to %s: %s", reference, channel, error)
     workspace.record_audit(
         kind=HANDOFF_KIND,

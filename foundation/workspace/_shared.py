@@ -20,6 +20,9 @@ at, the week a digest was already posted. With ``BEACON_DATABASE_URL`` set:
   next looks. ``beacon purge`` deletes by age in PostgreSQL and in the workspace it
   runs on (run it on every host, as the systemd timer does).
 - **charts**: chart images are stored here too, so any replica serves any chart.
+- **hand-offs**: whether a conversation's hand-off is already open, and whether the
+  per-minute cap on hand-off posts is reached, is decided here for all replicas at once
+  (:meth:`SharedRecord.claim_handoff`).
 
 PostgreSQL holds the operational tables only (``posts`` and ``scores`` there are the
 customers' support messages); the analytics data stays in each host's DuckDB, which
@@ -111,6 +114,12 @@ def postgres_ddl() -> str:
         "CREATE INDEX IF NOT EXISTS forgotten_recorded_at ON forgotten (recorded_at)",
         "CREATE TABLE IF NOT EXISTS charts (name TEXT PRIMARY KEY, png BYTEA NOT NULL, "
         "created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())",
+        # Each conversation's open hand-off, decided here so that replicas share the
+        # one-per-conversation rule and the per-minute cap (beacon/support.py).
+        "CREATE TABLE IF NOT EXISTS handoff_claims (conversation_id TEXT PRIMARY KEY, "
+        "reference TEXT NOT NULL, posted BOOLEAN NOT NULL, since TIMESTAMPTZ NOT NULL, "
+        "posted_at TIMESTAMPTZ)",
+        "CREATE INDEX IF NOT EXISTS handoff_claims_posted_at ON handoff_claims (posted_at)",
     ]
     return ";\n".join(statements)
 
@@ -324,6 +333,7 @@ class SharedRecord:
                 ("DELETE FROM audit WHERE conversation_id = ANY(%s)", [ids]),
                 ("DELETE FROM feedback WHERE conversation_id = ANY(%s)", [ids]),
                 ("DELETE FROM support_ratings WHERE conversation_id = ANY(%s)", [ids]),
+                ("DELETE FROM handoff_claims WHERE conversation_id = ANY(%s)", [ids]),
             ):
                 deleted += con.execute(sql, params).rowcount
             with con.cursor() as cursor:
@@ -345,9 +355,73 @@ class SharedRecord:
                 "DELETE FROM support_ratings WHERE created_at < %s",
                 "DELETE FROM charts WHERE created_at < %s::timestamp AT TIME ZONE 'UTC'",
                 "DELETE FROM forgotten WHERE recorded_at < %s::timestamp AT TIME ZONE 'UTC'",
+                "DELETE FROM handoff_claims WHERE since < %s::timestamp AT TIME ZONE 'UTC'",
             ):
                 deleted += con.execute(sql, [cutoff]).rowcount
         return deleted
+
+    # -- hand-offs -----------------------------------------------------------------
+
+    def claim_handoff(
+        self,
+        conversation_id: str,
+        new_reference: str,
+        *,
+        open_for: timedelta,
+        max_per_minute: int,
+        post: bool,
+    ) -> tuple[str, bool | None]:
+        """Claim the conversation's hand-off for all replicas at once.
+
+        Args:
+            conversation_id: The customer's conversation.
+            new_reference: The reference to give a hand-off that is not open yet.
+            open_for: How long a hand-off stays open after it was made.
+            max_per_minute: Hand-off posts per minute, across every replica.
+            post: Whether the caller can post at all (False: Slack is not configured).
+
+        Returns:
+            The conversation's reference, and None when its open hand-off was posted
+            before (nothing to do), True when the caller posts it now, False when it
+            must not post it (over the cap, or ``post`` is False).
+        """
+        with self._transaction() as con:
+            # One claim at a time: the count and the claim must not interleave.
+            con.execute("SELECT pg_advisory_xact_lock(7412002)")
+            row = con.execute(
+                "SELECT reference, posted FROM handoff_claims WHERE conversation_id = %s "
+                "AND since > clock_timestamp() - %s",
+                [conversation_id, open_for],
+            ).fetchone()
+            if row is not None and row[1]:
+                return str(row[0]), None
+            reference = str(row[0]) if row is not None else new_reference
+            allowed = False
+            if post:
+                recent = con.execute(
+                    "SELECT count(*) FROM handoff_claims "
+                    "WHERE posted_at > clock_timestamp() - interval '1 minute'"
+                ).fetchone()
+                allowed = recent is not None and int(recent[0]) < max_per_minute
+            con.execute(
+                "INSERT INTO handoff_claims AS c (conversation_id, reference, posted, since, "
+                "posted_at) VALUES (%s, %s, %s, clock_timestamp(), "
+                "CASE WHEN %s THEN clock_timestamp() END) "
+                "ON CONFLICT (conversation_id) DO UPDATE SET reference = excluded.reference, "
+                "posted = excluded.posted, posted_at = coalesce(excluded.posted_at, c.posted_at), "
+                "since = CASE WHEN c.reference = excluded.reference THEN c.since "
+                "ELSE excluded.since END",
+                [conversation_id, reference, allowed, allowed],
+            )
+            return reference, allowed
+
+    def settle_handoff(self, conversation_id: str, delivered: bool) -> None:
+        """Note whether the claimed post reached Slack (False: the next request posts it)."""
+        with self._transaction() as con:
+            con.execute(
+                "UPDATE handoff_claims SET posted = %s WHERE conversation_id = %s",
+                [delivered, conversation_id],
+            )
 
     # -- charts --------------------------------------------------------------------
 

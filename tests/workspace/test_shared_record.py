@@ -3,7 +3,8 @@
 Two workspaces in two folders stand in for two replicas' hosts; one PostgreSQL server on
 loopback is their shared record. What one records reaches the record and the other's
 workspace; a forget reaches both; rows wait in the outbox while the record is down and
-arrive when it answers; a chart drawn on one replica is served by the other.
+arrive when it answers; a chart drawn on one replica is served by the other; a
+conversation's hand-off and the per-minute cap on hand-offs hold across replicas.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from actions.services import ChartStore
+from analytics.support import HandoffSummary
+from beacon.support import ALREADY_OPEN, HELD, POSTED, Handoff, SupportDesk, hand_off
 from foundation.workspace import (
     Pseudonymizer,
     SharedRecord,
@@ -273,3 +276,80 @@ def test_the_record_has_the_workspace_columns_of_every_journal_table() -> None:
         assert f"CREATE TABLE IF NOT EXISTS {table} (" in ddl
     assert "label TEXT" in ddl and "audience TEXT" in ddl  # feedback's v2 columns too
     assert "PRIMARY KEY (post_id, model_version)" in ddl
+
+
+class _Slack:
+    """A staff channel that keeps what was posted to it (only the references are read)."""
+
+    def __init__(self) -> None:
+        self.posts: list[str] = []
+
+    def post_message(self, channel: str, text: str, blocks: object = None) -> None:
+        self.posts.append(text)
+
+
+def test_replicas_share_one_open_hand_off_per_conversation_and_one_cap(
+    tmp_path: Path, record: SharedRecord, postgres: Server
+) -> None:
+    psql_rows(postgres, "DELETE FROM handoff_claims")  # the cap counts every conversation
+    first = _replica(tmp_path / "a", record)
+    second = _replica(tmp_path / "b", record)
+    desks = [SupportDesk(max_per_minute=2), SupportDesk(max_per_minute=2)]
+    slack = _Slack()
+    summary = HandoffSummary("where is my order?", 1, "calm", 0.1, 0.1, ())
+
+    def ask(replica: int, conversation: str) -> Handoff:
+        return hand_off(
+            (first, second)[replica],
+            conversation_id=conversation,
+            summary=summary,
+            channel="support",
+            poster=slack,
+            desk=desks[replica],
+        )
+
+    opened = ask(0, "c-one")
+    # Asked again on the other replica at once, before any row could be pulled there.
+    again = ask(1, "c-one")
+    assert (opened.status, again.status) == (POSTED, ALREADY_OPEN)
+    assert again.reference == opened.reference and len(slack.posts) == 1
+    # The cap holds across replicas: 2 a minute in all, not 2 on each.
+    assert ask(1, "c-two").status == POSTED
+    held = ask(0, "c-three")
+    assert held.status == HELD and len(slack.posts) == 2
+    assert psql_rows(
+        postgres, "SELECT posted FROM handoff_claims WHERE conversation_id = 'c-three'"
+    ) == [["f"]]
+    record.forget(["c-one"], [])
+    assert psql_rows(
+        postgres, "SELECT count(*) FROM handoff_claims WHERE conversation_id = 'c-one'"
+    ) == [["0"]]
+
+
+def test_a_hand_off_slack_refused_is_posted_by_the_next_request_on_any_replica(
+    record: SharedRecord, postgres: Server
+) -> None:
+    psql_rows(postgres, "DELETE FROM handoff_claims")
+    one, other = SupportDesk(max_per_minute=5), SupportDesk(max_per_minute=5)
+    reference, decision = one.claim_handoff("c-down", None, post=True, shared=record)
+    assert decision == POSTED
+    one.settle_handoff("c-down", delivered=False, shared=record)  # Slack did not answer
+    again, retry = other.claim_handoff("c-down", None, post=True, shared=record)
+    assert (again, retry) == (reference, POSTED)  # the same reference, posted now
+    other.settle_handoff("c-down", delivered=True, shared=record)
+    assert one.claim_handoff("c-down", None, post=True, shared=record) == (
+        reference,
+        ALREADY_OPEN,
+    )
+
+
+def test_while_the_record_is_down_each_replica_decides_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    down = SharedRecord("postgresql://beacon:hunter2@127.0.0.1:1/operations")
+    desk = SupportDesk(max_per_minute=1)
+    with caplog.at_level(logging.WARNING):
+        _, first = desk.claim_handoff("c-1", None, post=True, shared=down)
+        _, second = desk.claim_handoff("c-2", None, post=True, shared=down)
+    assert (first, second) == (POSTED, HELD)  # this replica's own cap still holds
+    assert "decided by this replica alone" in caplog.text and "hunter2" not in caplog.text
