@@ -1,6 +1,6 @@
 """How well Beacon understands what people actually say, on a set it never trained on.
 
-    python -m benchmarks.understanding [--part nlu|e2e|all] [--compare-config FILE]
+    python -m benchmarks.understanding [--part nlu|e2e|all] [--compare-config FILE | --ablate C | --add C]
                                        [--limit N] [--out docs/benchmarks/understanding.json]
 
 The set is ``benchmarks/understanding/`` (staff conversations and customer questions,
@@ -370,6 +370,19 @@ def ablated_config(component: str, folder: Path) -> Path:
     return path
 
 
+def extended_config(component: str, folder: Path) -> Path:
+    """A copy of the project's config.yml with ``component`` added after the tokenizer."""
+    from beacon.stack import RASA_CONFIG
+
+    config = yaml.safe_load(RASA_CONFIG.read_text(encoding="utf-8"))
+    if any(step.get("name") == component for step in config["pipeline"]):
+        raise SystemExit(f"error: config.yml already has the pipeline component {component!r}")
+    config["pipeline"].insert(1, {"name": component})
+    path = folder / f"config-with-{component.rsplit('.', 1)[-1]}.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -385,6 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         "--ablate",
         metavar="COMPONENT",
         help="compare with config.yml minus this pipeline component (e.g. bot.featurizers.MiniLMFeaturizer)",
+    )
+    parser.add_argument(
+        "--add",
+        metavar="COMPONENT",
+        help="compare with config.yml plus this component after the tokenizer "
+        "(e.g. bot.featurizers.MiniLMFeaturizer)",
     )
     parser.add_argument("--limit", type=int, help="only the first N conversations (a quick look)")
     parser.add_argument(
@@ -404,8 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
-    if args.ablate and args.compare_config:
-        parser.error("give --ablate or --compare-config, not both")
+    if sum(map(bool, (args.ablate, args.add, args.compare_config))) > 1:
+        parser.error("give one of --ablate, --add and --compare-config")
     if bool(args.bot_url) != bool(args.staff_token):
         parser.error("--bot-url and --staff-token go together")
     if args.bot_url and args.part != "e2e":
@@ -439,8 +458,10 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="beacon-understanding-") as tmp,
     ):
         work = Path(tmp)
-        compare = args.compare_config or (
-            ablated_config(args.ablate, work) if args.ablate else None
+        compare = (
+            args.compare_config
+            or (ablated_config(args.ablate, work) if args.ablate else None)
+            or (extended_config(args.add, work) if args.add else None)
         )
         if args.part in ("nlu", "all"):
             assert model is not None
@@ -452,7 +473,11 @@ def main(argv: list[str] | None = None) -> int:
             if "compare" in nlu:
                 print(f"  compared ({compare}): {nlu['compare']['intent_accuracy']}")
                 nlu["compare"]["config"] = (
-                    f"config.yml without {args.ablate}" if args.ablate else str(compare)
+                    f"config.yml without {args.ablate}"
+                    if args.ablate
+                    else f"config.yml with {args.add}"
+                    if args.add
+                    else str(compare)
                 )
         if args.part in ("e2e", "all"):
             if args.bot_url:
