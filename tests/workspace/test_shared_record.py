@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from actions.services import ChartStore
 from analytics.support import HandoffSummary
+from beacon.digest import SlackPoster
 from beacon.support import ALREADY_OPEN, HELD, POSTED, Handoff, SupportDesk, hand_off
 from foundation.workspace import (
     Pseudonymizer,
@@ -304,7 +306,7 @@ def test_replicas_share_one_open_hand_off_per_conversation_and_one_cap(
             conversation_id=conversation,
             summary=summary,
             channel="support",
-            poster=slack,
+            poster=cast(SlackPoster, slack),  # only post_message is called
             desk=desks[replica],
         )
 
