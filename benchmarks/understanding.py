@@ -356,29 +356,25 @@ def _baseline() -> dict[str, Any] | None:
     return {"command": stored.get("command"), "date": stored.get("date"), "nlu": nlu, "e2e": e2e}
 
 
-def ablated_config(component: str, folder: Path) -> Path:
-    """A copy of the project's config.yml without the pipeline component ``component``."""
+def variant_config(folder: Path, *, without: str | None = None, add: str | None = None) -> Path:
+    """A copy of the project's config.yml without the pipeline component ``without``, or
+    with the component ``add`` after the tokenizer."""
     from beacon.stack import RASA_CONFIG
 
     config = yaml.safe_load(RASA_CONFIG.read_text(encoding="utf-8"))
-    kept = [step for step in config["pipeline"] if step.get("name") != component]
-    if len(kept) == len(config["pipeline"]):
-        raise SystemExit(f"error: config.yml has no pipeline component named {component!r}")
-    config["pipeline"] = kept
-    path = folder / f"config-without-{component.rsplit('.', 1)[-1]}.yml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def extended_config(component: str, folder: Path) -> Path:
-    """A copy of the project's config.yml with ``component`` added after the tokenizer."""
-    from beacon.stack import RASA_CONFIG
-
-    config = yaml.safe_load(RASA_CONFIG.read_text(encoding="utf-8"))
-    if any(step.get("name") == component for step in config["pipeline"]):
-        raise SystemExit(f"error: config.yml already has the pipeline component {component!r}")
-    config["pipeline"].insert(1, {"name": component})
-    path = folder / f"config-with-{component.rsplit('.', 1)[-1]}.yml"
+    names = [step.get("name") for step in config["pipeline"]]
+    if without is not None:
+        if without not in names:
+            raise SystemExit(f"error: config.yml has no pipeline component named {without!r}")
+        config["pipeline"] = [step for step in config["pipeline"] if step.get("name") != without]
+        path = folder / f"config-without-{without.rsplit('.', 1)[-1]}.yml"
+    elif add is not None:
+        if add in names:
+            raise SystemExit(f"error: config.yml already has the pipeline component {add!r}")
+        config["pipeline"].insert(1, {"name": add})
+        path = folder / f"config-with-{add.rsplit('.', 1)[-1]}.yml"
+    else:
+        raise ValueError("give the component to leave out or to add")
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
 
@@ -460,8 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         compare = (
             args.compare_config
-            or (ablated_config(args.ablate, work) if args.ablate else None)
-            or (extended_config(args.add, work) if args.add else None)
+            or (variant_config(work, without=args.ablate) if args.ablate else None)
+            or (variant_config(work, add=args.add) if args.add else None)
         )
         if args.part in ("nlu", "all"):
             assert model is not None
