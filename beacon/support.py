@@ -206,6 +206,7 @@ class SupportDesk:
             if known is not None and known.posted:
                 return known.reference, ALREADY_OPEN
             reference = known.reference if known else "H-" + secrets.token_hex(3).upper()
+            since = known.since if known else now
         if shared is not None:
             try:
                 reference, allowed = shared.claim_handoff(
@@ -219,7 +220,6 @@ class SupportDesk:
                 logger.warning("hand-off decided by this replica alone: %s", error)
             else:
                 with self._lock:
-                    since = known.since if known else now
                     claim = _OpenHandoff(reference, allowed is not False, since)
                     _remember(self._handoffs, conversation_id, claim)
                 if allowed is None:
@@ -227,7 +227,7 @@ class SupportDesk:
                 return reference, POSTED if allowed else HELD if post else None
         with self._lock:
             # New, or open but never posted (held, or Slack was down): post it now.
-            claim = _OpenHandoff(reference, False, known.since if known else now)
+            claim = _OpenHandoff(reference, False, since)
             decision: str | None = None
             if post:
                 moment = self.clock()
