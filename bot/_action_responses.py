@@ -4,9 +4,9 @@ Runs under Rasa's Python 3.10. Rasa 3.6 checks every reply of the action server
 (``RemoteAction._validate_action_result``) with ``jsonschema.validate(reply, schema)``.
 That call first validates the *schema itself* against the JSON Schema meta-schema, then
 builds a new validator, on every action call. Rasa's response schema (all its event
-types) is large, so on this machine that is about 55 ms of the event loop per action
-call, against about 3 ms for the reply alone: with 20 staff asking at once it was the
-largest single cost of the Rasa process (``python -m benchmarks.load``).
+types) is large, so checking the schema costs many times what checking the reply does,
+on Rasa's event loop: with 20 staff asking at once it was the largest single cost of
+the Rasa process (``python -m benchmarks.load``, docs/benchmarks/load.md).
 
 :func:`use_one_validator` replaces that method with one that checks the schema and
 builds its validator once per process, and otherwise does what Rasa's does: the same

@@ -52,9 +52,8 @@ def data_version(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     latest timestamps change whenever anything an answer reads does; the meta table
     holds the brand's settings (own accounts, brand terms).
 
-    One ``UNION ALL`` of small aggregates: the same ten values as scalar subqueries in one
-    ``SELECT`` took DuckDB about 60 ms to run, against about 3 ms this way, and every
-    cached answer asks for it.
+    One ``UNION ALL`` of small aggregates: DuckDB ran the same ten values as scalar
+    subqueries in one ``SELECT`` many times slower, and every cached answer asks for it.
     """
     rows = con.execute(
         """
