@@ -14,7 +14,8 @@ and ``beacon purge`` delete by sender and age without the key. Rows written befo
 this store existed (clear JSON) are still read, and leave with the retention purge.
 
 Starting it also makes Rasa check the action server's replies with one validator per
-process (:mod:`bot._action_responses`), which saves Rasa re-checking its own reply schema on every action call.
+process (:mod:`bot._action_responses`), instead of re-checking its own reply schema on
+every action call.
 
 It also replaces Rasa's start-up loop, which retries an unreachable database every
 5 s for ever, with a bounded wait and one clear error; and it refuses to start with
