@@ -89,7 +89,7 @@ test: venv $(DEV_STAMP) browser servers lint ## Everything: lint, rasa data vali
 unit: $(DEV_STAMP) ## The pytest suite without the end-to-end tests
 	$(APP_VENV)/bin/pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
-BENCHMARKS ?= turn_latency experiments_scale uplift knowledge_quality knowledge_answers knowledge_scale knowledge_posts influencers sentiment engagement engagement_images widget_channels load long_conversation scoring spark_scoring vision vision_video understanding
+BENCHMARKS ?= turn_latency dashboard experiments_scale uplift knowledge_quality knowledge_answers knowledge_scale knowledge_posts influencers sentiment engagement engagement_images widget_channels load long_conversation scoring spark_scoring vision vision_video understanding
 
 bench: venv $(DEV_STAMP) demo train ## Run the benchmarks (BENCHMARKS="a b" for some); each rewrites its JSON and page, see docs/benchmarks.md
 	@for b in $(BENCHMARKS); do echo "== benchmarks.$$b"; $(APP_VENV)/bin/python -m benchmarks.$$b || exit 1; done

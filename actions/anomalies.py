@@ -8,7 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, remember
-from actions.sentiment import asked_scope, scope_params
+from actions.links import view_link, with_link
+from actions.sentiment import asked_scope, scope_filters, scope_params
 from actions.services import Services
 from analytics.anomalies import AnomalyReport, detect_anomalies, plot_anomalies
 from analytics.scope import Scope
@@ -51,7 +52,8 @@ class ActionAnomalies(BeaconAction):
             model_version=services.scorer.version,
             conversation_id=tracker.sender_id,
         )
-        dispatcher.utter_message(text=text)
+        link = view_link(tracker, services, "brand", scope_filters(scope))
+        dispatcher.utter_message(text=with_link(text, link))
         dispatcher.utter_message(image=chart_url)
         params = scope_params(scope)
         ids: tuple[str, ...] = ()

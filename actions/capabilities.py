@@ -82,6 +82,12 @@ CAPABILITIES: tuple[Capability, ...] = (
                "instagram vs facebook sentiment this quarter", _STAFF),
     Capability("action_sample_size", "how many people and days an A/B test needs to see a lift",
                "how long must a test run to see a 10% lift?", _STAFF),
+    Capability("action_pin_answer", "pinning an answer to your dashboard (or a team's), worked out again when it opens",
+               "pin this", _STAFF),
+    Capability("action_list_pins", "what is pinned to your dashboard, with a link to it",
+               "what's on my dashboard?", _STAFF),
+    Capability("action_unpin_answer", "taking a tile off a dashboard",
+               "unpin the sentiment tile", _STAFF),
 )  # fmt: skip
 
 BY_ACTION = {capability.action_name: capability for capability in CAPABILITIES}

@@ -6,6 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
+from actions.links import view_link, with_link
 from actions.services import Services
 from analytics.engagement import EngagementModel
 from beacon.digest import build_digest, last_complete_week
@@ -40,6 +41,8 @@ class ActionRequestDigest(BeaconAction):
             conversation_id=tracker.sender_id,
         )
         text = digest.summary_text()
+        week_filters = {"start": week.start.isoformat(), "end": week.end.isoformat()}
+        link = view_link(tracker, services, "brand", week_filters)
         chart_path, chart_url = services.charts.new_chart()
         chart_path.write_bytes(digest.chart(CHART).png)
         services.workspace.record_audit(
@@ -51,6 +54,6 @@ class ActionRequestDigest(BeaconAction):
             model_version=services.scorer.version,
             conversation_id=tracker.sender_id,
         )
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=with_link(text, link))
         dispatcher.utter_message(image=chart_url)
         return []

@@ -27,9 +27,9 @@ from actions.parsing import (
 )
 from actions.sentiment import answer_with_examples
 from actions.services import Services
-from analytics.engagement import Draft, EngagementModel
+from analytics.engagement import Draft, EngagementModel, own_account_key
 from foundation.exceptions import BeaconError
-from foundation.workspace import get_meta, platform_name, queries
+from foundation.workspace import platform_name, queries
 from knowledge import SimilarPost
 
 logger = logging.getLogger(__name__)
@@ -85,12 +85,9 @@ def _draft_params(text: str, platform: str, posted_at: datetime) -> dict[str, An
 
 def _account_key(con: Any, platform: str, model: EngagementModel) -> str:
     """The model's key for our own account on ``platform`` ("<account>@<platform>")."""
-    own = get_meta(con, "own_accounts", [])
-    keys = [f"{account}@{platform}" for account in own]
-    known = set(model.history_.times)
-    for key in keys:
-        if key in known:
-            return key
+    key = own_account_key(con, platform, model)
+    if key is not None:
+        return key
     raise SlotValueError(
         f"I have no post history for our {platform_name(platform)} account, so I can't predict there yet."
     )

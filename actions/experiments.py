@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, remember
 from actions.formatting import format_experiment
+from actions.links import view_link, with_link
 from actions.parsing import match_experiment
 from actions.services import Services
 from analytics.experiments import (
@@ -54,7 +55,8 @@ class ActionAnalyzeExperiment(BeaconAction):
             output=result.to_dict(),
             conversation_id=tracker.sender_id,
         )
-        dispatcher.utter_message(text=text)
+        link = view_link(tracker, services, "experiments", {"experiment": experiment_id})
+        dispatcher.utter_message(text=with_link(text, link))
         dispatcher.utter_message(image=chart_url)
         shown = LastAnswer("experiment", ids=(experiment_id,), audit_id=audit_id)
         return [SlotSet("experiment", experiment_id), remember(shown)]

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from analytics.experiments import ExperimentResult, describe_lifts
-from analytics.listening import SentimentSummary, ShareChange, Theme
+from analytics.listening import SentimentSummary, ShareChange, Theme, percent
 from analytics.sentiment import LABELS
 from foundation.workspace import platform_name
-
-
-def percent(share: float) -> str:
-    return f"{100 * share:.0f}%"
 
 
 def _change_phrase(change: ShareChange) -> str:

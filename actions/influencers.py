@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, last_answer, latest_text, remember
+from actions.links import view_link, with_link
 from actions.parsing import brief_from_request, mentioned_positions, parse_budget, parse_platform
 from actions.services import Services
 from analytics.influencers import Ranking, load_creators_from_workspace, rank_creators
@@ -95,7 +96,8 @@ class ActionRankInfluencers(BeaconAction):
             model_version=services.scorer.version,
             conversation_id=tracker.sender_id,
         )
-        dispatcher.utter_message(text=reply)
+        link = view_link(tracker, services, "creators", {"brief": brief, "platform": platform})
+        dispatcher.utter_message(text=with_link(reply, link) if ranking.items else reply)
         shown = tuple(item.creator_id for item in ranking.items)
         return [remember(LastAnswer("ranking", ids=shown, params=params, audit_id=audit_id))]
 

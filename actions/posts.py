@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, last_answer, latest_text, remember
+from actions.links import view_link, with_link
 from actions.parsing import parse_platform, read_period
 from actions.questions import DEFAULT_POSTS, read_post_count, read_post_metric, wants_worst
 from actions.services import Services
@@ -127,5 +128,11 @@ class ActionTopPosts(BeaconAction):
                 output=reply,
                 conversation_id=tracker.sender_id,
             )
-        dispatcher.utter_message(text=reply)
+        link = view_link(
+            tracker,
+            services,
+            "posts",
+            {"platform": platform, "start": params["start"], "end": params["end"]},
+        )
+        dispatcher.utter_message(text=with_link(reply, link))
         return [remember(LastAnswer("top_posts", ids=tuple(ids), params=params, audit_id=audit_id))]

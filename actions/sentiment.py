@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, latest_text, remember
 from actions.formatting import format_sentiment_summary
+from actions.links import view_link, with_link
 from actions.parsing import parse_platform, read_period
 from actions.services import Services
 from analytics.listening import (
@@ -56,6 +57,16 @@ def scope_params(scope: Scope) -> dict[str, Any]:
         "start": scope.period.start.isoformat(),
         "end": scope.period.end.isoformat(),
         "label": scope.period.label,
+    }
+
+
+def scope_filters(scope: Scope) -> dict[str, str | None]:
+    """The dashboard filters that show the same posts as ``scope``."""
+    return {
+        "platform": scope.platform,
+        "topic": scope.topic,
+        "start": scope.period.start.isoformat(),
+        "end": scope.period.end.isoformat(),
     }
 
 
@@ -109,7 +120,8 @@ class ActionSentimentSummary(BeaconAction):
             model_version=answer.model_version,
             conversation_id=tracker.sender_id,
         )
-        dispatcher.utter_message(text=text)
+        link = view_link(tracker, services, "brand", scope_filters(scope))
+        dispatcher.utter_message(text=with_link(text, link))
         for url in chart:
             dispatcher.utter_message(image=url)
         return [remember(LastAnswer("sentiment", answer.examples, scope_params(scope), audit_id))]

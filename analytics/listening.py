@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 Z_95 = 1.959964
 
 
+def percent(share: float) -> str:
+    """A share as people read it in answers and on the dashboard: ``0.234`` → ``"23%"``."""
+    return f"{100 * share:.0f}%"
+
+
 @dataclass(frozen=True)
 class ShareChange:
     """Change of one label's share between two periods, in percentage points."""

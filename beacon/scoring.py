@@ -7,6 +7,7 @@ for the current model version are read, scored in batches and written.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -53,6 +54,19 @@ def current_model_dir() -> Path:
     if (retrained / "beacon-sentiment.json").is_file():
         return retrained
     return default_model_dir()
+
+
+def current_model_version() -> str:
+    """The version of the model in :func:`current_model_dir`, read from its card, not loaded.
+
+    For readers that only select scores by version (the dashboard), so they need not
+    load the encoder. Falls back to loading the model when the card has no version.
+    """
+    try:
+        card = json.loads((current_model_dir() / "beacon-sentiment.json").read_text("utf-8"))
+        return str(card["version"])
+    except (OSError, ValueError, KeyError):
+        return current_scorer().version
 
 
 @functools.cache

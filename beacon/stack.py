@@ -83,6 +83,7 @@ SECRET_VARIABLES = frozenset(
         "BEACON_LOCK_STORE_URL",  # may carry the Redis password
         "BEACON_REDIS_URL",  # likewise
         "BEACON_DATABASE_URL",  # likewise
+        "BEACON_DASHBOARD_LINK_KEY",
     }
 )
 #: The secrets each server needs; it starts with the others removed from its environment.
@@ -96,6 +97,7 @@ CHILD_SECRETS: dict[str, frozenset[str]] = {
             "BEACON_LLM_API_KEY",
             "SLACK_BOT_TOKEN",
             "BEACON_DATABASE_URL",
+            "BEACON_DASHBOARD_LINK_KEY",  # signs links in staff answers
         }
     ),
     # the REST channel's staff check, the Slack channel, the call to the action server,
@@ -113,6 +115,8 @@ CHILD_SECRETS: dict[str, frozenset[str]] = {
         }
     ),
     "widget": frozenset(),
+    # staff sign-in, and checking the links the action server signed
+    "dashboard": frozenset({"BEACON_STAFF_TOKEN", "BEACON_DASHBOARD_LINK_KEY"}),
 }
 
 
@@ -270,6 +274,10 @@ class StackConfig:
         action_port: The action server's port.
         widget_port: Port of the support page and chat widget server (``beacon.widget``);
             None starts no widget server. ``beacon serve`` uses 8080.
+        dashboard_port: Port of the staff dashboard (Streamlit, :mod:`dashboard.app`),
+            always on ``dashboard_host``; None starts no dashboard. ``beacon serve`` uses 8501.
+        dashboard_host: Interface the dashboard binds to: loopback by default, since it is
+            for staff (put it behind the reverse proxy to reach it from elsewhere).
         action_token: Shared secret between the two; random per run unless set.
         tracker_db: SQLite file of Rasa's tracker store; None uses the settings'
             tracker store (``BEACON_TRACKER_URL``, else ``<home>/rasa-tracker.db``).
@@ -284,6 +292,8 @@ class StackConfig:
     bot_port: int = 5005
     action_port: int = 5055
     widget_port: int | None = None
+    dashboard_port: int | None = None
+    dashboard_host: str = "127.0.0.1"
     action_token: str = field(default_factory=lambda: secrets.token_hex(24))
     tracker_db: Path | None = None
     log_dir: Path | None = None
@@ -301,6 +311,15 @@ class StackConfig:
     def widget_url(self) -> str | None:
         """The support page with the chat widget, or None when no widget server runs."""
         return None if self.widget_port is None else f"http://{self.host}:{self.widget_port}/"
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """Where links from answers point: ``BEACON_DASHBOARD_URL``, else the dashboard started here."""
+        if self.settings.dashboard_url:
+            return self.settings.dashboard_url
+        if self.dashboard_port is None:
+            return None
+        return f"http://{self.dashboard_host}:{self.dashboard_port}"
 
 
 #: Errors a server raises at start-up whose message is written for the person starting it.
@@ -326,7 +345,7 @@ def startup_failure(log: Path) -> str | None:
 
 
 class Stack:
-    """The action server, the Rasa server and (optionally) the widget server as child processes.
+    """The action server, the Rasa server and (optionally) the widget and dashboard as child processes.
 
     Use as a context manager, or call :meth:`start` / :meth:`stop`; each server can
     also be stopped and started alone (tests do, to check restarts and outages).
@@ -372,6 +391,8 @@ class Stack:
                 "BEACON_WORKSPACE": str(settings.workspace_path),
                 "BEACON_PUBLIC_ACTION_URL": self.config.action_url,
                 "BEACON_DATABASE_URL": settings.database_url or "",
+                "BEACON_DASHBOARD_URL": self.config.dashboard_url or "",
+                "BEACON_DASHBOARD_LINK_KEY": settings.dashboard_link_key().hex(),
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -448,6 +469,49 @@ class Stack:
         self._spawn("widget", command, {**os.environ, "PYTHONUNBUFFERED": "1"})
         self._wait_ready("widget", f"{self.config.widget_url}config.js")
 
+    def start_dashboard(self) -> None:
+        """Start the staff dashboard (Streamlit) and wait until it answers.
+
+        Does nothing when ``config.dashboard_port`` is None.
+        """
+        if self.config.dashboard_port is None:
+            return
+        settings = self.config.settings
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(PROJECT_ROOT / "dashboard" / "app.py"),
+            "--server.address",
+            self.config.dashboard_host,
+            "--server.port",
+            str(self.config.dashboard_port),
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+            "--client.toolbarMode",
+            "viewer",
+            "--global.developmentMode",
+            "false",
+            "--client.showErrorDetails",
+            "none",  # an uncaught error shows a plain message, never a stack trace
+        ]
+        env = {
+            **os.environ,
+            "BEACON_HOME": str(settings.home),
+            "BEACON_WORKSPACE": str(settings.workspace_path),
+            "BEACON_STAFF_TOKEN": settings.staff_token_or_local(),
+            "BEACON_DASHBOARD_LINK_KEY": settings.dashboard_link_key().hex(),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._spawn("dashboard", command, env)
+        url = f"http://{self.config.dashboard_host}:{self.config.dashboard_port}"
+        self._wait_ready("dashboard", f"{url}/_stcore/health")
+
     def _wait_ready(self, name: str, url: str) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         process = self.processes[name]
@@ -485,12 +549,13 @@ class Stack:
 
     def start(self) -> Stack:
         self.start_widget()  # first: a taken port fails in a second, not after Rasa's minute
+        self.start_dashboard()
         self.start_actions()
         self.start_bot()
         return self
 
     def stop(self) -> None:
-        for name in ("widget", "bot", "actions"):
+        for name in ("widget", "dashboard", "bot", "actions"):
             self.stop_process(name)
 
     def __enter__(self) -> Stack:

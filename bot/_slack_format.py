@@ -31,6 +31,11 @@ REPLY_ACTION_PREFIX = "beacon_reply_"
 # as "up" and "down".
 FEEDBACK_TEXTS = {"up": "that answer was helpful", "down": "that was wrong"}
 FEEDBACK_LABELS = {"up": "👍", "down": "👎"}
+# The 📌 button beside them: "pin this" (an NLU example of ``pin_answer``) pins the
+# answer to the clicker's dashboard (actions/pins.py).
+PIN_ACTION_ID = "beacon_pin"
+PIN_TEXT = "pin this"
+PIN_LABEL = "📌 Pin"
 
 Block = dict[str, Any]
 
@@ -147,13 +152,16 @@ def reply_buttons_blocks(buttons: list[dict[str, Any]], start: int = 0) -> list[
 
 
 def feedback_block() -> Block:
-    """The 👍/👎 ``actions`` block every answer ends with."""
+    """The 👍/👎 and 📌 ``actions`` block every answer ends with."""
     return {
         "type": "actions",
         "block_id": FEEDBACK_BLOCK_ID,
         "elements": [
-            _button(FEEDBACK_LABELS[verdict], verdict, f"{FEEDBACK_ACTION_PREFIX}{verdict}")
-            for verdict in ("up", "down")
+            *(
+                _button(FEEDBACK_LABELS[verdict], verdict, f"{FEEDBACK_ACTION_PREFIX}{verdict}")
+                for verdict in ("up", "down")
+            ),
+            _button(PIN_LABEL, "pin", PIN_ACTION_ID),
         ],
     }
 

@@ -97,6 +97,8 @@ from bot._slack_flow import DEFAULT_WORKING_AFTER_S, WORKING_TEXT, with_progress
 from bot._slack_format import (
     FEEDBACK_ACTION_PREFIX,
     FEEDBACK_TEXTS,
+    PIN_ACTION_ID,
+    PIN_TEXT,
     REPLY_ACTION_PREFIX,
     SECTION_TEXT_LIMIT,
     build_answer,
@@ -469,7 +471,7 @@ class BeaconSlackInput(InputChannel):
                 )
             if turn is None or not self.recent.add(dedup_key):
                 return response.text("")
-            if turn.intent == "give_feedback":
+            if turn.intent in ("give_feedback", "pin_answer"):  # answered privately
                 self._spawn(self._feedback(on_new_message, turn))
             else:
                 self._spawn(self._answer(on_new_message, turn))
@@ -495,6 +497,8 @@ class BeaconSlackInput(InputChannel):
             if verdict not in FEEDBACK_TEXTS:
                 return None, dedup
             text, intent = FEEDBACK_TEXTS[verdict], "give_feedback"
+        elif action_id == PIN_ACTION_ID:
+            text, intent = PIN_TEXT, "pin_answer"
         elif action_id.startswith(REPLY_ACTION_PREFIX):
             value = SlackInput._get_interactive_response(action)
             if not isinstance(value, str) or not value:

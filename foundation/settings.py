@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from foundation.exceptions import ConfigError
+from foundation.view_links import link_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Shortest secret Beacon accepts from the environment (a 128-bit hex token is 32).
@@ -102,6 +103,12 @@ class Settings:
             chart images (``/charts/<name>.png``).
         public_bot_url: Base URL under which the widget's page reaches Rasa, when it is not
             the address Rasa listens on (behind a reverse proxy: the public origin).
+        dashboard_url: Base URL of the staff dashboard, which staff answers and the digest
+            link to (``BEACON_DASHBOARD_URL``); None sends no links.
+        dashboard_link_key_hex: The key that signs dashboard links, hex
+            (``BEACON_DASHBOARD_LINK_KEY``); None derives it from the staff token.
+            ``beacon serve`` hands the derived key to the action server and the
+            dashboard, so the action server never holds the staff token itself.
         action_token: Shared secret between Rasa and the action server; None disables
             the check (only the test-suite does that, explicitly).
         staff_token: Bearer token that makes a REST conversation a staff conversation.
@@ -131,6 +138,8 @@ class Settings:
     bot_url: str = "http://localhost:5005"
     public_action_url: str = "http://localhost:5055"
     public_bot_url: str | None = None
+    dashboard_url: str | None = None
+    dashboard_link_key_hex: str | None = field(default=None, repr=False)
     action_token: str | None = None
     staff_token: str | None = None
     action_timeout_s: float = 20.0
@@ -159,6 +168,8 @@ class Settings:
                 "BEACON_PUBLIC_ACTION_URL", "http://localhost:5055"
             ).rstrip("/"),
             public_bot_url=(os.environ.get("BEACON_PUBLIC_BOT_URL") or "").rstrip("/") or None,
+            dashboard_url=(os.environ.get("BEACON_DASHBOARD_URL") or "").rstrip("/") or None,
+            dashboard_link_key_hex=_env_secret("BEACON_DASHBOARD_LINK_KEY"),
             action_token=_env_secret("BEACON_ACTION_TOKEN"),
             staff_token=_env_secret("BEACON_STAFF_TOKEN"),
             action_timeout_s=_env_float("BEACON_ACTION_TIMEOUT", 20.0),
@@ -226,6 +237,24 @@ class Settings:
         machine; set the variable in any shared deployment.
         """
         return self.staff_token or local_secret(self.home, "staff.token")
+
+    def dashboard_link_key(self) -> bytes:
+        """The key that signs dashboard links: ``BEACON_DASHBOARD_LINK_KEY``, else derived
+        from :meth:`staff_token_or_local`.
+
+        Raises:
+            ConfigError: ``BEACON_DASHBOARD_LINK_KEY`` is not hexadecimal.
+        """
+        if self.dashboard_link_key_hex:
+            try:
+                return bytes.fromhex(self.dashboard_link_key_hex)
+            except ValueError:
+                raise ConfigError(
+                    "BEACON_DASHBOARD_LINK_KEY must be hexadecimal (e.g. from "
+                    'python -c "import secrets; print(secrets.token_hex(32))"); '
+                    "or leave it unset to derive it from the staff token"
+                ) from None
+        return link_key(self.staff_token_or_local())
 
 
 def ensure_home(home: Path) -> Path:

@@ -139,7 +139,7 @@ def test_serve_only_names_one_server_and_needs_a_shared_action_token(
 ) -> None:
     code, out, err = invoke("serve", "--only", "rasa")
     assert code == 2 and out == ""
-    assert err.strip() == "error: --only takes one of bot, actions, widget (got 'rasa')"
+    assert err.strip() == "error: --only takes one of bot, actions, widget, dashboard (got 'rasa')"
     monkeypatch.delenv("BEACON_ACTION_TOKEN", raising=False)
     get_settings.cache_clear()
     for server in ("bot", "actions"):

@@ -62,7 +62,7 @@ def test_forget_a_conversation_everywhere_including_the_tracker(home: Path) -> N
     assert result["conversation"] == ["old", "customer:old"]
     assert result["removed"] == {
         "scores": 1, "posts": 1, "audit": 1, "feedback": 0, "support_ratings": 1,
-        "tracker_events": 1,
+        "pin_events": 0, "tracker_events": 1,
     }  # fmt: skip
     assert table_counts(workspace) == {"posts": 1, "scores": 1, "audit": 1, "support_ratings": 1}
     assert tracker_senders(home / "rasa-tracker.db") == ["customer:new"]

@@ -12,6 +12,7 @@ import pytest
 from beacon.stack import SECRET_VARIABLES, child_env
 from foundation.exceptions import ConfigError
 from foundation.settings import Settings, ensure_home, load_dotenv_file, local_secret
+from foundation.view_links import link_key
 from foundation.workspace import Workspace, key_fingerprint, workspace_pseudonymizer
 
 LONG = "k" * 32
@@ -108,3 +109,27 @@ def test_each_server_gets_only_the_secrets_it_needs() -> None:
     assert "BEACON_PSEUDONYM_KEY" not in bot and "BEACON_LLM_API_KEY" not in bot
     assert {"BEACON_STAFF_TOKEN", "SLACK_SIGNING_SECRET"} <= bot
     assert set(child_env("rasa-cli", env)) == {"PATH"}
+    # The dashboard checks staff tokens and links; the action server only signs links.
+    assert set(child_env("dashboard", env)) == {
+        "PATH",
+        "BEACON_STAFF_TOKEN",
+        "BEACON_DASHBOARD_LINK_KEY",
+    }
+    assert "BEACON_DASHBOARD_LINK_KEY" in actions and "BEACON_DASHBOARD_LINK_KEY" not in bot
+
+
+def test_the_dashboard_link_key_comes_from_the_environment_or_the_staff_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        home=tmp_path, workspace_path=tmp_path / "w.duckdb", data_dir=None, staff_token="s" * 32
+    )
+    derived = settings.dashboard_link_key()
+    assert derived == link_key("s" * 32) and len(derived) == 32
+    monkeypatch.setenv("BEACON_HOME", str(tmp_path))
+    monkeypatch.setenv("BEACON_DASHBOARD_LINK_KEY", derived.hex())
+    monkeypatch.delenv("BEACON_STAFF_TOKEN", raising=False)
+    assert Settings.from_env().dashboard_link_key() == derived
+    monkeypatch.setenv("BEACON_DASHBOARD_LINK_KEY", "z" * 64)
+    with pytest.raises(ConfigError, match="BEACON_DASHBOARD_LINK_KEY must be hexadecimal"):
+        Settings.from_env().dashboard_link_key()

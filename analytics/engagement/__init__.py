@@ -47,6 +47,7 @@ from analytics.engagement._types import (
 )
 from analytics.engagement._workspace import (
     keyed_posts,
+    own_account_key,
     posts_fingerprint,
     train_on_workspace,
     with_workspace_posts,
@@ -76,6 +77,7 @@ __all__ = [
     "evaluate",
     "expected_calibration_error",
     "keyed_posts",
+    "own_account_key",
     "posts_fingerprint",
     "read_posts",
     "recalibrate",

@@ -23,6 +23,18 @@ def _own_accounts(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     return list(json.loads(row[0])) if row and row[0] else None
 
 
+def own_account_key(
+    con: duckdb.DuckDBPyConnection, platform: str, model: EngagementModel
+) -> str | None:
+    """The model's key for the brand's own account on ``platform`` (``"<account>@<platform>"``),
+    or None when the model holds no history for one."""
+    known = set(model.history_.times)
+    for account in _own_accounts(con) or []:
+        if f"{account}@{platform}" in known:
+            return f"{account}@{platform}"
+    return None
+
+
 def workspace_posts(
     con: duckdb.DuckDBPyConnection, accounts: list[str] | None = None
 ) -> pd.DataFrame:

@@ -64,6 +64,10 @@ def serve(
     action_port: int = typer.Option(5055, help="Action server port."),
     widget_port: int = typer.Option(8080, help="Port of the support page with the chat widget."),
     widget: bool = typer.Option(True, "--widget/--no-widget", help="Serve the support page."),
+    dashboard_port: int = typer.Option(8501, help="Port of the staff dashboard."),
+    dashboard: bool = typer.Option(
+        True, "--dashboard/--no-dashboard", help="Serve the staff dashboard (on loopback)."
+    ),
     host: str = typer.Option("127.0.0.1", help="Interface the bot and the widget bind to."),
     action_host: str = typer.Option(
         "127.0.0.1",
@@ -73,12 +77,12 @@ def serve(
     only: str = typer.Option(
         None,
         "--only",
-        help="Run one server alone: bot, actions or widget (one systemd unit each, "
+        help="Run one server alone: bot, actions, widget or dashboard (one systemd unit each, "
         "deploy/systemd/). BEACON_ACTION_TOKEN must then be set, so that a bot and an "
         "action server started apart share it.",
     ),
 ) -> None:
-    """Start the action server, the Rasa server and the support page; Ctrl-C stops all."""
+    """Start the action server, the Rasa server, the support page and the staff dashboard; Ctrl-C stops all."""
     from beacon.stack import Stack, StackConfig, ensure_model
 
     settings = get_settings()
@@ -101,6 +105,7 @@ def serve(
             bot_port=bot_port,
             action_port=action_port,
             widget_port=widget_port if widget or only == "widget" else None,
+            dashboard_port=dashboard_port if dashboard or only == "dashboard" else None,
         )
         if settings.action_token:
             config.action_token = settings.action_token
@@ -119,6 +124,11 @@ def serve(
             if config.widget_url
             else ""
         )
+        if config.dashboard_port is not None:
+            page += (
+                f"Staff dashboard:  http://{config.dashboard_host}:{config.dashboard_port}/  "
+                "(staff answers link to it; or sign in with the staff token)\n"
+            )
         try:
             stack.start()
             console.print(
@@ -143,13 +153,18 @@ def serve(
 
 
 #: The servers `beacon serve --only` starts alone.
-SERVERS = ("bot", "actions", "widget")
+SERVERS = ("bot", "actions", "widget", "dashboard")
 
 
 def serve_one(stack: Stack, name: str) -> None:
     """Run the server ``name`` of ``stack`` alone until it ends or is stopped."""
     logs = stack.config.settings.home / "logs"
-    start = {"bot": stack.start_bot, "actions": stack.start_actions, "widget": stack.start_widget}
+    start = {
+        "bot": stack.start_bot,
+        "actions": stack.start_actions,
+        "widget": stack.start_widget,
+        "dashboard": stack.start_dashboard,
+    }
     try:
         start[name]()
         console.print(f"[bold]Beacon's {name} server is up.[/bold] Logs: {logs}")

@@ -66,7 +66,7 @@ def _run(
     no_model: bool,
     show_progress: bool,
 ) -> DigestRun:
-    from beacon.digest import STEPS, default_output, parse_week, run_digest
+    from beacon.digest import STEPS, dashboard_linker, default_output, parse_week, run_digest
     from beacon.scoring import current_scorer
     from foundation.workspace import Workspace
 
@@ -90,6 +90,7 @@ def _run(
             channel=channel,
             force=force,
             on_step=lambda _step: advance(1),
+            link=dashboard_linker(settings),
         )
 
 

@@ -17,7 +17,7 @@ A :class:`Digest` holds one frozen section per heading (:data:`SECTION_TITLES`);
 rows, highlights and intervals inside a section are reached through it.
 """
 
-from beacon.digest._build import AUDIT_KIND, STEPS, build_digest
+from beacon.digest._build import AUDIT_KIND, STEPS, build_digest, dashboard_linker
 from beacon.digest._html import render_html
 from beacon.digest._publish import (
     POSTED_KIND,
@@ -76,6 +76,7 @@ __all__ = [
     "VolumeSection",
     "WeeklySchedule",
     "build_digest",
+    "dashboard_linker",
     "default_output",
     "digest_blocks",
     "escape_mrkdwn",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +18,10 @@ from beacon.digest._sections import (
     support_section,
     volume_section,
 )
-from beacon.digest._types import SECTION_TITLES, ActionsSection, Digest
+from beacon.digest._types import SECTION_TITLES, SECTION_VIEWS, ActionsSection, Digest, Linker
 from beacon.digest._week import IsoWeek
+from foundation.settings import Settings
+from foundation.view_links import sign_link
 from foundation.workspace import Workspace, get_meta, utc_now
 
 if TYPE_CHECKING:
@@ -42,6 +45,13 @@ def _window(week: IsoWeek) -> dict[str, Any]:
     }
 
 
+def dashboard_linker(settings: Settings) -> Linker | None:
+    """Signs dashboard links with the installation's key; None without a dashboard URL."""
+    if not settings.dashboard_url:
+        return None
+    return functools.partial(sign_link, settings.dashboard_url, key=settings.dashboard_link_key())
+
+
 def build_digest(
     workspace: Workspace,
     week: IsoWeek,
@@ -50,6 +60,7 @@ def build_digest(
     engagement_model: EngagementModel | None = None,
     conversation_id: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    link: Linker | None = None,
 ) -> Digest:
     """Compute the week's digest and record each section in the ``audit`` table.
 
@@ -60,6 +71,8 @@ def build_digest(
         engagement_model: When given, the best and worst posts also carry its explanation.
         conversation_id: Stored with the audit rows when a conversation asked for the digest.
         on_step: Called with each step's name before it runs (progress).
+        link: Makes the sections' dashboard links (:func:`dashboard_linker`); None
+            makes none.
 
     Returns:
         The digest, with ``audit_ids`` mapping each section to its audit row.
@@ -173,5 +186,11 @@ def build_digest(
         support=support,
         actions=actions,
         charts=charts,
+        links={
+            key: link(view, {"start": week.start.isoformat(), "end": week.end.isoformat()})
+            for key, view in SECTION_VIEWS.items()
+        }
+        if link
+        else {},
         audit_ids=audit_ids,
     )

@@ -275,6 +275,14 @@ RENDERERS = {
 }
 
 
+def _dashboard(digest: Digest, key: str) -> str:
+    """A link to the section's dashboard view (signed; none when no dashboard is set up)."""
+    link = digest.links.get(key)
+    return (
+        f'<p class="dashboard"><a href="{_e(link)}">Open in the dashboard</a></p>' if link else ""
+    )
+
+
 def render_html(digest: Digest) -> str:
     """The whole digest as one HTML document (no external files, scripts or fonts)."""
     title = f"{digest.brand} weekly digest, {digest.week.label}"
@@ -286,7 +294,7 @@ def render_html(digest: Digest) -> str:
     )
     sections = "".join(
         f'<section aria-labelledby="{key}"><h2 id="{key}">{_e(SECTION_TITLES[key])}</h2>'
-        f"{RENDERERS[key](digest)}{_audit(digest, key)}</section>"
+        f"{RENDERERS[key](digest)}{_dashboard(digest, key)}{_audit(digest, key)}</section>"
         for key in SECTION_TITLES
     )
     previous = digest.week.previous()

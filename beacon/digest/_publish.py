@@ -46,9 +46,13 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _section(title: str, body: str) -> dict[str, Any]:
-    text = _clip(f"*{escape_mrkdwn(title)}*\n{escape_mrkdwn(body)}", MAX_SECTION_TEXT)
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+def _section(title: str, body: str, link: str | None = None) -> dict[str, Any]:
+    """A titled section; with ``link``, a last line opening its view in the dashboard."""
+    # The link is ours (a signed, URL-encoded address), so it is not escaped; it goes
+    # after clipping so that a long section never cuts it.
+    more = f"\n<{link}|Open in the dashboard>" if link else ""
+    text = _clip(f"*{escape_mrkdwn(title)}*\n{escape_mrkdwn(body)}", MAX_SECTION_TEXT - len(more))
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text + more}}
 
 
 def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
@@ -58,7 +62,9 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
         {"type": "header", "text": {"type": "plain_text", "text": _clip(header, MAX_HEADER_TEXT)}}
     ]
     for key in FINDINGS:
-        blocks.append(_section(SECTION_TITLES[key], digest.section(key).headline()))
+        blocks.append(
+            _section(SECTION_TITLES[key], digest.section(key).headline(), digest.links.get(key))
+        )
     posts = [
         p.line(k)
         for k, p in (("Best", digest.engagement.best), ("Worst", digest.engagement.worst))

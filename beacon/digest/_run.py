@@ -13,7 +13,7 @@ from beacon.digest._build import build_digest
 from beacon.digest._html import render_html
 from beacon.digest._publish import PublishResult, publish_digest
 from beacon.digest._slack import SlackPoster
-from beacon.digest._types import SECTION_TITLES, Digest
+from beacon.digest._types import SECTION_TITLES, Digest, Linker
 from beacon.digest._week import IsoWeek
 from foundation.exceptions import InputError
 from foundation.workspace import Workspace
@@ -84,6 +84,7 @@ def run_digest(
     channel: str | None = None,
     force: bool = False,
     on_step: Callable[[str], None] | None = None,
+    link: Linker | None = None,
 ) -> DigestRun:
     """Build the week's digest, (re)write ``out``, and post it to ``channel`` once.
 
@@ -97,6 +98,7 @@ def run_digest(
         channel: Slack channel name or id; None posts nothing.
         force: Post even when this week is already in the channel.
         on_step: Progress callback with each step's name.
+        link: Makes each section's dashboard link (see :func:`build_digest`).
 
     Raises:
         InputError: ``channel`` without ``poster``, or an unwritable ``out``.
@@ -109,6 +111,7 @@ def run_digest(
         model_version=model_version,
         engagement_model=engagement_model,
         on_step=on_step,
+        link=link,
     )
     path = write_html(digest, out)
     published = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -717,6 +717,17 @@ SECTION_TITLES = {
 }
 #: The sections that report the week's findings: every one but the recommended actions.
 FINDINGS = tuple(key for key in SECTION_TITLES if key != "actions")
+#: The dashboard view that shows each section's numbers (creators need a brief: none).
+SECTION_VIEWS = {
+    "volume": "brand",
+    "sentiment": "brand",
+    "engagement": "posts",
+    "experiments": "experiments",
+    "anomalies": "brand",
+    "support": "support",
+}
+#: Makes a dashboard link: ``(view, filters) -> address`` (:func:`foundation.view_links.sign_link`).
+Linker = Callable[[str, Mapping[str, str]], str]
 
 
 @dataclass(frozen=True)
@@ -732,6 +743,8 @@ class Digest:
             Sections.
         charts: PNG charts (volume by day, sentiment share by day).
         audit_ids: Section key → the ``audit`` row recording its inputs, sources and output.
+        links: Section key → a signed link to the dashboard view with the week's numbers
+            (:data:`SECTION_VIEWS`; empty when no dashboard is configured).
     """
 
     week: IsoWeek
@@ -748,6 +761,7 @@ class Digest:
     actions: ActionsSection
     charts: tuple[Chart, ...]
     audit_ids: Mapping[str, str]
+    links: Mapping[str, str] = field(default_factory=dict)
 
     def section(self, key: str) -> Any:
         """The section called ``key`` (see :data:`SECTION_TITLES`)."""

@@ -129,6 +129,7 @@ def forget_conversation(
         ("audit", "DELETE FROM audit WHERE list_contains(?, conversation_id)", [ids]),
         ("feedback", "DELETE FROM feedback WHERE list_contains(?, conversation_id)", [ids]),
         ("support_ratings", "DELETE FROM support_ratings WHERE list_contains(?, conversation_id)", [ids]),
+        ("pin_events", "DELETE FROM pin_events WHERE list_contains(?, conversation_id)", [ids]),
     ]  # fmt: skip
     with _transaction(con, dry_run=dry_run):
         return {table: _changed(con, sql, params) for table, sql, params in statements}

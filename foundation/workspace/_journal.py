@@ -43,6 +43,7 @@ JOURNAL_TABLES: dict[str, int] = {
     "audit": 9,
     "feedback": 11,
     "support_ratings": 4,
+    "pin_events": 9,
     "posts": 15,
     "scores": 9,
 }

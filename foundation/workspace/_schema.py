@@ -37,7 +37,8 @@ MEDIA_TYPES = ("none", "image", "video", "link")
 
 #: 2: ``feedback`` gained ``audience``, ``target``, ``post_id`` and ``label`` (structured
 #: corrections in their own columns, written only by the action server from staff turns).
-SCHEMA_VERSION = 2
+#: 3: ``pin_events`` (dashboard tiles pinned and unpinned from chat).
+SCHEMA_VERSION = 3
 
 
 def platform_name(code: str | None) -> str:
@@ -175,6 +176,18 @@ CREATE TABLE IF NOT EXISTS support_ratings (
     created_at TIMESTAMP NOT NULL,
     conversation_id VARCHAR NOT NULL,  -- the customer's (namespaced) chat session
     rating INTEGER NOT NULL            -- 1 (poor) to 5 (great)
+);
+
+CREATE TABLE IF NOT EXISTS pin_events (
+    event_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    conversation_id VARCHAR NOT NULL,  -- the staff chat that pinned or unpinned
+    board VARCHAR NOT NULL,            -- whose dashboard: a person's own, or a team's by name
+    tile_id VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,           -- 'pin' or 'unpin' (the latest event of a tile wins)
+    kind VARCHAR,                      -- the answer's kind: sentiment, experiment, ...
+    question VARCHAR,                  -- what was asked, pseudonymised
+    params VARCHAR                     -- JSON: the answer's parameters, never its numbers
 );
 
 CREATE TABLE IF NOT EXISTS quarantine (

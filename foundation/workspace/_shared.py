@@ -333,6 +333,7 @@ class SharedRecord:
                 ("DELETE FROM audit WHERE conversation_id = ANY(%s)", [ids]),
                 ("DELETE FROM feedback WHERE conversation_id = ANY(%s)", [ids]),
                 ("DELETE FROM support_ratings WHERE conversation_id = ANY(%s)", [ids]),
+                ("DELETE FROM pin_events WHERE conversation_id = ANY(%s)", [ids]),
                 ("DELETE FROM handoff_claims WHERE conversation_id = ANY(%s)", [ids]),
             ):
                 deleted += con.execute(sql, params).rowcount

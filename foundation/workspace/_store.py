@@ -71,7 +71,10 @@ SHARED_CURSOR_KEY = "shared_record_pulled_until"
 
 #: Columns of the journal tables that hold what people wrote: pseudonymised by
 #: :meth:`Workspace.keep` before the row is kept (``audit`` rows by :func:`audit_row`).
-FREE_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {"feedback": ("correction", "text")}
+FREE_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "feedback": ("correction", "text"),
+    "pin_events": ("question",),
+}
 
 BUSY_MESSAGE = (
     "The workspace is busy with another job right now, so I couldn't read it; "

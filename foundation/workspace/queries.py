@@ -6,7 +6,9 @@ actions hold no SQL and a schema change touches this module, not every action.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -242,3 +244,60 @@ def conversation_rating(con: duckdb.DuckDBPyConnection, conversation_id: str) ->
         [conversation_id],
     )
     return int(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class PinnedTile:
+    """A tile on a dashboard board: an answer's question and parameters, not its numbers.
+
+    Attributes:
+        tile_id: Its id (short, shown in chat so "unpin" can name it).
+        board: The board it is on.
+        kind: The answer's kind (``sentiment``, ``experiment``, ...).
+        question: What was asked (pseudonymised).
+        params: The answer's parameters, to compute it again on current data.
+        pinned_at: When it was pinned (naive UTC).
+    """
+
+    tile_id: str
+    board: str
+    kind: str
+    question: str
+    params: dict[str, Any]
+    pinned_at: datetime
+
+
+def pinned_tiles(con: duckdb.DuckDBPyConnection, board: str) -> list[PinnedTile]:
+    """The tiles on ``board`` now (pinned and not unpinned since), oldest first.
+
+    An older workspace without the ``pin_events`` table has none.
+    """
+    try:
+        rows = con.execute(
+            """
+            SELECT tile_id, board, kind, question, params, created_at FROM (
+                SELECT *, row_number() OVER (PARTITION BY tile_id
+                                             ORDER BY created_at DESC, action DESC) AS latest
+                FROM pin_events WHERE board = ?
+            ) WHERE latest = 1 AND action = 'pin'
+            ORDER BY created_at, tile_id
+            """,
+            [board],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    return [
+        PinnedTile(
+            str(tile_id), str(on), str(kind), str(question or ""), json.loads(params or "{}"), at
+        )
+        for tile_id, on, kind, question, params, at in rows
+    ]
+
+
+def boards(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every board with a tile on it now, by name."""
+    try:
+        rows = con.execute("SELECT DISTINCT board FROM pin_events ORDER BY board").fetchall()
+    except duckdb.CatalogException:
+        return []
+    return [str(board) for (board,) in rows if pinned_tiles(con, str(board))]

@@ -183,6 +183,13 @@ def check_clicks() -> None:
         and reply.text == '/inform{"platform":"instagram"}'
         and reply.intent is None
     )
+    payload["actions"] = [
+        {"type": "button", "action_id": "beacon_pin", "value": "pin", "action_ts": "18.2"}
+    ]
+    pin, _ = channel._click(payload)
+    assert pin is not None and (pin.text, pin.intent) == ("pin this", "pin_answer")
+    parse = pin.parse_data()
+    assert parse is not None and parse["intent"]["name"] == "pin_answer"
     payload["actions"] = [{"type": "button", "action_id": "beacon_feedback_up", "value": "maybe"}]
     assert channel._click(payload)[0] is None
     payload["actions"] = [{"type": "button", "action_id": "someone_elses", "value": "x"}]

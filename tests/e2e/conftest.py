@@ -10,12 +10,13 @@ environment before the stack starts.
 from __future__ import annotations
 
 import secrets
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,6 +27,9 @@ from knowledge import build_index
 from tests.conftest import PROJECT_ROOT, DemoWorkspace, build_scored_demo, train_engagement
 from tests.fakes.slack import FakeSlack
 from tests.leaks import leaks
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # Shorter than Slack's 3,000-character limit, so real Beacon answers (about 700-2,000
 # characters) show the splitting end to end; tests/bot covers the 3,000 limit itself.
@@ -115,7 +119,11 @@ def e2e(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Iterator[E
         action_timeout_s=8.0,
     )
     config = StackConfig(
-        settings=settings, bot_port=free_port(), action_port=free_port(), log_dir=home / "logs"
+        settings=settings,
+        bot_port=free_port(),
+        action_port=free_port(),
+        dashboard_port=free_port(),
+        log_dir=home / "logs",
     )
     # The action server pseudonymises nothing itself, but must share the test key's workspace.
     stack = Stack(config, model)
@@ -124,3 +132,29 @@ def e2e(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Iterator[E
         yield E2E(stack=stack, demo=demo, staff_token=staff_token)
     finally:
         stack.stop()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium driven by Playwright (never Playwright's own download)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip(
+            "playwright is not installed: .venv/bin/pip install playwright (no browser "
+            "download needed; the tests drive Debian's chromium)"
+        )
+    executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
+    if not executable:
+        pytest.skip(
+            f"Debian's chromium is not installed at {CHROMIUM}: apt-get install -y chromium"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(executable), headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -123,12 +123,20 @@ def test_fuzzed_messages_get_no_5xx_and_leak_nothing(e2e: E2E) -> None:
     messages = fuzz_messages(MESSAGES)
     staff_only = [s.lower() for s in internal_strings(e2e)]
     senders = [f"fuzz-{uuid.uuid4().hex[:8]}" for _ in range(MESSAGES // TURNS_PER_SENDER + 1)]
+    # A reply may quote anything its sender wrote in the conversation (a follow-up
+    # names the earlier question); turns of one sender run concurrently, so all of
+    # them count as said.
+    conversations = [
+        "\n".join(messages[start : start + TURNS_PER_SENDER])
+        for start in range(0, len(messages), TURNS_PER_SENDER)
+    ]
 
     staff_headers = {"Authorization": f"Bearer {e2e.staff_token}"}
 
     def send(job: tuple[int, str]) -> tuple[int, int]:
         n, text = job
         staff = (n // TURNS_PER_SENDER) % 2 == 0
+        conversation = conversations[n // TURNS_PER_SENDER]
         reply = httpx.post(
             f"{e2e.stack.config.bot_url}/webhooks/rest/webhook",
             json={"sender": senders[n // TURNS_PER_SENDER], "message": text},
@@ -141,9 +149,10 @@ def test_fuzzed_messages_get_no_5xx_and_leak_nothing(e2e: E2E) -> None:
             assert "\n" not in reason and not leaks(reason), reason
             return reply.status_code, 0
         shown = " ".join(m.get("text") or "" for m in reply.json())
-        assert not leaks(shown, said=text), (text[:80], leaks(shown, said=text), shown[:300])
+        found = leaks(shown, said=conversation)
+        assert not found, (text[:80], found, shown[:300])
         if not staff:
-            lowered, said = shown.lower(), text.lower()
+            lowered, said = shown.lower(), conversation.lower()
             seen = [s for s in staff_only if s in lowered and s not in said]
             assert not seen, (text[:80], seen, shown[:300])
         return 200, len(reply.json())

@@ -254,7 +254,7 @@ def test_signed_event_gets_one_threaded_answer_with_numbers_and_chart(
     assert f"{100 * expected.share('negative'):.0f}% negative" in text
     blocks = asked.answer.params["blocks"]
     assert blocks[-1]["block_id"] == FEEDBACK_BLOCK_ID
-    assert [e["text"]["text"] for e in blocks[-1]["elements"]] == ["👍", "👎"]
+    assert [e["text"]["text"] for e in blocks[-1]["elements"]] == ["👍", "👎", "📌 Pin"]
     # "Working on it…", when the answer took a while, came before the answer.
     posts = driver.posts(asked.channel, asked.ts)
     assert posts[-1] is asked.answer

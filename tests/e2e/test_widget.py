@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from foundation.settings import PROJECT_ROOT
 from tests.e2e.conftest import E2E, SlackE2E
 
 try:
-    from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+    from playwright.sync_api import Browser, Page, Route, expect
 except ImportError:
     pytest.skip(
         "playwright is not installed: .venv/bin/pip install playwright (no browser download "
@@ -33,7 +32,6 @@ except ImportError:
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 PUBLIC_DOCS = PROJECT_ROOT / "data" / "knowledge" / "public"
 ANSWER_TIMEOUT_MS = 90_000  # a knowledge answer on a busy 2-core machine
 
@@ -51,21 +49,6 @@ def page_url(e2e: E2E) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
-    if not executable:
-        pytest.skip(
-            f"Debian's chromium is not installed at {CHROMIUM}: apt-get install -y chromium"
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _ask(page: Page, question: str) -> str:

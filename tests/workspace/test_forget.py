@@ -103,6 +103,11 @@ def workspace(tmp_path: Path, pseudo: Pseudonymizer) -> Workspace:
                 " VALUES (?, ?, ?, 'down', 'meh')",
                 [f"f-{conversation}", when, conversation],
             )
+        con.execute(  # a staff member's pinned tile, from the conversation "abc"
+            "INSERT INTO pin_events VALUES ('p1', ?, 'abc', 'team', 't1', 'pin', 'sentiment',"
+            " 'how is sentiment?', '{}')",
+            [NOW],
+        )
         con.execute(  # a batch job's record: no conversation, kept by the purge
             "INSERT INTO audit (audit_id, created_at, kind, inputs_hash) "
             "VALUES ('retrain', ?, 'retrain', 'h')",
@@ -112,7 +117,7 @@ def workspace(tmp_path: Path, pseudo: Pseudonymizer) -> Workspace:
 
 
 def counts_in(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = ("posts", "scores", "audit", "feedback", "support_ratings")
+    tables = ("posts", "scores", "audit", "feedback", "support_ratings", "pin_events")
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
 
 
@@ -139,7 +144,9 @@ def test_forget_conversation_removes_its_rows_everywhere(
         assert forget_conversation(con, ids, pseudo, dry_run=True)["posts"] == 2
         assert counts_in(con) == before  # a dry run changes nothing
         removed = forget_conversation(con, ids, pseudo)
-    assert removed == {"scores": 2, "posts": 2, "audit": 1, "feedback": 1, "support_ratings": 1}
+    assert removed == {
+        "scores": 2, "posts": 2, "audit": 1, "feedback": 1, "support_ratings": 1, "pin_events": 1,
+    }  # fmt: skip
     after = counts(workspace)
     assert after == {table: before[table] - removed[table] for table in before}
     with workspace.connect(read_only=True) as con:
@@ -169,6 +176,7 @@ def test_purge_deletes_conversation_data_older_than_the_cutoff(
     assert removed == planned == {
         "scores": 2, "posts": 2, "audit": 1, "feedback": 1, "support_ratings": 1,
     }  # fmt: skip
+    assert counts(workspace)["pin_events"] == 1  # a board stays until unpinned
     with workspace.connect(read_only=True) as con:
         audit = {r[0] for r in con.execute("SELECT audit_id FROM audit").fetchall()}
         posts = con.execute("SELECT min(posted_at) FROM posts").fetchall()[0][0]
