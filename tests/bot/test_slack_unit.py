@@ -253,7 +253,7 @@ def test_answer_escapes_joins_and_ends_with_feedback() -> None:
         "clicked: p &lt; 0.001 &amp; lift &gt; 0\n\nVerdict: question beat plain."
     )
     assert feedback["block_id"] == FEEDBACK_BLOCK_ID
-    assert [e["value"] for e in feedback["elements"]] == ["up", "down"]
+    assert [e["value"] for e in feedback["elements"]] == ["up", "down", "pin"]
     assert post.text.startswith("clicked: p &lt; 0.001")
 
 
