@@ -168,8 +168,10 @@ def test_pin_this_in_chat_puts_a_tile_on_the_board(
         time.sleep(2)
     expect(heading).to_be_visible()
     expect(page.get_by_text(f"tile {tile.group(1)}")).to_be_visible()
-    shown = _metrics(page)
-    assert shown["Posts"] == said.group(4)  # worked out again: the same data, the same count
+    # Worked out again on the same data: the same count as the answer. Waits for the
+    # tile's numbers, which draw after its heading.
+    posts = page.locator('[data-testid="stMetric"]').filter(has_text="Posts").first
+    expect(posts).to_contain_text(said.group(4), timeout=RENDER_TIMEOUT_MS)
     _shot(page, tmp_path, "pinned-board", record_property)
 
     listed = e2e.ask("what's on my dashboard?", sender=sender)
