@@ -95,6 +95,21 @@ def tile_params(answer: LastAnswer) -> dict[str, Any]:
     return params
 
 
+def _keep_event(
+    services: Services,
+    tracker: Tracker,
+    board: str,
+    tile_id: str,
+    action: str,
+    kind: str,
+    question: str | None = None,
+    params: str | None = None,
+) -> None:
+    """One ``pin_events`` row (a pin or an unpin), through the workspace's journal."""
+    row = [f"pin-{secrets.token_hex(8)}", utc_now(), tracker.sender_id, board, tile_id, action]
+    services.workspace.keep("pin_events", [[*row, kind, question, params]])
+
+
 def _board_link(tracker: Tracker, services: Services, board: str) -> str:
     link = view_link(tracker, services, "pins", {"board": board})
     return f"\nOpen it: {link}" if link else ""
@@ -125,22 +140,8 @@ class ActionPinAnswer(BeaconAction):
         board = asked_board(latest_text(tracker), person_of(tracker))
         question = asked_question(tracker)
         tile_id = secrets.token_hex(3)
-        services.workspace.keep(
-            "pin_events",
-            [
-                [
-                    f"pin-{secrets.token_hex(8)}",
-                    utc_now(),
-                    tracker.sender_id,
-                    board,
-                    tile_id,
-                    "pin",
-                    answer.kind,
-                    question[:500],
-                    json.dumps(tile_params(answer), sort_keys=True, default=str),
-                ]
-            ],
-        )
+        params = json.dumps(tile_params(answer), sort_keys=True, default=str)
+        _keep_event(services, tracker, board, tile_id, "pin", answer.kind, question[:500], params)
         dispatcher.utter_message(
             text=f"Pinned “{question or PINNABLE[answer.kind]}” to {board_name(board)} as tile "
             f"{tile_id}. It is worked out again on current data whenever the dashboard opens; "
@@ -174,22 +175,7 @@ class ActionUnpinAnswer(BeaconAction):
             dispatcher.utter_message(text="\n".join(lines))
             return []
         tile = chosen[0]
-        services.workspace.keep(
-            "pin_events",
-            [
-                [
-                    f"pin-{secrets.token_hex(8)}",
-                    utc_now(),
-                    tracker.sender_id,
-                    board,
-                    tile.tile_id,
-                    "unpin",
-                    tile.kind,
-                    None,
-                    None,
-                ]
-            ],
-        )
+        _keep_event(services, tracker, board, tile.tile_id, "unpin", tile.kind)
         dispatcher.utter_message(
             text=f"Unpinned tile {tile.tile_id} (“{tile.question or PINNABLE.get(tile.kind)}”) "
             f"from {board_name(board)}."
