@@ -118,6 +118,7 @@ SUPPORTING_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         # Runs for everyone while its form is active (it is no BeaconAction, so no
         # refusal applies), but reads slots and speaks for staff only (actions/forms.py).
         "validate_engagement_form": _BOTH,
+        "validate_experiment_form": _BOTH,
     }
 )
 

@@ -27,7 +27,8 @@ from analytics.comparisons import (
     compare_engagement,
     compare_sentiment,
 )
-from analytics.periods import parse_period
+from analytics.exceptions import AnalysisInputError
+from analytics.periods import find_periods, parse_period
 from analytics.posts import METRIC_NAMES
 from analytics.sentiment import LABELS
 from foundation.workspace import get_meta, platform_name
@@ -53,6 +54,7 @@ def comparison_sides(
         SlotValueError: A platform is not one Beacon knows (from :func:`parse_platform`).
         AnalysisInputError: A period can't be read (from :func:`parse_period`).
     """
+    periods = _readable_periods(periods, text, today)
     if len(platforms) >= 2:
         period = parse_period(periods[0] if periods else slot_period, today)
         return Side(period, platforms[0]), Side(period, platforms[1])
@@ -63,6 +65,21 @@ def comparison_sides(
             return Side(first, platform), Side(second, platform)
     period = parse_period(periods[0] if periods else slot_period, today)
     return Side(period, platform), Side(period.previous(), platform)
+
+
+def _readable_periods(periods: list[str], text: str, today: date) -> list[str]:
+    """The extracted periods, or the message's own when one of them can't be read.
+
+    The entity extractor sometimes clips a phrase ("this" out of "this quarter"); the
+    message still says what was meant.
+    """
+    try:
+        for period in periods:
+            parse_period(period, today)
+    except AnalysisInputError:
+        found = [phrase for phrase, _ in find_periods(text, today)]
+        return found or periods
+    return periods
 
 
 def signed(value: float, digits: int) -> str:

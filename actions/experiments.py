@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, remember
+from actions.context import LastAnswer, latest_text, remember
 from actions.formatting import format_experiment
 from actions.links import view_link, with_link
-from actions.parsing import match_experiment
+from actions.parsing import experiment_match, match_experiment
 from actions.services import Services
 from analytics.experiments import (
     ExperimentResult,
@@ -24,6 +26,40 @@ from foundation.workspace import queries
 CURRENCY = "€"
 
 
+#: Words that say a message is about a test's outcome ("did orange beat green?"), so that
+#: a single shared word ("question", a variant of the subject-line test) is not enough.
+OUTCOME_CUES = re.compile(
+    r"\b(tests?|experiments?|variants?|a/?b|lift|beat|better|worse|wins?|won|winner|"
+    r"worked?|results?|significant|legit|trust|split|control)\b",
+    re.IGNORECASE,
+)
+
+
+def named_experiment(
+    tracker: Tracker, services: Services, *, unprompted: bool = False
+) -> str | None:
+    """The experiment the latest message names by a word of its name or by one of its
+    variants ("is the banner test legit?", "did orange beat green?"), when exactly one
+    matches best; None otherwise (nothing is guessed on a tie).
+
+    Args:
+        tracker: The conversation.
+        services: The process's adapters.
+        unprompted: The classifier did not say the message is about an experiment (the
+            safety net): then it must share two words with one, or one and say something
+            about an outcome (:data:`OUTCOME_CUES`).
+    """
+    text = latest_text(tracker)
+    with services.workspace.connect(read_only=True) as con:
+        found = experiment_match(text, queries.experiment_labels(con))
+    if found is None:
+        return None
+    experiment_id, shared = found
+    if unprompted and len(shared) < 2 and not OUTCOME_CUES.search(text):
+        return None
+    return experiment_id
+
+
 class ActionAnalyzeExperiment(BeaconAction):
     """Result of a workspace A/B test: lifts with intervals, warnings, ROI and a chart."""
 
@@ -32,34 +68,40 @@ class ActionAnalyzeExperiment(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        asked = tracker.get_slot("experiment")
-        with services.workspace.connect(read_only=True) as con:
-            known = queries.experiments(con)
-            experiment_id = match_experiment(asked, known)
-            if experiment_id is None:
-                names = ", ".join(name for _, name in known) or "none yet"
-                dispatcher.utter_message(
-                    text=f"I can't tell which experiment '{asked}' is. The experiments I have: {names}."
-                )
-                return [SlotSet("experiment", None)]
-            name = dict(known)[experiment_id]
-            result, text, chart_url = services.answers.get_or_compute(
-                ("experiment_analysis", experiment_id, name),
-                queries.data_version(con),
-                lambda: _analysed(con, experiment_id, name, services),
+        return answer_experiment(dispatcher, tracker, services, tracker.get_slot("experiment"))
+
+
+def answer_experiment(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, asked: str | None
+) -> Events:
+    """The analysis of the experiment ``asked`` names (an id or words of its name)."""
+    with services.workspace.connect(read_only=True) as con:
+        known = queries.experiments(con)
+        experiment_id = match_experiment(asked, known)
+        if experiment_id is None:
+            names = ", ".join(name for _, name in known) or "none yet"
+            dispatcher.utter_message(
+                text=f"I can't tell which experiment '{asked}' is. The experiments I have: {names}."
             )
-        audit_id = services.workspace.record_audit(
-            kind="experiment_analysis",
-            inputs={"experiment_id": experiment_id},
-            sources=["workspace:experiment_units", f"chart:{chart_url.rsplit('/', 1)[-1]}"],
-            output=result.to_dict(),
-            conversation_id=tracker.sender_id,
+            return [SlotSet("experiment", None)]
+        name = dict(known)[experiment_id]
+        result, text, chart_url = services.answers.get_or_compute(
+            ("experiment_analysis", experiment_id, name),
+            queries.data_version(con),
+            lambda: _analysed(con, experiment_id, name, services),
         )
-        link = view_link(tracker, services, "experiments", {"experiment": experiment_id})
-        dispatcher.utter_message(text=with_link(text, link))
-        dispatcher.utter_message(image=chart_url)
-        shown = LastAnswer("experiment", ids=(experiment_id,), audit_id=audit_id)
-        return [SlotSet("experiment", experiment_id), remember(shown)]
+    audit_id = services.workspace.record_audit(
+        kind="experiment_analysis",
+        inputs={"experiment_id": experiment_id},
+        sources=["workspace:experiment_units", f"chart:{chart_url.rsplit('/', 1)[-1]}"],
+        output=result.to_dict(),
+        conversation_id=tracker.sender_id,
+    )
+    link = view_link(tracker, services, "experiments", {"experiment": experiment_id})
+    dispatcher.utter_message(text=with_link(text, link))
+    dispatcher.utter_message(image=chart_url)
+    shown = LastAnswer("experiment", ids=(experiment_id,), audit_id=audit_id)
+    return [SlotSet("experiment", experiment_id), remember(shown)]
 
 
 def _analysed(

@@ -4,7 +4,8 @@ The retrieval safety net (issue: understanding): before saying it didn't underst
 Beacon tries the documents the audience may read.
 
 - ``nlu_fallback`` (the classifier was unsure) → :class:`ActionFallback`: staff get the
-  documents' answer if one is relevant enough, else "didn't get that" and the help menu;
+  documents' answer if one is relevant enough, else the analysis of an experiment the
+  message names by its words or variants, else "didn't get that" and the help menu;
   customers always get the public help pages (a quote, or "that isn't in our pages" with
   the offer of a person).
 - ``out_of_scope`` → :class:`ActionOutOfScope`: staff are told it's outside what Beacon
@@ -21,6 +22,7 @@ from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.capabilities import help_text
+from actions.experiments import answer_experiment, named_experiment
 from actions.forms import start_draft_form
 from actions.services import Services
 
@@ -35,7 +37,8 @@ OUT_OF_SCOPE = "Sorry, that's outside what I can help with."
 def answer_unclear(
     dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
 ) -> Events:
-    """The documents first, then (staff only) "didn't get that" and the help menu.
+    """The documents first, then (staff only) an experiment the message names, then
+    "didn't get that" and the help menu.
 
     A staff message that hands over a draft starts the engagement form instead.
     """
@@ -49,9 +52,24 @@ def answer_unclear(
     )
     if events is not None:
         return events
+    events = answer_named_experiment(dispatcher, tracker, services)
+    if events is not None:
+        return events
     dispatcher.utter_message(text=NOT_UNDERSTOOD)
     dispatcher.utter_message(text=help_text(STAFF))
     return []
+
+
+def answer_named_experiment(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+) -> Events | None:
+    """The analysis of the experiment a staff message names by its words or variants ("so
+    orange is better or not??", "did green beat orange at checkout?"); None when it names
+    none (:func:`actions.experiments.named_experiment`, unprompted)."""
+    named = named_experiment(tracker, services, unprompted=True)
+    if named is None:
+        return None
+    return answer_experiment(dispatcher, tracker, services, named)
 
 
 class ActionFallback(BeaconAction):

@@ -16,7 +16,7 @@ the follow-up asks for depends on that kind:
 A bare entity (``inform``: "and on insta?", "what about last quarter?", "same but
 twitter") always goes to :class:`ActionAskWhatAbout` (one rule in ``bot/data/rules.yml``):
 after an answer that can be asked again with another platform, period, topic, post,
-experiment or draft platform (:data:`ASKED_AGAIN`), it asks it again with what the
+experiment, campaign or draft platform (:data:`ASKED_AGAIN`), it asks it again with what the
 message named, whichever route led to that answer; otherwise staff are asked what they
 want to know (or, for a longer message, the documents are tried first).
 
@@ -35,6 +35,7 @@ from actions.anomalies import ActionAnomalies
 from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
+from actions.campaigns import ActionCampaignReport
 from actions.capabilities import help_text
 from actions.comparisons import ActionComparison
 from actions.context import LastAnswer, last_answer, latest_text
@@ -92,6 +93,8 @@ ASKED_AGAIN: dict[str, tuple[Responder, frozenset[str]]] = {
     "recommendation": (_respond_with(ActionRecommendContent), frozenset({"platform"})),
     # The draft comes from the prediction (the form's slots were cleared).
     "prediction": (predict_again, frozenset({"platform"})),
+    # "and back to trail?": the campaign the message names (all of them when none fits).
+    "campaign": (_respond_with(ActionCampaignReport), frozenset({"topic"})),
 }
 
 NOTHING_TO_FOLLOW = (

@@ -1,4 +1,4 @@
-"""The forms' questions (``action_ask_<slot>``) and ``validate_engagement_form``.
+"""The forms' questions (``action_ask_<slot>``) and their validations (``validate_<form>``).
 
 The questions name what the workspace holds; the validator reads the posting time.
 """
@@ -16,6 +16,7 @@ from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.context import latest_text
 from actions.engagement import planning_now
+from actions.experiments import named_experiment
 from actions.parsing import (
     SlotValueError,
     handed_over_draft,
@@ -194,6 +195,35 @@ class ValidateEngagementForm(FormValidationAction):
                 text=f"I read that as {posting_time_label(found.when, now)} ({found.assumed})."
             )
         return {"posting_time": found.when.isoformat(timespec="minutes")}
+
+
+class ValidateExperimentForm(FormValidationAction):
+    """Reads which experiment the opening request names, when the classifier found none.
+
+    "is the banner test legit?" or "did orange beat green?" name a test by a word of its
+    name or by its variants; without this the form would ask "which experiment?" (or
+    answer about the test discussed before). Nothing is guessed on a tie.
+    """
+
+    def name(self) -> str:
+        return "validate_experiment_form"
+
+    async def extract_experiment(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The experiment the opening message's words name, or nothing."""
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        if (
+            audience_of(tracker) != STAFF
+            or tracker.get_slot("requested_slot") is not None
+            or intent != "analyze_experiment"
+        ):
+            return {}
+        if any(entity.get("entity") == "experiment" for entity in latest.get("entities") or []):
+            return {}
+        named = named_experiment(tracker, get_services())
+        return {"experiment": named} if named else {}
 
 
 class ActionAskExperiment(BeaconAction):

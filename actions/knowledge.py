@@ -31,6 +31,7 @@ from actions.answers import (
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.context import latest_text
+from actions.experiments import answer_experiment, named_experiment
 from actions.services import Services
 from foundation.workspace import queries
 from knowledge import SearchFilter
@@ -138,6 +139,17 @@ class ActionKnowledgeAnswer(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
+        if audience_of(tracker) == STAFF:
+            named = named_experiment(tracker, services, unprompted=True)
+            if named is not None:
+                # "did green beat orange at checkout?": a test's outcome unless the
+                # documents answer it outright (its test plan, say).
+                found = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
+                return (
+                    found
+                    if found is not None
+                    else answer_experiment(dispatcher, tracker, services, named)
+                )
         return answer_from_documents(dispatcher, tracker, services) or []
 
 

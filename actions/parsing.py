@@ -87,6 +87,8 @@ def parse_platform(value: str | None) -> str | None:
         return None
     cleaned = PLATFORM_ALIASES.get(cleaned, cleaned)
     if cleaned not in PLATFORMS:
+        cleaned = _platform_in_words(cleaned) or cleaned
+    if cleaned not in PLATFORMS:
         raise SlotValueError(
             f"I don't know the platform '{value}'. I have data for: "
             + ", ".join(p for p in PLATFORMS if p != "other")
@@ -94,6 +96,39 @@ def parse_platform(value: str | None) -> str | None:
             slot="platform",
         )
     return cleaned
+
+
+def _platform_in_words(phrase: str) -> str | None:
+    """The one platform the words of a clipped or misspelt phrase name ("twiter past").
+
+    A word counts when it is a platform or an alias, or a platform's name with one letter
+    added, dropped, changed or two swapped (names of five letters or more, so "tik" or
+    "red" are never guessed).
+    """
+    found = set()
+    for word in phrase.split():
+        word = PLATFORM_ALIASES.get(word, word)
+        if word in PLATFORMS:
+            found.add(word)
+        elif len(word) >= 5:
+            found.update(p for p in PLATFORMS if len(p) >= 5 and _one_edit_apart(word, p))
+    return found.pop() if len(found) == 1 else None
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one insertion, deletion, substitution or swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 NEGATIVE_FEEDBACK = re.compile(
@@ -139,16 +174,29 @@ def match_experiment(value: str | None, experiments: list[tuple[str, str]]) -> s
         The best-matching id, or None when no experiment shares a word with ``value``
         or two match equally well.
     """
+    found = experiment_match(value, experiments)
+    return found[0] if found else None
+
+
+def experiment_match(
+    value: str | None, experiments: list[tuple[str, str]]
+) -> tuple[str, set[str]] | None:
+    """:func:`match_experiment`'s id with the words ``value`` shares with it, or None."""
     if not value:
         return None
     wanted = _tokens(value)
     scored = sorted(
-        ((len(wanted & (_tokens(eid) | _tokens(name))), eid) for eid, name in experiments),
+        ((wanted & (_tokens(eid) | _tokens(name)), eid) for eid, name in experiments),
+        key=lambda pair: len(pair[0]),
         reverse=True,
     )
-    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+    if (
+        not scored
+        or not scored[0][0]
+        or (len(scored) > 1 and len(scored[1][0]) == len(scored[0][0]))
+    ):
         return None
-    return scored[0][1]
+    return scored[0][1], scored[0][0]
 
 
 _BUDGET_RE = re.compile(

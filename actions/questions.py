@@ -191,6 +191,7 @@ _BASELINE_RE = re.compile(
     rf"{_PCT}\s*(?:baseline\s*)?{_RATE_WORDS}|\b{_RATE_WORDS}(?:\s+rate)?{_SEP}{_PCT}"
 )
 _CLICK_RE = re.compile(r"\b(clicks?|clicked|ctr|click[- ]?through|click rate)\b")
+_CONVERT_RE = re.compile(r"\b(conver(?:t|ts|ted|sions?)|cvr|purchases?|sales?|orders?)\b")
 _AMOUNT = r"(\d[\d,]*(?:\.\d+)?)\s*(k\b|thousand\b)?"
 _TRAFFIC_RE = re.compile(
     rf"{_AMOUNT}\s*(?:[a-z]+\s+){{0,2}}?(?:a|per|/|each|every)\s*(day|week)\b|"
@@ -246,16 +247,42 @@ def _share(number: str) -> float:
     return value / 100 if value >= 1 else value
 
 
-def read_power_question(text: str) -> PowerQuestion:
+def read_power_question(text: str, previous: Mapping[str, Any] | None = None) -> PowerQuestion:
     """The effect, baseline, power, significance, traffic and run length in a question.
 
-    Read: "a 10% lift" (relative), "2 points" / "+1pp" (absolute), "from 3% to 3.5%"
-    (baseline and absolute effect), "on a 4% conversion" / "ctr is 12%" (baseline), "at
-    90% power", "95% confidence" / "alpha 0.01", "2,000 visitors a day" / "3k daily", "in 2
-    weeks" (a run length). A lone percentage left over is the lift when none was found,
-    else the baseline.
+    Read: "a 10% lift" (relative), "2 points" / "half a point" / "+1pp" (absolute), "from
+    3% to 3.5%" (baseline and absolute effect), "on a 4% conversion" / "ctr is 12%"
+    (baseline), "at 90% power", "95% confidence" / "alpha 0.01", "2,000 visitors a day" /
+    "3k daily", "in 2 weeks" (a run length). A lone percentage left over is the lift when
+    none was found, else the baseline.
+
+    Args:
+        text: The question.
+        previous: The parameters of the plan just answered (a follow-up: "and with 90%
+            power?"); whatever the question doesn't say is taken from them.
     """
+    found = _power_fields(text)
+    kept = {
+        name: value
+        for name, value in (previous or {}).items()
+        if name in _POWER_FIELDS and value is not None and name not in found
+    }
+    if "effect" in found:  # a new effect comes with its own kind (relative or points)
+        kept.pop("relative", None)
+    return PowerQuestion(**{"metric": "converted", **kept, **found})
+
+
+#: The :class:`PowerQuestion` fields a follow-up can keep from the plan before.
+_POWER_FIELDS = frozenset(
+    {"effect", "relative", "baseline", "metric", "power", "alpha", "daily_units", "days"}
+)
+_HALF_POINT_RE = re.compile(r"\bhalf (?:of )?an? (?:percentage )?point\b")
+
+
+def _power_fields(text: str) -> dict[str, Any]:
+    """The fields of :class:`PowerQuestion` that ``text`` states."""
     rest = " ".join(text.lower().replace("’", "'").split())
+    rest = _HALF_POINT_RE.sub("0.5 points", rest)
     found: dict[str, Any] = {}
     if match := _POWER_RE.search(rest):
         found["power"] = _share(match.group(1) or match.group(2))
@@ -304,5 +331,8 @@ def read_power_question(text: str) -> PowerQuestion:
             found.update(effect=value, relative=True)
         elif "baseline" not in found:
             found["baseline"] = value
-    metric = "clicked" if _CLICK_RE.search(text.lower()) else "converted"
-    return PowerQuestion(metric=metric, **found)
+    if _CLICK_RE.search(text.lower()):
+        found["metric"] = "clicked"
+    elif _CONVERT_RE.search(text.lower()):
+        found["metric"] = "converted"
+    return found

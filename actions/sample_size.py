@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, latest_text, remember
+from actions.context import LastAnswer, last_answer, latest_text, remember
 from actions.questions import PowerQuestion, read_power_question
 from actions.services import Services
 from analytics.experiments import RATE_METRICS, TestPlan, WorkspaceTest, plan_test
@@ -101,7 +101,10 @@ class ActionSampleSize(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         text = latest_text(tracker)
-        asked: PowerQuestion = read_power_question(text)
+        previous = last_answer(tracker)
+        # "and with 90% power?": what the question doesn't say is the plan just answered.
+        kept = previous.params if previous is not None and previous.kind == "sample_size" else None
+        asked: PowerQuestion = read_power_question(text, kept)
         with services.workspace.connect(read_only=True) as con:
             plan = plan_test(
                 con,

@@ -43,6 +43,9 @@ _NUMBER_WORDS = {
     "fourteen": 14,
     "thirty": 30,
     "ninety": 90,
+    # Vague counts, read as the smallest they usually mean.
+    "couple": 2,
+    "few": 3,
 }
 
 
@@ -120,6 +123,15 @@ def parse_period(text: str | None, today: date) -> Period:
     """
     phrase = re.sub(r"\s+", " ", (text or DEFAULT_PERIOD).strip().lower())
     phrase = re.sub(r"^(in|during|for|over|from|of) (the )?", "", phrase).strip(" ?.!")
+    # Chat spelling: "october-ish", "couple of months", "fortnite".
+    phrase = re.sub(r"-?ish$", "", phrase).strip()
+    phrase = re.sub(r"\b(couple|few) of\b", r"\1", phrase)
+    phrase = re.sub(r"\bfortnite\b", "fortnight", phrase)
+    match = re.fullmatch(
+        r"since (?:the )?(?:start|beginning) of (?:the |this )?(week|month|quarter|year)", phrase
+    )
+    if match:
+        phrase = f"this {match.group(1)}"
     if phrase in ("lately", "recently", "late", "these days"):  # no span named: the default
         phrase = DEFAULT_PERIOD
     if phrase in ("today", "now", "right now", "rn"):
@@ -210,8 +222,9 @@ def parse_period(text: str | None, today: date) -> Period:
 
 #: Phrases :func:`find_period` looks for inside a message, most specific first.
 _PERIOD_PHRASES = re.compile(
-    r"(?:the |these |those )?(?:last|past|previous) (?:\d+ |[a-z]+ )?"
-    r"(?:days?|weeks?|fortnights?|months?)"
+    r"since (?:the )?(?:start|beginning) of (?:the |this )?(?:week|month|quarter|year)"
+    r"|(?:the |these |those )?(?:last|past|previous) (?:\d+ |[a-z]+ (?:of )?)?"
+    r"(?:days?|weeks?|fortnights?|fortnite|months?)"
     r"|\d{4}-\d{2}-\d{2}(?: (?:to|until|-|–) \d{4}-\d{2}-\d{2})?"
     r"|\d{4}-w\d{1,2}"
     r"|(?:this|last|previous|past) (?:week|month|quarter|year)"
@@ -232,10 +245,21 @@ def find_period(text: str, today: date) -> tuple[str, Period] | None:
         text: What the user wrote.
         today: The reference day.
     """
+    found = find_periods(text, today)
+    return found[0] if found else None
+
+
+def find_periods(text: str, today: date) -> list[tuple[str, Period]]:
+    """Every period a whole message names, in order, as :func:`find_period` reads them.
+
+    "last quarter vs this quarter" gives both, for comparisons whose entities came out
+    clipped ("this").
+    """
     lowered = re.sub(r"\s+", " ", text.lower())
+    found: list[tuple[str, Period]] = []
     for match in _PERIOD_PHRASES.finditer(lowered):
         try:
-            return match.group(0), parse_period(match.group(0), today)
+            found.append((match.group(0), parse_period(match.group(0), today)))
         except AnalysisInputError:
             continue
-    return None
+    return found

@@ -146,6 +146,49 @@ def load_set(folder: Path = SET_DIR) -> list[Conversation]:
     return conversations
 
 
+#: ``{image_post:ig}`` / ``{image_post:ig:2}`` in a message: the first (second, ...) post of
+#: that platform whose picture the workspace holds. The demo draws which posts have one,
+#: so the set names them by rank: ids written into it went stale when the demo's
+#: generator changed.
+IMAGE_POST = re.compile(r"\{image_post:(tw|ig|fb)(?::(\d+))?\}")
+PLATFORM_OF_PREFIX = {"tw": "twitter", "ig": "instagram", "fb": "facebook"}
+
+
+def image_posts(workspace: Path) -> dict[str, list[str]]:
+    """Post ids with a picture on disk, by id prefix, in id order."""
+    import duckdb
+
+    with duckdb.connect(str(workspace), read_only=True) as con:
+        rows = con.execute(
+            "SELECT post_id, media_path FROM posts WHERE media_type = 'image' "
+            "AND media_path IS NOT NULL ORDER BY post_id"
+        ).fetchall()
+    found: dict[str, list[str]] = defaultdict(list)
+    for post_id, media_path in rows:
+        prefix = str(post_id).split("-", 1)[0]
+        if prefix in PLATFORM_OF_PREFIX and Path(media_path).is_file():
+            found[prefix].append(str(post_id))
+    return dict(found)
+
+
+def filled(text: str, posts: dict[str, list[str]] | None) -> str:
+    """``text`` with its :data:`IMAGE_POST` placeholders replaced by ids from ``posts``.
+
+    Without ``posts`` (parsing messages alone), an id of the same form stands in.
+    """
+
+    def one(match: re.Match[str]) -> str:
+        prefix, rank = match.group(1), int(match.group(2) or 1)
+        if posts is None:
+            return f"{prefix}-{rank:06d}"
+        ids = posts.get(prefix) or []
+        if len(ids) < rank:
+            raise SystemExit(f"the workspace has fewer than {rank} {prefix} posts with a picture")
+        return ids[rank - 1]
+
+    return IMAGE_POST.sub(one, text)
+
+
 def turns_of(conversations: Iterable[Conversation]) -> list[Turn]:
     return [turn for conv in conversations for turn in conv.turns]
 
@@ -219,7 +262,7 @@ def run_nlu(
 ) -> dict[str, Any]:
     from beacon.stack import parse_messages, train_model
 
-    texts = [t.user for t in turns]
+    texts = [filled(t.user, None) for t in turns]
     parses = parse_messages(model, texts)
     result: dict[str, Any] = {"model": model.name, **nlu_scores(turns, parses)}
     result["failures"] = [
@@ -296,8 +339,16 @@ class E2EScores:
         }
 
 
-def play(conversations: Sequence[Conversation], bot_url: str, staff_token: str) -> E2EScores:
-    """Every conversation over REST against the bot at ``bot_url``, each reply judged."""
+def play(
+    conversations: Sequence[Conversation],
+    bot_url: str,
+    staff_token: str,
+    posts: dict[str, list[str]],
+) -> E2EScores:
+    """Every conversation over REST against the bot at ``bot_url``, each reply judged.
+
+    ``posts`` fill the messages' placeholders (:func:`image_posts` of the bot's workspace).
+    """
     from beacon.chat import BotClient
 
     scores = E2EScores()
@@ -311,7 +362,7 @@ def play(conversations: Sequence[Conversation], bot_url: str, staff_token: str) 
             sender = f"bench-{conv.id}-{uuid.uuid4().hex[:6]}"
             for turn in conv.turns:
                 start = time.perf_counter()
-                messages = client.send(sender, turn.user)
+                messages = client.send(sender, filled(turn.user, posts))
                 elapsed = 1000 * (time.perf_counter() - start)
                 reply = "\n".join(m.get("text") or "" for m in messages)
                 ok, reason = judge(turn, reply)
@@ -343,7 +394,9 @@ def run_e2e(conversations: Sequence[Conversation], model: Path, work: Path) -> E
         settings=settings, bot_port=free_port(), action_port=free_port(), log_dir=work / "logs"
     )
     with Stack(config, model) as stack:
-        return play(conversations, stack.config.bot_url, staff_token)
+        return play(
+            conversations, stack.config.bot_url, staff_token, image_posts(settings.workspace_path)
+        )
 
 
 def _baseline() -> dict[str, Any] | None:
@@ -477,7 +530,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
         if args.part in ("e2e", "all"):
             if args.bot_url:
-                scores = play(conversations, args.bot_url, args.staff_token)
+                posts = image_posts(get_settings().workspace_path)
+                scores = play(conversations, args.bot_url, args.staff_token, posts)
             else:
                 assert model is not None
                 scores = run_e2e(conversations, model, work / "home")

@@ -146,6 +146,16 @@ class BrandHealth:
     examples: list[SentimentExample]
 
 
+def brand_summary(
+    con: duckdb.DuckDBPyConnection, filters: Filters, model_version: str
+) -> SentimentSummary:
+    """The brand-health view's headline: the chat's sentiment summary for the filters.
+
+    Drawn before the rest of :func:`brand_health`, so the numbers show first.
+    """
+    return sentiment_summary(con, filters.scope(con, model_version))
+
+
 def brand_health(
     con: duckdb.DuckDBPyConnection,
     filters: Filters,
@@ -153,6 +163,7 @@ def brand_health(
     *,
     label: str | None = None,
     examples: int = 20,
+    summary: SentimentSummary | None = None,
 ) -> BrandHealth:
     """Sentiment over time with intervals, anomalies, drivers and the posts behind them.
 
@@ -162,6 +173,7 @@ def brand_health(
         model_version: Whose sentiment labels to count (the model the bot uses).
         label: Only example posts with this sentiment.
         examples: How many example posts.
+        summary: :func:`brand_summary` of the same filters, when already worked out.
     """
     scope = filters.scope(con, model_version)
     try:
@@ -169,7 +181,7 @@ def brand_health(
     except AnalysisInputError:
         anomalies = None
     return BrandHealth(
-        summary=sentiment_summary(con, scope),
+        summary=summary or sentiment_summary(con, scope),
         shares=daily_shares(daily_sentiment(con, scope)),
         anomalies=anomalies,
         themes=sentiment_themes(con, scope),
@@ -249,6 +261,26 @@ def experiment(con: duckdb.DuckDBPyConnection, experiment_id: str) -> Experiment
         AnalysisInputError: No experiment with that id, or too little data to analyse.
     """
     return analyze_workspace_experiment(con, experiment_id)
+
+
+def experiment_headline(result: ExperimentResult) -> list[tuple[str, str]]:
+    """The experiments view's headline, ``(label, value)``: units, the sample-ratio check,
+    and on the first metric the variant most likely to beat control, with its lift."""
+    units = sum(variant.n for variant in result.metrics[0].variants) if result.metrics else 0
+    headline = [
+        ("Units", f"{units:,}"),
+        ("Sample ratio", "mismatch" if result.srm.warning else "fine"),
+    ]
+    if result.metrics:
+        metric = result.metrics[0]
+        challengers = [v for v in metric.variants if not v.is_control]
+        if challengers:
+            best = max(challengers, key=lambda v: v.prob_beats_control or 0.0)
+            lift = "" if best.rel_lift is None else f" ({best.rel_lift:+.1%})"
+            headline.append((f"Best on {metric.name}", best.name + lift))
+            if best.prob_beats_control is not None:
+                headline.append(("P(beats control)", percent(best.prob_beats_control)))
+    return headline
 
 
 def experiment_table(result: ExperimentResult) -> pd.DataFrame:
@@ -374,6 +406,15 @@ def creator_ranking(
     )
 
 
+def creator_headline(ranking: Ranking) -> list[tuple[str, str]]:
+    """The creators view's headline, ``(label, value)``: how many were ranked and the top one."""
+    headline = [("Creators", str(len(ranking.items)))]
+    if ranking.items:
+        top = ranking.items[0]
+        headline += [("#1", top.creator.handle), ("#1 score", f"{top.score:.3f}")]
+    return headline
+
+
 def creator_table(ranking: Ranking) -> pd.DataFrame:
     """One row per ranked creator: place, score, the evidence behind it and its flags."""
     return pd.DataFrame(
@@ -474,7 +515,7 @@ def tile_view(
     if tile.kind == "experiment":
         experiment_id = str(params.get("experiment") or "")
         result = experiment(con, experiment_id)
-        metrics = [("Sample ratio", "mismatch" if result.srm.warning else "fine")]
+        metrics = experiment_headline(result)
         return TileView(
             title,
             None,
@@ -488,7 +529,7 @@ def tile_view(
         budget = float(params["budget"]) if params.get("budget") else None
         ranking = rank(brief, platform, budget)
         table = creator_table(ranking)
-        metrics = [("Creators", str(len(ranking.items)))]
+        metrics = creator_headline(ranking)
         return TileView(
             title, None, metrics, table, "creators", {"brief": brief, "platform": platform or ""}
         )

@@ -96,23 +96,81 @@ def _access(settings: Settings) -> ViewLink | None:
     return None
 
 
-def _filters(link: ViewLink, today: date, *, topic_label: str = "Topic") -> _data.Filters:
+class _Sidebar:
+    """The sidebar's widgets, drawn after the view so that its headline reaches the browser
+    first (each kind of widget costs the browser a script to load before it draws).
+
+    A view reads a widget's value before the widget exists: what the user last chose is
+    under the widget's key in the session, and on the first run it is the default (the
+    link's). :meth:`draw` then draws the widgets with those keys and defaults.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[Callable[[], Any]] = []
+
+    def draw(self) -> None:
+        """Draw the widgets the view read, in the order it read them."""
+        for draw in self._pending:
+            draw()
+
+    def choice(
+        self,
+        label: str,
+        options: list[str],
+        *,
+        key: str,
+        default: str,
+        format_func: Callable[[str], str] = str,
+        radio: bool = False,
+    ) -> str:
+        """A select box (or radio buttons) over ``options``; its value."""
+        index = options.index(default) if default in options else 0
+        value = st.session_state.get(key, options[index])
+
+        def draw() -> None:
+            if radio:
+                st.sidebar.radio(label, options, index=index, key=key, format_func=format_func)
+            else:
+                st.sidebar.selectbox(label, options, index=index, key=key, format_func=format_func)
+
+        self._pending.append(draw)
+        return value if value in options else options[index]
+
+    def text(self, label: str, *, key: str, default: str) -> str:
+        """A text box; its value, stripped."""
+        value = st.session_state.get(key, default)
+        self._pending.append(lambda: st.sidebar.text_input(label, value=default, key=key))
+        return str(value).strip()
+
+    def period(
+        self, label: str, *, key: str, default: tuple[date, date], latest: date
+    ) -> tuple[date, ...]:
+        """A date-range picker; the days picked (one while a range is half picked)."""
+        value = st.session_state.get(key, default)
+        self._pending.append(
+            lambda: st.sidebar.date_input(label, value=default, max_value=latest, key=key)
+        )
+        return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
+def _filters(
+    link: ViewLink, today: date, sidebar: _Sidebar, *, topic_label: str = "Topic"
+) -> _data.Filters:
     """The sidebar's platform, period and topic, starting from the link's."""
     start = _data.Filters.from_link(link.filters, today)
-    platforms = ["all", *PLATFORMS]
-    chosen = st.sidebar.selectbox(
+    chosen = sidebar.choice(
         "Platform",
-        platforms,
-        index=platforms.index(start.platform) if start.platform in platforms else 0,
+        ["all", *PLATFORMS],
+        key="platform",
+        default=start.platform or "all",
         format_func=lambda code: "All platforms" if code == "all" else platform_name(code),
     )
-    period = st.sidebar.date_input(
-        "Period", value=(start.start, start.end), max_value=max(today, start.end)
+    picked = sidebar.period(
+        "Period", key="period", default=(start.start, start.end), latest=max(today, start.end)
     )
-    picked = tuple(period) if isinstance(period, tuple) else (period,)
     # While a range is being picked, the widget holds one day: show that day.
     first, last = (picked[0], picked[-1]) if picked and picked[0] else (start.start, start.end)
-    topic = st.sidebar.text_input(topic_label, value=start.topic or "").strip()
+    topic = sidebar.text(topic_label, key="topic", default=start.topic or "")
     return _data.Filters(first, last, None if chosen == "all" else chosen, topic or None)
 
 
@@ -135,8 +193,7 @@ def _metric_row(
 
 
 def _brand(con: Any, filters: _data.Filters, model_version: str) -> None:
-    view = _data.brand_health(con, filters, model_version)
-    summary = view.summary
+    summary = _data.brand_summary(con, filters, model_version)
     st.caption(
         f"{platform_name(filters.platform)}, {filters.period.describe()}"
         + (f", about “{filters.topic}”" if filters.topic else "")
@@ -171,6 +228,7 @@ def _brand(con: Any, filters: _data.Filters, model_version: str) -> None:
     if not summary.total:
         st.info("No posts match these filters. Try a longer period or another platform.")
         return
+    view = _data.brand_health(con, filters, model_version, summary=summary)
     shares = view.shares.dropna(subset=["share"])
     pick = alt.selection_point(name="day", fields=["day"], on="click")
     base = alt.Chart(shares[shares["label"] == "negative"]).encode(x=alt.X("day:T", title=None))
@@ -369,21 +427,21 @@ def _explain_box(con: Any, post_ids: list[str]) -> None:
             st.text(_data.post_explanation(con, model, post_id))
 
 
-def _experiments(con: Any, link: ViewLink) -> None:
+def _experiments(con: Any, link: ViewLink, sidebar: _Sidebar) -> None:
     known = _data.experiments(con)
     if not known:
         st.info("There are no experiments in the workspace yet.")
         return
-    ids = [experiment_id for experiment_id, _ in known]
     names = dict(known)
-    asked = link.filters.get("experiment")
-    chosen = st.sidebar.selectbox(
+    chosen = sidebar.choice(
         "Experiment",
-        ids,
-        index=ids.index(asked) if asked in ids else 0,
-        format_func=lambda experiment_id: names[experiment_id],
+        list(names),
+        key="experiment",
+        default=link.filters.get("experiment") or "",
+        format_func=names.__getitem__,
     )
     result = _data.experiment(con, chosen)
+    _metric_row([(label, value, None) for label, value in _data.experiment_headline(result)])
     for warning in result.warnings:
         st.warning(warning)
     st.caption(
@@ -437,14 +495,13 @@ def _ranking(
         return _data.creator_ranking(con, brief, _scorer(), platform=platform, budget=budget)
 
 
-def _creators(con: Any, workspace: Workspace, link: ViewLink) -> None:
-    brief = st.sidebar.text_input("Brief", value=link.filters.get("brief") or "").strip()
-    platforms = ["all", *PLATFORMS]
-    asked = link.filters.get("platform")
-    platform = st.sidebar.selectbox(
+def _creators(con: Any, workspace: Workspace, link: ViewLink, sidebar: _Sidebar) -> None:
+    brief = sidebar.text("Brief", key="brief", default=link.filters.get("brief") or "")
+    platform = sidebar.choice(
         "Platform",
-        platforms,
-        index=platforms.index(asked) if asked in platforms else 0,
+        ["all", *PLATFORMS],
+        key="creator-platform",
+        default=link.filters.get("platform") or "all",
         format_func=lambda code: "All platforms" if code == "all" else platform_name(code),
     )
     if not brief:
@@ -461,6 +518,7 @@ def _creators(con: Any, workspace: Workspace, link: ViewLink) -> None:
     if not ranking.items:
         st.info(f"No creator in the workspace fits “{brief}”.")
         return
+    _metric_row([(label, value, None) for label, value in _data.creator_headline(ranking)])
     table = _data.creator_table(ranking)
     st.dataframe(table, hide_index=True, width="stretch")
     st.altair_chart(
@@ -525,17 +583,21 @@ def _board_label(board: str) -> str:
     return f"{board} (team)"
 
 
-def _pins(con: Any, workspace: Workspace, link: ViewLink, model_version: str, today: date) -> None:
+def _pins(
+    con: Any,
+    workspace: Workspace,
+    link: ViewLink,
+    sidebar: _Sidebar,
+    model_version: str,
+    today: date,
+) -> None:
     asked = link.filters.get("board")
     options = sorted(set(queries.boards(con)) | ({asked} if asked else set()))
     if not options:
         st.info("Nothing is pinned yet: ask Beacon a question in chat, then say “pin this”.")
         return
-    board = st.sidebar.selectbox(
-        "Board",
-        options,
-        index=options.index(asked) if asked in options else 0,
-        format_func=_board_label,
+    board = sidebar.choice(
+        "Board", options, key="board", default=asked or "", format_func=_board_label
     )
     tiles = queries.pinned_tiles(con, board)
     if not tiles:
@@ -590,14 +652,20 @@ def _guarded(draw: Callable[[], None]) -> None:
 
 def main() -> None:
     """Draw the page for this browser session."""
+    started = time.perf_counter()
     st.set_page_config(page_title="Beacon dashboard", layout="wide")
     settings = get_settings()
     link = _access(settings)
     if link is None:
         return
-    views = list(VIEWS)
-    view = st.sidebar.radio(
-        "View", views, index=views.index(link.view), format_func=TITLES.__getitem__
+    sidebar = _Sidebar()
+    view = sidebar.choice(
+        "View",
+        list(VIEWS),
+        key="view",
+        default=link.view,
+        format_func=TITLES.__getitem__,
+        radio=True,
     )
     st.title(TITLES[view])
     today = datetime.now(UTC).date()
@@ -607,15 +675,16 @@ def main() -> None:
     def draw() -> None:
         with workspace.connect(read_only=True) as con:
             if view == "creators":
-                _creators(con, workspace, link)
+                _creators(con, workspace, link, sidebar)
                 return
             if view == "pins":
-                _pins(con, workspace, link, model_version, today)
+                _pins(con, workspace, link, sidebar, model_version, today)
                 return
             if view == "experiments":
-                _experiments(con, link)
+                _experiments(con, link, sidebar)
                 return
-            filters = _filters(link, today, topic_label="Campaign" if view == "posts" else "Topic")
+            label = "Campaign" if view == "posts" else "Topic"
+            filters = _filters(link, today, sidebar, topic_label=label)
             if view == "brand":
                 _brand(con, filters, model_version)
             elif view == "posts":
@@ -624,6 +693,8 @@ def main() -> None:
                 _support(con, filters, model_version)
 
     _guarded(draw)
+    sidebar.draw()
+    logger.debug("view %s drawn in %.3f s", view, time.perf_counter() - started)
 
 
 if __name__ == "__main__":

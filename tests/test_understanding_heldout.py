@@ -69,3 +69,19 @@ def test_a_copied_phrase_is_caught(tmp_path: Path) -> None:
         yaml.safe_dump({"nlu": [{"intent": "x", "examples": f"- {phrase}\n- something else\n"}]})
     )
     assert normalise(phrase) in {normalise(e) for e in training_messages(tmp_path)}
+
+
+def test_image_post_placeholders_are_filled_from_the_workspace_posts() -> None:
+    from benchmarks.understanding import IMAGE_POST, filled
+
+    posts = {"ig": ["ig-000007", "ig-000019"], "fb": ["fb-000003"]}
+    assert filled("tag {image_post:ig:2} and {image_post:fb}", posts) == (
+        "tag ig-000019 and fb-000003"
+    )
+    assert filled("whats in {image_post:ig}", None) == "whats in ig-000001"
+    with pytest.raises(SystemExit, match="fewer than 3 ig posts"):
+        filled("{image_post:ig:3}", posts)
+    # Every brace in the sets is a placeholder the benchmark fills.
+    for folder in (SET_DIR, DEV_SET_DIR):
+        for turn in turns_of(load_set(folder)):
+            assert "{" not in IMAGE_POST.sub("", turn.user), turn.key

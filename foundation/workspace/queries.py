@@ -190,6 +190,20 @@ def experiments(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [(str(e), str(n)) for e, n in rows]
 
 
+def experiment_labels(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """``(experiment_id, name and variant names)`` of every experiment, by name.
+
+    What a user may call a test by: "the banner test", or its variants ("did orange beat
+    green?").
+    """
+    rows = con.execute(
+        "SELECT e.experiment_id, e.name, string_agg(DISTINCT u.variant, ' ' ORDER BY u.variant) "
+        "FROM experiments e LEFT JOIN experiment_units u USING (experiment_id) "
+        "GROUP BY e.experiment_id, e.name ORDER BY e.name"
+    ).fetchall()
+    return [(str(e), f"{n} {v or ''}".strip()) for e, n, v in rows]
+
+
 def platforms_by_volume(con: duckdb.DuckDBPyConnection, *, leave_out: str) -> list[str]:
     """Platforms with posts, the busiest first, without ``leave_out``."""
     rows = con.execute(

@@ -28,6 +28,11 @@ from analytics.periods import parse_period
         ("X", "twitter"),
         ("tweets", "twitter"),
         ("Facebook", "facebook"),
+        # Typos and clipped entities: one letter off, or a platform among other words.
+        ("twiter", "twitter"),
+        ("instagarm", "instagram"),
+        ("twiter past", "twitter"),
+        ("on insta", "instagram"),
         ("all platforms", None),
         (None, None),
         ("", None),
@@ -42,6 +47,8 @@ def test_unknown_platform_lists_known_ones() -> None:
         SlotValueError, match=r"I don.t know the platform .bebo.\. I have data for: twitter"
     ):
         parse_platform("bebo")
+    with pytest.raises(SlotValueError):  # two platforms named: no guess
+        parse_platform("twiter and facebok")
 
 
 @pytest.mark.parametrize(

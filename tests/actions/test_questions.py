@@ -114,6 +114,16 @@ def test_comparison_sides() -> None:
         today=TODAY,
     )
     assert right.period == left.period.previous() and wants_previous("vs the week before")
+    # The extractor clipped "this quarter" to "this": the message's own periods are used.
+    left, right = comparison_sides(
+        [],
+        ["last quarter", "this"],
+        text="last quarter vs this quarter — brand sentiment, all platforms",
+        slot_period=None,
+        slot_platform=None,
+        today=TODAY,
+    )
+    assert (left.period.start, right.period.start) == (date(2026, 7, 1), date(2026, 10, 1))
     with pytest.raises(AnalysisInputError, match="can't read 'whenever' as a period"):
         comparison_sides(
             [], ["whenever"], text="", slot_period=None, slot_platform=None, today=TODAY
@@ -159,7 +169,32 @@ def test_signed_never_says_minus_zero() -> None:
             PowerQuestion(effect=0.05, relative=False, daily_units=1000.0),
         ),
         ("what sample size do we need?", PowerQuestion()),
+        (
+            "power calc pls: 80% power, detect half a point on 3% baseline",
+            PowerQuestion(effect=0.005, relative=False, baseline=0.03, power=0.8),
+        ),
     ],
 )
 def test_power_questions(text: str, expected: PowerQuestion) -> None:
     assert read_power_question(text) == expected
+
+
+def test_a_power_follow_up_keeps_what_it_does_not_say_from_the_plan_before() -> None:
+    before = {
+        "effect": 0.1,
+        "relative": True,
+        "baseline": 0.03,
+        "metric": "clicked",
+        "power": 0.8,
+        "alpha": 0.05,
+        "daily_units": 2000.0,
+        "days": None,
+    }
+    assert read_power_question("and with 90% power?", before) == PowerQuestion(
+        effect=0.1, baseline=0.03, metric="clicked", power=0.9, daily_units=2000.0
+    )
+    # A new effect brings its own kind; the traffic and baseline stay.
+    assert read_power_question("and if we only care about 2 points", before) == PowerQuestion(
+        effect=0.02, relative=False, baseline=0.03, metric="clicked", daily_units=2000.0
+    )
+    assert read_power_question("conversions instead", before).metric == "converted"

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from analytics.exceptions import AnalysisInputError
-from analytics.periods import find_period, format_range, parse_period
+from analytics.periods import find_period, find_periods, format_range, parse_period
 
 TODAY = date(2026, 11, 30)  # a Monday
 
@@ -33,6 +33,12 @@ TODAY = date(2026, 11, 30)  # a Monday
         ("2026-10-01 to 2026-10-15", date(2026, 10, 1), date(2026, 10, 15)),
         (None, date(2026, 11, 1), date(2026, 11, 30)),
         ("lately", date(2026, 11, 1), date(2026, 11, 30)),
+        # Chat spelling: vague counts, "-ish", a common misspelling, "since the start of".
+        ("last couple of months", date(2026, 10, 2), date(2026, 11, 30)),
+        ("past few weeks", date(2026, 11, 10), date(2026, 11, 30)),
+        ("october-ish", date(2026, 10, 1), date(2026, 10, 31)),
+        ("past fortnite", date(2026, 11, 17), date(2026, 11, 30)),
+        ("since the start of this quarter", date(2026, 10, 1), date(2026, 11, 30)),
     ],
 )
 def test_phrases(phrase: str | None, start: date, end: date) -> None:
@@ -76,6 +82,8 @@ def test_bad_phrases_say_what_works(phrase: str, message: str) -> None:
         ("how did we do last month on facebook", date(2026, 10, 1), date(2026, 10, 31)),
         ("anything odd since friday?", date(2026, 11, 27), TODAY),
         ("numbers for 2026-10-01 to 2026-10-07 please", date(2026, 10, 1), date(2026, 10, 7)),
+        ("r ppl still mad? last couple months", date(2026, 10, 2), TODAY),
+        ("feeling towards us since the start of this quarter?", date(2026, 10, 1), TODAY),
     ],
 )
 def test_a_period_is_found_inside_a_whole_message(message: str, start: date, end: date) -> None:
@@ -89,3 +97,10 @@ def test_a_period_is_found_inside_a_whole_message(message: str, start: date, end
 @pytest.mark.parametrize("message", ["may I see sentiment on twitter", "how are we doing?", ""])
 def test_a_message_without_a_period_finds_none(message: str) -> None:
     assert find_period(message, TODAY) is None
+
+
+def test_every_period_of_a_message_is_found_in_order() -> None:
+    found = find_periods("last quarter vs this quarter — brand sentiment", TODAY)
+    assert [phrase for phrase, _ in found] == ["last quarter", "this quarter"]
+    assert [p.start for _, p in found] == [date(2026, 7, 1), date(2026, 10, 1)]
+    assert find_periods("how are we doing?", TODAY) == []

@@ -13,6 +13,7 @@ from statsmodels.stats.proportion import proportion_confint
 from analytics.engagement import Draft, EngagementModel, own_account_key, with_workspace_posts
 from analytics.exceptions import AnalysisInputError
 from analytics.influencers import Ranking, load_creators_from_workspace, rank_creators
+from analytics.listening import percent
 from analytics.periods import Period, parse_period
 from analytics.posts import top_posts
 from beacon.scoring import current_model_version, current_scorer
@@ -130,6 +131,24 @@ def test_the_experiment_table_has_a_row_per_metric_and_arm(demo: DemoWorkspace) 
     assert (treated["relative lift"] <= treated["lift 95% high"]).all()
 
 
+def test_the_experiment_headline_names_the_arm_most_likely_to_beat_control(
+    demo: DemoWorkspace,
+) -> None:
+    with demo.workspace.connect(read_only=True) as con:
+        result = _data.experiment(con, "exp-button-colour")
+        units = con.execute(
+            "SELECT count(*) FROM experiment_units WHERE experiment_id = 'exp-button-colour'"
+        ).fetchone()
+    headline = dict(_data.experiment_headline(result))
+    metric = result.metrics[0]
+    (challenger,) = [v for v in metric.variants if not v.is_control]
+    assert units is not None and headline["Units"] == f"{units[0]:,}"
+    assert headline["Sample ratio"] == ("mismatch" if result.srm.warning else "fine")
+    assert challenger.rel_lift is not None and challenger.prob_beats_control is not None
+    assert headline[f"Best on {metric.name}"] == f"{challenger.name} ({challenger.rel_lift:+.1%})"
+    assert headline["P(beats control)"] == percent(challenger.prob_beats_control)
+
+
 def test_support_activity_counts_chats_handoffs_and_ratings(
     demo_copy: DemoWorkspace, version: str
 ) -> None:
@@ -174,6 +193,12 @@ def test_the_creator_table_is_the_chats_ranking(demo: DemoWorkspace) -> None:
     assert [item.creator_id for item in ranking.items] == [item.creator_id for item in chat.items]
     assert list(table["why"]) == [item.reason_line() for item in chat.items]
     assert len(table) == 5
+    headline = dict(_data.creator_headline(ranking))
+    assert headline == {
+        "Creators": "5",
+        "#1": chat.items[0].creator.handle,
+        "#1 score": f"{chat.items[0].score:.3f}",
+    }
 
 
 def _tile(kind: str, **params: object) -> PinnedTile:
