@@ -13,7 +13,7 @@ from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, latest_text, remember
 from actions.formatting import format_experiment
 from actions.links import view_link, with_link
-from actions.parsing import experiment_match, match_experiment
+from actions.parsing import experiment_match, holds_quoted_text, match_experiment
 from actions.services import Services
 from analytics.experiments import (
     ExperimentResult,
@@ -36,7 +36,7 @@ OUTCOME_CUES = re.compile(
 
 
 def named_experiment(
-    tracker: Tracker, services: Services, *, unprompted: bool = False
+    tracker: Tracker, services: Services, *, unprompted: bool = False, outcome: bool = False
 ) -> str | None:
     """The experiment the latest message names by a word of its name or by one of its
     variants ("is the banner test legit?", "did orange beat green?"), when exactly one
@@ -47,15 +47,21 @@ def named_experiment(
         services: The process's adapters.
         unprompted: The classifier did not say the message is about an experiment (the
             safety net): then it must share two words with one, or one and say something
-            about an outcome (:data:`OUTCOME_CUES`).
+            about an outcome (:data:`OUTCOME_CUES`), and hold no quoted draft (a draft's
+            words are not a question about a test).
+        outcome: It must say something about an outcome in any case (where the
+            documents are the first reading, as for a question to them).
     """
     text = latest_text(tracker)
+    if (unprompted or outcome) and holds_quoted_text(text):
+        return None
     with services.workspace.connect(read_only=True) as con:
         found = experiment_match(text, queries.experiment_labels(con))
     if found is None:
         return None
     experiment_id, shared = found
-    if unprompted and len(shared) < 2 and not OUTCOME_CUES.search(text):
+    said_outcome = OUTCOME_CUES.search(text) is not None
+    if (outcome and not said_outcome) or (unprompted and len(shared) < 2 and not said_outcome):
         return None
     return experiment_id
 

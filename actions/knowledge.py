@@ -140,7 +140,7 @@ class ActionKnowledgeAnswer(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         if audience_of(tracker) == STAFF:
-            named = named_experiment(tracker, services, unprompted=True)
+            named = named_experiment(tracker, services, unprompted=True, outcome=True)
             if named is not None:
                 # "did green beat orange at checkout?": a test's outcome unless the
                 # documents answer it outright (its test plan, say).

@@ -155,7 +155,11 @@ def feedback_verdict(text: str) -> str:
     return "up" if POSITIVE_FEEDBACK.search(lowered) else "down"
 
 
-_STOP_WORDS = {"the", "test", "a", "an", "our", "experiment", "exp", "ab", "a/b", "one", "split"}
+_STOP_WORDS = {
+    "the", "test", "a", "an", "our", "experiment", "exp", "ab", "a/b", "one", "split",
+    # Short common words that variant names contain ("no-banner"): never a test's name.
+    "no", "not", "and", "or", "of", "to", "in", "on", "for", "with", "is", "it", "vs",
+}  # fmt: skip
 
 
 def _tokens(text: str) -> set[str]:
@@ -553,6 +557,13 @@ _QUOTED_DRAFT_RE = re.compile(
 _COLON_DRAFT_RE = re.compile(r"(?<!\d):\s+(\S.*)$", re.DOTALL)
 #: A request before the draft is short ("how will this do on instagram friday 9am").
 _MAX_REQUEST_WORDS = 15
+
+
+def holds_quoted_text(text: str) -> bool:
+    """Whether ``text`` quotes two words or more (a draft, in quotes of any kind)."""
+    return any(
+        len((m.group(1) or m.group(2) or "").split()) >= 2 for m in _QUOTED_DRAFT_RE.finditer(text)
+    )
 
 
 def inline_draft(text: str) -> tuple[str, str] | None:
