@@ -154,7 +154,12 @@ def test_a_document_question_the_documents_cant_answer_but_a_test_can(services: 
 def test_a_campaign_named_alone_after_a_campaign_answer_gets_that_campaign(
     services: Services,
 ) -> None:
-    before = {"kind": "campaign", "ids": ["summer-sprint"], "params": {}, "audit_id": None}
+    before: dict[str, Any] = {
+        "kind": "campaign",
+        "ids": ["summer-sprint"],
+        "params": {},
+        "audit_id": None,
+    }
     text, _ = _replies(
         ActionAskWhatAbout(),
         _tracker(
