@@ -52,16 +52,10 @@ def _replies(action: Action, data: dict[str, Any]) -> tuple[str, list[dict[str, 
     return "\n".join(m.get("text") or "" for m in dispatcher.messages), list(events)
 
 
-def _extracted(
-    text: str,
-    *,
-    intent: str = "analyze_experiment",
-    slots: dict[str, Any] | None = None,
-    entities: list[dict[str, Any]] | None = None,
-    audience: str = "staff",
-) -> dict[str, Any]:
-    """What ``validate_experiment_form`` sets when ``text`` opens the form."""
-    data = _tracker(text, intent=intent, slots=slots, entities=entities, audience=audience)
+def _extracted(text: str, **message: Any) -> dict[str, Any]:
+    """What ``validate_experiment_form`` sets when ``text`` opens the form (``message``:
+    :func:`_tracker`'s keywords)."""
+    data = _tracker(text, **message)
     data["events"].append({"event": "action", "name": "experiment_form", "timestamp": 1.0})
     domain = {"forms": {"experiment_form": {"required_slots": ["experiment"]}}}
     dispatcher = CollectingDispatcher()
