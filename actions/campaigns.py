@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,7 +12,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, remember
+from actions.context import LastAnswer, last_answer, remember
+from actions.experiments import answer_experiment, named_experiment
 from actions.posts import format_value
 from actions.questions import entity_values
 from actions.services import Services
@@ -235,8 +238,30 @@ def _report(
     )
 
 
+#: Words that ask about every campaign, so a follow-up naming none is not read as the last one.
+_ALL_CAMPAIGNS = re.compile(r"\b(campaigns|all|every|each|overview|which)\b", re.IGNORECASE)
+
+
+def _previous_campaign(
+    tracker: Tracker, text: str, campaigns: Sequence[Campaign]
+) -> Campaign | None:
+    """The campaign the previous answer was about, for a follow-up that names none ("what
+    did it cost?", "was it worth it?" after the Summer Sprint report); None when the
+    previous answer covered every campaign or the message asks about all of them."""
+    previous = last_answer(tracker)
+    if previous is None or previous.kind != "campaign" or _ALL_CAMPAIGNS.search(text):
+        return None
+    wanted = previous.params.get("campaign")
+    return next((c for c in campaigns if c.campaign_id == wanted), None)
+
+
 class ActionCampaignReport(BeaconAction):
-    """A campaign's budget, dates, posts against the account's other posts, and experiments."""
+    """A campaign's budget, dates, posts against the account's other posts, and experiments.
+
+    The campaign is the one the message names, else (for a follow-up) the one the previous
+    answer was about, else every campaign; a message that names no campaign but asks how
+    an A/B test came out gets that test's analysis.
+    """
 
     action_name = "action_campaign_report"
 
@@ -250,9 +275,17 @@ class ActionCampaignReport(BeaconAction):
         today = services.today()
         with services.workspace.connect(read_only=True) as con:
             campaigns = list_campaigns(con)
-            named = match_campaign(text, campaigns) or next(
-                (found for t in topics if (found := match_campaign(t, campaigns))), None
+            named = (
+                match_campaign(text, campaigns)
+                or next((found for t in topics if (found := match_campaign(t, campaigns))), None)
+                or _previous_campaign(tracker, text, campaigns)
             )
+        if named is None:
+            # "did green beat orange at checkout?" names a test, not a campaign.
+            experiment = named_experiment(tracker, services, unprompted=True, outcome=True)
+            if experiment is not None:
+                return answer_experiment(dispatcher, tracker, services, experiment)
+        with services.workspace.connect(read_only=True) as con:
             reply, ids, payload, experiments = services.answers.get_or_compute(
                 ("campaign_report", named.campaign_id if named else None, today),
                 queries.data_version(con),

@@ -3,8 +3,10 @@
 The retrieval safety net (issue: understanding): before saying it didn't understand,
 Beacon tries the documents the audience may read.
 
-- ``nlu_fallback`` (the classifier was unsure) → :class:`ActionFallback`: staff get the
-  documents' answer if one is relevant enough, else the analysis of an experiment the
+- ``nlu_fallback`` (the classifier was unsure) → :class:`ActionFallback`: staff get more
+  of the previous answer when the message continues it ("what did it cost?" after a
+  campaign, :mod:`actions.continuations`), else the documents' answer if one is relevant
+  enough, else the analysis of an experiment the
   message names by its words or variants, else "didn't get that" and the help menu;
   customers always get the public help pages (a quote, or "that isn't in our pages" with
   the offer of a person).
@@ -22,6 +24,7 @@ from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.capabilities import help_text
+from actions.continuations import continue_previous
 from actions.experiments import answer_experiment, named_experiment
 from actions.forms import start_draft_form
 from actions.services import Services
@@ -47,6 +50,9 @@ def answer_unclear(
     draft = start_draft_form(tracker)  # "here's tomorrow's insta caption: …"
     if draft is not None:
         return draft
+    events = continue_previous(dispatcher, tracker, services)  # "what did it cost?"
+    if events is not None:
+        return events
     events = answer_from_documents(
         dispatcher, tracker, services, only_if_found=True, lead=UNSURE_LEAD
     )

@@ -39,6 +39,7 @@ from actions.campaigns import ActionCampaignReport
 from actions.capabilities import help_text
 from actions.comparisons import ActionComparison
 from actions.context import LastAnswer, last_answer, latest_text
+from actions.continuations import continue_previous
 from actions.engagement import ActionExplainPost, ActionRecommendContent, predict_again
 from actions.experiments import ActionAnalyzeExperiment
 from actions.fallbacks import OUT_OF_SCOPE, answer_unclear
@@ -135,6 +136,9 @@ class ActionFollowup(BeaconAction):
         if positions:
             post_id = posts[positions[0] - 1]
             return ActionExplainPost().explain_published(dispatcher, tracker, services, post_id)
+        continued = continue_previous(dispatcher, tracker, services)  # "how much did it make?"
+        if continued is not None:
+            return continued
         if posts:
             numbered = ", ".join(f"#{i} {post_id}" for i, post_id in enumerate(posts, 1))
             dispatcher.utter_message(
@@ -166,6 +170,8 @@ class ActionAskWhatAbout(BeaconAction):
       engagement form with it;
     - after an answer that can be asked again with what the message names, that answer
       is asked again (the message's entities have already filled the slots);
+    - a message that continues the previous answer by its words ("and with 90% power?"
+      after a test plan) gets more of it (:mod:`actions.continuations`);
     - after an answer from the documents, the documents are asked again with the
       message leaning on that question ("and weekends?");
     - a message longer than a bare entity is tried on the documents; if they have
@@ -192,6 +198,9 @@ class ActionAskWhatAbout(BeaconAction):
         again = _asked_again(previous, tracker)
         if again is not None:
             return again(dispatcher, tracker, services)
+        continued = continue_previous(dispatcher, tracker, services)  # "and with 90% power?"
+        if continued is not None:
+            return continued
         entities = (tracker.latest_message or {}).get("entities") or []
         if previous is not None and previous.kind == "experiment" and not entities:
             # "so we just keep green?": the experiment's answer ends with what to do.

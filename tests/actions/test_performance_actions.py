@@ -143,6 +143,42 @@ def test_all_campaigns_even_after_a_question_about_one(services: Services) -> No
     assert _last_answer(run)["ids"] == ["summer-sprint", "back-to-trail", "holiday-gifts"]
 
 
+def test_a_follow_up_naming_no_campaign_answers_the_last_one(services: Services) -> None:
+    chat = Chat()
+    chat.say(
+        "how did summer sprint do?",
+        "ask_campaign",
+        ActionCampaignReport(),
+        entities=[{"entity": "topic", "value": "summer sprint"}],
+    )
+    again = chat.say("was it worth the money?", "ask_campaign", ActionCampaignReport())
+    assert again.text.startswith("Summer Sprint (summer-sprint):")
+    assert (
+        again.remembered is not None and again.remembered["params"]["campaign"] == "summer-sprint"
+    )
+    # Asking about all of them still gets all of them.
+    every = chat.say(
+        "and how are the campaigns doing overall?", "ask_campaign", ActionCampaignReport()
+    )
+    assert every.text.startswith("Trailbird's 3 campaigns")
+
+
+def test_a_test_asked_about_as_a_campaign_gets_its_analysis(services: Services) -> None:
+    # The classifier took it for a campaign question; it names no campaign but a test.
+    run = Chat().say(
+        "so did orange win against green in the end?", "ask_campaign", ActionCampaignReport()
+    )
+    assert "Button colour test" in run.text and "campaigns" not in run.text
+    assert run.remembered is not None and run.remembered["kind"] == "experiment"
+
+
+def test_without_an_earlier_campaign_answer_every_campaign_is_reported(
+    services: Services,
+) -> None:
+    run = Chat().say("was it worth the money?", "ask_campaign", ActionCampaignReport())
+    assert run.text.startswith("Trailbird's 3 campaigns")
+
+
 def test_a_campaign_report_is_computed_once_per_data_version(services: Services) -> None:
     first = run_action(ActionCampaignReport(), "staff_campaigns_all.json")
     again = run_action(ActionCampaignReport(), "staff_campaigns_all.json")
