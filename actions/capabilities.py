@@ -59,7 +59,7 @@ CAPABILITIES: tuple[Capability, ...] = (
                 "what is your return policy?")),
     Capability("action_knowledge_followup", "follow-ups to a document answer: more passages, or where it says that",
                "show me more", _BOTH),
-    Capability("action_analyze_experiment", "A/B test results, lift, ROI and who to target",
+    Capability("action_analyze_experiment", "A/B test results: lift, ROI and a verdict on what to do",
                "did the subject-line test win?", _STAFF),
     Capability("action_rank_influencers", "influencers that fit a topic and budget",
                "which influencers fit trail running under 5k?", _STAFF),
