@@ -238,6 +238,8 @@ def _report(
     )
 
 
+#: A message that says "campaign" is about campaigns, whatever test words it shares.
+_CAMPAIGN_WORD = re.compile(r"\bcampaigns?\b", re.IGNORECASE)
 #: Words that ask about every campaign, so a follow-up naming none is not read as the last one.
 _ALL_CAMPAIGNS = re.compile(r"\b(campaigns|all|every|each|overview|which)\b", re.IGNORECASE)
 
@@ -259,8 +261,8 @@ class ActionCampaignReport(BeaconAction):
     """A campaign's budget, dates, posts against the account's other posts, and experiments.
 
     The campaign is the one the message names, else (for a follow-up) the one the previous
-    answer was about, else every campaign; a message that names no campaign but asks how
-    an A/B test came out gets that test's analysis.
+    answer was about, else every campaign; a message that names no campaign (nor says
+    "campaign") but asks how an A/B test came out gets that test's analysis.
     """
 
     action_name = "action_campaign_report"
@@ -280,7 +282,7 @@ class ActionCampaignReport(BeaconAction):
                 or next((found for t in topics if (found := match_campaign(t, campaigns))), None)
                 or _previous_campaign(tracker, text, campaigns)
             )
-        if named is None:
+        if named is None and not _CAMPAIGN_WORD.search(text):
             # "did green beat orange at checkout?" names a test, not a campaign.
             experiment = named_experiment(tracker, services, unprompted=True, outcome=True)
             if experiment is not None:

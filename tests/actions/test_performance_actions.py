@@ -172,6 +172,18 @@ def test_a_test_asked_about_as_a_campaign_gets_its_analysis(services: Services) 
     assert run.remembered is not None and run.remembered["kind"] == "experiment"
 
 
+def test_a_campaign_question_sharing_a_word_with_a_test_stays_a_campaign_question(
+    services: Services,
+) -> None:
+    # "line" is a word of the Subject-line test and "results" asks about an outcome.
+    run = Chat().say(
+        "results for each campaign please, a line per campaign",
+        "ask_campaign",
+        ActionCampaignReport(),
+    )
+    assert run.text.startswith("Trailbird's 3 campaigns") and "CUPED" not in run.text
+
+
 def test_without_an_earlier_campaign_answer_every_campaign_is_reported(
     services: Services,
 ) -> None:
