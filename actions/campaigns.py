@@ -11,6 +11,7 @@ import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import answer_from_documents
 from actions.base import BeaconAction, Events
 from actions.context import LastAnswer, last_answer, remember
 from actions.experiments import answer_experiment, named_experiment
@@ -238,6 +239,14 @@ def _report(
     )
 
 
+#: What a campaign's brief holds and its report doesn't (the briefs' sections: objective
+#: and targets, audience, key message, offer and gift policies, deadlines, hashtag).
+_BRIEF_CUES = re.compile(
+    r"\b(?:brief|objectives?|goals?|aims?|targets?|kpis?|success metrics?|audience|aimed at|"
+    r"persona|key messages?|messaging|tagline|offers?|discount|codes?|wrapping|polic(?:y|ies)|"
+    r"deadlines?|until when|by when|last day|hashtags?|allowed)\b|#\w+",
+    re.IGNORECASE,
+)
 #: A message that says "campaign" is about campaigns, whatever test words it shares.
 _CAMPAIGN_WORD = re.compile(r"\bcampaigns?\b", re.IGNORECASE)
 #: Words that ask about every campaign, so a follow-up naming none is not read as the last one.
@@ -260,7 +269,9 @@ def _previous_campaign(
 class ActionCampaignReport(BeaconAction):
     """A campaign's budget, dates, posts against the account's other posts, and experiments.
 
-    The campaign is the one the message names, else (for a follow-up) the one the previous
+    A question about what a brief says (its targets, audience, message, offer, deadlines
+    or hashtag) is answered from the documents when they answer it. Otherwise the
+    campaign is the one the message names, else (for a follow-up) the one the previous
     answer was about, else every campaign; a message that names no campaign (nor says
     "campaign") but asks how an A/B test came out gets that test's analysis.
     """
@@ -282,6 +293,11 @@ class ActionCampaignReport(BeaconAction):
                 or next((found for t in topics if (found := match_campaign(t, campaigns))), None)
                 or _previous_campaign(tracker, text, campaigns)
             )
+        if _BRIEF_CUES.search(text):
+            # "what's the holiday campaign's hashtag?": the brief says, not the report.
+            quoted = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
+            if quoted is not None:
+                return quoted
         if named is None and not _CAMPAIGN_WORD.search(text):
             # "did green beat orange at checkout?" names a test, not a campaign.
             experiment = named_experiment(tracker, services, unprompted=True, outcome=True)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from actions.answers import PAGES_UNAVAILABLE, excerpt
+from actions.campaigns import ActionCampaignReport
 from actions.followups import ASK_WHAT_ABOUT, ActionAskWhatAbout
 from actions.knowledge import (
     ActionKnowledgeAnswer,
@@ -257,3 +258,27 @@ def test_a_broken_document_index_is_said_plainly_and_customers_are_offered_a_per
     assert [b["payload"] for b in customer.messages[0]["buttons"]] == ["/request_human", "/deny"]
     assert [e["name"] for e in customer.events] == ["pending_offer"]
     assert str(tmp_path) not in staff.text + customer.text
+
+
+# ------------------------------------------------- a brief's contents asked as a campaign
+def test_what_a_brief_says_is_quoted_even_when_read_as_a_campaign_question(
+    services: Services,
+) -> None:
+    run = Chat().say(
+        "which hashtag goes with the holiday campaign?",
+        "ask_campaign",
+        ActionCampaignReport(),
+        entities=[{"entity": "topic", "value": "holiday"}],
+    )
+    assert "#TrailbirdGifts" in run.text and "internal/briefs/holiday-gifts.md" in run.text
+    assert run.remembered is not None and run.remembered["kind"] == "document"
+
+
+def test_how_a_campaign_did_is_still_its_report(services: Services) -> None:
+    run = Chat().say(
+        "how did the holiday campaign do against its budget?",
+        "ask_campaign",
+        ActionCampaignReport(),
+        entities=[{"entity": "topic", "value": "holiday"}],
+    )
+    assert run.text.startswith("Holiday Gift Guide (holiday-gifts):")
