@@ -243,3 +243,17 @@ class BeaconAction(Action, metaclass=abc.ABCMeta):
             output=ANSWERED_FROM_PUBLIC_PAGES,
             conversation_id=tracker.sender_id,
         )
+
+
+#: Answers the latest message with the work of one action, within another action's turn.
+Responder = Callable[[CollectingDispatcher, Tracker, Services], Events]
+
+
+def respond_with(action: type[BeaconAction]) -> Responder:
+    """``action``'s own ``respond``, which reads the rest of the question from the slots or
+    the last answer: for a follow-up, what the message just filled is all that changes."""
+
+    def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> Events:
+        return action().respond(dispatcher, tracker, services)
+
+    return respond

@@ -285,6 +285,11 @@ class ActionCampaignReport(BeaconAction):
         text = message.get("text") or ""
         # Only a campaign named in this message: the topic slot may be an earlier question's.
         topics = entity_values(message.get("entities"), "topic")
+        if _BRIEF_CUES.search(text):
+            # "what's the holiday campaign's hashtag?": the brief says, not the report.
+            quoted = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
+            if quoted is not None:
+                return quoted
         today = services.today()
         with services.workspace.connect(read_only=True) as con:
             campaigns = list_campaigns(con)
@@ -293,11 +298,6 @@ class ActionCampaignReport(BeaconAction):
                 or next((found for t in topics if (found := match_campaign(t, campaigns))), None)
                 or _previous_campaign(tracker, text, campaigns)
             )
-        if _BRIEF_CUES.search(text):
-            # "what's the holiday campaign's hashtag?": the brief says, not the report.
-            quoted = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
-            if quoted is not None:
-                return quoted
         if named is None and not _CAMPAIGN_WORD.search(text):
             # "did green beat orange at checkout?" names a test, not a campaign.
             experiment = named_experiment(tracker, services, unprompted=True, outcome=True)

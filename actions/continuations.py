@@ -15,15 +15,14 @@ new question is never taken for a follow-up because it shares a word with one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.audience import STAFF, audience_of
-from actions.base import Events
+from actions.base import Events, Responder, respond_with
 from actions.campaigns import ActionCampaignReport
-from actions.context import LastAnswer, last_answer, latest_text
+from actions.context import last_answer, latest_text
 from actions.experiments import ActionAnalyzeExperiment
 from actions.sample_size import ActionSampleSize
 from actions.sentiment import answer_with_examples
@@ -32,18 +31,14 @@ from actions.services import Services
 #: Longest message (in words) still read as a follow-up of the previous answer.
 MAX_WORDS = 12
 
-Continuation = Callable[[CollectingDispatcher, Tracker, Services, LastAnswer], Events]
 
-
-def _again(
-    action: type[ActionAnalyzeExperiment | ActionCampaignReport | ActionSampleSize],
-) -> Continuation:
-    def respond(
-        dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, _: LastAnswer
-    ) -> Events:
-        return action().respond(dispatcher, tracker, services)
-
-    return respond
+def _examples_behind(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+) -> Events:
+    """The clearest posts of the alert the previous answer reported."""
+    previous = last_answer(tracker)
+    assert previous is not None  # continue_previous only calls it after an anomaly answer
+    return answer_with_examples(dispatcher, tracker, services, previous)
 
 
 def _cues(*words: str) -> re.Pattern[str]:
@@ -51,7 +46,7 @@ def _cues(*words: str) -> re.Pattern[str]:
 
 
 #: Per kind of previous answer: the words that ask for more of it, and what answers them.
-CONTINUES: dict[str, tuple[re.Pattern[str], Continuation]] = {
+CONTINUES: dict[str, tuple[re.Pattern[str], Responder]] = {
     # The experiment's answer holds its lifts, what they are worth and what to do next.
     "experiment": (
         _cues(
@@ -74,7 +69,7 @@ CONTINUES: dict[str, tuple[re.Pattern[str], Continuation]] = {
             r"won",
             r"win",
         ),
-        _again(ActionAnalyzeExperiment),
+        respond_with(ActionAnalyzeExperiment),
     ),
     # The campaign's report holds its budget, posts and what can be attributed; asked
     # about "which one", it reports them all (actions/campaigns.py).
@@ -94,7 +89,7 @@ CONTINUES: dict[str, tuple[re.Pattern[str], Continuation]] = {
             r"worst",
             r"posts?",
         ),
-        _again(ActionCampaignReport),
+        respond_with(ActionCampaignReport),
     ),
     # The plan keeps its effect, baseline and traffic; the message changes what it names.
     "sample_size": (
@@ -113,12 +108,12 @@ CONTINUES: dict[str, tuple[re.Pattern[str], Continuation]] = {
             r"days",
             r"weeks",
         ),
-        _again(ActionSampleSize),
+        respond_with(ActionSampleSize),
     ),
     # What lies behind an alert is in its posts: the clearest of the unusual days.
     "anomaly": (
         _cues(r"caus\w*", r"why", r"behind", r"reasons?", r"driv\w*", r"trigger\w*", r"explain"),
-        answer_with_examples,
+        _examples_behind,
     ),
 }
 
@@ -142,4 +137,4 @@ def continue_previous(
     cues, respond = CONTINUES[previous.kind]
     if len(text.split()) > MAX_WORDS or not cues.search(text):
         return None
-    return respond(dispatcher, tracker, services, previous)
+    return respond(dispatcher, tracker, services)

@@ -6,8 +6,8 @@ Beacon tries the documents the audience may read.
 - ``nlu_fallback`` (the classifier was unsure) → :class:`ActionFallback`: staff get more
   of the previous answer when the message continues it ("what did it cost?" after a
   campaign, :mod:`actions.continuations`), else the documents' answer if one is relevant
-  enough, else the analysis of an experiment the
-  message names by its words or variants, else "didn't get that" and the help menu;
+  enough, else the analysis of an experiment the message names by its words or variants,
+  else "didn't get that" and the help menu;
   customers always get the public help pages (a quote, or "that isn't in our pages" with
   the offer of a person).
 - ``out_of_scope`` → :class:`ActionOutOfScope`: staff are told it's outside what Beacon

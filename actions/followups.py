@@ -26,15 +26,13 @@ point into, the reply says what can be asked instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.anomalies import ActionAnomalies
 from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
-from actions.base import BeaconAction, Events
+from actions.base import BeaconAction, Events, Responder, respond_with
 from actions.campaigns import ActionCampaignReport
 from actions.capabilities import help_text
 from actions.comparisons import ActionComparison
@@ -60,42 +58,28 @@ ASK_WHAT_ABOUT = (
 #: Longest staff message still taken for a bare entity ("the summer sprint brief");
 #: longer ones are tried on the documents before asking what it is about.
 BARE_ENTITY_WORDS = 4
-#: Answers the previous question again, changed by what the message named.
-Responder = Callable[[CollectingDispatcher, Tracker, Services], Events]
-
-
-def _respond_with(action: type[BeaconAction]) -> Responder:
-    """An action whose own ``respond`` reads the rest of the question from the slots or the
-    last answer, so the slots the message just filled are all that changes."""
-
-    def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> Events:
-        return action().respond(dispatcher, tracker, services)
-
-    return respond
-
-
 #: The answers a bare entity can ask again, with the entities that change each one. This
 #: is the one place a bare ``inform`` after an answer is routed (one rule sends every
 #: ``inform`` here): the dialogue policy never guesses which answer it continues.
 ASKED_AGAIN: dict[str, tuple[Responder, frozenset[str]]] = {
     "sentiment": (
-        _respond_with(ActionSentimentSummary),
+        respond_with(ActionSentimentSummary),
         frozenset({"platform", "period", "topic"}),
     ),
-    "anomaly": (_respond_with(ActionAnomalies), frozenset({"platform", "period", "topic"})),
+    "anomaly": (respond_with(ActionAnomalies), frozenset({"platform", "period", "topic"})),
     # Reads what to rank by, how many and best or worst from the last answer (actions/posts.py).
-    "top_posts": (_respond_with(ActionTopPosts), frozenset({"platform", "period"})),
+    "top_posts": (respond_with(ActionTopPosts), frozenset({"platform", "period"})),
     # With one platform and one period it answers that scope's sentiment.
-    "comparison": (_respond_with(ActionComparison), frozenset({"platform", "period"})),
-    "explanation": (_respond_with(ActionExplainPost), frozenset({"post_id"})),
-    "experiment": (_respond_with(ActionAnalyzeExperiment), frozenset({"experiment"})),
+    "comparison": (respond_with(ActionComparison), frozenset({"platform", "period"})),
+    "explanation": (respond_with(ActionExplainPost), frozenset({"post_id"})),
+    "experiment": (respond_with(ActionAnalyzeExperiment), frozenset({"experiment"})),
     # The brief and budget come from the ranking, not from the bare message.
     "ranking": (rank_again, frozenset({"platform", "topic"})),
-    "recommendation": (_respond_with(ActionRecommendContent), frozenset({"platform"})),
+    "recommendation": (respond_with(ActionRecommendContent), frozenset({"platform"})),
     # The draft comes from the prediction (the form's slots were cleared).
     "prediction": (predict_again, frozenset({"platform"})),
     # "and back to trail?": the campaign the message names (all of them when none fits).
-    "campaign": (_respond_with(ActionCampaignReport), frozenset({"topic"})),
+    "campaign": (respond_with(ActionCampaignReport), frozenset({"topic"})),
 }
 
 NOTHING_TO_FOLLOW = (

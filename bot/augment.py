@@ -78,28 +78,29 @@ HEADER = (
 )
 
 
-def _examples(intent: str) -> list[str]:
-    """The intent's examples in ``bot/data/nlu`` (this module's own file excluded)."""
-    found: list[str] = []
+def _examples() -> dict[str, list[str]]:
+    """Every intent's examples in ``bot/data/nlu`` (this module's own file excluded)."""
+    found: dict[str, list[str]] = {}
     for path in sorted(NLU_DIR.glob("*.yml")):
         if path == OUTPUT:
             continue
         data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in data.get("nlu") or []:
-            if block.get("intent") == intent:
+            if "intent" in block:
                 lines = str(block.get("examples") or "").splitlines()
-                found += [
+                found.setdefault(block["intent"], []).extend(
                     line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")
-                ]
+                )
     return found
 
 
 def variants() -> dict[str, list[str]]:
     """Per intent of :data:`INTENTS`, its chat-style variants (deterministic)."""
     rng = random.Random(SEED)
+    every = _examples()
     result: dict[str, list[str]] = {}
     for intent in INTENTS:
-        examples = sorted(set(_examples(intent)))
+        examples = sorted(set(every.get(intent, [])))
         chosen = rng.sample(examples, min(PER_INTENT, len(examples)))
         made: list[str] = []
         for example in chosen:
