@@ -59,10 +59,18 @@ class Scope:
 
         Every brand-talk analysis selects posts the same way: not by the brand's own
         accounts (the ``own_accounts`` meta) and mentioning it (``brand_terms``, when set).
+        A topic that is the brand itself ("the mood around trailbird") is what brand talk
+        already means, so it is dropped rather than searched for as a word.
         """
+        brand_terms = tuple(get_meta(con, "brand_terms") or ())
+        names = {str(n).strip().lower() for n in (*brand_terms, get_meta(con, "brand", ""))}
+        topic = self.topic
+        if topic is not None and topic.strip().lower() in names:
+            topic = None
         return self.replace(
             exclude_accounts=tuple(get_meta(con, "own_accounts", []) or ()),
-            brand_terms=tuple(get_meta(con, "brand_terms") or ()),
+            brand_terms=brand_terms,
+            topic=topic,
         )
 
     def where(self, *, support_chats: bool = True) -> tuple[str, list[Any]]:

@@ -51,6 +51,14 @@ def test_a_scope_for_the_brand_reads_the_workspace_selection(demo: DemoWorkspace
     assert hash(scope) == hash(scope.replace())  # frozen and hashable: usable as a cache key
 
 
+def test_the_brand_named_as_a_topic_is_all_brand_talk(demo: DemoWorkspace) -> None:
+    with demo.workspace.connect(read_only=True) as con:
+        named = _scope(con, demo, "last 30 days", "twitter", "Trailbird")
+        plain = _scope(con, demo, "last 30 days", "twitter")
+    assert named.topic is None and named == plain
+    assert _summary(demo, "last 30 days", "twitter", "trailbird").total > 0
+
+
 def test_counts_match_a_direct_query(demo: DemoWorkspace) -> None:
     summary = _summary(demo, "this month", "twitter")
     with demo.workspace.connect(read_only=True) as con:
