@@ -74,7 +74,12 @@ class ActionAnalyzeExperiment(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
-        return answer_experiment(dispatcher, tracker, services, tracker.get_slot("experiment"))
+        asked = tracker.get_slot("experiment")
+        if asked is None:
+            # The form ends without a test only when the documents answered the question
+            # (action_ask_experiment), which is then all there is to say.
+            return []
+        return answer_experiment(dispatcher, tracker, services, asked)
 
 
 def answer_experiment(

@@ -5,6 +5,7 @@ The questions name what the workspace holds; the validator reads the posting tim
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -12,6 +13,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.context import latest_text
@@ -34,6 +36,13 @@ from foundation.workspace import PLATFORMS, platform_name, queries
 ASK_POSTING_TIME = "When will it go out? e.g. 'now', 'tomorrow 9am', 'Friday 18:00' (UTC)"
 #: Longest piece of an unreadable answer quoted back.
 _QUOTE_CHARS = 60
+#: What the test plan or experiment log answers and no test's result does ("by when must
+#: results be in the log?", "can the subject line promise 20% off? check the test plan").
+_PLAN_CUES = re.compile(
+    r"\b(?:plan|log|guide|playbook|process|polic(?:y|ies)|rules?|supposed to|allowed|"
+    r"by when|deadlines?|owners?|owns|template|checklist)\b",
+    re.IGNORECASE,
+)
 
 
 class ActionAskDraftText(BeaconAction):
@@ -234,6 +243,14 @@ class ActionAskExperiment(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
+        latest = tracker.latest_message or {}
+        opening = (latest.get("intent") or {}).get("name") == "analyze_experiment"
+        if opening and _PLAN_CUES.search(latest_text(tracker)):
+            # A question about how tests are run names no test: the documents may answer.
+            quoted = answer_from_documents(dispatcher, tracker, services, only_if_found=True)
+            if quoted is not None:
+                # Ends the form early; action_analyze_experiment then has no test to read.
+                return [*quoted, SlotSet("requested_slot", None)]
         with services.workspace.connect(read_only=True) as con:
             names = [name for _, name in queries.experiments(con)]
         listing = (

@@ -4,7 +4,7 @@ verbatim with their sources.
 The retrieved sections are ranked against the question, and then so are their
 sentences: a question about money, dates, sizes or counts prefers the sentence that
 holds one (see :mod:`knowledge._cues`), and a short section is quoted whole when no
-sentence of it stands out.
+sentence of it stands out, or when it is a list and the question asks for the list.
 """
 
 from __future__ import annotations
@@ -66,6 +66,14 @@ SHORT_SECTION_CHARS = 320
 STANDOUT_MARGIN = 0.1
 #: How far below the best sentence another may score and still be quoted.
 QUOTE_MARGIN = 0.12
+#: Longest list section (characters) quoted whole when the question asks for the list.
+LIST_SECTION_CHARS = 480
+#: A question asking for several things of a kind: "which hypotheses…", "what are the
+#: rules…", "list the…".
+_ASKS_FOR_LIST = re.compile(
+    r"\b(?:which|what) (?:are|were)\b|\bwhich \w{2,}(?<!s)s\b|\blist\b|\ball the\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -165,10 +173,27 @@ def rank_sentences(
     return ranked
 
 
-def _quote_whole(best: RankedSentence, ranked: Sequence[RankedSentence]) -> bool:
-    """A short passage is quoted whole unless its best sentence clearly leads the others."""
+def is_list(text: str) -> bool:
+    """Whether ``text`` is mostly a list: two or more bulleted or numbered items."""
+    return sum(1 for line in text.split("\n") if _BULLET.match(line)) >= 2
+
+
+def _quote_whole(
+    best: RankedSentence, ranked: Sequence[RankedSentence], question: str | None
+) -> bool:
+    """A short passage is quoted whole unless its best sentence clearly leads the others;
+    a short list is quoted whole when the question asks for the list."""
     text = best.passage.text.strip()
-    if best.text == text or len(text) > SHORT_SECTION_CHARS:
+    if best.text == text:
+        return False
+    if (
+        question
+        and len(text) <= LIST_SECTION_CHARS
+        and _ASKS_FOR_LIST.search(question)
+        and is_list(text)
+    ):
+        return True
+    if len(text) > SHORT_SECTION_CHARS:
         return False
     runner_up = next((r for r in ranked if r.passage == best.passage and r is not best), None)
     return runner_up is not None and best.score - runner_up.score < STANDOUT_MARGIN
@@ -177,6 +202,7 @@ def _quote_whole(best: RankedSentence, ranked: Sequence[RankedSentence]) -> bool
 def select_quotes(
     ranked: Sequence[RankedSentence],
     *,
+    question: str | None = None,
     max_quotes: int = 3,
     margin: float = QUOTE_MARGIN,
 ) -> list[Quote]:
@@ -184,7 +210,8 @@ def select_quotes(
 
     The best sentence is quoted, or its whole passage when that is short and no sentence
     of it stands out (:data:`STANDOUT_MARGIN`); other sentences join while they score
-    within ``margin`` of the best, up to ``max_quotes``.
+    within ``margin`` of the best, up to ``max_quotes``. A short list is quoted whole
+    when ``question`` asks for the list ("which hypotheses do we test?").
 
     Returns:
         Quotes, best first; each quote's text is an exact substring of its passage.
@@ -193,7 +220,7 @@ def select_quotes(
         return []
     best = ranked[0]
     quoted: list[tuple[str, Passage]] = []
-    if _quote_whole(best, ranked):
+    if _quote_whole(best, ranked, question):
         quoted.append((best.passage.text.strip(), best.passage))
     for item in ranked:
         if len(quoted) >= max_quotes or item.score < best.score - margin:

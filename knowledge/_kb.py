@@ -268,6 +268,7 @@ class KnowledgeBase:
         until: date | None = None,
         generate_answer: bool = True,
         answer_threshold: float | None = None,
+        min_score: float | None = None,
     ) -> Answer:
         """Answer ``question`` from the documents, always with the passages it came from.
 
@@ -282,6 +283,8 @@ class KnowledgeBase:
             generate_answer: Use the chat model when one is configured (else extractive).
             answer_threshold: This call's answerability threshold (the store's when None):
                 lower it where a hedged closest passage beats "not found".
+            min_score: This call's best-passage cosine floor (the store's when None);
+                lowered with ``answer_threshold`` for a hedged closest passage.
 
         Returns:
             The answer; ``found`` is False (and no passages are returned) when the best
@@ -292,9 +295,10 @@ class KnowledgeBase:
         vector = self._embed([question])[0] if question.strip() else None
         passages = self.search(question, k=k, filters=filters, query_vector=vector)
         best = max((p.score for p in passages), default=0.0)
+        floor = self.min_score if min_score is None else min_score
         ranked = (
             rank_sentences(question, vector, passages, self._embed_sentences, self._vocabulary)
-            if vector is not None and best >= self.min_score
+            if vector is not None and best >= floor
             else []
         )
         features = answerability_features(
@@ -330,7 +334,7 @@ class KnowledgeBase:
                     best_score=best,
                     confidence=confidence,
                 )
-        quotes = select_quotes(ranked)
+        quotes = select_quotes(ranked, question=question)
         return Answer(
             question,
             format_extractive(quotes, collection),

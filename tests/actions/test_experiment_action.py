@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from actions.experiments import ActionAnalyzeExperiment
+from actions.forms import ActionAskExperiment
 from actions.parsing import match_experiment
 from actions.services import Services
-from tests.actions.conftest import run_action
+from tests.actions.conftest import Chat, run_action
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are using an old version of rasa")
 
@@ -80,3 +81,26 @@ def test_unknown_experiment_lists_the_known_ones(services: Services) -> None:
         "Button colour test, Free-shipping banner test, Subject-line test."
     )
     assert run.events == [{"event": "slot", "timestamp": None, "name": "experiment", "value": None}]
+
+
+def test_a_question_about_the_test_plan_is_answered_from_it(services: Services) -> None:
+    # The classifier read it as an experiment question, but it names no test and asks
+    # what the process says: the test plan answers, and the form stops asking.
+    run = Chat().say(
+        "test finished yesterday. by when do results have to be in the experiment log",
+        "analyze_experiment",
+        ActionAskExperiment(),
+    )
+    assert "within two working days" in run.text
+    assert "Which experiment" not in run.text
+    assert {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None} in (
+        run.other_events
+    )
+    # ... and the form's submit step then says nothing more.
+    assert run_action(ActionAnalyzeExperiment(), "staff_help.json").messages == []
+
+
+def test_a_results_question_naming_no_test_is_asked_which(services: Services) -> None:
+    run = Chat().say("did the test win", "analyze_experiment", ActionAskExperiment())
+    assert run.text.startswith("Which experiment should I look at? I have: Button colour test")
+    assert run.other_events == []

@@ -282,3 +282,21 @@ def test_how_a_campaign_did_is_still_its_report(services: Services) -> None:
         entities=[{"entity": "topic", "value": "holiday"}],
     )
     assert run.text.startswith("Holiday Gift Guide (holiday-gifts):")
+
+
+def test_staff_see_the_closest_passage_under_the_stores_floor(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Terse questions whose best passage is close (cosine 0.2 to 0.3), but under the floor
+    # for an answer given as a fact. Staff asking the documents outright see the passage,
+    # said to be a guess when the answerability model doubts it.
+    def ask(question: str) -> str:
+        return Chat().say(question, "ask_knowledge", ActionKnowledgeAnswer()).text
+
+    hedged = ask("proof of UGC consent")
+    assert hedged.startswith("I'm not sure the documents answer exactly that; the closest I found:")
+    assert "shared UGC folder" in hedged
+    assert "Use sentence case for headlines" in ask("title case in headlines?")
+    monkeypatch.setattr("actions.answers.STAFF_MIN_SCORE", 0.3)
+    for question in ("proof of UGC consent", "title case in headlines?"):
+        assert ask(question).startswith("I couldn't find anything in the indexed documents")

@@ -171,6 +171,40 @@ def test_select_quotes_keeps_long_sections_to_their_sentences() -> None:
     assert [q.text for q in quotes] == [ranked[0].text, ranked[1].text]
 
 
+_HYPOTHESES = (
+    "1. Questions beat statements in subject lines.\n"
+    "2. Numbers beat adjectives in subject lines.\n"
+    "3. Subject lines under 40 characters beat longer ones on mobile."
+)
+
+
+@pytest.mark.parametrize(
+    "question", ["which hypotheses do we test?", "what are the hypotheses", "list them"]
+)
+def test_select_quotes_quotes_a_short_list_whole_when_asked_for_the_list(question: str) -> None:
+    passage = _passage(_HYPOTHESES, "Hypotheses")
+    quotes = select_quotes(_ranked(passage, 0.95, 0.60, 0.55), question=question)
+    assert [q.text for q in quotes] == [passage.text]
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        # one thing asked for: the item that answers
+        ("which is best on mobile?", _HYPOTHESES),
+        # a list asked for, but the section is prose
+        (
+            "which rules apply?",
+            "Questions beat statements. Numbers beat adjectives. Short lines win on mobile.",
+        ),
+    ],
+)
+def test_select_quotes_keeps_to_the_sentence_otherwise(question: str, text: str) -> None:
+    passage = _passage(text, "Hypotheses")
+    quotes = select_quotes(_ranked(passage, 0.95, 0.60, 0.55), question=question)
+    assert [q.text for q in quotes] == [sentence_units(passage)[0]]
+
+
 def test_a_csv_row_is_one_quotable_unit() -> None:
     row = _passage("eu_size: 42\nuk_size: 8\nfoot_length_cm: 26.7", "eu_size: 42", "csv")
     assert sentence_units(row) == [row.text]
