@@ -15,7 +15,7 @@ BOT_STAMP := $(BOT_VENV)/.installed
 BEACON := $(APP_VENV)/bin/beacon
 PYTEST_ARGS ?=
 
-.PHONY: help venv dev lock browser servers demo train run chat test lint unit e2e conversations bench clean
+.PHONY: help venv dev lock browser servers demo train run chat test test-slow lint unit e2e conversations bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -85,6 +85,10 @@ test: venv $(DEV_STAMP) browser servers lint ## Everything: lint, rasa data vali
 	$(BEACON) bot train
 	$(APP_VENV)/bin/pytest $(PYTEST_ARGS)
 	$(BEACON) bot test
+
+test-slow: venv $(DEV_STAMP) browser servers ## The long runs left out of `make test`: full training on real data, the whole leak and fuzz sets
+	$(BEACON) bot train
+	$(APP_VENV)/bin/pytest -m slow $(PYTEST_ARGS)
 
 unit: $(DEV_STAMP) ## The pytest suite without the end-to-end tests
 	$(APP_VENV)/bin/pytest -m "not e2e and not slow" $(PYTEST_ARGS)

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_from_documents
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, last_answer, remember
+from actions.context import LastAnswer, follows_up, last_answer, remember
 from actions.experiments import answer_experiment, named_experiment
 from actions.posts import format_value
 from actions.questions import entity_values
@@ -273,7 +273,8 @@ class ActionCampaignReport(BeaconAction):
     or hashtag) is answered from the documents when they answer it. Otherwise the
     campaign is the one the message names, else (for a follow-up) the one the previous
     answer was about, else every campaign; a message that names no campaign (nor says
-    "campaign") but asks how an A/B test came out gets that test's analysis.
+    "campaign") but asks how an A/B test came out, or follows up the previous answer's
+    test ("worth rolling out?"), gets that test's analysis.
     """
 
     action_name = "action_campaign_report"
@@ -301,6 +302,11 @@ class ActionCampaignReport(BeaconAction):
         if named is None and not _CAMPAIGN_WORD.search(text):
             # "did green beat orange at checkout?" names a test, not a campaign.
             experiment = named_experiment(tracker, services, unprompted=True, outcome=True)
+            if experiment is None:
+                # "worth rolling out?" after a test's results asks about that test.
+                previous = last_answer(tracker)
+                if previous and previous.kind == "experiment" and follows_up(tracker, previous):
+                    experiment = next(iter(previous.ids), None)
             if experiment is not None:
                 return answer_experiment(dispatcher, tracker, services, experiment)
         with services.workspace.connect(read_only=True) as con:

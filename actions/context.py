@@ -15,6 +15,7 @@ the offer's buttons do (:func:`pending_offer`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypedDict
@@ -123,6 +124,102 @@ def remember(answer: LastAnswer) -> dict[str, Any]:
 def last_answer(tracker: Tracker) -> LastAnswer | None:
     """The conversation's previous answer, or None before the first one."""
     return LastAnswer.from_slot(tracker.get_slot(LAST_ANSWER_SLOT))
+
+
+#: Longest message (in words) still read as a follow-up of the previous answer.
+FOLLOW_UP_MAX_WORDS: Final = 12
+
+
+def _cues(*words: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
+
+
+#: Words asking to see the posts behind a sentiment or anomaly answer ("show me the posts").
+_SHOW_POSTS = (r"posts?", r"examples?", r"show me", r"which ones", r"receipts", r"saying")
+
+#: Per kind of previous answer: the words that ask for more of it. "how much money did
+#: it make us?" continues an A/B test's results, "what did it cost?" a campaign report,
+#: "and with 90% power?" a test plan, "what caused it?" an alert, "show me the posts" a
+#: sentiment summary or an alert.
+FOLLOW_UP_CUES: Final[Mapping[str, re.Pattern[str]]] = {
+    "experiment": _cues(
+        r"money",
+        r"revenue",
+        r"roi",
+        r"worth",
+        r"earn\w*",
+        r"ma[dk]e us",
+        r"profit\w*",
+        r"pa(?:y|id) off",
+        r"who should",
+        r"roll(?:\s|-)?(?:it\s)?out",
+        r"ship it",
+        r"keep",
+        r"significant",
+        r"confident",
+        r"sure",
+        r"winner",
+        r"won",
+        r"win",
+    ),
+    "campaign": _cues(
+        r"cost",
+        r"spen[dt]",
+        r"budget",
+        r"roi",
+        r"return",
+        r"worth",
+        r"money",
+        r"pa(?:y|id) off",
+        r"revenue",
+        r"which one",
+        r"best",
+        r"worst",
+        r"posts?",
+    ),
+    "sample_size": _cues(
+        r"power",
+        r"significance",
+        r"alpha",
+        r"confidence",
+        r"traffic",
+        r"visitors",
+        r"a day",
+        r"per day",
+        r"lift",
+        r"effect",
+        r"baseline",
+        r"days",
+        r"weeks",
+    ),
+    "anomaly": _cues(
+        r"caus\w*",
+        r"why",
+        r"behind",
+        r"reasons?",
+        r"driv\w*",
+        r"trigger\w*",
+        r"explain",
+        *_SHOW_POSTS,
+    ),
+    "sentiment": _cues(*_SHOW_POSTS, r"complain\w*", r"grumbl\w*", r"moan\w*", r"gripes?"),
+}
+
+
+def follows_up(tracker: Tracker, previous: LastAnswer) -> bool:
+    """Whether the latest message asks for more of ``previous`` (:data:`FOLLOW_UP_CUES`).
+
+    Only a short message (at most :data:`FOLLOW_UP_MAX_WORDS` words) with one of the
+    kind's words counts: a new question is never taken for a follow-up because it
+    shares a word with one.
+    """
+    cues = FOLLOW_UP_CUES.get(previous.kind)
+    text = latest_text(tracker)
+    return (
+        cues is not None
+        and len(text.split()) <= FOLLOW_UP_MAX_WORDS
+        and cues.search(text) is not None
+    )
 
 
 class PendingOffer(TypedDict):

@@ -16,6 +16,7 @@ from foundation.workspace import PLATFORMS
 
 PLATFORM_ALIASES = {
     "x": "twitter", "tw": "twitter", "tweets": "twitter", "tweet": "twitter",
+    "retweets": "twitter", "retweet": "twitter",  # only Twitter/X has them
     "ig": "instagram", "insta": "instagram", "gram": "instagram",
     "fb": "facebook", "meta": "facebook",
     "li": "linkedin", "yt": "youtube", "tt": "tiktok",

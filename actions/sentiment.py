@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import BeaconAction, Events
-from actions.context import LastAnswer, latest_text, remember
+from actions.context import FOLLOW_UP_MAX_WORDS, LastAnswer, last_answer, latest_text, remember
 from actions.formatting import format_sentiment_summary
 from actions.links import view_link, with_link
 from actions.parsing import parse_platform, read_period
@@ -93,6 +93,10 @@ class ActionSentimentSummary(BeaconAction):
     def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
+        previous = last_answer(tracker)
+        if previous is not None and asks_for_examples(tracker):
+            # "what are folks grumbling about?" after a summary: its negative posts.
+            return answer_with_examples(dispatcher, tracker, services, previous)
         asked = asked_scope(tracker, services)
         with services.workspace.connect(read_only=True) as con:
             scope = asked.for_brand(con)
@@ -175,9 +179,32 @@ EXAMPLES = 5
 
 _NEGATIVE = re.compile(
     r"\b(negative|neg|bad|worst|complain\w*|angry|unhappy|annoyed|critical|"
-    r"criticism|haters?|moan\w*|rant\w*|dragging)\b"
+    r"criticism|haters?|moan\w*|rant\w*|dragging|grumbl\w*|gripe\w*|whin\w*)\b"
 )
 _POSITIVE = re.compile(r"\b(positive|pos|good|best|happy|love\w*|praise\w*|fans?|nice)\b")
+
+
+#: A follow-up asking what the posts say ("what are folks grumbling about?").
+_ASKS_WHAT = re.compile(r"\b(what|which|show|examples?|posts?|saying|about)\b", re.IGNORECASE)
+
+
+def asks_for_examples(tracker: Tracker) -> bool:
+    """Whether the latest message asks what the previous sentiment or anomaly answer's
+    posts say ("what are folks grumbling about?", "which posts are negative?") rather
+    than for a new summary: it follows such an answer, names no new platform, period
+    or topic, is short, and asks what the negative or positive posts are.
+    """
+    previous = last_answer(tracker)
+    message = tracker.latest_message or {}
+    text = latest_text(tracker)
+    return (
+        previous is not None
+        and previous.kind in ("sentiment", "anomaly")
+        and not message.get("entities")
+        and len(text.split()) <= FOLLOW_UP_MAX_WORDS
+        and asked_label(text) is not None
+        and _ASKS_WHAT.search(text) is not None
+    )
 
 
 def asked_label(text: str) -> str | None:

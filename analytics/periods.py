@@ -231,6 +231,10 @@ _PERIOD_PHRASES = re.compile(
     r"|since (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"|\bq[1-4](?: \d{4})?\b"
     r"|\byesterday\b|\btoday\b"
+    # A month by its full name; "may" and "march" are verbs too, so only after "in".
+    r"|\b(?:january|february|april|june|july|august|september|october|november|december)"
+    r"(?: \d{4})?\b"
+    r"|\b(?:in|during) (?:may|march)(?: \d{4})?\b"
 )
 
 
@@ -239,7 +243,8 @@ def find_period(text: str, today: date) -> tuple[str, Period] | None:
 
     For when the entity extractor took a piece of the phrase ("weeks" out of "these
     past two weeks"): the message itself still says what was meant. Only phrases that
-    cannot be anything but a period are looked for (not month names: "may" is a verb).
+    cannot be anything but a period are looked for (a month by its full name; "may"
+    and "march", which are verbs too, only after "in" or "during").
 
     Args:
         text: What the user wrote.

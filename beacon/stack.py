@@ -381,6 +381,10 @@ class Stack:
             SharedRecordError: ``BEACON_DATABASE_URL`` is set but not a PostgreSQL URL
                 (said before anything starts).
         """
+        self._wait_ready(*self._launch_actions())
+
+    def _launch_actions(self) -> tuple[str, str]:
+        """Spawn the action server; returns its name and the URL that answers once ready."""
         settings = self.config.settings
         shared_record(settings.database_url)
         env = dict(os.environ)
@@ -406,10 +410,14 @@ class Stack:
             str(self.config.action_port),
         ]
         self._spawn("actions", command, env)
-        self._wait_ready("actions", f"{self.config.action_url}/health")
+        return "actions", f"{self.config.action_url}/health"
 
     def start_bot(self) -> None:
         """Start the Rasa server and wait until its REST channel answers."""
+        self._wait_ready(*self._launch_bot())
+
+    def _launch_bot(self) -> tuple[str, str]:
+        """Spawn the Rasa server; returns its name and the URL that answers once ready."""
         settings = self.config.settings
         tracker_url = (
             f"sqlite:///{self.config.tracker_db.resolve()}"
@@ -446,7 +454,7 @@ class Stack:
             "*",
         ]
         self._spawn("bot", command, env)
-        self._wait_ready("bot", f"{self.config.bot_url}/webhooks/rest/")
+        return "bot", f"{self.config.bot_url}/webhooks/rest/"
 
     def start_widget(self) -> None:
         """Start the support page + widget server (``beacon.widget``) and wait until it answers.
@@ -474,8 +482,14 @@ class Stack:
 
         Does nothing when ``config.dashboard_port`` is None.
         """
+        launched = self._launch_dashboard()
+        if launched is not None:
+            self._wait_ready(*launched)
+
+    def _launch_dashboard(self) -> tuple[str, str] | None:
+        """Spawn the dashboard (None when there is none); returns its name and ready URL."""
         if self.config.dashboard_port is None:
-            return
+            return None
         settings = self.config.settings
         command = [
             sys.executable,
@@ -510,7 +524,7 @@ class Stack:
         }
         self._spawn("dashboard", command, env)
         url = f"http://{self.config.dashboard_host}:{self.config.dashboard_port}"
-        self._wait_ready("dashboard", f"{url}/_stcore/health")
+        return "dashboard", f"{url}/_stcore/health"
 
     def _wait_ready(self, name: str, url: str) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -548,10 +562,20 @@ class Stack:
             process.wait(timeout=timeout_s)
 
     def start(self) -> Stack:
-        self.start_widget()  # first: a taken port fails in a second, not after Rasa's minute
-        self.start_dashboard()
-        self.start_actions()
-        self.start_bot()
+        """Start every server and wait until each answers; on a failure, stop them all.
+
+        The dashboard, action server and Rasa server load side by side (none needs
+        another to start), so the stack is up when the slowest is, not after the sum.
+        """
+        try:
+            self.start_widget()  # first: a taken port fails in a second, not after Rasa's minute
+            launched = [self._launch_dashboard(), self._launch_actions(), self._launch_bot()]
+            for name_and_url in launched:
+                if name_and_url is not None:
+                    self._wait_ready(*name_and_url)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

@@ -66,6 +66,11 @@ SHORT_SECTION_CHARS = 320
 STANDOUT_MARGIN = 0.1
 #: How far below the best sentence another may score and still be quoted.
 QUOTE_MARGIN = 0.12
+#: How far below the best sentence another sentence of the best passage may score and
+#: still be quoted beside it: an answer often runs over two sentences of one section
+#: ("Ridge GTX shoes have a waterproof membrane. … re-apply a water-repellent spray").
+#: Chosen on the customer and staff dev sets (benchmarks/understanding_dev, knowledge_answers).
+PASSAGE_QUOTE_MARGIN = 0.25
 #: Longest list section (characters) quoted whole when the question asks for the list.
 LIST_SECTION_CHARS = 480
 #: A question asking for several things of a kind: "which hypotheses…", "what are the
@@ -205,12 +210,14 @@ def select_quotes(
     question: str | None = None,
     max_quotes: int = 3,
     margin: float = QUOTE_MARGIN,
+    passage_margin: float = PASSAGE_QUOTE_MARGIN,
 ) -> list[Quote]:
     """The quotes of an extractive answer, from :func:`rank_sentences`' ranking.
 
     The best sentence is quoted, or its whole passage when that is short and no sentence
     of it stands out (:data:`STANDOUT_MARGIN`); other sentences join while they score
-    within ``margin`` of the best, up to ``max_quotes``. A short list is quoted whole
+    within ``margin`` of the best (``passage_margin`` for the best passage's own
+    sentences), up to ``max_quotes``. A short list is quoted whole
     when ``question`` asks for the list ("which hypotheses do we test?").
 
     Returns:
@@ -223,8 +230,11 @@ def select_quotes(
     if _quote_whole(best, ranked, question):
         quoted.append((best.passage.text.strip(), best.passage))
     for item in ranked:
-        if len(quoted) >= max_quotes or item.score < best.score - margin:
+        if len(quoted) >= max_quotes:
             break
+        same_passage = item.passage == best.passage
+        if item.score < best.score - (passage_margin if same_passage else margin):
+            continue
         if any(item.passage == p and item.text in text for text, p in quoted):
             continue
         quoted.append((item.text, item.passage))

@@ -73,12 +73,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoWorkspace:
     return build_scored_demo(tmp_path_factory.mktemp("demo") / "beacon.duckdb", DEMO_END)
 
 
+def copy_demo(demo: DemoWorkspace, target: Path) -> DemoWorkspace:
+    """A private, writable copy of ``demo`` at ``target`` (a ``.duckdb`` path)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo.workspace.path, target)
+    return DemoWorkspace(Workspace(target), demo.manifest, demo.pseudonymizer, demo.end_date)
+
+
 @pytest.fixture
 def demo_copy(demo: DemoWorkspace, tmp_path: Path) -> DemoWorkspace:
     """A private, writable copy of the demo workspace."""
-    target = tmp_path / "beacon.duckdb"
-    shutil.copy(demo.workspace.path, target)
-    return DemoWorkspace(Workspace(target), demo.manifest, demo.pseudonymizer, demo.end_date)
+    return copy_demo(demo, tmp_path / "beacon.duckdb")
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,12 @@ import re
 
 from actions.anomalies import ActionAnomalies
 from actions.campaigns import ActionCampaignReport
-from actions.continuations import MAX_WORDS
+from actions.context import FOLLOW_UP_MAX_WORDS
 from actions.experiments import ActionAnalyzeExperiment
 from actions.fallbacks import NOT_UNDERSTOOD, ActionFallback
 from actions.followups import ActionAskWhatAbout, ActionFollowup
 from actions.sample_size import ActionSampleSize
+from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
 from tests.actions.conftest import Chat
 from tests.conftest import answered_from_public_pages
@@ -59,6 +60,22 @@ def test_what_an_experiment_made_is_its_analysis(services: Services) -> None:
     assert "Subject-line test" in again.text
 
 
+def test_rolling_out_read_as_a_campaign_question_stays_on_the_test(services: Services) -> None:
+    chat = Chat()
+    chat.say(
+        "did the subject line test win or not",
+        "analyze_experiment",
+        ActionAnalyzeExperiment(),
+        slots={"experiment": "exp-subject-line"},
+    )
+    # The classifier hears "roll out" as a campaign question; the test is what was asked.
+    run = chat.say("worth rolling it out?", "ask_campaign", ActionCampaignReport())
+    assert "Subject-line test" in run.text and "campaigns" not in run.text
+    # Without a test before it, the same words are a campaign question.
+    fresh = Chat().say("worth rolling it out?", "ask_campaign", ActionCampaignReport())
+    assert fresh.text.startswith("Trailbird's 3 campaigns")
+
+
 def test_a_plan_follow_up_keeps_the_plan(services: Services) -> None:
     chat = Chat()
     first = chat.say(
@@ -87,13 +104,35 @@ def test_what_caused_an_anomaly_is_its_posts(services: Services) -> None:
     assert re.search(r"sole|peel|glue", run.text, re.IGNORECASE)
 
 
+def test_show_me_the_posts_behind_a_summary_or_an_alert(services: Services) -> None:
+    chat = Chat()
+    chat.say(
+        "how is sentiment on twitter this month?",
+        "ask_sentiment",
+        ActionSentimentSummary(),
+        slots={"platform": "twitter", "period": "this month"},
+    )
+    run = chat.say("show me the posts", "nlu_fallback", ActionFallback())
+    assert run.text.startswith("Posts about Trailbird on Twitter/X, this month"), run.text
+    chat.say(
+        "anything unusual in october?",
+        "ask_anomalies",
+        ActionAnomalies(),
+        slots={"period": "october"},
+    )
+    run = chat.say("show me the posts", "nlu_fallback", ActionFallback())
+    assert run.text.startswith("Negative posts about Trailbird on Twitter/X, the unusual days")
+
+
 def test_a_message_without_the_kinds_words_is_not_a_follow_up(services: Services) -> None:
     run = _campaign_chat().say("the blue one with stripes", "nlu_fallback", ActionFallback())
     assert NOT_UNDERSTOOD in run.text and "Summer Sprint (" not in run.text
 
 
 def test_a_long_message_is_a_new_question_not_a_follow_up(services: Services) -> None:
-    text = "what would it cost us to " + " ".join(["really"] * MAX_WORDS) + " fix the site"
+    text = (
+        "what would it cost us to " + " ".join(["really"] * FOLLOW_UP_MAX_WORDS) + " fix the site"
+    )
     run = _campaign_chat().say(text, "nlu_fallback", ActionFallback())
     assert "Summer Sprint (" not in run.text
 

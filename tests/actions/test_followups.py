@@ -84,6 +84,32 @@ def test_examples_behind_a_sentiment_answer(services: Services) -> None:
     assert all("tw-m" in line for line in lines[1:])  # talk about the brand, not its own posts
 
 
+def test_grumbling_read_as_a_sentiment_question_lists_the_complaints(
+    services: Services,
+) -> None:
+    chat = Chat()
+    chat.say(
+        "how is sentiment on twitter this month?",
+        "ask_sentiment",
+        ActionSentimentSummary(),
+        slots={"platform": "twitter", "period": "this month"},
+    )
+    # The classifier hears a sentiment question; after a summary it asks for its posts.
+    run = chat.say("what are folks grumbling about", "ask_sentiment", ActionSentimentSummary())
+    lines = run.text.splitlines()
+    assert lines[0].startswith("Negative posts about Trailbird on Twitter/X, this month"), run.text
+    assert all("— negative," in line for line in lines[1:]) and len(lines) > 1
+    # A new scope is a new summary, not the old summary's posts.
+    again = chat.say(
+        "and what are people complaining about on instagram",
+        "ask_sentiment",
+        ActionSentimentSummary(),
+        entities=[{"entity": "platform", "value": "instagram"}],
+        slots={"platform": "instagram"},
+    )
+    assert "Instagram" in again.text and "% positive" in again.text, again.text
+
+
 def test_examples_behind_an_anomaly_are_the_spikes_posts(services: Services) -> None:
     chat = Chat()
     chat.say(

@@ -27,6 +27,7 @@ from analytics.periods import parse_period
         ("insta", "instagram"),
         ("X", "twitter"),
         ("tweets", "twitter"),
+        ("retweets", "twitter"),
         ("Facebook", "facebook"),
         # Typos and clipped entities: one letter off, or a platform among other words.
         ("twiter", "twitter"),

@@ -84,6 +84,9 @@ def test_bad_phrases_say_what_works(phrase: str, message: str) -> None:
         ("numbers for 2026-10-01 to 2026-10-07 please", date(2026, 10, 1), date(2026, 10, 7)),
         ("r ppl still mad? last couple months", date(2026, 10, 2), TODAY),
         ("feeling towards us since the start of this quarter?", date(2026, 10, 1), TODAY),
+        # a month by its name, not the "10" of "in 10 min"
+        ("brand health in october pls, meeting in 10 min", date(2026, 10, 1), date(2026, 10, 31)),
+        ("what happened in march on tiktok", date(2026, 3, 1), date(2026, 3, 31)),
     ],
 )
 def test_a_period_is_found_inside_a_whole_message(message: str, start: date, end: date) -> None:
@@ -94,7 +97,10 @@ def test_a_period_is_found_inside_a_whole_message(message: str, start: date, end
     assert phrase in message and parse_period(phrase, TODAY) == period
 
 
-@pytest.mark.parametrize("message", ["may I see sentiment on twitter", "how are we doing?", ""])
+@pytest.mark.parametrize(
+    "message",
+    ["may I see sentiment on twitter", "we march on, how are we doing?", "how are we doing?", ""],
+)
 def test_a_message_without_a_period_finds_none(message: str) -> None:
     assert find_period(message, TODAY) is None
 

@@ -24,7 +24,13 @@ from beacon.chat import BotClient
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
 from foundation.settings import Settings, get_settings
 from knowledge import build_index
-from tests.conftest import PROJECT_ROOT, DemoWorkspace, build_scored_demo, train_engagement
+from tests.conftest import (
+    PROJECT_ROOT,
+    DemoWorkspace,
+    build_scored_demo,
+    copy_demo,
+    train_engagement,
+)
 from tests.fakes.slack import FakeSlack
 from tests.leaks import leaks
 
@@ -104,10 +110,19 @@ def slack() -> Iterator[SlackE2E]:
 
 
 @pytest.fixture(scope="session")
-def e2e(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Iterator[E2E]:
+def today_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoWorkspace:
+    """The demo workspace ending today, built once; stacks run on copies of it."""
+    folder = tmp_path_factory.mktemp("today-demo")
+    return build_scored_demo(folder / "beacon.duckdb", datetime.now(UTC).date())
+
+
+@pytest.fixture(scope="session")
+def e2e(
+    tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E, today_demo: DemoWorkspace
+) -> Iterator[E2E]:
     model, _ = ensure_model(get_settings())
     home: Path = tmp_path_factory.mktemp("e2e-home")
-    demo = build_scored_demo(home / "beacon.duckdb", datetime.now(UTC).date())
+    demo = copy_demo(today_demo, home / "beacon.duckdb")
     build_index(PROJECT_ROOT / "data" / "knowledge", home / "knowledge")
     train_engagement(demo.workspace, home / "models" / "engagement", home / "cache" / "engagement")
     staff_token = secrets.token_hex(16)

@@ -13,20 +13,18 @@ twice, and a customer's limit holds across both.
 from __future__ import annotations
 
 import secrets
-import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
 from foundation.settings import Settings, get_settings
-from tests.conftest import build_scored_demo
+from tests.conftest import DemoWorkspace, copy_demo
 from tests.e2e.conftest import E2E, SlackE2E
 from tests.e2e.test_slack import MARKETER, TEAM, SlackDriver, _channel, _ts
 from tests.servers import (
@@ -51,7 +49,9 @@ class Replicas:
 
 
 @pytest.fixture(scope="module")
-def replicas(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Iterator[Replicas]:
+def replicas(
+    tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E, today_demo: DemoWorkspace
+) -> Iterator[Replicas]:
     skip_without_postgres()
     skip_without_redis()
     model, _ = ensure_model(get_settings())
@@ -71,11 +71,10 @@ def replicas(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Itera
         psql_rows(postgres, "CREATE DATABASE operations")
         record = Server(postgres.url.rsplit("/", 1)[0] + "/operations", postgres.port)
         first_home, second_home = root / "first", root / "second"
-        demo = build_scored_demo(first_home / "beacon.duckdb", datetime.now(UTC).date())
-        shutil.copytree(first_home, second_home)
+        demo = copy_demo(today_demo, first_home / "beacon.duckdb")
+        copy_demo(today_demo, second_home / "beacon.duckdb")
         stacks: list[Stack] = []
         try:
-            pair = []
             for home in (first_home, second_home):
                 settings = Settings(
                     home=home,
@@ -93,10 +92,11 @@ def replicas(tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E) -> Itera
                     action_port=free_port(),
                     log_dir=home / "logs",
                 )
-                stack = Stack(config, model)
-                stacks.append(stack)
+                stacks.append(Stack(config, model))
+            # One after the other: the first Rasa server creates the tracker tables.
+            for stack in stacks:
                 stack.start()
-                pair.append(E2E(stack=stack, demo=demo, staff_token=staff_token))
+            pair = [E2E(stack=stack, demo=demo, staff_token=staff_token) for stack in stacks]
             yield Replicas(pair[0], pair[1], postgres, record)
         finally:
             for stack in stacks:

@@ -82,9 +82,10 @@ def test_serve_says_in_one_line_when_the_tracker_store_cannot_be_reached() -> No
         "BEACON_TRACKER_URL": "postgresql://beacon:hunter2@127.0.0.1:1/rasa",
         "BEACON_TRACKER_CONNECT_TIMEOUT": "1",
     }
+    action_port = free_port()
     result = subprocess.run(
         [str(beacon), "serve", "--bot-port", str(free_port()), "--action-port",
-         str(free_port()), "--no-widget"],
+         str(action_port), "--no-widget"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -100,6 +101,8 @@ def test_serve_says_in_one_line_when_the_tracker_store_cannot_be_reached() -> No
     ), result.stderr[-2000:]
     assert "hunter2" not in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+    # The action server, started beside the bot, was stopped with it: nothing is left over.
+    assert not _answers(f"http://127.0.0.1:{action_port}/health")
 
 
 def test_serve_only_widget_runs_the_support_page_alone_with_the_public_bot_url(

@@ -1,10 +1,11 @@
 """Customer support on the public channel, end to end: hand-off, ratings, limits, no leaks.
 
-The leak test sends every staff question of the NLU data, and a paraphrase of each,
-through the customer channel and scans every reply for strings that only staff may
-see, all read from the demo workspace and the internal documents. Requests are
-spread over loopback addresses (127.0.1.x) as many customers would be, so the
-per-address limit (tested on its own below) does not throttle the test itself.
+The leak test sends every staff question of the NLU data (as written or reworded, in
+turn; both forms of each in the ``slow`` run) through the customer channel and scans
+every reply for strings that only staff may see, all read from the demo workspace and
+the internal documents. Requests are spread over loopback addresses (127.0.1.x) as many
+customers would be, so the per-address limit (tested on its own below) does not
+throttle the test itself.
 """
 
 from __future__ import annotations
@@ -142,15 +143,29 @@ def _send(client: httpx.Client, sender: str, text: str) -> httpx.Response:
     return client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
 
 
+@pytest.mark.parametrize(
+    "every_form",
+    [
+        False,
+        # Each question as written *and* reworded: twice the messages; the default run
+        # asks each once, alternating the two.
+        pytest.param(True, marks=pytest.mark.slow, id="every_form"),
+    ],
+    ids=lambda every_form: "every_form" if every_form else "each_once",
+)
 def test_customer_channel_leaks_nothing_and_staff_keep_every_capability(
-    e2e: E2E, customer_clients: list[httpx.Client]
+    e2e: E2E, customer_clients: list[httpx.Client], every_form: bool
 ) -> None:
     questions = staff_questions()
     assert len(questions) >= 10 and sum(map(len, questions.values())) >= 200
     secrets = internal_strings(e2e)
     assert {"mountain_maya", "Summer Sprint", "brand-voice-guide.md"} <= set(secrets)
-    asked = [(q, i) for qs in questions.values() for i, q in enumerate(qs)]
-    asked += [(paraphrase(q, i), i) for q, i in list(asked)]
+    written = [(q, i) for qs in questions.values() for i, q in enumerate(qs)]
+    if every_form:
+        asked = written + [(paraphrase(q, i), i) for q, i in written]
+    else:
+        # Every staff example once: as written or reworded, in turn (every rewording kind).
+        asked = [(paraphrase(q, i // 2) if n % 2 else q, i) for n, (q, i) in enumerate(written)]
 
     def ask(job: tuple[int, tuple[str, int]]) -> tuple[str, list[dict[str, Any]]]:
         n, (question, _) = job

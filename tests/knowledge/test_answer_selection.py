@@ -163,6 +163,22 @@ def test_select_quotes_quotes_a_sentence_that_stands_out_alone() -> None:
     assert [q.text for q in quotes] == ["The shop opens at nine every day."]
 
 
+def test_select_quotes_adds_the_best_passages_close_runner_up_not_another_passages() -> None:
+    # An answer over two sentences of one section: the rule, then what to do about it.
+    care = _passage(
+        "Ridge GTX shoes have a waterproof membrane. Clean them like other shoes and re-apply "
+        "a water-repellent spray every few months. " + "Keep them out of hot cars. " * 10,
+        "Waterproof shoes",
+    )
+    other = _passage("Store your gear in a cool, dry place.", "Storage")
+    ranked = sorted(
+        [*_ranked(care, 0.70, 0.50, *[0.2] * 10), *_ranked(other, 0.50)],
+        key=lambda item: -item.score,
+    )
+    quotes = select_quotes(ranked)
+    assert [q.text for q in quotes] == sentence_units(care)[:2]
+
+
 def test_select_quotes_keeps_long_sections_to_their_sentences() -> None:
     long_text = " ".join(f"Sentence number {i} says something about the shop." for i in range(12))
     passage = _passage(long_text)
