@@ -2,11 +2,12 @@
 
 "how much money did it make us?" after an A/B test's results, "what did it cost?" after a
 campaign report, "and with 90% power?" after a test plan, "what caused it?" after an
-anomaly: short messages that only make sense against the answer before them, so the
-classifier often has no confident intent for them (``nlu_fallback``) or reads them as a
-bare entity (``inform``). Each kind of answer that such a message can continue has words
-that ask for more of it (:data:`actions.context.FOLLOW_UP_CUES`); the answering action then reads the rest
-from the previous answer (the experiment slot, the campaign or the plan it stored).
+anomaly, "show me the posts" after a sentiment summary: short messages that only make
+sense against the answer before them, so the classifier often has no confident intent
+for them (``nlu_fallback``) or reads them as a bare entity (``inform``). Each kind of
+answer that such a message can continue has words that ask for more of it
+(:data:`actions.context.FOLLOW_UP_CUES`); the answering action then reads the rest from
+the previous answer (the experiment slot, the campaign, the plan or the scope it stored).
 
 Only staff, only short messages, and only when the previous answer is of that kind: a
 new question is never taken for a follow-up because it shares a word with one.

@@ -13,6 +13,7 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.sentiment import ActionSentimentSummary
 from actions.services import ChartStore, Services, set_services
 from beacon.scoring import current_scorer
 from foundation.settings import Settings
@@ -144,3 +145,15 @@ class Chat:
             self.data["events"].append({"event": "bot", "text": m.get("text")})
         self.data["events"].append({"event": "action", "name": "action_listen"})
         return ActionRun(events=list(events), messages=dispatcher.messages)
+
+
+def twitter_sentiment_chat() -> Chat:
+    """A staff chat whose last answer is this month's sentiment summary for Twitter/X."""
+    chat = Chat()
+    chat.say(
+        "how is sentiment on twitter this month?",
+        "ask_sentiment",
+        ActionSentimentSummary(),
+        slots={"platform": "twitter", "period": "this month"},
+    )
+    return chat

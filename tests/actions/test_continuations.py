@@ -16,9 +16,8 @@ from actions.experiments import ActionAnalyzeExperiment
 from actions.fallbacks import NOT_UNDERSTOOD, ActionFallback
 from actions.followups import ActionAskWhatAbout, ActionFollowup
 from actions.sample_size import ActionSampleSize
-from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
-from tests.actions.conftest import Chat
+from tests.actions.conftest import Chat, twitter_sentiment_chat
 from tests.conftest import answered_from_public_pages
 
 
@@ -29,6 +28,17 @@ def _campaign_chat() -> Chat:
         "ask_campaign",
         ActionCampaignReport(),
         entities=[{"entity": "topic", "value": "summer sprint"}],
+    )
+    return chat
+
+
+def _experiment_chat() -> Chat:
+    chat = Chat()
+    chat.say(
+        "did the subject line test win or not",
+        "analyze_experiment",
+        ActionAnalyzeExperiment(),
+        slots={"experiment": "exp-subject-line"},
     )
     return chat
 
@@ -47,13 +57,7 @@ def test_which_campaign_is_best_reports_them_all(services: Services) -> None:
 
 
 def test_what_an_experiment_made_is_its_analysis(services: Services) -> None:
-    chat = Chat()
-    chat.say(
-        "did the subject line test win or not",
-        "analyze_experiment",
-        ActionAnalyzeExperiment(),
-        slots={"experiment": "exp-subject-line"},
-    )
+    chat = _experiment_chat()
     run = chat.say("how much money did it make us", "nlu_fallback", ActionFallback())
     assert "Subject-line test" in run.text and re.search(r"worth €[\d.,]+ per", run.text)
     again = chat.say("and are we sure about it?", "ask_more", ActionFollowup())
@@ -61,13 +65,7 @@ def test_what_an_experiment_made_is_its_analysis(services: Services) -> None:
 
 
 def test_rolling_out_read_as_a_campaign_question_stays_on_the_test(services: Services) -> None:
-    chat = Chat()
-    chat.say(
-        "did the subject line test win or not",
-        "analyze_experiment",
-        ActionAnalyzeExperiment(),
-        slots={"experiment": "exp-subject-line"},
-    )
+    chat = _experiment_chat()
     # The classifier hears "roll out" as a campaign question; the test is what was asked.
     run = chat.say("worth rolling it out?", "ask_campaign", ActionCampaignReport())
     assert "Subject-line test" in run.text and "campaigns" not in run.text
@@ -105,13 +103,7 @@ def test_what_caused_an_anomaly_is_its_posts(services: Services) -> None:
 
 
 def test_show_me_the_posts_behind_a_summary_or_an_alert(services: Services) -> None:
-    chat = Chat()
-    chat.say(
-        "how is sentiment on twitter this month?",
-        "ask_sentiment",
-        ActionSentimentSummary(),
-        slots={"platform": "twitter", "period": "this month"},
-    )
+    chat = twitter_sentiment_chat()
     run = chat.say("show me the posts", "nlu_fallback", ActionFallback())
     assert run.text.startswith("Posts about Trailbird on Twitter/X, this month"), run.text
     chat.say(

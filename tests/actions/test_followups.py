@@ -32,7 +32,7 @@ from actions.posts import ActionTopPosts
 from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
 from actions.support import ActionGoodbye, ActionRateConversation
-from tests.actions.conftest import Chat
+from tests.actions.conftest import Chat, twitter_sentiment_chat
 from tests.conftest import answered_from_public_pages
 
 POST_ID = re.compile(r"\b(?:tw|ig|fb)-m?\d{6}\b")
@@ -69,13 +69,7 @@ def test_a_ranking_follow_up_without_a_place_asks_which(services: Services) -> N
 
 # ---------------------------------------------------------------- examples behind an answer
 def test_examples_behind_a_sentiment_answer(services: Services) -> None:
-    chat = Chat()
-    chat.say(
-        "how is sentiment on twitter this month?",
-        "ask_sentiment",
-        ActionSentimentSummary(),
-        slots={"platform": "twitter", "period": "this month"},
-    )
+    chat = twitter_sentiment_chat()
     run = chat.say("show me a few of the negative ones", "ask_more", ActionFollowup())
     lines = run.text.splitlines()
     assert lines[0].startswith("Negative posts about Trailbird on Twitter/X, this month")
@@ -87,13 +81,7 @@ def test_examples_behind_a_sentiment_answer(services: Services) -> None:
 def test_grumbling_read_as_a_sentiment_question_lists_the_complaints(
     services: Services,
 ) -> None:
-    chat = Chat()
-    chat.say(
-        "how is sentiment on twitter this month?",
-        "ask_sentiment",
-        ActionSentimentSummary(),
-        slots={"platform": "twitter", "period": "this month"},
-    )
+    chat = twitter_sentiment_chat()
     # The classifier hears a sentiment question; after a summary it asks for its posts.
     run = chat.say("what are folks grumbling about", "ask_sentiment", ActionSentimentSummary())
     lines = run.text.splitlines()
