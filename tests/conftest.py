@@ -73,17 +73,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoWorkspace:
     return build_scored_demo(tmp_path_factory.mktemp("demo") / "beacon.duckdb", DEMO_END)
 
 
-def copy_demo(demo: DemoWorkspace, target: Path) -> DemoWorkspace:
-    """A private, writable copy of ``demo`` at ``target`` (a ``.duckdb`` path)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(demo.workspace.path, target)
+def copy_demo(demo: DemoWorkspace, folder: Path) -> DemoWorkspace:
+    """A private, writable copy of ``demo`` in ``folder``: the workspace and everything
+    the demo build wrote beside it (the similar-posts index, the media, the manifest)."""
+    shutil.copytree(demo.workspace.path.parent, folder, dirs_exist_ok=True)
+    target = folder / demo.workspace.path.name
     return DemoWorkspace(Workspace(target), demo.manifest, demo.pseudonymizer, demo.end_date)
 
 
 @pytest.fixture
 def demo_copy(demo: DemoWorkspace, tmp_path: Path) -> DemoWorkspace:
-    """A private, writable copy of the demo workspace."""
-    return copy_demo(demo, tmp_path / "beacon.duckdb")
+    """A private, writable copy of the demo workspace (the workspace file alone)."""
+    target = tmp_path / "beacon.duckdb"
+    shutil.copy(demo.workspace.path, target)
+    return DemoWorkspace(Workspace(target), demo.manifest, demo.pseudonymizer, demo.end_date)
 
 
 @pytest.fixture(scope="session")

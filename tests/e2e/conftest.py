@@ -111,7 +111,7 @@ def slack() -> Iterator[SlackE2E]:
 
 @pytest.fixture(scope="session")
 def today_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoWorkspace:
-    """The demo workspace ending today, built once; stacks run on copies of it."""
+    """The demo workspace ending today, built once; stacks run on copies of its folder."""
     folder = tmp_path_factory.mktemp("today-demo")
     return build_scored_demo(folder / "beacon.duckdb", datetime.now(UTC).date())
 
@@ -122,7 +122,7 @@ def e2e(
 ) -> Iterator[E2E]:
     model, _ = ensure_model(get_settings())
     home: Path = tmp_path_factory.mktemp("e2e-home")
-    demo = copy_demo(today_demo, home / "beacon.duckdb")
+    demo = copy_demo(today_demo, home)
     build_index(PROJECT_ROOT / "data" / "knowledge", home / "knowledge")
     train_engagement(demo.workspace, home / "models" / "engagement", home / "cache" / "engagement")
     staff_token = secrets.token_hex(16)

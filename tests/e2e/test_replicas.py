@@ -71,8 +71,8 @@ def replicas(
         psql_rows(postgres, "CREATE DATABASE operations")
         record = Server(postgres.url.rsplit("/", 1)[0] + "/operations", postgres.port)
         first_home, second_home = root / "first", root / "second"
-        demo = copy_demo(today_demo, first_home / "beacon.duckdb")
-        copy_demo(today_demo, second_home / "beacon.duckdb")
+        demo = copy_demo(today_demo, first_home)
+        copy_demo(today_demo, second_home)
         stacks: list[Stack] = []
         try:
             for home in (first_home, second_home):
