@@ -94,7 +94,7 @@ class ActionSentimentSummary(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         previous = last_answer(tracker)
-        if previous is not None and asks_for_examples(tracker):
+        if previous is not None and asks_for_examples(tracker, previous):
             # "what are folks grumbling about?" after a summary: its negative posts.
             return answer_with_examples(dispatcher, tracker, services, previous)
         asked = asked_scope(tracker, services)
@@ -188,13 +188,12 @@ _POSITIVE = re.compile(r"\b(positive|pos|good|best|happy|love\w*|praise\w*|fans?
 _ASKS_WHAT = re.compile(r"\b(what|which|show|examples?|posts?|saying|about)\b", re.IGNORECASE)
 
 
-def asks_for_examples(tracker: Tracker) -> bool:
-    """Whether the latest message asks what the previous sentiment or anomaly answer's
+def asks_for_examples(tracker: Tracker, previous: LastAnswer | None) -> bool:
+    """Whether the latest message asks what ``previous``, a sentiment or anomaly answer's,
     posts say ("what are folks grumbling about?", "which posts are negative?") rather
     than for a new summary: it follows such an answer, names no new platform, period
     or topic, is short, and asks what the negative or positive posts are.
     """
-    previous = last_answer(tracker)
     message = tracker.latest_message or {}
     text = latest_text(tracker)
     return (

@@ -43,6 +43,17 @@ def _experiment_chat() -> Chat:
     return chat
 
 
+def _october_alert(chat: Chat) -> Chat:
+    """``chat`` after the October anomaly answer (the planted Twitter/X spike)."""
+    chat.say(
+        "anything unusual in october?",
+        "ask_anomalies",
+        ActionAnomalies(),
+        slots={"period": "october"},
+    )
+    return chat
+
+
 def test_what_a_campaign_cost_is_its_report(services: Services) -> None:
     run = _campaign_chat().say("what did it cost us", "nlu_fallback", ActionFallback())
     assert run.text.startswith("Summer Sprint (summer-sprint):") and "budget €120,000" in run.text
@@ -90,13 +101,7 @@ def test_a_plan_follow_up_keeps_the_plan(services: Services) -> None:
 
 
 def test_what_caused_an_anomaly_is_its_posts(services: Services) -> None:
-    chat = Chat()
-    chat.say(
-        "anything unusual in october?",
-        "ask_anomalies",
-        ActionAnomalies(),
-        slots={"period": "october"},
-    )
+    chat = _october_alert(Chat())
     run = chat.say("what caused it", "nlu_fallback", ActionFallback())
     assert run.text.startswith("Negative posts about Trailbird on Twitter/X, the unusual days")
     assert re.search(r"sole|peel|glue", run.text, re.IGNORECASE)
@@ -106,12 +111,7 @@ def test_show_me_the_posts_behind_a_summary_or_an_alert(services: Services) -> N
     chat = twitter_sentiment_chat()
     run = chat.say("show me the posts", "nlu_fallback", ActionFallback())
     assert run.text.startswith("Posts about Trailbird on Twitter/X, this month"), run.text
-    chat.say(
-        "anything unusual in october?",
-        "ask_anomalies",
-        ActionAnomalies(),
-        slots={"period": "october"},
-    )
+    _october_alert(chat)
     run = chat.say("show me the posts", "nlu_fallback", ActionFallback())
     assert run.text.startswith("Negative posts about Trailbird on Twitter/X, the unusual days")
 

@@ -237,14 +237,8 @@ def _platform(value: str) -> list[dict[str, object]]:
 
 
 def test_a_bare_platform_asks_the_last_sentiment_answer_again(services: Services) -> None:
-    chat = Chat()
+    chat = twitter_sentiment_chat()
     # A follow-up in between: the stories' "answer, then a platform" no longer applies.
-    chat.say(
-        "how is sentiment on twitter this month?",
-        "ask_sentiment",
-        ActionSentimentSummary(),
-        slots={"platform": "twitter", "period": "this month"},
-    )
     chat.say("show me a few of those", "ask_more", ActionFollowup())
     run = chat.say(
         "cool, and on ig?",
