@@ -20,6 +20,8 @@ every action call.
 It also replaces Rasa's start-up loop, which retries an unreachable database every
 5 s for ever, with a bounded wait and one clear error; and it refuses to start with
 a key that cannot read the stored events, instead of failing on every turn later.
+Replicas started at the same moment on an empty database all start: the one whose
+``CREATE TABLE`` loses the race finds the tables the other made.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         """Create the events table, retrying a database that is still starting."""
         try:
             keep_trying(
-                lambda: self.Base.metadata.create_all(self.engine),
+                self._create_all,
                 timeout_s=timeout_s,
                 retry_on=(sa.exc.OperationalError, sa.exc.InterfaceError),
                 what=_safe_url(url),
@@ -148,6 +150,18 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 f"({first_line(error)}); check BEACON_TRACKER_URL and that the database "
                 "server is running"
             ) from None
+
+    def _create_all(self) -> None:
+        """Create the tables that are missing. Replicas started together on an empty
+        database race to create them: PostgreSQL then fails the slower ``CREATE TABLE``
+        (the table, or its row type, already exists), so that replica looks again and
+        finds the tables the other one made."""
+        try:
+            self.Base.metadata.create_all(self.engine)
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError) as error:
+            if not _created_meanwhile(error):
+                raise
+            self.Base.metadata.create_all(self.engine)
 
     def _check_key(self, url: sa.engine.URL) -> None:
         """Refuse a key that cannot read the newest encrypted event."""
@@ -207,6 +221,12 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if not self.domain or not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+
+def _created_meanwhile(error: sa.exc.DBAPIError) -> bool:
+    """``error`` is another server's ``CREATE TABLE`` of the same table winning the race."""
+    text = str(error.orig)
+    return "already exists" in text or "pg_type_typname_nsp_index" in text
 
 
 def _engine_kwargs(url: sa.engine.URL) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from foundation.settings import get_settings
+from tests.conftest import DemoWorkspace, copy_demo
 from tests.conftest import invoke_cli as invoke
 
 
@@ -94,8 +95,10 @@ def test_every_command_has_help() -> None:
         assert code == 0 and "Usage" in out
 
 
-def test_listening_sentiment_and_anomalies(home: Path) -> None:
-    invoke("demo", "--end-date", "2026-11-30")
+def test_listening_sentiment_and_anomalies(home: Path, demo: DemoWorkspace) -> None:
+    # The session's demo (ending 30 Nov 2026) as this home's workspace: `beacon demo`
+    # itself is test_demo_builds_and_scores's.
+    copy_demo(demo, home)
     code, out, _ = invoke(
         "listening",
         "sentiment",

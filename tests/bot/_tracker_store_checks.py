@@ -171,6 +171,34 @@ async def check_endpoints_yml_chooses_this_store(folder: Path) -> None:
     assert MAIL.encode() not in db.read_bytes()
 
 
+def check_replicas_starting_together_on_an_empty_database(url: str) -> None:
+    """Replicas started at the same moment on a database with no tables yet all start:
+    one creates the tables, and another's CREATE TABLE racing it is not an error."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sqlalchemy as sa
+
+    replicas = 4
+    together = threading.Barrier(replicas)
+    domain = _domain()
+
+    def start(_: int) -> Any:
+        from bot.tracker_store import EncryptedSQLTrackerStore
+
+        together.wait()
+        return EncryptedSQLTrackerStore(domain=domain, host=url, key=KEY)
+
+    with ThreadPoolExecutor(replicas) as pool:
+        started = list(pool.map(start, range(replicas)))
+    assert len(started) == replicas
+    with sa.create_engine(url).connect() as con:
+        tables = con.execute(
+            sa.text("SELECT count(*) FROM pg_tables WHERE tablename = 'events'")
+        ).scalar()
+    assert tables == 1, tables
+
+
 async def check_postgresql_shared_by_two_replicas(url: str) -> None:
     """Two stores on one PostgreSQL database, as two Rasa replicas: one conversation."""
     from rasa.shared.core.events import UserUttered
@@ -228,7 +256,8 @@ def _raised(kind: type[_E], call: Any, *args: Any) -> _E:
 
 def main() -> None:
     postgres_url = os.environ.get("TEST_POSTGRES_URL")
-    if postgres_url:  # the PostgreSQL test runs only these
+    if postgres_url:  # the PostgreSQL test runs only these, on a new database
+        check_replicas_starting_together_on_an_empty_database(postgres_url)
         asyncio.run(check_postgresql_shared_by_two_replicas(postgres_url))
         print("all checks passed")
         return

@@ -23,14 +23,7 @@ import pytest
 from beacon.chat import BotClient
 from beacon.stack import Stack, StackConfig, ensure_model, free_port
 from foundation.settings import Settings, get_settings
-from knowledge import build_index
-from tests.conftest import (
-    PROJECT_ROOT,
-    DemoWorkspace,
-    build_scored_demo,
-    copy_demo,
-    train_engagement,
-)
+from tests.conftest import DemoWorkspace, build_scored_demo, copy_demo
 from tests.fakes.slack import FakeSlack
 from tests.leaks import leaks
 
@@ -118,13 +111,20 @@ def today_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoWorkspace:
 
 @pytest.fixture(scope="session")
 def e2e(
-    tmp_path_factory: pytest.TempPathFactory, slack: SlackE2E, today_demo: DemoWorkspace
+    tmp_path_factory: pytest.TempPathFactory,
+    slack: SlackE2E,
+    today_demo: DemoWorkspace,
+    knowledge_index: Path,
+    engagement_dirs: tuple[Path, Path],
 ) -> Iterator[E2E]:
     model, _ = ensure_model(get_settings())
     home: Path = tmp_path_factory.mktemp("e2e-home")
     demo = copy_demo(today_demo, home)
-    build_index(PROJECT_ROOT / "data" / "knowledge", home / "knowledge")
-    train_engagement(demo.workspace, home / "models" / "engagement", home / "cache" / "engagement")
+    # The session's index of the same documents, and the ensemble trained on the same demo
+    # posts (ending on another day, as a model trained last week would be): each built once.
+    shutil.copytree(knowledge_index, home / "knowledge")
+    shutil.copytree(engagement_dirs[0], home / "models" / "engagement")
+    shutil.copytree(engagement_dirs[1], home / "cache" / "engagement")
     staff_token = secrets.token_hex(16)
     settings = Settings(
         home=home,

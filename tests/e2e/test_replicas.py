@@ -93,9 +93,10 @@ def replicas(
                     log_dir=home / "logs",
                 )
                 stacks.append(Stack(config, model))
-            # One after the other: the first Rasa server creates the tracker tables.
-            for stack in stacks:
-                stack.start()
+            # Side by side, as replicas are deployed: both Rasa servers race to create the
+            # tracker tables in the empty database (bot/tracker_store.py lets either win).
+            with ThreadPoolExecutor(len(stacks)) as pool:
+                list(pool.map(Stack.start, stacks))
             pair = [E2E(stack=stack, demo=demo, staff_token=staff_token) for stack in stacks]
             yield Replicas(pair[0], pair[1], postgres, record)
         finally:

@@ -143,28 +143,42 @@ def _send(client: httpx.Client, sender: str, text: str) -> httpx.Response:
     return client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
 
 
+#: Staff examples per intent a customer asks in the default run, spread over each
+#: intent's list; the ``slow`` runs ask every example.
+LEAK_SAMPLE_PER_INTENT = 24
+
+
 @pytest.mark.parametrize(
-    "every_form",
+    "forms",
     [
-        False,
-        # Each question as written *and* reworded: twice the messages; the default run
-        # asks each once, alternating the two.
-        pytest.param(True, marks=pytest.mark.slow, id="every_form"),
+        "sample",
+        # Every staff example, as written or reworded in turn; then each both ways.
+        pytest.param("each_once", marks=pytest.mark.slow, id="each_once"),
+        pytest.param("every_form", marks=pytest.mark.slow, id="every_form"),
     ],
-    ids=lambda every_form: "every_form" if every_form else "each_once",
+    ids=str,
 )
 def test_customer_channel_leaks_nothing_and_staff_keep_every_capability(
-    e2e: E2E, customer_clients: list[httpx.Client], every_form: bool
+    e2e: E2E, customer_clients: list[httpx.Client], forms: str
 ) -> None:
     questions = staff_questions()
     assert len(questions) >= 10 and sum(map(len, questions.values())) >= 200
     secrets = internal_strings(e2e)
     assert {"mountain_maya", "Summer Sprint", "brand-voice-guide.md"} <= set(secrets)
+    if forms == "sample":
+        # Every intent, its examples spread over its list (those of each file, not only
+        # the first file's), each rewording kind used within every intent.
+        questions = {
+            intent: examples[:: max(1, len(examples) // LEAK_SAMPLE_PER_INTENT)][
+                :LEAK_SAMPLE_PER_INTENT
+            ]
+            for intent, examples in questions.items()
+        }
     written = [(q, i) for qs in questions.values() for i, q in enumerate(qs)]
-    if every_form:
+    if forms == "every_form":
         asked = written + [(paraphrase(q, i), i) for q, i in written]
     else:
-        # Every staff example once: as written or reworded, in turn (every rewording kind).
+        # Each example once: as written or reworded, in turn (every rewording kind).
         asked = [(paraphrase(q, i // 2) if n % 2 else q, i) for n, (q, i) in enumerate(written)]
 
     def ask(job: tuple[int, tuple[str, int]]) -> tuple[str, list[dict[str, Any]]]:
