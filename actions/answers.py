@@ -39,9 +39,6 @@ EXCERPT_CHARS = 400
 #: Staff who ask the documents outright get the closest passage, said to be a guess,
 #: down to this answerability; customers get "not found" under ``ANSWER_THRESHOLD``.
 STAFF_ANSWER_FLOOR = 0.05
-#: ... and with a best passage this close (cosine); the store's own floor is for answers
-#: given as facts. Chosen on the dev sets (benchmarks/understanding_dev).
-STAFF_MIN_SCORE = 0.2
 #: Said before a staff answer the answerability model doubts.
 HEDGE = "I'm not sure the documents answer exactly that; the closest I found:"
 #: A follow-up this short leans on the previous question even without "and" ("till when?").
@@ -201,7 +198,6 @@ def answer_from_documents(
             collection=collection,
             k=PASSAGES_PER_TURN,
             answer_threshold=floor,
-            min_score=STAFF_MIN_SCORE if hedged else None,
         )
     except DocumentsUnavailable:
         if only_if_found:

@@ -7,7 +7,7 @@ collection, staff every document). Reports, per audience and for two pipelines m
 in the same run:
 
 * ``before``: the selection Beacon shipped before sentence ranking (the best-passage
-  cosine against ``DEFAULT_MIN_SCORE``, then the old similarity-only sentence picker,
+  cosine against the floor of that time, :data:`LEGACY_MIN_SCORE`, then the old similarity-only sentence picker,
   reproduced below);
 * ``after``: ``KnowledgeBase.ask`` as it is now.
 
@@ -52,6 +52,9 @@ from knowledge._types import Passage
 
 DEV_SET = Path(__file__).with_name("knowledge_answers_dev.yml")
 DOCS = PROJECT_ROOT / "data" / "knowledge"
+#: The best-passage floor of the ``before`` pipeline: the one it shipped with, when the
+#: cosine alone decided between quoting and "not found".
+LEGACY_MIN_SCORE = 0.30
 #: Passages per turn, as actions/knowledge.py asks (PASSAGES_PER_TURN).
 K = 3
 COLLECTIONS = {"customer": "public", "staff": None}
@@ -182,7 +185,7 @@ def run_pipelines(kb: KnowledgeBase, spec: dict[str, Any]) -> dict[str, list[Out
                 question, k=K, filters=SearchFilter(collection=collection), query_vector=vector
             )
             best = max((p.score for p in passages), default=0.0)
-            old_found = best >= DEFAULT_MIN_SCORE
+            old_found = best >= LEGACY_MIN_SCORE
             old_quotes = (
                 _legacy_quotes(question, vector, passages, kb._embed_sentences) if old_found else []
             )
@@ -346,6 +349,7 @@ def measure() -> dict[str, Any]:
         "in_use": {
             "threshold": threshold,
             "min_score": DEFAULT_MIN_SCORE,
+            "legacy_min_score": LEGACY_MIN_SCORE,
             "features": [f.name for f in fields(AnswerabilityFeatures)],
             "coefficients": list(COEFFICIENTS),
             "intercept": INTERCEPT,
