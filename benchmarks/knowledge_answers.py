@@ -7,8 +7,8 @@ collection, staff every document). Reports, per audience and for two pipelines m
 in the same run:
 
 * ``before``: the selection Beacon shipped before sentence ranking (the best-passage
-  cosine against the floor of that time, :data:`LEGACY_MIN_SCORE`, then the old similarity-only sentence picker,
-  reproduced below);
+  cosine against the floor of that time, :data:`LEGACY_MIN_SCORE`, then the old
+  similarity-only sentence picker, reproduced below);
 * ``after``: ``KnowledgeBase.ask`` as it is now.
 
 Metrics: answer accuracy (the answer was given and its quotes contain the expected
