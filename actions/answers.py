@@ -44,11 +44,20 @@ HEDGE = "I'm not sure the documents answer exactly that; the closest I found:"
 #: A follow-up this short leans on the previous question even without "and" ("till when?").
 SHORT_FOLLOW_UP_WORDS = 4
 #: Longest follow-up that leans on the previous question when it starts like one.
-CONTINUATION_WORDS = 8
+CONTINUATION_WORDS = 10
 _CONTINUATION = re.compile(
     r"^\s*(and|or|also|plus|but|then|what about|how about|same (?:for|with)|ok(?:ay)?,? and)\b",
     re.IGNORECASE,
 )
+_INSTEAD = re.compile(r"\binstead\b", re.IGNORECASE)
+
+
+def reads_as_continuation(text: str) -> bool:
+    """Whether ``text`` continues the previous question: short, and starting like "and",
+    "what about" or "ok and", or saying "instead" ("on facebook instead?")."""
+    return len(text.split()) <= CONTINUATION_WORDS and (
+        _CONTINUATION.match(text) is not None or _INSTEAD.search(text) is not None
+    )
 
 
 def question_in_context(tracker: Tracker, text: str) -> tuple[str, str]:
@@ -60,9 +69,7 @@ def question_in_context(tracker: Tracker, text: str) -> tuple[str, str]:
     """
     previous = last_answer(tracker)
     words = len(text.split())
-    follows = words <= SHORT_FOLLOW_UP_WORDS or (
-        words <= CONTINUATION_WORDS and _CONTINUATION.match(text) is not None
-    )
+    follows = words <= SHORT_FOLLOW_UP_WORDS or reads_as_continuation(text)
     if previous is not None and previous.kind == "document" and follows:
         topic = str(previous.params.get("topic") or previous.params.get("question") or "")
         if topic:

@@ -24,6 +24,7 @@ from actions.parsing import (
     parse_platform,
     post_reference,
     posting_time_label,
+    read_posting_time,
 )
 from actions.sentiment import answer_with_examples
 from actions.services import Services
@@ -218,11 +219,12 @@ class ActionPredictEngagement(BeaconAction):
 
 
 def predict_again(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> Events:
-    """The last prediction's draft, predicted again on the platform the message names.
+    """The last prediction's draft, predicted again on the platform or at the time the
+    message names.
 
     "and on twitter?" after a prediction: the draft and its planned time come from the
     answer (the form's slots were cleared when it answered), the platform from the slot
-    the message just filled.
+    the message just filled; "what if we post it on saturday instead?" moves the time.
     """
     answer = last_answer(tracker)
     params = answer.params if answer is not None else {}
@@ -230,8 +232,15 @@ def predict_again(dispatcher: CollectingDispatcher, tracker: Tracker, services: 
     platform = parse_platform(tracker.get_slot("platform")) or params.get("platform")
     if not text.strip() or platform is None:
         raise SlotValueError("I need the draft's text and one platform to predict how it will do.")
+    now = planning_now(services)
     planned = slot_posting_time(params.get("posted_at"))
-    if planned is not None and planned < planning_now(services):
+    try:  # "and what if we post it on saturday instead?"
+        named = read_posting_time(latest_text(tracker), now)
+    except SlotValueError:
+        named = None
+    if named is not None:
+        planned = named.when
+    if planned is not None and planned < now:
         planned = None  # that hour has passed: the next one, as for a new draft
     return ActionPredictEngagement().predict(
         dispatcher, tracker, services, text, str(platform), planned

@@ -16,7 +16,7 @@ the follow-up asks for depends on that kind:
 A bare entity (``inform``: "and on insta?", "what about last quarter?", "same but
 twitter") always goes to :class:`ActionAskWhatAbout` (one rule in ``bot/data/rules.yml``):
 after an answer that can be asked again with another platform, period, topic, post,
-experiment, campaign or draft platform (:data:`ASKED_AGAIN`), it asks it again with what the
+experiment, campaign or draft platform (:data:`actions.again.ASKED_AGAIN`), it asks it again with what the
 message named, whichever route led to that answer; otherwise staff are asked what they
 want to know (or, for a longer message, the documents are tried first).
 
@@ -29,24 +29,21 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.anomalies import ActionAnomalies
+from actions.again import asked_again
 from actions.answers import answer_from_documents
 from actions.audience import STAFF, audience_of
-from actions.base import BeaconAction, Events, Responder, respond_with
-from actions.campaigns import ActionCampaignReport
+from actions.base import BeaconAction, Events
 from actions.capabilities import help_text
-from actions.comparisons import ActionComparison
-from actions.context import LastAnswer, last_answer, latest_text
+from actions.context import last_answer, latest_text
 from actions.continuations import continue_previous
-from actions.engagement import ActionExplainPost, ActionRecommendContent, predict_again
+from actions.engagement import ActionExplainPost
 from actions.experiments import ActionAnalyzeExperiment
 from actions.fallbacks import OUT_OF_SCOPE, answer_unclear
 from actions.forms import start_draft_form
-from actions.influencers import answer_ranking_followup, rank_again
+from actions.influencers import answer_ranking_followup
 from actions.knowledge import ActionKnowledgeFollowup
 from actions.parsing import mentioned_positions
-from actions.posts import ActionTopPosts
-from actions.sentiment import ActionSentimentSummary, answer_with_examples
+from actions.sentiment import answer_with_examples
 from actions.services import Services
 
 #: Staff: what to ask after a bare entity ("instagram", "the summer sprint") with nothing
@@ -58,30 +55,6 @@ ASK_WHAT_ABOUT = (
 #: Longest staff message still taken for a bare entity ("the summer sprint brief");
 #: longer ones are tried on the documents before asking what it is about.
 BARE_ENTITY_WORDS = 4
-#: The answers a bare entity can ask again, with the entities that change each one. This
-#: is the one place a bare ``inform`` after an answer is routed (one rule sends every
-#: ``inform`` here): the dialogue policy never guesses which answer it continues.
-ASKED_AGAIN: dict[str, tuple[Responder, frozenset[str]]] = {
-    "sentiment": (
-        respond_with(ActionSentimentSummary),
-        frozenset({"platform", "period", "topic"}),
-    ),
-    "anomaly": (respond_with(ActionAnomalies), frozenset({"platform", "period", "topic"})),
-    # Reads what to rank by, how many and best or worst from the last answer (actions/posts.py).
-    "top_posts": (respond_with(ActionTopPosts), frozenset({"platform", "period"})),
-    # With one platform and one period it answers that scope's sentiment.
-    "comparison": (respond_with(ActionComparison), frozenset({"platform", "period"})),
-    "explanation": (respond_with(ActionExplainPost), frozenset({"post_id"})),
-    "experiment": (respond_with(ActionAnalyzeExperiment), frozenset({"experiment"})),
-    # The brief and budget come from the ranking, not from the bare message.
-    "ranking": (rank_again, frozenset({"platform", "topic"})),
-    "recommendation": (respond_with(ActionRecommendContent), frozenset({"platform"})),
-    # The draft comes from the prediction (the form's slots were cleared).
-    "prediction": (predict_again, frozenset({"platform"})),
-    # "and back to trail?": the campaign the message names (all of them when none fits).
-    "campaign": (respond_with(ActionCampaignReport), frozenset({"topic"})),
-}
-
 NOTHING_TO_FOLLOW = (
     "I haven't shown you anything to follow up on yet. Ask me a question first, e.g. "
     "“how is sentiment on twitter this month?” or “who should we work with for trail running?”"
@@ -136,13 +109,14 @@ class ActionFollowup(BeaconAction):
         return []
 
 
-def _asked_again(answer: LastAnswer | None, tracker: Tracker) -> Responder | None:
-    """What asks ``answer`` again with the message's entities, if it can."""
-    if answer is None or answer.kind not in ASKED_AGAIN:
-        return None
-    action, changes = ASKED_AGAIN[answer.kind]
-    entities = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
-    return action if entities & changes else None
+def _names_a_subject(tracker: Tracker) -> bool:
+    """Whether the latest message names something Beacon knows: any entity but a period.
+
+    A period alone is no subject ("who won the champions league last year", "the weather
+    in chamonix this weekend"): it only scopes a question about something else.
+    """
+    entities = (tracker.latest_message or {}).get("entities") or []
+    return any(entity.get("entity") != "period" for entity in entities)
 
 
 class ActionAskWhatAbout(BeaconAction):
@@ -179,7 +153,7 @@ class ActionAskWhatAbout(BeaconAction):
         if draft is not None:
             return draft
         previous = last_answer(tracker)
-        again = _asked_again(previous, tracker)
+        again = asked_again(previous, tracker, services)
         if again is not None:
             return again(dispatcher, tracker, services)
         continued = continue_previous(dispatcher, tracker, services)  # "and with 90% power?"
@@ -197,9 +171,7 @@ class ActionAskWhatAbout(BeaconAction):
             if found is not None:
                 return found
             text = latest_text(tracker)
-            if not (tracker.latest_message or {}).get("entities") and not any(
-                character.isdigit() for character in text
-            ):
+            if not _names_a_subject(tracker) and not any(character.isdigit() for character in text):
                 # Names nothing Beacon knows and holds no figure ("assume 1500 a day"
                 # would be a follow-up to a plan): outside what Beacon does.
                 dispatcher.utter_message(text=OUT_OF_SCOPE)

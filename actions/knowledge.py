@@ -17,6 +17,7 @@ import duckdb
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.again import continued_with_a_change
 from actions.answers import (
     ANSWER_KIND,
     CUSTOMER_COLLECTION,
@@ -32,6 +33,8 @@ from actions.audience import STAFF, audience_of
 from actions.base import BeaconAction, Events
 from actions.context import latest_text
 from actions.experiments import answer_experiment, named_experiment
+from actions.forms import start_draft_form
+from actions.parsing import asks_how_a_draft_will_do
 from actions.services import Services
 from foundation.workspace import queries
 from knowledge import SearchFilter
@@ -140,6 +143,14 @@ class ActionKnowledgeAnswer(BeaconAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
     ) -> Events:
         if audience_of(tracker) == STAFF:
+            again = continued_with_a_change(tracker, services)  # "ok and on fb instead?"
+            if again is not None:
+                return again(dispatcher, tracker, services)
+            if asks_how_a_draft_will_do(latest_text(tracker)):
+                # "i've got a fb post lined up - '…' how do we think it'll go"
+                draft = start_draft_form(tracker)
+                if draft is not None:
+                    return draft
             named = named_experiment(tracker, services, unprompted=True, outcome=True)
             if named is not None:
                 # "did green beat orange at checkout?": a test's outcome unless the

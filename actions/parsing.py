@@ -557,7 +557,7 @@ _QUOTED_DRAFT_RE = re.compile(
 )
 _COLON_DRAFT_RE = re.compile(r"(?<!\d):\s+(\S.*)$", re.DOTALL)
 #: A request before the draft is short ("how will this do on instagram friday 9am").
-_MAX_REQUEST_WORDS = 15
+_MAX_REQUEST_WORDS = 20
 
 
 def holds_quoted_text(text: str) -> bool:
@@ -600,11 +600,28 @@ _POSTING_CUE_RE = re.compile(
 )
 
 
+#: Words of a request that asks how a draft will do ("how likely is this to do well",
+#: "scoring request", "how do we think it'll go", "thoughts?", "good or nah?").
+_PREDICTION_CUE_RE = re.compile(
+    r"\b(do(es)? well|perform\w*|scor\w*|rat(e|ing)|forecast\w*|predict\w*|engagement|"
+    r"land|hits? top|thoughts|good idea|good or|worth|go(es)? live|lined up|"
+    r"(strong|weak|good|decent|great) (post|tweet|caption|one)|"
+    r"how (will|would|do|does|is|'?ll)( \w+){0,3} (do|go|land|perform)|it'?ll (do|go|land))\b"
+)
+#: Words of a request that asks whether a phrase is allowed ("is 'attack the hill' ok as
+#: a headline or is that off brand?"): a question for the documents, not a prediction.
+_RULE_CUE_RE = re.compile(
+    r"\b(allow\w*|off.brand|on.brand|brand voice|voice (guide|doc)|guidelines?|playbook|"
+    r"rules?|polic(y|ies)|superlatives?)\b"
+)
+
+
 def handed_over_draft(text: str) -> tuple[str, str, str | None] | None:
     """A draft handed over with a lead-in, whatever the message was classified as.
 
     "thinking of tweeting this: new trail map is live" → ``(request, draft, "twitter")``:
-    an inline draft (:func:`inline_draft`) whose lead-in speaks of posting it, and the
+    an inline draft (:func:`inline_draft`) whose lead-in speaks of posting it, asks how
+    it will do or names a platform ("before this goes live on insta: …"), and the
     platform the lead-in names ("tweet" is Twitter/X), or None for none. None when the
     message hands over no draft.
     """
@@ -613,14 +630,27 @@ def handed_over_draft(text: str) -> tuple[str, str, str | None] | None:
         return None
     request, draft = found
     lowered = request.lower().replace("’", "'")
-    if not _POSTING_CUE_RE.search(lowered):
-        return None
     platform = "twitter" if re.search(r"\btweet", lowered) else None
     for word in re.findall(r"[a-z]+", lowered):
         named = PLATFORM_ALIASES.get(word, word)
         if named in PLATFORMS and named not in ("other", "support"):
             platform = named
+    cued = _POSTING_CUE_RE.search(lowered) or _PREDICTION_CUE_RE.search(lowered)
+    if not cued and platform is None:
+        return None
     return request, draft, platform
+
+
+def asks_how_a_draft_will_do(text: str) -> bool:
+    """Whether ``text`` hands over a draft and asks how it will do, not whether it is
+    allowed: "i've got a fb post lined up for friday - '…' how do we think it'll go"
+    is; "is 'attack the hill' ok as a headline or is that off brand" is not.
+    """
+    found = inline_draft(text)
+    if found is None:
+        return False
+    lowered = found[0].lower().replace("’", "'")
+    return bool(_PREDICTION_CUE_RE.search(lowered)) and not _RULE_CUE_RE.search(lowered)
 
 
 def wants_any_time(text: str) -> bool:

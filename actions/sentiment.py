@@ -179,7 +179,8 @@ EXAMPLES = 5
 
 _NEGATIVE = re.compile(
     r"\b(negative|neg|bad|worst|complain\w*|angry|unhappy|annoyed|critical|"
-    r"criticism|haters?|moan\w*|rant\w*|dragging|grumbl\w*|gripe\w*|whin\w*)\b"
+    r"criticism|haters?|moan\w*|rant\w*|drag\w*|hurt\w*|worse|poor\w*|grumbl\w*|gripe\w*|"
+    r"whin\w*)\b"
 )
 _POSITIVE = re.compile(r"\b(positive|pos|good|best|happy|love\w*|praise\w*|fans?|nice)\b")
 

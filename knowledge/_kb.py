@@ -30,7 +30,7 @@ from knowledge._retrieval import (
     top_ids,
 )
 from knowledge._store import StoredIndex
-from knowledge._terms import Vocabulary
+from knowledge._terms import Vocabulary, without_generic_lead_in
 from knowledge._types import Answer, GpuMode, Passage, SearchFilter, SearchMode
 
 if TYPE_CHECKING:
@@ -295,17 +295,19 @@ class KnowledgeBase:
             probability (``confidence``) is under ``answer_threshold``.
         """
         filters = SearchFilter(collection, folder, doc_type, since, until)
-        vector = self._embed([question])[0] if question.strip() else None
-        passages = self.search(question, k=k, filters=filters, query_vector=vector)
+        # "do our docs say anything about X" is searched, ranked and judged as "X".
+        focused = without_generic_lead_in(question)
+        vector = self._embed([focused])[0] if focused.strip() else None
+        passages = self.search(focused, k=k, filters=filters, query_vector=vector)
         best = max((p.score for p in passages), default=0.0)
         floor = self.min_score if min_score is None else min_score
         ranked = (
-            rank_sentences(question, vector, passages, self._embed_sentences, self._vocabulary)
+            rank_sentences(focused, vector, passages, self._embed_sentences, self._vocabulary)
             if vector is not None and best >= floor
             else []
         )
         features = answerability_features(
-            question, ranked, passages, self._vocabulary, self._embed_sentences
+            focused, ranked, passages, self._vocabulary, self._embed_sentences
         )
         confidence = round(answerability(features), 4) if ranked else 0.0
         threshold = self.answer_threshold if answer_threshold is None else answer_threshold
@@ -337,7 +339,7 @@ class KnowledgeBase:
                     best_score=best,
                     confidence=confidence,
                 )
-        quotes = select_quotes(ranked, question=question)
+        quotes = select_quotes(ranked, question=focused)
         return Answer(
             question,
             format_extractive(quotes, collection),

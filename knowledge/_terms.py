@@ -62,6 +62,41 @@ def content_terms(question: str) -> set[str]:
     }
 
 
+_GENERIC_DOCS = (
+    r"(?:internal\s+|help\s+|company\s+)?"
+    r"(?:docs?|documents?|documentation|wiki|knowledge\s*base|kb|files?|notes|guidelines|pages)"
+)
+#: A lead-in that points at the documents in general ("do our docs say anything about",
+#: "is there anything in the wiki on", "according to the docs"): it names no document,
+#: so it only dilutes what the question is about. A document's own name ("per the
+#: playbook", "what does the voice guide say") is kept: it helps find the document.
+_GENERIC_LEAD_IN = re.compile(
+    rf"""
+    (?:(?:what|anything|so)\s+)?
+    (?:(?:do|does|did|would|will|can|is|are)\s+)?
+    (?:there\s+(?:anything|something|a\s+\w+|any\s+\w+)\s+(?:in|on)\s+)?
+    (?:(?:can|could)\s+you\s+(?:check|look|search)(?:\s+(?:in|up|through))?\s+)?
+    (?:according\s+to\s+|per\s+|in\s+|from\s+)?
+    (?:our|the|your|any)\s+{_GENERIC_DOCS}\b
+    (?:\s+(?:say|says|said|mention|mentions|cover|covers|have|has|tell\s+us|talk|include|includes))?
+    (?:\s+(?:anything|something|much))?
+    (?:\s+(?:about|on|regarding|re|for|concerning|around)\b)?
+    [\s,:?-]*
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def without_generic_lead_in(question: str) -> str:
+    """``question`` without words that only point at the documents in general.
+
+    "do our docs say anything about title case for headlines" → "title case for
+    headlines"; the question itself when fewer than two words would be left.
+    """
+    focused = " ".join(_GENERIC_LEAD_IN.sub(" ", question).split())
+    return focused if len(focused.split()) >= 2 else question
+
+
 class Vocabulary:
     """How rare each stem is in the indexed passages.
 

@@ -23,7 +23,8 @@ from actions.engagement import (
 from actions.fallbacks import ActionFallback
 from actions.followups import ActionAskWhatAbout
 from actions.forms import ASK_POSTING_TIME, ActionAskPostingTime, ValidateEngagementForm
-from actions.parsing import handed_over_draft, inline_draft
+from actions.knowledge import ActionKnowledgeAnswer
+from actions.parsing import asks_how_a_draft_will_do, handed_over_draft, inline_draft
 from actions.services import Services
 from tests.actions.conftest import FIXTURES, ActionRun
 from tests.conftest import PROJECT_ROOT, answered_from_public_pages
@@ -212,8 +213,8 @@ def test_other_messages_are_not_read_as_the_time(
         ("how will this do: ok", None),  # one word is not a draft
         ("how will my draft post do?", None),
         (
-            "a very long message that goes on and on about many things before it finally "
-            "gets to the point: and then says more",
+            "a very long message that goes on and on about many things, the weather, the "
+            "team and the office, before it finally gets to the point: and then says more",
             None,
         ),
     ],
@@ -239,6 +240,18 @@ def test_a_draft_given_with_the_request_is_found(
             'planning to post "Sunrise miles hit different" next week',
             ("planning to post next week", "Sunrise miles hit different", None),
         ),
+        (  # a lead-in that names a platform hands the draft over too
+            "quick one, i want to put this on instagram: 'mud, sweat and ten years of trails'",
+            (
+                "quick one, i want to put this on instagram:",
+                "mud, sweat and ten years of trails",
+                "instagram",
+            ),
+        ),
+        (  # so does one that asks how it will do
+            "how likely is this to do well: 'giveaway! comment your favourite trail'",
+            ("how likely is this to do well:", "giveaway! comment your favourite trail", None),
+        ),
         ("what does the guide say about tone: formal or casual?", None),  # no posting
         ("thinking of tweeting something later", None),  # no draft
     ],
@@ -247,6 +260,25 @@ def test_a_draft_handed_over_with_a_lead_in_is_found_with_its_platform(
     text: str, expected: tuple[str, str, str | None] | None
 ) -> None:
     assert handed_over_draft(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        (
+            "i've got a fb post lined up for friday 6pm - 'free trail clinic at our store, "
+            "bring your worn-out shoes'. how do we think it'll go",
+            True,
+        ),
+        ("scoring request: 'we planted a tree for every pair sold' on instagram", True),
+        ("is 'your feet deserve better. so do your trails.' a strong post for twitter", True),
+        ("is 'attack the hill' ok as a headline or is that off brand", False),
+        ("does the voice guide allow 'game-changing grip' on the banner? good idea?", False),
+        ("can i open the newsletter with 'hey guys'? asking before i hit send", False),
+    ],
+)
+def test_a_draft_asked_about_is_told_from_a_phrase_asked_about(text: str, asks: bool) -> None:
+    assert asks_how_a_draft_will_do(text) is asks
 
 
 def test_a_draft_read_as_a_bare_entity_or_unclear_starts_the_form(services: Services) -> None:
@@ -261,6 +293,22 @@ def test_a_draft_read_as_a_bare_entity_or_unclear_starts_the_form(services: Serv
         }
         followups = [e["name"] for e in run.events if e.get("event") == "followup"]
         assert followups == ["engagement_form"], run.events
+
+
+def test_a_draft_asked_about_but_read_as_a_documents_question_starts_the_form(
+    services: Services,
+) -> None:
+    text = "got a fb post lined up for friday 6pm - 'free trail clinic at our store'. how'd it go?"
+    run = _run(ActionKnowledgeAnswer(), _tracker(text, intent="ask_knowledge"))
+    assert run.messages == []
+    assert _slots(run)["draft_text"] == "free trail clinic at our store"
+    assert _slots(run)["platform"] == "facebook"
+    assert [e["name"] for e in run.events if e.get("event") == "followup"] == ["engagement_form"]
+    # A phrase asked about against the rules stays a question for the documents.
+    asked = "is 'attack the hill' ok as a headline or is that off brand"
+    run = _run(ActionKnowledgeAnswer(), _tracker(asked, intent="ask_knowledge"))
+    assert not any(e.get("event") == "followup" for e in run.events)
+    assert run.messages and "From your documents" in run.messages[0]["text"]
 
 
 def test_a_customer_draft_like_message_never_opens_the_staff_form(services: Services) -> None:

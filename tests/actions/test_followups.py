@@ -78,6 +78,14 @@ def test_examples_behind_a_sentiment_answer(services: Services) -> None:
     assert all("tw-m" in line for line in lines[1:])  # talk about the brand, not its own posts
 
 
+def test_posts_that_drag_sentiment_down_are_the_negative_ones(services: Services) -> None:
+    chat = twitter_sentiment_chat()
+    run = chat.say("hmm and which posts drag it down", "ask_more", ActionFollowup())
+    lines = run.text.splitlines()
+    assert lines[0].startswith("Negative posts about Trailbird on Twitter/X"), run.text
+    assert len(lines) > 1 and all("— negative," in line for line in lines[1:])
+
+
 def test_grumbling_read_as_a_sentiment_question_lists_the_complaints(
     services: Services,
 ) -> None:
@@ -321,6 +329,53 @@ def test_a_bare_platform_after_a_prediction_predicts_the_same_draft_there(
     assert shown.params["platform"] == "facebook"
 
 
+def _predicted_on_instagram() -> Chat:
+    chat = Chat()
+    chat.say(
+        "how will this do on instagram: trail season is back, grab a pair",
+        "predict_engagement",
+        ActionPredictEngagement(),
+        slots={"draft_text": "trail season is back, grab a pair", "platform": "instagram"},
+    )
+    return chat
+
+
+def test_a_continuation_read_as_a_documents_question_asks_the_prediction_again(
+    services: Services,
+) -> None:
+    chat = _predicted_on_instagram()
+    run = chat.say(
+        "ok and on facebook instead?",
+        "ask_knowledge",
+        ActionKnowledgeAnswer(),
+        entities=_platform("facebook"),
+        slots={"platform": "facebook"},
+    )
+    assert run.text.startswith("Draft for Facebook"), run.text
+    assert "From your documents" not in run.text
+
+
+def test_a_new_posting_time_after_a_prediction_predicts_the_draft_then(
+    services: Services,
+) -> None:
+    chat = _predicted_on_instagram()
+    run = chat.say("and what if we post it on saturday instead", "nlu_fallback", ActionFallback())
+    assert run.text.startswith("Draft for Instagram, posted Sat"), run.text
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "prediction"
+    assert shown.params["draft"] == "trail season is back, grab a pair"
+    assert shown.params["posted_at"].startswith("2026-12-05T09:00"), shown.params
+
+
+def test_an_unclear_short_message_after_a_prediction_asks_about_it(services: Services) -> None:
+    chat = _predicted_on_instagram()
+    run = chat.say("what would push it higher", "nlu_fallback", ActionFallback())
+    assert run.text.startswith("Your draft for Instagram"), run.text
+    assert "Strongest reasons:" in run.text and NOT_UNDERSTOOD not in run.text
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "explanation"
+
+
 def test_a_bare_platform_after_content_tips_gives_that_platforms_tips(
     services: Services,
 ) -> None:
@@ -365,6 +420,13 @@ def test_a_bare_entity_with_no_answer_to_apply_it_to_asks_what_about(services: S
     assert chat.say(
         "what's the weather in chamonix this weekend", "inform", ActionAskWhatAbout()
     ).text.startswith(OUT_OF_SCOPE)  # long, no entity, not in the documents
+    # A period scopes a question; alone it names nothing Beacon knows.
+    assert chat.say(
+        "who won the champions league last year",
+        "inform",
+        ActionAskWhatAbout(),
+        entities=[{"entity": "period", "value": "last year"}],
+    ).text.startswith(OUT_OF_SCOPE)
 
 
 def test_a_short_follow_up_to_a_documents_answer_leans_on_its_question(

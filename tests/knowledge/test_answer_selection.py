@@ -16,7 +16,14 @@ from knowledge import KnowledgeBase, Passage, build_index
 from knowledge._answer import RankedSentence, select_quotes, sentence_units
 from knowledge._answerability import AnswerabilityFeatures, answerability
 from knowledge._cues import holds_answer_type, question_type
-from knowledge._terms import Vocabulary, content_terms, matches, numbers, stem
+from knowledge._terms import (
+    Vocabulary,
+    content_terms,
+    matches,
+    numbers,
+    stem,
+    without_generic_lead_in,
+)
 from tests.knowledge.conftest import FIXTURES, make_corpus
 
 
@@ -54,6 +61,33 @@ def test_a_date_question_quotes_the_flight_dates(answers_kb: KnowledgeBase) -> N
 def test_a_size_question_quotes_the_sizes(answers_kb: KnowledgeBase) -> None:
     quote = _first_quote(answers_kb, "what frame size do I need if I'm 180 cm tall?", "public")
     assert "54 cm frame" in quote
+
+
+def test_a_lead_in_pointing_at_the_docs_does_not_dilute_the_question(
+    answers_kb: KnowledgeBase,
+) -> None:
+    asked = "anything in the knowledge base about opening hours"
+    assert "open Tuesday to Saturday" in _first_quote(answers_kb, asked)
+    answer = answers_kb.ask(asked)
+    assert answer.question == asked  # the answer keeps the user's words
+    # Judged as the bare question would be.
+    assert answer.confidence == answers_kb.ask("opening hours").confidence
+
+
+@pytest.mark.parametrize(
+    ("question", "focused"),
+    [
+        ("do our docs say anything about title case for headlines", "title case for headlines"),
+        ("is there anything in the wiki on hashtags per post", "hashtags per post"),
+        ("refund window according to the docs?", "refund window"),
+        ("what do the help pages say about returns abroad", "returns abroad"),
+        # A document's own name helps find it; a bare reference is left alone.
+        ("per the playbook, how many hashtags", "per the playbook, how many hashtags"),
+        ("the docs", "the docs"),
+    ],
+)
+def test_generic_lead_ins_are_dropped(question: str, focused: str) -> None:
+    assert without_generic_lead_in(question) == focused
 
 
 def test_a_short_section_is_quoted_whole(answers_kb: KnowledgeBase) -> None:
