@@ -305,9 +305,7 @@ def test_same_but_twitter_after_the_worst_posts_lists_twitters_worst(services: S
     assert shown.params["worst"] is True, shown.params  # still the worst, as first asked
 
 
-def test_a_bare_platform_after_a_prediction_predicts_the_same_draft_there(
-    services: Services,
-) -> None:
+def _predicted_on_instagram() -> Chat:
     chat = Chat()
     chat.say(
         "how will this do on instagram: trail season is back, grab a pair",
@@ -315,6 +313,13 @@ def test_a_bare_platform_after_a_prediction_predicts_the_same_draft_there(
         ActionPredictEngagement(),
         slots={"draft_text": "trail season is back, grab a pair", "platform": "instagram"},
     )
+    return chat
+
+
+def test_a_bare_platform_after_a_prediction_predicts_the_same_draft_there(
+    services: Services,
+) -> None:
+    chat = _predicted_on_instagram()
     run = chat.say(
         "and on facebook?",
         "inform",
@@ -327,17 +332,6 @@ def test_a_bare_platform_after_a_prediction_predicts_the_same_draft_there(
     assert shown is not None and shown.kind == "prediction"
     assert shown.params["draft"] == "trail season is back, grab a pair"
     assert shown.params["platform"] == "facebook"
-
-
-def _predicted_on_instagram() -> Chat:
-    chat = Chat()
-    chat.say(
-        "how will this do on instagram: trail season is back, grab a pair",
-        "predict_engagement",
-        ActionPredictEngagement(),
-        slots={"draft_text": "trail season is back, grab a pair", "platform": "instagram"},
-    )
-    return chat
 
 
 def test_a_continuation_read_as_a_documents_question_asks_the_prediction_again(
