@@ -21,12 +21,12 @@ from actions.context import LastAnswer, last_answer, latest_text
 from actions.engagement import (
     ActionExplainPost,
     ActionRecommendContent,
+    named_posting_time,
     planning_now,
     predict_again,
 )
 from actions.experiments import ActionAnalyzeExperiment
 from actions.influencers import rank_again
-from actions.parsing import SlotValueError, read_posting_time
 from actions.posts import ActionTopPosts
 from actions.sentiment import ActionSentimentSummary
 from actions.services import Services
@@ -66,7 +66,7 @@ def asked_again(
     entities = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
     if entities & changes:
         return action
-    if answer.kind == "prediction" and _names_a_posting_time(latest_text(tracker), services):
+    if answer.kind == "prediction" and named_posting_time(tracker, planning_now(services)):
         return action
     return None
 
@@ -77,10 +77,3 @@ def continued_with_a_change(tracker: Tracker, services: Services) -> Responder |
     if not reads_as_continuation(latest_text(tracker)):
         return None
     return asked_again(last_answer(tracker), tracker, services)
-
-
-def _names_a_posting_time(text: str, services: Services) -> bool:
-    try:
-        return read_posting_time(text, planning_now(services)) is not None
-    except SlotValueError:
-        return False

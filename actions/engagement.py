@@ -218,6 +218,15 @@ class ActionPredictEngagement(BeaconAction):
         ]
 
 
+def named_posting_time(tracker: Tracker, now: datetime) -> datetime | None:
+    """The posting time the latest message names, or None (also for one it can't use)."""
+    try:
+        named = read_posting_time(latest_text(tracker), now)
+    except SlotValueError:
+        return None
+    return named.when if named is not None else None
+
+
 def predict_again(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> Events:
     """The last prediction's draft, predicted again on the platform or at the time the
     message names.
@@ -233,13 +242,8 @@ def predict_again(dispatcher: CollectingDispatcher, tracker: Tracker, services: 
     if not text.strip() or platform is None:
         raise SlotValueError("I need the draft's text and one platform to predict how it will do.")
     now = planning_now(services)
-    planned = slot_posting_time(params.get("posted_at"))
-    try:  # "and what if we post it on saturday instead?"
-        named = read_posting_time(latest_text(tracker), now)
-    except SlotValueError:
-        named = None
-    if named is not None:
-        planned = named.when
+    # "and what if we post it on saturday instead?"
+    planned = named_posting_time(tracker, now) or slot_posting_time(params.get("posted_at"))
     if planned is not None and planned < now:
         planned = None  # that hour has passed: the next one, as for a new draft
     return ActionPredictEngagement().predict(

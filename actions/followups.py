@@ -16,9 +16,10 @@ the follow-up asks for depends on that kind:
 A bare entity (``inform``: "and on insta?", "what about last quarter?", "same but
 twitter") always goes to :class:`ActionAskWhatAbout` (one rule in ``bot/data/rules.yml``):
 after an answer that can be asked again with another platform, period, topic, post,
-experiment, campaign or draft platform (:data:`actions.again.ASKED_AGAIN`), it asks it again with what the
-message named, whichever route led to that answer; otherwise staff are asked what they
-want to know (or, for a longer message, the documents are tried first).
+experiment, campaign or draft platform (:data:`actions.again.ASKED_AGAIN`), it asks it
+again with what the message named, whichever route led to that answer; otherwise staff
+are asked what they want to know (or, for a longer message, the documents are tried
+first).
 
 Nothing is guessed: without a previous answer, or with one this kind of follow-up can't
 point into, the reply says what can be asked instead.
