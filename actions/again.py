@@ -60,13 +60,18 @@ def asked_again(
     answer: LastAnswer | None, tracker: Tracker, services: Services
 ) -> Responder | None:
     """What asks ``answer`` again with what the latest message names, if it can."""
-    if answer is None or answer.kind not in ASKED_AGAIN:
+    if answer is None:
         return None
-    action, changes = ASKED_AGAIN[answer.kind]
+    # A draft's explanation ("why so?" after a prediction) is asked again as its prediction.
+    drafted = answer.kind == "explanation" and answer.params.get("draft")
+    kind = "prediction" if drafted else answer.kind
+    if kind not in ASKED_AGAIN:
+        return None
+    action, changes = ASKED_AGAIN[kind]
     entities = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
     if entities & changes:
         return action
-    if answer.kind == "prediction" and named_posting_time(tracker, planning_now(services)):
+    if kind == "prediction" and named_posting_time(tracker, planning_now(services)):
         return action
     return None
 

@@ -180,7 +180,9 @@ EXAMPLES = 5
 _NEGATIVE = re.compile(
     r"\b(negative|neg|bad|worst|complain\w*|angry|unhappy|annoyed|critical|"
     r"criticism|haters?|moan\w*|rant\w*|drag\w*|hurt\w*|worse|poor\w*|grumbl\w*|gripe\w*|"
-    r"whin\w*)\b"
+    r"whin\w*|"
+    # What pulls a score down or holds it back ("which posts are pulling it down").
+    r"(pull|drag|bring|weigh|hold|keep)\w*\s+(\w+\s+)?(down|back))\b"
 )
 _POSITIVE = re.compile(r"\b(positive|pos|good|best|happy|love\w*|praise\w*|fans?|nice)\b")
 

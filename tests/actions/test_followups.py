@@ -78,9 +78,14 @@ def test_examples_behind_a_sentiment_answer(services: Services) -> None:
     assert all("tw-m" in line for line in lines[1:])  # talk about the brand, not its own posts
 
 
-def test_posts_that_drag_sentiment_down_are_the_negative_ones(services: Services) -> None:
+@pytest.mark.parametrize(
+    "asked", ["hmm and which posts drag it down", "which posts are pulling it down"]
+)
+def test_posts_that_drag_sentiment_down_are_the_negative_ones(
+    services: Services, asked: str
+) -> None:
     chat = twitter_sentiment_chat()
-    run = chat.say("hmm and which posts drag it down", "ask_more", ActionFollowup())
+    run = chat.say(asked, "ask_more", ActionFollowup())
     lines = run.text.splitlines()
     assert lines[0].startswith("Negative posts about Trailbird on Twitter/X"), run.text
     assert len(lines) > 1 and all("— negative," in line for line in lines[1:])
@@ -347,6 +352,24 @@ def test_a_continuation_read_as_a_documents_question_asks_the_prediction_again(
     )
     assert run.text.startswith("Draft for Facebook"), run.text
     assert "From your documents" not in run.text
+
+
+def test_a_new_platform_after_a_drafts_explanation_predicts_the_draft_there(
+    services: Services,
+) -> None:
+    chat = _predicted_on_instagram()
+    chat.say("hmm why so?", "ask_more", ActionFollowup())
+    run = chat.say(
+        "and on facebook instead?",
+        "ask_knowledge",
+        ActionKnowledgeAnswer(),
+        entities=_platform("facebook"),
+        slots={"platform": "facebook"},
+    )
+    assert run.text.startswith("Draft for Facebook"), run.text
+    shown = _last_answer(chat)
+    assert shown is not None and shown.kind == "prediction"
+    assert shown.params["draft"] == "trail season is back, grab a pair"
 
 
 def test_a_new_posting_time_after_a_prediction_predicts_the_draft_then(
